@@ -1,0 +1,149 @@
+// ModelSpec: a CNN as pure data. Built by src/core/models, rewritten by src/core/adapters, read by
+// both the analytic profiler (src/core/profile) and the tfjs interpreter (src/core/nn), so what is
+// charted is what runs. No tensors here.
+//
+// Conventions:
+// - Activations are NHWC; shapes below are per example ([H, W, C] or [features]), batch excluded.
+// - Parameter names are torchvision `state_dict` keys ("features.0.0.weight"); adapter params use
+//   Hugging Face PEFT's names ("features.0.0.lora_A.weight"), so import/export is a layout change only.
+// - Parameter shapes are in the lab's (tfjs) layout: conv HWIO [kh, kw, cin/groups, cout], depthwise
+//   [kh, kw, c, 1], linear [in, out]. torchvision layouts (OIHW, [out, in]) are derived in weights/.
+import type { ModelId, StemId } from '../ids';
+
+export interface ModelOptions {
+  model: ModelId;
+  /** Channel width multiplier (torchvision's `width_mult`; ResNet scales its base widths likewise). */
+  width: number;
+  /** Square input side in pixels. */
+  resolution: number;
+  numClasses: number;
+  stem: StemId;
+}
+
+export type ParamRole =
+  | 'conv_weight'
+  | 'conv_bias'
+  | 'linear_weight'
+  | 'linear_bias'
+  | 'bn_gamma'
+  | 'bn_beta'
+  | 'bn_running_mean'
+  | 'bn_running_var'
+  | 'adapter_a'
+  | 'adapter_b'
+  | 'adapter_magnitude';
+
+/** How a parameter is initialised (torchvision's / PEFT's schemes), seeded by the interpreter. */
+export type InitSpec =
+  | { kind: 'zeros' }
+  | { kind: 'ones' }
+  /** kaiming_normal_(mode='fan_out', nonlinearity='relu'): std = sqrt(2 / fan_out). */
+  | { kind: 'kaiming_normal_fan_out' }
+  /** kaiming_uniform_(a): bound = sqrt(6 / ((1 + a²) · fan_in)). nn.Conv2d/nn.Linear default uses a = √5. */
+  | { kind: 'kaiming_uniform'; a: number }
+  | { kind: 'normal'; std: number }
+  | { kind: 'uniform'; bound: number };
+
+export interface ParamSpec {
+  name: string;
+  /** Lab (tfjs) layout, see header. */
+  shape: number[];
+  role: ParamRole;
+  /** Receives a gradient and an optimizer update. Running statistics are never trainable. */
+  trainable: boolean;
+  init: InitSpec;
+  /** fan_in / fan_out as torch computes them (needed by kaiming inits). */
+  fanIn: number;
+  fanOut: number;
+}
+
+export type ActivationFn = 'relu' | 'relu6' | 'hardswish' | 'hardsigmoid';
+
+interface NodeBase {
+  /** Unique node id (also the torchvision module path where one exists, e.g. "features.1.conv.0.0"). */
+  id: string;
+  /** Ids of the nodes feeding this one, in order. */
+  inputs: string[];
+  /** Output shape per example. */
+  outShape: number[];
+}
+
+export interface InputNode extends NodeBase { op: 'input' }
+
+export interface Conv2dNode extends NodeBase {
+  op: 'conv2d';
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  /** Symmetric zero padding, as torch's `padding=p` (not tfjs 'same', which pads asymmetrically). */
+  padding: number;
+  /** 1 for a dense conv, inChannels (= outChannels) for a depthwise conv. */
+  groups: number;
+  weight: string;
+  bias?: string;
+}
+
+export interface BatchNormNode extends NodeBase {
+  op: 'batchnorm';
+  channels: number;
+  gamma: string;
+  beta: string;
+  runningMean: string;
+  runningVar: string;
+  eps: number;
+  /** torch convention: running = (1 - momentum) · running + momentum · batch (unbiased var). */
+  momentum: number;
+}
+
+export interface ActivationNode extends NodeBase { op: 'activation'; fn: ActivationFn }
+
+/** Elementwise sum of two equal shapes (residual connections). */
+export interface AddNode extends NodeBase { op: 'add' }
+
+/** Channel-wise scaling: inputs [x ([H,W,C]), s ([1,1,C])] → x · s (squeeze-and-excitation). */
+export interface ScaleChannelsNode extends NodeBase { op: 'scale_channels' }
+
+/** Mean over H and W, keeping [1, 1, C] (torch's AdaptiveAvgPool2d(1)). */
+export interface GlobalAvgPoolNode extends NodeBase { op: 'global_avg_pool' }
+
+export interface MaxPoolNode extends NodeBase { op: 'maxpool'; kernel: number; stride: number; padding: number }
+
+/** [1, 1, C] or [H, W, C] → [H·W·C]. */
+export interface FlattenNode extends NodeBase { op: 'flatten' }
+
+export interface LinearNode extends NodeBase {
+  op: 'linear';
+  inFeatures: number;
+  outFeatures: number;
+  weight: string;
+  bias?: string;
+}
+
+/** Inverted dropout in training mode, identity in eval mode. */
+export interface DropoutNode extends NodeBase { op: 'dropout'; p: number }
+
+export type NodeSpec =
+  | InputNode
+  | Conv2dNode
+  | BatchNormNode
+  | ActivationNode
+  | AddNode
+  | ScaleChannelsNode
+  | GlobalAvgPoolNode
+  | MaxPoolNode
+  | FlattenNode
+  | LinearNode
+  | DropoutNode;
+
+export type NodeOp = NodeSpec['op'];
+
+export interface ModelSpec {
+  options: ModelOptions;
+  /** Topologically ordered: every node's inputs come before it. The first node is the input. */
+  nodes: NodeSpec[];
+  /** Every parameter and buffer by name, in torchvision `state_dict` order. */
+  params: Record<string, ParamSpec>;
+  /** Id of the node producing the logits ([numClasses]). */
+  output: string;
+}

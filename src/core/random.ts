@@ -1,0 +1,13 @@
+// Seeded randomness for everything in the lab that must be reproducible (no Math.random in core).
+
+/** mulberry32: a small, fast 32-bit PRNG; returns a function giving uniforms in [0, 1). */
+export function mulberryStream(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
