@@ -66,6 +66,8 @@ interface NodeBase {
   inputs: string[];
   /** Output shape per example. */
   outShape: number[];
+  /** For adapter nodes (added by src/core/adapters): the id of the base conv/linear they adapt. */
+  adapterOf?: string;
 }
 
 export interface InputNode extends NodeBase { op: 'input' }
@@ -123,6 +125,28 @@ export interface LinearNode extends NodeBase {
 /** Inverted dropout in training mode, identity in eval mode. */
 export interface DropoutNode extends NodeBase { op: 'dropout'; p: number }
 
+/**
+ * LoRA's sum: y = inputs[0] + scaling · inputs[1], where inputs[0] is the base layer's output and
+ * inputs[1] is B(A(x)); scaling = α / r.
+ */
+export interface LoraAddNode extends NodeBase { op: 'lora_add'; scaling: number }
+
+/**
+ * DoRA's recombination (Hugging Face PEFT's formulation, base layer computed once):
+ *   y = (m / ‖W + s·BA‖) ⊙ (inputs[0] + s · inputs[1]) + bias
+ * inputs[0]: base conv/linear output *without* its bias; inputs[1]: B(A(x)); the norm is per
+ * output channel over (C_in, kh, kw) and is treated as a constant in the backward pass.
+ */
+export interface DoraCombineNode extends NodeBase {
+  op: 'dora_combine';
+  scaling: number;
+  magnitude: string;
+  baseWeight: string;
+  loraA: string;
+  loraB: string;
+  bias?: string;
+}
+
 export type NodeSpec =
   | InputNode
   | Conv2dNode
@@ -134,7 +158,9 @@ export type NodeSpec =
   | MaxPoolNode
   | FlattenNode
   | LinearNode
-  | DropoutNode;
+  | DropoutNode
+  | LoraAddNode
+  | DoraCombineNode;
 
 export type NodeOp = NodeSpec['op'];
 
