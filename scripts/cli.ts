@@ -1,12 +1,14 @@
 // `npm run cli -- <subcommand> [flags]`: the lab's command line (Node, tfjs CPU backend).
 // Exit codes: 0 done, 1 failure, 2 bad usage (unknown subcommand or flag, out-of-range value).
 import { CliUsageError, parseFlags, subcommandHelp, type Subcommand } from './cli/flags';
+import { forwardCommand } from './cli/forward';
 import { paramsCommand } from './cli/params';
 import { useCpuBackend } from './cli/tfjs';
 
 /** One line per subcommand (each lives in scripts/cli/<name>.ts). */
 const SUBCOMMANDS: Subcommand[] = [
   paramsCommand,
+  forwardCommand,
 ];
 
 function help(): string {

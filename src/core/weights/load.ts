@@ -1,0 +1,34 @@
+// torchvision safetensors ⇄ a live tfjs Model (src/core/nn): what the app's "bring your own
+// pretrained weights" and "download fine-tuned weights" use, and the CLI's --weights.
+import type { Model } from '../nn/model';
+import { assignParams, readParams } from '../nn/model';
+import { readSafetensors, writeSafetensors } from './safetensors';
+import { exportTorchStateDict, importTorchStateDict, type ImportOptions, type ImportResult } from './torchvision';
+
+/**
+ * Reads a torchvision state_dict saved as safetensors and assigns it to the model's variables.
+ * Everything (file format, names, shapes, dtypes) is checked before the first assignment, so on
+ * error the model is unchanged.
+ */
+export function loadTorchvisionSafetensors(
+  model: Model,
+  bytes: Uint8Array | ArrayBuffer,
+  options: ImportOptions = {},
+): ImportResult {
+  const source = options.source ?? 'safetensors';
+  const file = readSafetensors(bytes, source);
+  const result = importTorchStateDict(model.spec, file.tensors, { ...options, source });
+  assignParams(model, result.values);
+  return result;
+}
+
+/**
+ * The model's parameters and BN statistics as a torchvision state_dict in safetensors (float32,
+ * torch layouts, `num_batches_tracked` = 0), loadable with
+ * `model.load_state_dict(safetensors.torch.load_file(path))`.
+ */
+export async function exportTorchvisionSafetensors(model: Model, metadata: Record<string, string> = {}): Promise<Uint8Array> {
+  const values = await readParams(model);
+  const stateDict = exportTorchStateDict(model.spec, values, { numBatchesTracked: 0 });
+  return writeSafetensors(stateDict, { format: 'pt', ...metadata });
+}
