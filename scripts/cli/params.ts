@@ -1,5 +1,6 @@
 // `params`: parameter and multiply-accumulate counts of a model, read off its spec.
-import { MODEL_IDS, STEM_IDS, type ModelId, type StemId } from '../../src/core/ids';
+import { applyMethod, methodOptions } from '../../src/core/adapters';
+import { METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, type StemId } from '../../src/core/ids';
 import { countMacs, countParams } from '../../src/core/models/count';
 import { buildModelSpec, DEFAULT_MODEL_OPTIONS, MODEL_OPTION_LIMITS } from '../../src/core/models/registry';
 import type { FlagSpec, Subcommand } from './flags';
@@ -16,7 +17,13 @@ export const MODEL_FLAGS: FlagSpec[] = [
 export const paramsCommand: Subcommand = {
   name: 'params',
   summary: 'parameter count and forward multiply-accumulates of one image',
-  flags: [...MODEL_FLAGS, { name: 'json', type: { kind: 'boolean' }, description: 'print JSON {params: {total}, macs: {…}}' }],
+  flags: [
+    ...MODEL_FLAGS,
+    { name: 'method', type: { kind: 'id', ids: METHOD_IDS }, description: 'fine-tuning method: adds the trainable count (adapters included)' },
+    { name: 'rank', type: { kind: 'int', min: 1 }, description: 'LoRA/DoRA rank r (GaLore: projection rank)', default: 4 },
+    { name: 'alpha', type: { kind: 'number', exclusiveMin: 0 }, description: 'LoRA/DoRA α (scaling α/r)', default: 4 },
+    { name: 'json', type: { kind: 'boolean' }, description: 'print JSON {params: {total, trainable?}, macs: {…}}' },
+  ],
   run(flags) {
     const spec = buildModelSpec({
       model: flags.model as ModelId,
@@ -27,13 +34,20 @@ export const paramsCommand: Subcommand = {
     });
     const params = countParams(spec);
     const macs = countMacs(spec);
+    // total: the base model; trainable: what the method trains, its adapters included.
+    const method = flags.method as MethodId | undefined;
+    const rank = flags.rank as number;
+    const trainable = method
+      ? countParams(applyMethod(spec, method, methodOptions({ rank, alpha: flags.alpha as number, galore: { ...methodOptions().galore, rank } }))).trainable
+      : undefined;
     if (flags.json) {
-      console.log(JSON.stringify({ params: { total: params.total }, macs }));
+      console.log(JSON.stringify({ params: { total: params.total, ...(trainable !== undefined ? { trainable } : {}) }, macs }));
       return;
     }
     const o = spec.options;
     console.log(`${o.model} (width ${o.width}, ${o.resolution}×${o.resolution}, ${o.numClasses} classes, ${o.stem} stem)`);
     console.log(`parameters: ${params.total.toLocaleString('en-US')}`);
+    if (trainable !== undefined) console.log(`trainable (${method}, r=${rank}, α=${flags.alpha}): ${trainable.toLocaleString('en-US')}`);
     for (const [kind, count] of Object.entries(macs)) console.log(`MACs ${kind}: ${count.toLocaleString('en-US')}`);
   },
 };

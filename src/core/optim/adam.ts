@@ -38,8 +38,10 @@ export class Adam extends SlotOptimizer {
 
   step(grads: ReadonlyMap<string, tf.Tensor>): void {
     const [beta1, beta2] = this.betas;
-    tf.tidy(() => {
-      for (const [name, gradient] of grads) {
+    // One tidy per parameter: the update's temporaries (~10 parameter-sized tensors) are freed
+    // before the next parameter's, so the optimizer phase peaks at one parameter's workspace.
+    for (const [name, gradient] of grads) {
+      tf.tidy(() => {
         const param = this.param(name);
         let grad = gradient;
         if (this.weightDecay !== 0) {
@@ -55,8 +57,8 @@ export class Adam extends SlotOptimizer {
         const stepSize = this.lr / (1 - beta1 ** t);
         const denom = tf.add(tf.div(tf.sqrt(expAvgSq), Math.sqrt(1 - beta2 ** t)), this.eps);
         param.assign(tf.sub(param, tf.mul(tf.div(expAvg, denom), stepSize)));
-      }
-    });
+      });
+    }
   }
 
   override dispose(): void {

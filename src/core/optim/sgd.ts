@@ -30,8 +30,9 @@ export class Sgd extends SlotOptimizer {
   }
 
   step(grads: ReadonlyMap<string, tf.Tensor>): void {
-    tf.tidy(() => {
-      for (const [name, grad] of grads) {
+    // One tidy per parameter, so the update's temporaries never pile up across parameters.
+    for (const [name, grad] of grads) {
+      tf.tidy(() => {
         const param = this.param(name);
         let direction = this.weightDecay !== 0 ? tf.add(grad, tf.mul(param, this.weightDecay)) : grad;
         if (this.momentum !== 0) {
@@ -41,7 +42,7 @@ export class Sgd extends SlotOptimizer {
           direction = this.nesterov ? tf.add(direction, tf.mul(buffer, this.momentum)) : buffer;
         }
         param.assign(tf.sub(param, tf.mul(direction, this.lr)));
-      }
-    });
+      });
+    }
   }
 }

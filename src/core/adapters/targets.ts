@@ -1,0 +1,81 @@
+// Which layers the adapter methods adapt, and what an adapter costs per layer (for the UI's
+// "what does r buy" table and the depthwise rule).
+//
+// Default targets: every dense conv (groups = 1, squeeze-and-excitation's 1×1 convs included) and
+// the classifier. The classifier is every linear layer of the spec: in the torchvision CNNs built
+// here linear layers exist only in the head (`classifier.*` in the MobileNets — two of them in
+// MobileNetV3 — and `fc` in ResNet-18). Depthwise convs are adapted only on request: LoRA's A is a
+// dense conv C → r with the depthwise kernel, so A and B together hold r·C·k² + C·r parameters,
+// more than the depthwise conv's own C·k².
+import type { Conv2dNode, LinearNode, ModelSpec, NodeSpec, ParamSpec } from '../models/spec';
+import type { MethodOptions, TargetOptions } from './method';
+
+export type AdaptableLayer = Conv2dNode | LinearNode;
+export type LayerKind = 'conv' | 'depthwise' | 'linear';
+
+export function layerKind(node: AdaptableLayer): LayerKind {
+  if (node.op === 'linear') return 'linear';
+  return node.groups > 1 ? 'depthwise' : 'conv';
+}
+
+export function isAdaptable(node: NodeSpec): node is AdaptableLayer {
+  return (node.op === 'conv2d' || node.op === 'linear') && node.adapterOf === undefined;
+}
+
+/** The classifier's layers (see header): every linear node. */
+export function classifierLayers(spec: ModelSpec): LinearNode[] {
+  return spec.nodes.filter((node): node is LinearNode => node.op === 'linear' && node.adapterOf === undefined);
+}
+
+/** The base layers an adapter method adapts under `targets`, in spec order. */
+export function selectTargets(spec: ModelSpec, targets: TargetOptions): AdaptableLayer[] {
+  const layers = spec.nodes.filter(isAdaptable);
+  if (targets.layers) {
+    const byId = new Map(layers.map((node) => [node.id, node]));
+    const unknown = targets.layers.filter((id) => !byId.has(id));
+    if (unknown.length > 0) throw new Error(`targets: no conv or linear layer named ${unknown.join(', ')}`);
+    const wanted = new Set(targets.layers);
+    return layers.filter((node) => wanted.has(node.id));
+  }
+  return layers.filter((node) => layerKind(node) !== 'depthwise' || targets.depthwise);
+}
+
+function elements(param: ParamSpec | undefined): number {
+  return param ? param.shape.reduce((a, b) => a * b, 1) : 0;
+}
+
+/** Lab-layout shapes of A (a dense conv C_in → r with the layer's kernel, or a linear in → r) and
+ * B (a 1×1 conv or linear r → out). */
+export function adapterShapes(node: AdaptableLayer, rank: number): { a: number[]; b: number[] } {
+  if (node.op === 'linear') return { a: [node.inFeatures, rank], b: [rank, node.outFeatures] };
+  return { a: [node.kernel, node.kernel, node.inChannels, rank], b: [1, 1, rank, node.outChannels] };
+}
+
+export interface AdapterCost {
+  layer: string;
+  kind: LayerKind;
+  /** The layer's own weight and bias. */
+  baseParams: number;
+  /** A and B (LoRA), plus the magnitude vector for DoRA. */
+  adapterParams: number;
+}
+
+/** Per targeted layer: base parameters vs the adapter's (so the UI can show that an adapter on a
+ * depthwise conv outweighs the conv). */
+export function adapterCostByLayer(
+  spec: ModelSpec,
+  options: Pick<MethodOptions, 'rank' | 'targets'>,
+  withMagnitude: boolean,
+): AdapterCost[] {
+  return selectTargets(spec, options.targets).map((node) => {
+    const { a, b } = adapterShapes(node, options.rank);
+    const size = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
+    const outChannels = node.op === 'linear' ? node.outFeatures : node.outChannels;
+    return {
+      layer: node.id,
+      kind: layerKind(node),
+      baseParams: elements(spec.params[node.weight]) + (node.bias ? elements(spec.params[node.bias]) : 0),
+      adapterParams: size(a) + size(b) + (withMagnitude ? outChannels : 0),
+    };
+  });
+}

@@ -1,0 +1,264 @@
+// Linear algebra that tfjs lacks, for GaLore's projector: the top-r left singular subspace of a
+// matrix by a randomized range finder (Halko, Martinsson & Tropp 2011, Alg. 4.4: Gaussian sketch,
+// subspace power iterations re-orthonormalised at every product) followed by an exact SVD of the
+// small reduced matrix on the CPU (one-sided Jacobi in Float64).
+//
+// The big products stay on the tfjs device; only the reduced (k × n) matrix is read back, with
+// `await data()`. The FLOP counts of every stage live here too, so the profiler charts what runs.
+import * as tf from '@tensorflow/tfjs';
+
+import { mulberryStream } from '../random';
+
+export interface RangeFinderOptions {
+  /** Extra sketch columns beyond the rank (Halko's p). */
+  oversampling: number;
+  /** Subspace power iterations (each one multiplies by A·Aᵀ); sharpen a slowly decaying spectrum. */
+  powerIterations: number;
+  /** Seed of the Gaussian test matrix. */
+  seed: number;
+}
+
+export const DEFAULT_RANGE_FINDER: RangeFinderOptions = { oversampling: 8, powerIterations: 2, seed: 0x5eed };
+
+export interface LeftSingularSubspace {
+  /** m × rank; orthonormal columns, the leading left singular vectors in order. */
+  basis: tf.Tensor2D;
+  /** The `rank` largest singular values, descending (estimates when the range finder ran). */
+  singularValues: Float64Array;
+}
+
+/** Sketch width: rank plus oversampling, never more than the matrix's smaller side. */
+export function sketchWidth(rows: number, cols: number, rank: number, oversampling: number): number {
+  return Math.min(rank + oversampling, rows, cols);
+}
+
+/**
+ * Top-`rank` left singular vectors and values of `a` (m × n). When the sketch would span every row
+ * (k = m) the SVD is exact: no range finder, the small SVD runs on `a` itself. The caller owns
+ * `basis` and must dispose it.
+ */
+export async function topLeftSingularSubspace(
+  a: tf.Tensor2D,
+  rank: number,
+  options: RangeFinderOptions = DEFAULT_RANGE_FINDER,
+): Promise<LeftSingularSubspace> {
+  const [rows, cols] = a.shape;
+  if (!Number.isInteger(rank) || rank < 1) throw new Error(`rank must be a positive integer, got ${rank}`);
+  const keep = Math.min(rank, rows, cols);
+  const k = sketchWidth(rows, cols, keep, options.oversampling);
+  // rangeBasis: m × k orthonormal columns spanning (approximately) the dominant column space.
+  const rangeBasis = k === rows ? null : rangeFinder(a, k, options);
+  const reduced = rangeBasis ? tf.tidy(() => tf.matMul(rangeBasis, a, true, false)) : a;
+  const reducedData = Float64Array.from(await reduced.data());
+  if (rangeBasis) reduced.dispose();
+
+  const small = leftSingularVectorsOfWide(reducedData, reduced.shape[0], cols);
+  const leading = new Float32Array(small.rows * keep);
+  for (let i = 0; i < small.rows; i++) {
+    for (let j = 0; j < keep; j++) leading[i * keep + j] = small.vectors[i * small.rows + j];
+  }
+  const basis = tf.tidy((): tf.Tensor2D => {
+    const leadingTensor = tf.tensor2d(leading, [small.rows, keep]);
+    return rangeBasis ? tf.matMul(rangeBasis, leadingTensor) : leadingTensor;
+  });
+  rangeBasis?.dispose();
+  return { basis, singularValues: small.singularValues.slice(0, keep) };
+}
+
+/** Halko Alg. 4.4: Q = orth(A·Ω), then `powerIterations` × { Z = orth(Aᵀ·Q); Q = orth(A·Z) }. */
+export function rangeFinder(a: tf.Tensor2D, k: number, options: RangeFinderOptions): tf.Tensor2D {
+  const cols = a.shape[1];
+  return tf.tidy(() => {
+    const testMatrix = tf.tensor2d(gaussianMatrix(cols, k, options.seed), [cols, k]);
+    let q = orthonormalizeColumns(tf.matMul(a, testMatrix));
+    for (let i = 0; i < options.powerIterations; i++) {
+      const z = orthonormalizeColumns(tf.matMul(a, q, true, false));
+      q = orthonormalizeColumns(tf.matMul(a, z));
+    }
+    return q;
+  });
+}
+
+/** Divisor floor in the normalisation (a normal float32). */
+const NORM_FLOOR = 1e-30;
+
+/**
+ * Classical Gram–Schmidt applied twice per column ("twice is enough", Giraud et al. 2005): columns
+ * come out orthonormal to working precision. tfjs's own `linalg.qr` forms an m × m Q and divides by
+ * zero on an exactly dependent column. Gradients are often rank-deficient (rank ≤ batch): a column
+ * dependent up to roundoff comes out as some unit direction orthogonal to the others (as an SVD's
+ * null-space vectors do), and one whose residual is exactly zero comes out as zero (σ = 0 there).
+ */
+export function orthonormalizeColumns(y: tf.Tensor2D): tf.Tensor2D {
+  const [rows, cols] = y.shape;
+  return tf.tidy(() => {
+    const columns: tf.Tensor2D[] = [];
+    let basis: tf.Tensor2D | null = null;
+    for (let j = 0; j < cols; j++) {
+      let v: tf.Tensor2D = tf.slice(y, [0, j], [rows, 1]);
+      if (basis) {
+        for (let pass = 0; pass < 2; pass++) v = tf.sub(v, tf.matMul(basis, tf.matMul(basis, v, true, false)));
+      }
+      // A zero residual stays zero: 0 / floor.
+      columns.push(tf.div(v, tf.maximum(tf.norm(v), NORM_FLOOR)));
+      basis = tf.concat(columns, 1);
+    }
+    return basis ?? tf.zeros([rows, 0]);
+  });
+}
+
+/** rows × cols standard normal entries (Box–Muller on the lab's seeded stream), row-major. */
+export function gaussianMatrix(rows: number, cols: number, seed: number): Float32Array {
+  const uniform = mulberryStream(seed);
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < out.length; i += 2) {
+    const radius = Math.sqrt(-2 * Math.log(1 - uniform()));
+    const angle = 2 * Math.PI * uniform();
+    out[i] = radius * Math.cos(angle);
+    if (i + 1 < out.length) out[i + 1] = radius * Math.sin(angle);
+  }
+  return out;
+}
+
+export interface SmallSvd {
+  rows: number;
+  /** rows × rows, row-major; column j is the j-th left singular vector (always an orthogonal matrix). */
+  vectors: Float64Array;
+  /** Descending, length rows (zeros where the rank is short). */
+  singularValues: Float64Array;
+}
+
+/** Jacobi stops when every pair of columns is orthogonal to this relative tolerance. */
+const JACOBI_TOLERANCE = 1e-13;
+const JACOBI_MAX_SWEEPS = 60;
+
+/**
+ * Left singular vectors and singular values of a small wide matrix B (rows × cols, row-major,
+ * rows ≤ cols in practice) by one-sided Jacobi (Hestenes) on Bᵀ: plane rotations V make the
+ * columns of Bᵀ·V mutually orthogonal, so Bᵀ = W·Σ·Vᵀ and B = V·Σ·Wᵀ. V accumulates rotations,
+ * so it is orthogonal even where B is rank-deficient.
+ */
+export function leftSingularVectorsOfWide(b: Float64Array, rows: number, cols: number): SmallSvd {
+  // work: Bᵀ stored column by column, i.e. row i of B is work column i (contiguous).
+  const work = Float64Array.from(b);
+  const v = new Float64Array(rows * rows);
+  for (let i = 0; i < rows; i++) v[i * rows + i] = 1;
+  for (let sweep = 0; sweep < JACOBI_MAX_SWEEPS; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < rows - 1; p++) {
+      for (let q = p + 1; q < rows; q++) {
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        const offP = p * cols;
+        const offQ = q * cols;
+        for (let i = 0; i < cols; i++) {
+          const x = work[offP + i];
+          const y = work[offQ + i];
+          alpha += x * x;
+          beta += y * y;
+          gamma += x * y;
+        }
+        if (gamma === 0 || Math.abs(gamma) <= JACOBI_TOLERANCE * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        // The rotation that zeroes the (p, q) entry of the Gram matrix [[α, γ], [γ, β]].
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = c * t;
+        for (let i = 0; i < cols; i++) {
+          const x = work[offP + i];
+          const y = work[offQ + i];
+          work[offP + i] = c * x - s * y;
+          work[offQ + i] = s * x + c * y;
+        }
+        for (let i = 0; i < rows; i++) {
+          const x = v[i * rows + p];
+          const y = v[i * rows + q];
+          v[i * rows + p] = c * x - s * y;
+          v[i * rows + q] = s * x + c * y;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  const norms = new Float64Array(rows);
+  for (let j = 0; j < rows; j++) {
+    let sum = 0;
+    for (let i = 0; i < cols; i++) sum += work[j * cols + i] ** 2;
+    norms[j] = Math.sqrt(sum);
+  }
+  const order = Array.from(norms.keys()).sort((x, y) => norms[y] - norms[x]);
+  const vectors = new Float64Array(rows * rows);
+  for (let i = 0; i < rows; i++) {
+    order.forEach((from, to) => {
+      vectors[i * rows + to] = v[i * rows + from];
+    });
+  }
+  return { rows, vectors, singularValues: Float64Array.from(order, (j) => norms[j]) };
+}
+
+/**
+ * The study's dynamic-rank rule: how many of the (descending) singular values to keep — those with
+ * σᵢ ≥ threshold · σ₁, at most `maxRank`, at least 1.
+ */
+export function rankAboveThreshold(singularValues: ArrayLike<number>, maxRank: number, threshold: number): number {
+  const largest = singularValues[0] ?? 0;
+  let kept = 1;
+  while (kept < Math.min(maxRank, singularValues.length) && singularValues[kept] >= threshold * largest) kept++;
+  return kept;
+}
+
+// ---- Costs (FLOPs = 2 × multiply-accumulates; the profiler's `projection` phase) -------------
+
+/** Nominal Jacobi sweeps for cost estimates: the real count depends on the data (typically 5–10). */
+export const JACOBI_SWEEPS_ESTIMATE = 8;
+
+/** Two Gram–Schmidt passes over an m × k matrix: per column j, 2 × (Qᵀv and Q·h) + its norm. */
+export function orthonormalizeFlops(rows: number, k: number): number {
+  return 4 * rows * k * (k - 1) + 3 * rows * k;
+}
+
+/** One-sided Jacobi on a k × n matrix: per sweep and column pair, three dot products and a rotation. */
+export function smallSvdFlops(k: number, n: number, sweeps = JACOBI_SWEEPS_ESTIMATE): number {
+  return sweeps * ((k * (k - 1)) / 2) * (6 * n + 6 * n + 6 * k);
+}
+
+export interface SubspaceCost {
+  /** Range finder matmuls: A·Ω, 2 per power iteration, and the reduction Qᵀ·A. */
+  matmulFlops: number;
+  /** Re-orthonormalisations (the lab's QR). */
+  orthonormalizeFlops: number;
+  smallSvdFlops: number;
+  /** Lifting the small singular vectors back: Q · Ṽ[:, :r]. */
+  liftFlops: number;
+  totalFlops: number;
+  /** Peak extra float32 bytes of the decomposition (sketch, bases, reduced matrix). */
+  workspaceBytes: number;
+}
+
+/** What `topLeftSingularSubspace(a (m × n), rank, options)` costs, stage by stage. */
+export function topLeftSingularSubspaceCost(
+  rows: number,
+  cols: number,
+  rank: number,
+  options: RangeFinderOptions = DEFAULT_RANGE_FINDER,
+): SubspaceCost {
+  const keep = Math.min(rank, rows, cols);
+  const k = sketchWidth(rows, cols, keep, options.oversampling);
+  const exact = k === rows;
+  const q = options.powerIterations;
+  const matmulFlops = exact ? 0 : 2 * rows * cols * k * (2 + 2 * q);
+  const orthFlops = exact ? 0 : (1 + q) * orthonormalizeFlops(rows, k) + q * orthonormalizeFlops(cols, k);
+  const svdFlops = smallSvdFlops(k, cols);
+  const liftFlops = exact ? 0 : 2 * rows * k * keep;
+  const workspaceFloats = exact ? rows * keep : cols * k + rows * k + cols * k + k * cols + rows * keep;
+  return {
+    matmulFlops,
+    orthonormalizeFlops: orthFlops,
+    smallSvdFlops: svdFlops,
+    liftFlops,
+    totalFlops: matmulFlops + orthFlops + svdFlops + liftFlops,
+    workspaceBytes: 4 * workspaceFloats,
+  };
+}
