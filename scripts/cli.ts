@@ -3,12 +3,14 @@
 import { CliUsageError, parseFlags, subcommandHelp, type Subcommand } from './cli/flags';
 import { forwardCommand } from './cli/forward';
 import { paramsCommand } from './cli/params';
+import { profileCommand } from './cli/profile';
 import { useCpuBackend } from './cli/tfjs';
 
 /** One line per subcommand (each lives in scripts/cli/<name>.ts). */
 const SUBCOMMANDS: Subcommand[] = [
   paramsCommand,
   forwardCommand,
+  profileCommand,
 ];
 
 function help(): string {
