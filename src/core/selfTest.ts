@@ -1,7 +1,7 @@
 // A small real computation (conv + batch-norm-free head, forward and both gradients) run on the
 // active backend and on CPU: the end-to-end proof that the GPU path computes what the CPU does.
 import * as tf from '@tensorflow/tfjs';
-import { mulberryStream } from './random';
+import { createRng } from './rng';
 
 export async function backendSelfTest(): Promise<{ maxRelativeError: number; backend: string }> {
   const backend = tf.getBackend();
@@ -28,9 +28,9 @@ export async function backendSelfTest(): Promise<{ maxRelativeError: number; bac
 
 /** y = sum((relu(conv3x3(x, w, stride 2, pad 1)))²); returns [y, dy/dx, dy/dw]. */
 async function convAndGradients(): Promise<Float32Array[]> {
-  const random = mulberryStream(1234);
-  const xValues = Float32Array.from({ length: 2 * 8 * 8 * 3 }, () => random() * 2 - 1);
-  const wValues = Float32Array.from({ length: 3 * 3 * 3 * 4 }, () => random() * 2 - 1);
+  const rng = createRng(1234);
+  const xValues = Float32Array.from({ length: 2 * 8 * 8 * 3 }, () => rng.uniform(-1, 1));
+  const wValues = Float32Array.from({ length: 3 * 3 * 3 * 4 }, () => rng.uniform(-1, 1));
   const [y, dx, dw] = tf.tidy(() => {
     const x = tf.tensor4d(xValues, [2, 8, 8, 3]);
     const w = tf.tensor4d(wValues, [3, 3, 3, 4]);

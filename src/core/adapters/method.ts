@@ -1,7 +1,6 @@
 // The interface every fine-tuning method implements, and its options. A method rewrites a
 // ModelSpec (which parameters train, which adapter layers exist) and supplies the optimizer it
 // trains with, so the profiler (reading the spec) and the trainer (running it) see the same thing.
-import type * as tf from '@tensorflow/tfjs';
 
 import type { MethodId } from '../ids';
 import type { ModelSpec } from '../models/spec';
@@ -37,12 +36,8 @@ export const DEFAULT_METHOD_OPTIONS: MethodOptions = {
   galore: { rank: 4, updateProjGap: 200, scale: 1 },
 };
 
-/** What a method's optimizer may need before each step: GaLore recomputes its projectors from the
- * gradients there (an SVD that reads a small matrix back, so it is async). The trainer awaits
- * `prepareStep(grads)`, when present, before `step(grads)` with the same gradients. */
-export interface MethodOptimizer extends Optimizer {
-  prepareStep?(grads: ReadonlyMap<string, tf.Tensor>): Promise<void>;
-}
+/** A method's optimizer: any Optimizer (GaLore's uses the optional async `prepareStep`). */
+export type MethodOptimizer = Optimizer;
 
 export interface Method {
   id: MethodId;

@@ -5,7 +5,7 @@
  * resized to the model's input resolution. The caller owns (and disposes) each batch's tensors.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRng, permutation } from './rng';
+import { createRng, permutation } from '../rng';
 import { imageByteLength, type Dataset } from './types';
 
 export type Rgb = readonly [number, number, number];

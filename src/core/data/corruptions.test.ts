@@ -12,7 +12,7 @@ import {
 } from './corruptions';
 import { rgbToHsvInPlace } from './imageops';
 import { jpegQuantTables } from './jpeg';
-import { createRng } from './rng';
+import { createRng } from '../rng';
 import { generateSyntheticDataset } from './synthetic';
 
 const SIZE = 32;

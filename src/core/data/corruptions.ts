@@ -26,7 +26,7 @@ import {
   warpAffineLinear,
 } from './imageops';
 import { jpegRoundTrip } from './jpeg';
-import { createRng, type Rng } from './rng';
+import { createRng, type Rng } from '../rng';
 import { DATASET_CHANNELS, imageByteLength, type Dataset } from './types';
 
 /** Corruption ids (CLI flags, permalinks, UI), in the order of the CIFAR-10-C release. */

@@ -1,6 +1,6 @@
 /** The data layer: datasets, CIFAR-10 I/O, CIFAR-10-C corruptions, tasks and batching. */
 export * from './types';
-export { createRng, mixSeed, permutation, type Rng } from './rng';
+export { createRng, mixSeed, permutation, type Rng } from '../rng';
 export * from './synthetic';
 export * from './cifar10';
 export { gzip, gunzip, parseTar, makeTar, bytesToStream, type TarEntry } from './archive';

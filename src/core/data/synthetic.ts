@@ -10,7 +10,7 @@
  * (colours and positions average out, stripes average to a plain shape), so a pixel-space
  * nearest-mean classifier does poorly while a small CNN learns the domain well.
  */
-import { createRng, type Rng } from './rng';
+import { createRng, type Rng } from '../rng';
 import type { Dataset } from './types';
 
 export const SYNTHETIC_SHAPES = ['disk', 'square', 'triangle', 'cross', 'ring'] as const;

@@ -3,7 +3,7 @@
  * they return new datasets or throw a DataError, so a failed import leaves nothing half-done.
  */
 import { corruptDataset, type CorruptionName, type Severity } from './corruptions';
-import { createRng, permutation } from './rng';
+import { createRng, permutation } from '../rng';
 import { DataError, selectImages, type Dataset } from './types';
 
 export const TASK_IDS = ['shift', 'unseen_classes', 'custom'] as const;

@@ -1,4 +1,4 @@
-// Activations with torch's gradients, written with tf.customGrad so each keeps only what its
+// Activations with torch's gradients, written as custom ops (customOp.ts) so each keeps only what its
 // backward needs: relu, relu6 and hardsigmoid keep their OUTPUT (which the next layer keeps anyway,
 // so it costs no extra memory), hardswish keeps its input. torch's gradients at the kinks:
 //   relu        1 for x > 0, else 0
@@ -7,6 +7,7 @@
 //   hardswish   0 for x < −3, 1 for x > 3, (2x + 3)/6 for −3 ≤ x ≤ 3
 import * as tf from '@tensorflow/tfjs';
 import type { ActivationFn } from '../models/spec';
+import { customOp } from './customOp';
 
 type UnaryGradFn = (x: tf.Tensor, save: tf.GradSaveFunc) => {
   value: tf.Tensor;
@@ -14,8 +15,11 @@ type UnaryGradFn = (x: tf.Tensor, save: tf.GradSaveFunc) => {
 };
 
 function unaryWithGrad(f: UnaryGradFn): (x: tf.Tensor) => tf.Tensor {
-  const op = tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
-  return (x) => op(x);
+  return (x) =>
+    customOp([x], (save) => {
+      const { value, gradFunc } = f(x, save);
+      return { value, gradFunc: (dy, saved) => [gradFunc(dy, saved)] };
+    });
 }
 
 const relu = unaryWithGrad((x, save) => {

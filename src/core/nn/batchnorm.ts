@@ -2,14 +2,15 @@
 //
 // Training mode normalises with the batch statistics. Its backward is written by hand: tfjs's
 // auto-diff of mean/variance/normalise dominated step time on WebGPU (many Mul/Sum/Mean/Sub
-// kernels and their saved inputs). The custom gradient keeps only x̂ and 1/σ (and γ, a parameter
-// that is alive anyway) and runs as two reductions and a few elementwise kernels:
+// kernels and their saved inputs). The custom gradient keeps only x̂ and 1/σ and runs as two
+// reductions and a few elementwise kernels:
 //   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/σ · (dy − dβ/n − x̂·dγ/n),  n = values per channel.
 // The running statistics are NOT updated here (that would be a side effect inside the gradient
 // computation): the batch mean and variance go to a BatchStatsSink, and the caller applies them
 // with applyRunningStatUpdates once the gradients are computed.
 import * as tf from '@tensorflow/tfjs';
 import type { BatchNormNode } from '../models/spec';
+import { customOp } from './customOp';
 
 /** One training-mode batch norm's batch statistics, kept alive until applied or disposed. */
 export interface BatchStats {
@@ -45,13 +46,34 @@ function reductionAxes(rank: number): number[] {
   return Array.from({ length: rank - 1 }, (_, i) => i);
 }
 
-/** Batch norm with batch statistics and the hand-written backward. */
+/** Which of a batch norm's gradients are wanted (see gradientPlan.ts); by default all. */
+export interface BatchNormGradients {
+  input: boolean;
+  gamma: boolean;
+  beta: boolean;
+}
+
+const ALL_GRADIENTS: BatchNormGradients = { input: true, gamma: true, beta: true };
+
+/** The tensors declared to the tape, in the order the gradFuncs return gradients. */
+function differentiableOf(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, wanted: BatchNormGradients): tf.Tensor[] {
+  return [...(wanted.input ? [x] : []), ...(wanted.gamma ? [gamma] : []), ...(wanted.beta ? [beta] : [])];
+}
+
+/** The wanted gradients, in the order of differentiableOf; only those are computed. */
+function pickGradients(wanted: BatchNormGradients, compute: Record<keyof BatchNormGradients, () => tf.Tensor>): tf.Tensor[] {
+  return (['input', 'gamma', 'beta'] as const).filter((key) => wanted[key]).map((key) => compute[key]());
+}
+
+/** Batch norm with batch statistics and the hand-written backward. It keeps x̂ and 1/σ whichever
+ * gradients are wanted (dγ reads x̂; dx reads both) and computes dx only when it is wanted. */
 export function batchNormTraining(
   x: tf.Tensor,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   node: BatchNormNode,
   sink?: BatchStatsSink,
+  wanted: BatchNormGradients = ALL_GRADIENTS,
 ): tf.Tensor {
   const axes = reductionAxes(x.rank);
   const count = x.size / x.shape[x.rank - 1];
@@ -59,30 +81,32 @@ export function batchNormTraining(
     // As torch: "Expected more than 1 value per channel when training".
     throw new Error(`batch norm ${node.id} in training mode needs more than 1 value per channel (batch × H × W = ${count})`);
   }
-  const op = tf.customGrad(((input: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-    const { mean, variance } = tf.moments(input, axes);
+  return customOp(differentiableOf(x, gamma, beta, wanted), (save) => {
+    const { mean, variance } = tf.moments(x, axes);
     const invStd = tf.rsqrt(tf.add(variance, node.eps));
-    const xHat = tf.mul(tf.sub(input, mean), invStd);
-    save([xHat, invStd, g]);
+    const xHat = tf.mul(tf.sub(x, mean), invStd);
+    save([xHat, invStd]);
     if (sink) sink.add({ node, mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D), count });
     return {
-      value: tf.add(tf.mul(xHat, g), b),
-      gradFunc: (dy: tf.Tensor, [savedXHat, savedInvStd, savedGamma]: tf.Tensor[]) => {
+      value: tf.add(tf.mul(xHat, gamma), beta),
+      gradFunc: (dy: tf.Tensor, [savedXHat, savedInvStd]: tf.Tensor[]) => {
         const dBeta = tf.sum(dy, axes);
         const dGamma = tf.sum(tf.mul(dy, savedXHat), axes);
         // dx = dy·a + x̂·b + c with per-channel a = γ/σ, b = −a·dγ/n, c = −a·dβ/n.
-        const a = tf.mul(savedGamma, savedInvStd);
-        const b = tf.mul(a, tf.div(dGamma, -count));
-        const c = tf.mul(a, tf.div(dBeta, -count));
-        const dx = tf.add(tf.add(tf.mul(dy, a), tf.mul(savedXHat, b)), c);
-        return [dx, dGamma, dBeta];
+        const dx = () => {
+          const a = tf.mul(gamma, savedInvStd);
+          const b = tf.mul(a, tf.div(dGamma, -count));
+          const c = tf.mul(a, tf.div(dBeta, -count));
+          return tf.add(tf.add(tf.mul(dy, a), tf.mul(savedXHat, b)), c);
+        };
+        return pickGradients(wanted, { input: dx, gamma: () => dGamma, beta: () => dBeta });
       },
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(x, gamma, beta);
+  });
 }
 
-/** Batch norm with running statistics: one per-channel affine map (auto-diff is cheap here). */
+/** Batch norm with running statistics: one per-channel affine map y = x·s + t, s = γ/√(var + ε).
+ * It keeps x only when dγ is wanted (dγ = Σ dy·(x − mean)/√(var + ε)); dx = dy·s reads parameters. */
 export function batchNormEval(
   x: tf.Tensor,
   gamma: tf.Tensor1D,
@@ -90,10 +114,27 @@ export function batchNormEval(
   runningMean: tf.Tensor1D,
   runningVar: tf.Tensor1D,
   eps: number,
+  wanted: BatchNormGradients = ALL_GRADIENTS,
 ): tf.Tensor {
-  const scale = tf.mul(gamma, tf.rsqrt(tf.add(runningVar, eps)));
-  const shift = tf.sub(beta, tf.mul(runningMean, scale));
-  return tf.add(tf.mul(x, scale), shift);
+  const axes = reductionAxes(x.rank);
+  return customOp(differentiableOf(x, gamma, beta, wanted), (save) => {
+    const invStd = tf.rsqrt(tf.add(runningVar, eps));
+    const scale = tf.mul(gamma, invStd);
+    const shift = tf.sub(beta, tf.mul(runningMean, scale));
+    if (wanted.gamma) save([x]);
+    return {
+      value: tf.add(tf.mul(x, scale), shift),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        // Recomputed from the parameters: the forward's tensors are gone by now.
+        const invStdNow = tf.rsqrt(tf.add(runningVar, eps));
+        return pickGradients(wanted, {
+          input: () => tf.mul(dy, tf.mul(gamma, invStdNow)),
+          gamma: () => tf.sum(tf.mul(dy, tf.mul(tf.sub(saved[0], runningMean), invStdNow)), axes),
+          beta: () => tf.sum(dy, axes),
+        });
+      },
+    };
+  });
 }
 
 /** torch's update: running ← (1 − momentum)·running + momentum·batch, with the unbiased batch

@@ -1,23 +1,29 @@
 // The tfjs interpreter of a ModelSpec's nodes (NHWC).
 //
 // Memory: each node's intermediate tensors are freed when the node is done (a tf.tidy per node)
-// and each node's output as soon as its last consumer has run. Under a gradient tape this is
-// safe: tfjs keeps its own clone of whatever a kernel's gradient needs. What the tape keeps is
-// decided per kernel, not per trainable set, so it keeps more than ideal:
-// - a conv keeps its input x even when its weight is frozen (x is needed only for dW); and the
-//   first conv keeps the image although nothing needs dX there;
-// - a conv keeps its filter even when no gradient flows to the conv's input (first layer);
-// - kernels off the path from the trainable variables to the loss still record and keep inputs
-//   (tfjs prunes that part of the tape only when backpropagating);
-// - eval-mode BN's multiply keeps x even when γ is frozen (x is needed only for dγ).
-// A later "fast backward" (one backward per node, from the spec) can keep exactly what the
-// trainable set needs; the analytic profiler should count both.
+// and each node's output as soon as its last consumer has run. Under a gradient tape, what is kept
+// for the backward pass is decided per node from the spec and the gradient targets (the trainable
+// set; gradientPlan.ts), not per kernel as tfjs's tape would:
+// - nodes below the gradient frontier (whose output depends on nothing that needs a gradient) run
+//   off the tape and keep nothing: with a frozen backbone the stem never computes or keeps a thing;
+// - a conv or linear keeps its input only when its weight's gradient is wanted, and computes dX
+//   only when its input needs a gradient (the first conv never does); a frozen conv keeps no
+//   activation (its weight is a parameter, alive anyway);
+// - batch norm keeps x̂ and 1/σ; relu/relu6/hardsigmoid their output, hardswish its input;
+//   residual adds, pooling and flatten keep nothing;
+// - the backward pass frees each op's saved tensors and output gradient as soon as the op's own
+//   gradients exist (customOp.ts).
+// Ops left to tfjs's auto-diff keep what tfjs keeps: squeeze-excitation's channel scaling (both
+// inputs), dropout's mask, max pooling, and the adapter combinations (adapterOps.ts).
 import * as tf from '@tensorflow/tfjs';
-import { mixSeed } from '../data/rng';
-import type { Conv2dNode, LinearNode, NodeSpec } from '../models/spec';
+import { mixSeed } from '../rng';
+import type { NodeSpec } from '../models/spec';
 import { ACTIVATIONS } from './activations';
 import { doraCombine, loraAdd } from './adapterOps';
 import { batchNormEval, batchNormTraining, type BatchStatsSink } from './batchnorm';
+import { offTape } from './customOp';
+import { planGradients, type GradientPlan, type GradientTargets } from './gradientPlan';
+import { addLayer, conv2dLayer, flattenLayer, globalAvgPoolLayer, linearLayer } from './layers';
 import type { Model } from './model';
 
 export interface ForwardOptions {
@@ -29,6 +35,16 @@ export interface ForwardOptions {
   /** Receives each training-mode batch norm's batch statistics, to update running statistics
    * after the gradient computation (see applyRunningStatUpdates). */
   batchStats?: BatchStatsSink;
+  /** What the caller will differentiate with respect to, so the pass keeps only what those
+   * gradients need. Default: every trainable variable of the model and the input. A gradient
+   * asked of tfjs outside these targets comes back missing or wrong. */
+  gradients?: GradientTargets;
+}
+
+function defaultTargets(model: Model): GradientTargets {
+  const params = new Set<string>();
+  for (const [name, variable] of model.variables) if (variable.trainable) params.add(name);
+  return { params, input: true };
 }
 
 /** Logits [N, numClasses] of an NHWC batch [N, R, R, 3]. */
@@ -52,12 +68,14 @@ export function runSpec(model: Model, x: tf.Tensor, options: ForwardOptions): tf
   const usesLeft = new Map<string, number>();
   for (const node of spec.nodes) for (const id of node.inputs) usesLeft.set(id, (usesLeft.get(id) ?? 0) + 1);
 
+  const plan = planGradients(spec, options.gradients ?? defaultTargets(model));
   const values = new Map<string, tf.Tensor>([[inputNode.id, x]]);
   try {
     spec.nodes.forEach((node, index) => {
       if (node.op === 'input') return;
       const inputs = node.inputs.map((id) => values.get(id) as tf.Tensor);
-      values.set(node.id, tf.tidy(() => runNode(model, node, index, inputs, options)));
+      const run = () => runNode(model, node, index, inputs, options, plan);
+      values.set(node.id, tf.tidy(() => (plan.needsGrad(node.id) ? run() : offTape(run))));
       for (const id of node.inputs) {
         const left = (usesLeft.get(id) as number) - 1;
         usesLeft.set(id, left);
@@ -74,38 +92,55 @@ export function runSpec(model: Model, x: tf.Tensor, options: ForwardOptions): tf
   return values.get(spec.output) as tf.Tensor;
 }
 
-function runNode(model: Model, node: NodeSpec, index: number, inputs: tf.Tensor[], options: ForwardOptions): tf.Tensor {
+function runNode(
+  model: Model,
+  node: NodeSpec,
+  index: number,
+  inputs: tf.Tensor[],
+  options: ForwardOptions,
+  plan: GradientPlan,
+): tf.Tensor {
   const param = (name: string) => {
     const variable = model.variables.get(name);
     if (!variable) throw new Error(`forward: node ${node.id} needs parameter ${name}, which the model lacks`);
     return variable;
   };
   const [x] = inputs;
+  const inputWanted = plan.needsGrad(node.inputs[0]);
   switch (node.op) {
     case 'input':
       throw new Error(`forward: input node ${node.id} must be the spec's first node`);
     case 'conv2d':
-      return conv2d(node, x as tf.Tensor4D, param);
+    case 'linear': {
+      const wanted = {
+        input: inputWanted,
+        weight: plan.wantsParam(node.weight),
+        bias: node.bias !== undefined && plan.wantsParam(node.bias),
+      };
+      const bias = node.bias ? (param(node.bias) as tf.Tensor1D) : undefined;
+      if (node.op === 'linear') return linearLayer(x as tf.Tensor2D, param(node.weight) as tf.Tensor2D, bias, wanted);
+      return conv2dLayer(node, x as tf.Tensor4D, param(node.weight) as tf.Tensor4D, bias, wanted);
+    }
     case 'batchnorm': {
       const gamma = param(node.gamma) as tf.Tensor1D;
       const beta = param(node.beta) as tf.Tensor1D;
-      if (options.training) return batchNormTraining(x, gamma, beta, node, options.batchStats);
-      return batchNormEval(x, gamma, beta, param(node.runningMean) as tf.Tensor1D, param(node.runningVar) as tf.Tensor1D, node.eps);
+      const wanted = { input: inputWanted, gamma: plan.wantsParam(node.gamma), beta: plan.wantsParam(node.beta) };
+      if (options.training) return batchNormTraining(x, gamma, beta, node, options.batchStats, wanted);
+      const runningMean = param(node.runningMean) as tf.Tensor1D;
+      return batchNormEval(x, gamma, beta, runningMean, param(node.runningVar) as tf.Tensor1D, node.eps, wanted);
     }
     case 'activation':
       return ACTIVATIONS[node.fn](x);
     case 'add':
-      return tf.add(x, inputs[1]);
+      return addLayer(x, inputs[1], [inputWanted, plan.needsGrad(node.inputs[1])]);
     case 'scale_channels':
       return tf.mul(x, inputs[1]);
     case 'global_avg_pool':
-      return tf.mean(x, [1, 2], true);
+      return globalAvgPoolLayer(x);
     case 'maxpool':
       return tf.maxPool(x as tf.Tensor4D, node.kernel, node.stride, node.padding);
     case 'flatten':
-      return tf.reshape(x, [x.shape[0], -1]);
-    case 'linear':
-      return linear(node, x as tf.Tensor2D, param);
+      return flattenLayer(x);
     case 'dropout':
       if (options.training && options.dropoutSeed !== undefined && node.p > 0) {
         return tf.dropout(x, node.p, undefined, mixSeed(options.dropoutSeed, index));
@@ -121,29 +156,4 @@ function runNode(model: Model, node: NodeSpec, index: number, inputs: tf.Tensor[
       throw new Error(`forward: unknown node op ${(unknown as NodeSpec).op}`);
     }
   }
-}
-
-function conv2d(node: Conv2dNode, x: tf.Tensor4D, param: (name: string) => tf.Variable): tf.Tensor {
-  const weight = param(node.weight) as tf.Tensor4D;
-  // A number is torch's symmetric padding (tfjs's 'same' pads asymmetrically at stride 2).
-  let y: tf.Tensor;
-  if (node.groups === 1 && node.kernel === 1 && node.stride === 1 && node.padding === 0) {
-    // A pointwise conv is a matmul over N·H·W rows. Its backward is two matmuls, where tfjs's
-    // Conv2DBackpropFilter on the CPU backend is a naive loop (~50× slower at these shapes).
-    const [n, h, w, c] = x.shape;
-    const rows = tf.matMul(tf.reshape(x, [n * h * w, c]), tf.reshape(weight, [c, node.outChannels]));
-    y = tf.reshape(rows, [n, h, w, node.outChannels]);
-  } else if (node.groups === 1) {
-    y = tf.conv2d(x, weight, node.stride, node.padding);
-  } else if (node.groups === node.inChannels && node.outChannels === node.inChannels) {
-    y = tf.depthwiseConv2d(x, weight, node.stride, node.padding);
-  } else {
-    throw new Error(`forward: conv ${node.id} has groups = ${node.groups}; only dense and depthwise convs are supported`);
-  }
-  return node.bias ? tf.add(y, param(node.bias)) : y;
-}
-
-function linear(node: LinearNode, x: tf.Tensor2D, param: (name: string) => tf.Variable): tf.Tensor {
-  const y = tf.matMul(x, param(node.weight) as tf.Tensor2D);
-  return node.bias ? tf.add(y, param(node.bias)) : y;
 }

@@ -4,7 +4,7 @@
 // runs the engine as training does (tf.variableGrads through runSpec); the numeric side perturbs
 // one element at a time and accumulates L in float64, so only the float32 forward limits accuracy.
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '../data/rng';
+import { createRng } from '../rng';
 import { runSpec, type ForwardOptions } from './forward';
 import type { Model } from './model';
 

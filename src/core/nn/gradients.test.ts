@@ -3,7 +3,7 @@
 // single element, and the BN check flags the "statistics as constants" gradient.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRng } from '../data/rng';
+import { createRng } from '../rng';
 import { SpecBuilder } from '../models/builder';
 import { buildModelSpec } from '../models/registry';
 import type { ModelSpec } from '../models/spec';

@@ -1,7 +1,7 @@
 // Seeded initial values of a parameter, as torchvision initialises it. Each parameter draws from
 // its own stream, seeded by (model seed, parameter name), so adding or removing a parameter (an
 // adapter, say) never changes the initial values of the others.
-import { createRng, type Rng } from '../data/rng';
+import { createRng, type Rng } from '../rng';
 import type { InitSpec, ParamSpec } from '../models/spec';
 
 export function initialValues(param: ParamSpec, seed: number): Float32Array {

@@ -1,7 +1,7 @@
 // The tfjs side of a ModelSpec: one tf.Variable per parameter (trainable flag from the spec; BN
 // running statistics as non-trainable variables), initialised as torchvision does, seeded.
 import * as tf from '@tensorflow/tfjs';
-import { createRng, type Rng } from '../data/rng';
+import { createRng, type Rng } from '../rng';
 import type { ModelSpec } from '../models/spec';
 import { initialValues } from './init';
 

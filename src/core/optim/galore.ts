@@ -20,7 +20,7 @@
 // study's dynamic rank (keep σᵢ ≥ ε·σ₁) resizes the moments at a refresh, keeping the leading rows.
 import * as tf from '@tensorflow/tfjs';
 
-import { mixSeed } from '../data/rng';
+import { mixSeed } from '../rng';
 import type { ModelSpec } from '../models/spec';
 import { Adam, type AdamOptions } from './adam';
 import {

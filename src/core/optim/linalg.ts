@@ -7,7 +7,7 @@
 // `await data()`. The FLOP counts of every stage live here too, so the profiler charts what runs.
 import * as tf from '@tensorflow/tfjs';
 
-import { mulberryStream } from '../random';
+import { createRng } from '../rng';
 
 export interface RangeFinderOptions {
   /** Extra sketch columns beyond the rank (Halko's p). */
@@ -107,17 +107,10 @@ export function orthonormalizeColumns(y: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
-/** rows × cols standard normal entries (Box–Muller on the lab's seeded stream), row-major. */
+/** rows × cols standard normal entries from the lab's seeded stream, row-major. */
 export function gaussianMatrix(rows: number, cols: number, seed: number): Float32Array {
-  const uniform = mulberryStream(seed);
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < out.length; i += 2) {
-    const radius = Math.sqrt(-2 * Math.log(1 - uniform()));
-    const angle = 2 * Math.PI * uniform();
-    out[i] = radius * Math.cos(angle);
-    if (i + 1 < out.length) out[i + 1] = radius * Math.sin(angle);
-  }
-  return out;
+  const rng = createRng(seed);
+  return Float32Array.from({ length: rows * cols }, () => rng.normal());
 }
 
 export interface SmallSvd {

@@ -21,6 +21,9 @@ export interface Optimizer {
   /** Updates each parameter named in `grads` (keyed by parameter name). State is created on a
    * parameter's first update, as in PyTorch. Does not dispose the gradients. */
   step(grads: ReadonlyMap<string, tf.Tensor>): void;
+  /** Work that must happen before `step(grads)` with the same gradients but cannot be synchronous:
+   * GaLore recomputes its projectors there (an SVD that reads a small matrix back). */
+  prepareStep?(grads: ReadonlyMap<string, tf.Tensor>): Promise<void>;
   /** Every state tensor alive now, for the profiler's OPT group. */
   stateEntries(): OptimizerStateEntry[];
   stateBytes(): number;

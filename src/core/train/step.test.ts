@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRng } from '../data/rng';
+import { createRng } from '../rng';
 import { SpecBuilder } from '../models/builder';
 import { buildModelSpec } from '../models/registry';
 import type { ModelSpec } from '../models/spec';

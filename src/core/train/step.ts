@@ -50,8 +50,10 @@ export function computeGradients(
   const variables = trainableVariables(model, trainable);
   const batchStats = new BatchStatsSink();
   try {
+    // The targets let the forward pass keep only what these gradients need (see nn/forward.ts).
+    const gradients = { params: trainable, input: false };
     const { value, grads } = tf.variableGrads(
-      () => crossEntropy(forward(model, batch.x, { training: true, dropoutSeed, batchStats }), batch.y),
+      () => crossEntropy(forward(model, batch.x, { training: true, dropoutSeed, batchStats, gradients }), batch.y),
       variables,
     );
     const byParam = new Map<string, tf.Tensor>();
@@ -65,7 +67,8 @@ export function computeGradients(
   }
 }
 
-/** One optimizer step on a batch; resolves to the batch's mean loss (NaN is returned, not thrown). */
+/** One optimizer step on a batch — gradients, the optimizer's (async) preparation, the update —
+ * resolving to the batch's mean loss (NaN is returned, not thrown). */
 export async function trainStep(
   model: Model,
   optimizer: Optimizer,
@@ -73,15 +76,13 @@ export async function trainStep(
   trainable: ReadonlySet<string>,
 ): Promise<number> {
   const dropoutSeed = Math.floor(model.dropoutRng.next() * 4294967296);
-  const loss = tf.tidy(() => {
-    const { loss: value, grads } = computeGradients(model, batch, trainable, dropoutSeed);
-    optimizer.step(grads);
-    return value;
-  });
+  const { loss, grads } = computeGradients(model, batch, trainable, dropoutSeed);
   try {
+    await optimizer.prepareStep?.(grads);
+    tf.tidy(() => optimizer.step(grads));
     return (await loss.data())[0];
   } finally {
-    loss.dispose();
+    tf.dispose([loss, ...grads.values()]);
   }
 }
 

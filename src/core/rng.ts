@@ -1,7 +1,7 @@
 /**
- * Small seeded PRNG (xoshiro128**, seeded through splitmix32) with the distributions the data
- * layer needs: uniform, normal (Box–Muller), Poisson, Bernoulli. Everything random in the data
- * layer draws from one of these so the same seed gives the same bytes on every platform.
+ * The lab's one seeded PRNG (xoshiro128**, seeded through splitmix32) with the distributions it
+ * needs: uniform, normal (Box–Muller), Poisson, Bernoulli. Data, initialisation, dropout and
+ * GaLore's test matrices all draw from it, so the same seed gives the same bytes on every platform.
  */
 
 /** Mixes any number of 32-bit integers into one well-scrambled 32-bit seed (murmur3 finaliser). */

@@ -1,0 +1,226 @@
+// Conv, depthwise conv, linear and the shape-only ops (residual add, global average pool, flatten)
+// with hand-written backward passes that keep only what the wanted gradients read:
+//   conv/linear  x when the weight's gradient is wanted, the weight when the input's is
+//                (a frozen conv inside the gradient region keeps no activation at all);
+//   add, pool, flatten  nothing (their backward needs shapes only; tfjs's own keep their inputs).
+// Which gradients are wanted comes from the gradient plan (gradientPlan.ts): a gradient that is not
+// wanted is neither computed nor paid for in saved tensors.
+import * as tf from '@tensorflow/tfjs';
+import type { Conv2dNode } from '../models/spec';
+import { customOp } from './customOp';
+
+/** Which of a layer's gradients are wanted; `bias` is ignored for a layer without one. */
+export interface LayerGradients {
+  input: boolean;
+  weight: boolean;
+  bias: boolean;
+}
+
+type ConvKind = 'pointwise' | 'dense' | 'depthwise';
+
+function convKind(node: Conv2dNode): ConvKind {
+  if (node.groups === 1) return node.kernel === 1 && node.stride === 1 && node.padding === 0 ? 'pointwise' : 'dense';
+  if (node.groups === node.inChannels && node.outChannels === node.inChannels) return 'depthwise';
+  throw new Error(`forward: conv ${node.id} has groups = ${node.groups}; only dense and depthwise convs are supported`);
+}
+
+/** The tensors a layer op declares to the tape, in the order its gradFunc returns gradients. */
+function differentiableOf(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | undefined, wanted: LayerGradients): tf.Tensor[] {
+  return [...(wanted.input ? [x] : []), ...(wanted.weight ? [weight] : []), ...(bias && wanted.bias ? [bias] : [])];
+}
+
+export function conv2dLayer(
+  node: Conv2dNode,
+  x: tf.Tensor4D,
+  weight: tf.Tensor4D,
+  bias: tf.Tensor1D | undefined,
+  wanted: LayerGradients,
+): tf.Tensor {
+  const kind = convKind(node);
+  return customOp(differentiableOf(x, weight, bias, wanted), (save) => {
+    const y = convForward(kind, node, x, weight);
+    save([...(wanted.weight ? [x] : []), ...(wanted.input ? [weight] : [])]);
+    return {
+      value: bias ? tf.add(y, bias) : y,
+      gradFunc: (dy, saved) => {
+        const dy4 = dy as tf.Tensor4D;
+        const savedX = wanted.weight ? (saved[0] as tf.Tensor4D) : undefined;
+        const savedWeight = wanted.input ? (saved[saved.length - 1] as tf.Tensor4D) : undefined;
+        const grads: tf.Tensor[] = [];
+        if (savedWeight) grads.push(convInputGrad(kind, node, dy4, savedWeight, x.shape));
+        if (savedX) grads.push(convWeightGrad(kind, node, savedX, dy4));
+        if (bias && wanted.bias) grads.push(tf.sum(dy, [0, 1, 2]));
+        return grads;
+      },
+    };
+  });
+}
+
+function convForward(kind: ConvKind, node: Conv2dNode, x: tf.Tensor4D, weight: tf.Tensor4D): tf.Tensor4D {
+  switch (kind) {
+    case 'pointwise': {
+      // A matmul over N·H·W rows: its backward is two matmuls, where tfjs's Conv2DBackpropFilter
+      // on the CPU backend is a naive loop.
+      const [n, h, w, c] = x.shape;
+      const rows = tf.matMul(tf.reshape(x, [n * h * w, c]), tf.reshape(weight, [c, node.outChannels]));
+      return tf.reshape(rows, [n, h, w, node.outChannels]);
+    }
+    // A number is torch's symmetric padding (tfjs's 'same' pads asymmetrically at stride 2).
+    case 'dense':
+      return tf.conv2d(x, weight, node.stride, node.padding);
+    case 'depthwise':
+      return tf.depthwiseConv2d(x, weight, node.stride, node.padding);
+  }
+}
+
+function convInputGrad(
+  kind: ConvKind,
+  node: Conv2dNode,
+  dy: tf.Tensor4D,
+  weight: tf.Tensor4D,
+  xShape: [number, number, number, number],
+): tf.Tensor4D {
+  switch (kind) {
+    case 'pointwise': {
+      const rows = tf.matMul(tf.reshape(dy, [-1, node.outChannels]), tf.reshape(weight, [node.inChannels, node.outChannels]), false, true);
+      return tf.reshape(rows, xShape);
+    }
+    case 'dense':
+      return tf.conv2dTranspose(dy, weight, xShape, node.stride, node.padding);
+    case 'depthwise':
+      // No public op: the kernel tfjs's own depthwise gradient runs.
+      return tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: weight }, {
+        strides: node.stride,
+        pad: node.padding,
+        dilations: 1,
+        inputShape: xShape,
+      });
+  }
+}
+
+function convWeightGrad(kind: ConvKind, node: Conv2dNode, x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+  const { kernel, stride, padding, inChannels, outChannels } = node;
+  switch (kind) {
+    case 'pointwise': {
+      const rows = tf.matMul(tf.reshape(x, [-1, inChannels]), tf.reshape(dy, [-1, outChannels]), true, false);
+      return tf.reshape(rows, [1, 1, inChannels, outChannels]);
+    }
+    case 'dense':
+      if (weightGradAsConv('dense')) return denseWeightGradAsConv(x, dy, kernel, stride, padding);
+      return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+        strides: stride,
+        pad: padding,
+        dataFormat: 'NHWC',
+        filterShape: [kernel, kernel, inChannels, outChannels],
+      });
+    case 'depthwise':
+      if (weightGradAsConv('depthwise')) return depthwiseWeightGradAsConv(x, dy, kernel, stride, padding);
+      return tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
+        strides: stride,
+        pad: padding,
+        dilations: 1,
+        filterShape: [kernel, kernel, inChannels, 1],
+      });
+  }
+}
+
+/**
+ * Backends on which a conv's weight gradient runs faster as an ordinary (dilated) forward conv than
+ * through the backend's backprop-filter kernel, measured at MobileNetV2/ResNet-18 shapes (batch 8):
+ * on tfjs's CPU backend the backprop-filter kernels are naive element-by-element loops, ~30× slower
+ * for dense convs (3→32 at 32×32: 5.4 s vs 0.19 s) and 3–13× for depthwise ones; on WebGPU
+ * (SwiftShader) the native kernels win, 2–30× for depthwise, mostly for dense.
+ */
+const WEIGHT_GRAD_AS_CONV: Readonly<Record<string, Readonly<Record<'dense' | 'depthwise', boolean>>>> = {
+  cpu: { dense: true, depthwise: true },
+  webgpu: { dense: false, depthwise: false },
+};
+
+function weightGradAsConv(kind: 'dense' | 'depthwise'): boolean {
+  return WEIGHT_GRAD_AS_CONV[tf.getBackend()]?.[kind] ?? false;
+}
+
+/**
+ * dW[i, j, ci, co] = Σ_{n,h,w} xPadded[n, s·h + i, s·w + j, ci] · dy[n, h, w, co]: a conv of the
+ * padded input with batch and channels swapped ([ci, H + 2p, W + 2p, n]) by dy as the filter
+ * ([Ho, Wo, n, co]), dilated by the stride, cropped to the k×k positions the forward conv used.
+ */
+export function denseWeightGradAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, kernel: number, stride: number, padding: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const xt = tf.pad(tf.transpose(x, [3, 1, 2, 0]), [[0, 0], [padding, padding], [padding, padding], [0, 0]]) as tf.Tensor4D;
+    const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+    const full = tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', stride);
+    return tf.transpose(tf.slice(full, [0, 0, 0, 0], [-1, kernel, kernel, -1]), [1, 2, 0, 3]);
+  });
+}
+
+/**
+ * The depthwise analogue: each (example, channel) pair becomes a channel of one image
+ * ([1, H + 2p, W + 2p, N·C]) convolved depthwise by its own dy plane ([Ho, Wo, N·C, 1]), dilated
+ * by the stride; the k×k result is summed over the batch.
+ */
+export function depthwiseWeightGradAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, kernel: number, stride: number, padding: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w, c] = x.shape;
+    const [, ho, wo] = dy.shape;
+    const padded = tf.pad(tf.transpose(x, [1, 2, 0, 3]), [[padding, padding], [padding, padding], [0, 0], [0, 0]]);
+    const image = tf.reshape(padded, [1, h + 2 * padding, w + 2 * padding, n * c]) as tf.Tensor4D;
+    const planes = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [ho, wo, n * c, 1]) as tf.Tensor4D;
+    const full = tf.depthwiseConv2d(image, planes, 1, 'valid', 'NHWC', stride);
+    const perExample = tf.reshape(tf.slice(full, [0, 0, 0, 0], [-1, kernel, kernel, -1]), [kernel, kernel, n, c]);
+    return tf.reshape(tf.sum(perExample, 2), [kernel, kernel, c, 1]);
+  });
+}
+
+export function linearLayer(
+  x: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D | undefined,
+  wanted: LayerGradients,
+): tf.Tensor {
+  return customOp(differentiableOf(x, weight, bias, wanted), (save) => {
+    const y = tf.matMul(x, weight);
+    save([...(wanted.weight ? [x] : []), ...(wanted.input ? [weight] : [])]);
+    return {
+      value: bias ? tf.add(y, bias) : y,
+      gradFunc: (dy, saved) => {
+        const dy2 = dy as tf.Tensor2D;
+        const savedX = wanted.weight ? (saved[0] as tf.Tensor2D) : undefined;
+        const savedWeight = wanted.input ? (saved[saved.length - 1] as tf.Tensor2D) : undefined;
+        const grads: tf.Tensor[] = [];
+        if (savedWeight) grads.push(tf.matMul(dy2, savedWeight, false, true));
+        if (savedX) grads.push(tf.matMul(savedX, dy2, true, false));
+        if (bias && wanted.bias) grads.push(tf.sum(dy, 0));
+        return grads;
+      },
+    };
+  });
+}
+
+/** a + b (equal shapes); `wanted` says which summands need the gradient. Keeps nothing. */
+export function addLayer(a: tf.Tensor, b: tf.Tensor, wanted: readonly [boolean, boolean]): tf.Tensor {
+  if (a.shape.join() !== b.shape.join()) throw new Error(`forward: add of shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
+  const differentiable = [a, b].filter((_, i) => wanted[i]);
+  return customOp(differentiable, () => ({
+    value: tf.add(a, b),
+    // A new tensor per summand: the tape disposes each input's gradient on its own.
+    gradFunc: (dy) => differentiable.map(() => tf.clone(dy)),
+  }));
+}
+
+/** Mean over H and W keeping [N, 1, 1, C]. Keeps nothing. */
+export function globalAvgPoolLayer(x: tf.Tensor): tf.Tensor {
+  const [, h, w] = x.shape;
+  return customOp([x], () => ({
+    value: tf.mean(x, [1, 2], true),
+    gradFunc: (dy) => [tf.broadcastTo(tf.div(dy, h * w), x.shape)],
+  }));
+}
+
+/** [N, ...] → [N, features]. Keeps nothing. */
+export function flattenLayer(x: tf.Tensor): tf.Tensor {
+  return customOp([x], () => ({
+    value: tf.reshape(x, [x.shape[0], -1]),
+    gradFunc: (dy) => [tf.reshape(dy, x.shape)],
+  }));
+}

@@ -1,0 +1,132 @@
+// What a training step keeps for its backward pass, measured at the end of the forward pass inside
+// computeGradients (when tfjs closes the gradient tape): the buffers the tape's saved tensors hold,
+// parameters excepted (they are alive anyway), each buffer counted once. A frozen backbone must
+// keep less than full fine-tuning (no conv keeps its input for a weight gradient, nothing below the
+// gradient frontier is kept at all), and each must keep exactly what the lab's ACT view counts.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRng } from '../rng';
+import { buildModelSpec } from '../models/registry';
+import type { ModelSpec } from '../models/spec';
+import { planGradients } from '../nn/gradientPlan';
+import { createModel, disposeModel, type Model } from '../nn/model';
+import { computeGradients, type Batch } from './step';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+interface KeptBytes {
+  /** Distinct non-parameter buffers held by the tape's saved tensors. */
+  savedActivationBytes: number;
+  /** tf.memory().numBytes at the end of the forward pass minus before the step (tfjs counts a
+   * buffer once per tensor object: the tape's clones of saved parameters count again). */
+  numBytesGrowth: number;
+}
+
+/** Runs computeGradients and measures what is kept when the forward pass ends. */
+function measureKept(model: Model, batch: Batch, trainable: ReadonlySet<string>): KeptBytes {
+  // tfjs-core internals (4.x): endTape closes the forward pass; state.activeTape lists what each
+  // recorded op saved for its gradient.
+  const engine = tf.engine() as unknown as {
+    endTape(): void;
+    state: { activeTape: { saved?: tf.Tensor[] }[] | null };
+  };
+  const parameterBuffers = new Set([...model.variables.values()].map((v) => v.dataId));
+  const numBytesBefore = tf.memory().numBytes;
+  let kept: KeptBytes | undefined;
+  const endTape = engine.endTape;
+  engine.endTape = function (this: typeof engine) {
+    const buffers = new Map<object, number>();
+    for (const node of this.state.activeTape ?? []) {
+      for (const t of node.saved ?? []) if (!parameterBuffers.has(t.dataId)) buffers.set(t.dataId, t.size * 4);
+    }
+    kept = {
+      savedActivationBytes: [...buffers.values()].reduce((a, b) => a + b, 0),
+      numBytesGrowth: tf.memory().numBytes - numBytesBefore,
+    };
+    endTape.call(this);
+  };
+  try {
+    const { loss, grads } = computeGradients(model, batch, trainable);
+    tf.dispose([loss, ...grads.values()]);
+  } finally {
+    engine.endTape = endTape;
+  }
+  if (!kept) throw new Error('measureKept: the step closed no gradient tape');
+  return kept;
+}
+
+function trainableSets(spec: ModelSpec): Record<'fft' | 'bn_head' | 'head', Set<string>> {
+  const trainable = Object.values(spec.params).filter((p) => p.trainable);
+  const isHead = (name: string) => name.startsWith('classifier');
+  return {
+    fft: new Set(trainable.map((p) => p.name)),
+    bn_head: new Set(trainable.filter((p) => p.role === 'bn_gamma' || p.role === 'bn_beta' || isHead(p.name)).map((p) => p.name)),
+    head: new Set(trainable.filter((p) => isHead(p.name)).map((p) => p.name)),
+  };
+}
+
+const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * The lab's ACT view for a relu6 network (MobileNetV2), in bytes: on the gradient path, batch norm
+ * keeps x̂ and 1/σ, relu6 its output, a conv or linear its input when its weight trains; a buffer
+ * shared by two of them (a conv reading a relu6 output) counts once. The loss's few values aside.
+ */
+function labActBytes(spec: ModelSpec, trainable: ReadonlySet<string>, batchSize: number): number {
+  const plan = planGradients(spec, { params: trainable, input: false });
+  const nodes = new Map(spec.nodes.map((node) => [node.id, node]));
+  const kept = new Map<string, number>();
+  for (const node of spec.nodes) {
+    if (!plan.needsGrad(node.id)) continue;
+    const elements = batchSize * numel(node.outShape);
+    if (node.op === 'batchnorm') {
+      kept.set(`${node.id}/x_hat`, elements);
+      kept.set(`${node.id}/inv_std`, node.channels);
+    } else if (node.op === 'activation') {
+      kept.set(node.id, elements);
+    } else if ((node.op === 'conv2d' || node.op === 'linear') && trainable.has(node.weight)) {
+      const input = nodes.get(node.inputs[0]);
+      if (input) kept.set(input.id, batchSize * numel(input.outShape));
+    }
+  }
+  return 4 * [...kept.values()].reduce((a, b) => a + b, 0);
+}
+
+describe('what a step keeps for the backward pass', () => {
+  it('MobileNetV2 (width 0.25, 32×32, batch 4): each method keeps exactly the lab ACT view; bn_head less than fft, head only almost nothing', () => {
+    const spec = buildModelSpec({ model: 'mobilenet_v2', width: 0.25, resolution: 32, numClasses: 10, stem: 'cifar' });
+    const model = createModel(spec, { seed: 1 });
+    const rng = createRng(2);
+    const batch: Batch = {
+      x: tf.tensor4d(Float32Array.from({ length: 4 * 32 * 32 * 3 }, () => rng.uniform(-1, 1)), [4, 32, 32, 3]),
+      y: tf.tensor1d([0, 3, 5, 9], 'int32'),
+    };
+    try {
+      const sets = trainableSets(spec);
+      const tensorsBefore = tf.memory().numTensors;
+      const kept = Object.fromEntries(Object.entries(sets).map(([method, set]) => [method, measureKept(model, batch, set)]));
+      console.log(`kept for backward (bytes): ${JSON.stringify(kept)}`);
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+
+      // Exactly the lab's ACT view, plus the loss's log-probabilities and one-hot labels.
+      const lossBytes = 1024;
+      for (const [method, set] of Object.entries(sets)) {
+        const lab = labActBytes(spec, set, 4);
+        expect(kept[method].savedActivationBytes, method).toBeGreaterThanOrEqual(lab);
+        expect(kept[method].savedActivationBytes, method).toBeLessThan(lab + lossBytes);
+      }
+      // bn_head saves every conv input that is not also a relu6 output (the image, block inputs);
+      // x̂ and the relu6 masks' outputs, which dx needs, it keeps as fft does.
+      expect(kept.bn_head.savedActivationBytes).toBeLessThan(kept.fft.savedActivationBytes - 4 * 32 * 32 * 3 * 4);
+      // tfjs's own count also drops the tape's clones of frozen weights.
+      expect(kept.bn_head.numBytesGrowth).toBeLessThan(0.75 * kept.fft.numBytesGrowth);
+      // Head only: the whole backbone runs off the tape; the classifier keeps its [4, 1280] input.
+      expect(kept.head.savedActivationBytes).toBeLessThan(4 * 1280 * 4 + lossBytes);
+    } finally {
+      tf.dispose([batch.x, batch.y]);
+      disposeModel(model);
+    }
+  });
+});
