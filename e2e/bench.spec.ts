@@ -1,0 +1,66 @@
+// `npm run bench` end to end on a one-cell grid (real Chromium, WebGPU), its JSON checked against
+// the analytic profiler run here in Node for the same configuration: PARAM/GRAD/OPT to the byte,
+// FLOPs exactly. Speed targets live in the bench's report, never in this test.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+
+import { benchMethodOptions, benchOptimizerCost } from '../src/core/baselines/benchCells';
+import { METHODS } from '../src/core/adapters';
+import { buildModelSpec } from '../src/core/models/registry';
+import type { ModelOptions } from '../src/core/models/spec';
+import { profileSpec, summariseProfile } from '../src/core/profile/profile';
+import type { BenchReport } from '../scripts/bench/report';
+
+const modelOptions: ModelOptions = { model: 'mobilenet_v2', width: 0.25, resolution: 16, numClasses: 10, stem: 'cifar' };
+const batch = 2;
+const rank = 4;
+
+test('npm run bench on one cell writes a report that agrees with the analytic profiler', async () => {
+  // About a minute on an idle 2-core machine (SwiftShader); generous for a loaded one.
+  test.setTimeout(600_000);
+  const outDir = mkdtempSync(join(tmpdir(), 'lab-bench-'));
+  try {
+    const args = [
+      'tsx', 'scripts/bench.ts',
+      '--models', 'mobilenet_v2', '--methods', 'lora', '--ranks', String(rank),
+      '--width', String(modelOptions.width), '--resolution', String(modelOptions.resolution), '--stem', modelOptions.stem,
+      '--classes', String(modelOptions.numClasses), '--batch', String(batch),
+      '--warmup', '0', '--steps', '1', '--no-baseline', '--matmul-size', '256', '--out', outDir,
+    ];
+    const run = spawnSync('npx', args, { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+
+    const files = readdirSync(outDir);
+    const jsonFile = files.find((name) => name.endsWith('.json'));
+    expect(files.filter((name) => name.endsWith('.md'))).toHaveLength(1);
+    const report = JSON.parse(readFileSync(join(outDir, jsonFile as string), 'utf8')) as BenchReport;
+    expect(report.runs[0].environment.backend.backend).toBe('webgpu');
+    expect(report.runs[0].roofline.gflopPerSecond).toBeGreaterThan(0);
+    expect(report.cells).toHaveLength(1);
+    const [cell] = report.cells;
+    expect(cell.error).toBeNull();
+    const result = cell.result!;
+
+    const options = benchMethodOptions(rank);
+    const spec = METHODS.lora.apply(buildModelSpec(modelOptions), options);
+    const expected = summariseProfile(profileSpec(spec, { batch, optimizer: benchOptimizerCost('lora', options) }));
+    // FLOPs exactly, by phase and convention; the analytic memory profile likewise.
+    expect(result.analytic.flops).toEqual(expected.flops);
+    expect(result.analytic.memory).toEqual(expected.memory);
+    expect(result.analytic.params).toEqual(expected.params);
+    // The live tensors of the real step on WebGPU: PARAM, GRAD and OPT to the byte.
+    const groups = expected.memory.analytic.sumOfGroupMaxima;
+    expect(result.measured.staticBytes).toEqual({ param: groups.param, grad: groups.grad, opt: groups.opt });
+
+    expect(result.timing.stepMs).toHaveLength(1);
+    expect(Number.isFinite(result.timing.losses[0])).toBe(true);
+    expect(result.measured.profile.peakBytes).toBeGreaterThan(result.measured.profile.bytesBefore);
+    expect(cell.throughput!.achievedGflopPerSecond).toBeCloseTo(expected.flops.correct.total / (result.timing.medianStepMs * 1e6), 9);
+    expect(report.claims.length).toBeGreaterThan(0);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { evaluateClaim, evaluateClaims, CLAIMS, type Basis, type CellCosts } from './claims';
+import { parseBenchArgs, UsageError, type RunPlan } from './flags';
+import { cellId, planJobs, shardJobs } from './grid';
+import { deviceSlug, findShardFiles, mergeShardReports, REPORT_SCHEMA, type BenchReport, type CellRecord } from './report';
+
+function runPlan(argv: string[]): RunPlan {
+  const plan = parseBenchArgs(argv);
+  if (plan.mode !== 'grid' && plan.mode !== 'core-only') throw new Error(`expected a run plan, got ${plan.mode}`);
+  return plan;
+}
+
+describe('bench flags', () => {
+  it('--quick is issue 3\'s setting with every method at rank 4, and flags override it', () => {
+    const plan = runPlan(['--quick', '--steps', '7']);
+    expect(plan.models).toEqual(['mobilenet_v2']);
+    expect(plan.methods).toEqual(['fft', 'bn_head', 'lora', 'dora', 'galore']);
+    expect(plan.ranks).toEqual([4]);
+    expect(plan.settings).toMatchObject({ width: 0.35, resolution: 32, stem: 'cifar', batch: 8, steps: 7 });
+    expect(plan.baseline).toBe(true);
+  });
+
+  it('rejects bad values with a message naming what is valid', () => {
+    const cases: [string[], RegExp][] = [
+      [['--models', 'mobilenet_v2,vgg'], /valid: mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large, resnet18/],
+      [['--methods', 'adapter'], /valid: fft, bn_head, lora, dora, galore/],
+      [['--ranks', '0'], /--ranks must be an integer >= 1/],
+      [['--width', '0'], /--width must be a number > 0/],
+      [['--width=-1'], /--width must be a number > 0/],
+      [['--resolution', '4'], /--resolution must be an integer >= 8/],
+      [['--shard', '0/2'], /--shard must be i\/n/],
+      [['--stem', 'big'], /valid: imagenet, cifar/],
+      [['--nope'], /Valid flags: .*--models/],
+      [['--quick', '--core-only'], /choose one/],
+      [['--core-only', '--methods', 'lora'], /does not apply/],
+      [['--merge', '--quick'], /--merge takes only/],
+    ];
+    for (const [argv, message] of cases) expect(() => parseBenchArgs(argv), argv.join(' ')).toThrow(message);
+    expect(() => parseBenchArgs(['--ranks', 'x'])).toThrow(UsageError);
+  });
+
+  it('--merge takes shard files; --help is its own mode', () => {
+    expect(parseBenchArgs(['--merge', 'a.json', 'b.json', '--out', 'o'])).toEqual({ mode: 'merge', inputs: ['a.json', 'b.json'], outDir: 'o' });
+    expect(parseBenchArgs(['--help'])).toEqual({ mode: 'help' });
+  });
+});
+
+describe('bench grid and shards', () => {
+  it('puts the lab-vs-tf.layers pair first, in place of the mobilenet_v2 fft cell', () => {
+    const jobs = planJobs(runPlan(['--quick']));
+    expect(jobs.map((job) => `${job.kind}:${cellId(job.cell)}`)).toEqual([
+      'core_vs_tf_layers:mobilenet_v2/fft',
+      'core:mobilenet_v2/bn_head',
+      'core:mobilenet_v2/lora/r4',
+      'core:mobilenet_v2/dora/r4',
+      'core:mobilenet_v2/galore/r4',
+    ]);
+    expect(planJobs(runPlan(['--quick', '--no-baseline']))[0].kind).toBe('core');
+    expect(planJobs(runPlan(['--core-only'])).map((job) => job.kind)).toEqual(['core_vs_tf_layers']);
+  });
+
+  it('shards partition the job list: disjoint, complete, deterministic', () => {
+    const jobs = planJobs(runPlan(['--ranks', '4,8']));
+    const shards = [1, 2, 3].map((index) => shardJobs(jobs, { index, count: 3 }).map((job) => cellId(job.cell)));
+    const all = shards.flat();
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.sort()).toEqual(jobs.map((job) => cellId(job.cell)).sort());
+    expect(shardJobs(jobs, { index: 2, count: 3 }).map((job) => cellId(job.cell))).toEqual(shards[1]);
+  });
+});
+
+describe('study claims', () => {
+  const cell = (model: CellCosts['model'], method: CellCosts['method'], peakBytes: number, rank: number | null = null): CellCosts => ({
+    model, method, rank, peakBytes, torchFlops: null, galoreUpdateProjGap: null,
+  });
+  const bnHead = CLAIMS.find((claim) => claim.id === 'bn_head_memory')!;
+  const basis = (cells: CellCosts[]): Basis => ({ id: 'analytic_run', label: 'test', cells });
+
+  it('reproduced when every value lies in the widened range, contradicted otherwise, naming the value', () => {
+    expect(evaluateClaim(bnHead, basis([cell('resnet18', 'fft', 100), cell('resnet18', 'bn_head', 40)])).verdict).toBe('reproduced');
+    const contradicted = evaluateClaim(bnHead, basis([cell('mobilenet_v2', 'fft', 100), cell('mobilenet_v2', 'bn_head', 80)]));
+    expect(contradicted.verdict).toBe('contradicted');
+    expect(contradicted.reason).toContain('mobilenet_v2 bn_head 20.0%');
+  });
+
+  it('not comparable when the cells it needs are missing, saying which', () => {
+    const evaluation = evaluateClaim(bnHead, basis([cell('mobilenet_v2', 'bn_head', 80)]));
+    expect(evaluation.verdict).toBe('not comparable');
+    expect(evaluation.reason).toContain('mobilenet_v2 fft');
+  });
+
+  it('FLOP claims are not judged on measured memory', () => {
+    const measured: Basis = { id: 'measured', label: 'measured', cells: [] };
+    for (const claim of evaluateClaims([measured])) {
+      expect(claim.evaluations.length).toBe(claim.id.includes('flops') ? 0 : 1);
+    }
+  });
+});
+
+describe('bench reports', () => {
+  it('names the device from the WebGPU adapter', () => {
+    const adapter = { vendor: 'Google', architecture: 'SwiftShader', device: '', description: '', timestampQuery: false };
+    expect(deviceSlug({ backend: 'webgpu', adapter, skipped: [] })).toBe('google-swiftshader');
+    expect(deviceSlug({ backend: 'cpu', adapter: null, skipped: [] })).toBe('cpu');
+  });
+
+  it('merges shard files into one report, in grid order, and refuses incomplete sets', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-merge-'));
+    try {
+      const plan = runPlan(['--models', 'mobilenet_v2', '--methods', 'fft,lora', '--ranks', '4,8', '--no-baseline', '--shard', '1/2']);
+      const jobs = planJobs(plan);
+      const shardReport = (index: number): BenchReport => ({
+        schema: REPORT_SCHEMA,
+        createdAt: '2025-01-01T00:00:00.000Z',
+        argv: [],
+        preset: 'full',
+        grid: { models: plan.models, methods: plan.methods, ranks: plan.ranks, settings: plan.settings, baseline: false, matmulSize: 1024, shardCount: 2 },
+        runs: [{ shard: { index, count: 2 }, startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:01:00.000Z', device: 'google-swiftshader', environment: {} as never, roofline: {} as never }],
+        cells: shardJobs(jobs, { index, count: 2 }).map((job): CellRecord => ({
+          id: cellId(job.cell), ...job.cell, modelOptions: {} as never, batch: 1, galoreUpdateProjGap: null, run: 0, result: null, throughput: null, error: 'not run',
+        })),
+        baseline: null,
+        claims: [],
+      });
+      writeFileSync(join(dir, 'x.shard-2-of-2.json'), JSON.stringify(shardReport(2)));
+      expect(() => mergeShardReports(findShardFiles([], dir))).toThrow(/missing shard\(s\) 1 of 2/);
+      writeFileSync(join(dir, 'x.shard-1-of-2.json'), JSON.stringify(shardReport(1)));
+      const merged = mergeShardReports(findShardFiles([], dir));
+      expect(merged.cells.map((cell) => cell.id)).toEqual(['mobilenet_v2/fft', 'mobilenet_v2/lora/r4', 'mobilenet_v2/lora/r8']);
+      expect(merged.runs).toHaveLength(2);
+      expect(merged.cells.find((cell) => cell.id === 'mobilenet_v2/lora/r4')!.run).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

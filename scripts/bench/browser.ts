@@ -1,0 +1,85 @@
+// Debian's Chromium, headless with real WebGPU (the flags of scripts/chromium.mjs), on the harness
+// page: the bench calls the lab's core there through `window.labHarness.bench`.
+import { chromium, type Browser } from '@playwright/test';
+
+import type { BackendReport } from '../../src/core/backendInfo';
+import type {
+  CoreCellRequest,
+  CoreCellResult,
+  MatmulRate,
+  MatmulRateOptions,
+  StepProtocol,
+  TfLayersBaselineResult,
+} from '../../src/core/baselines/benchCells';
+import type { ModelOptions } from '../../src/core/models/spec';
+// @ts-expect-error -- a plain .mjs module shared with the npm scripts; typed by use.
+import { chromiumArgs, chromiumExists, chromiumPath } from '../chromium.mjs';
+
+/** The page-side progress hook the bench exposes; the harness's cells call it after every step. */
+const STEP_HOOK = 'labBenchStep';
+
+export interface BrowserEnvironment {
+  userAgent: string;
+  backend: BackendReport;
+  tfjsVersion: string;
+  hardwareConcurrency: number;
+  chromiumPath: string;
+  chromiumArgs: string[];
+}
+
+export interface BenchPage {
+  environment: BrowserEnvironment;
+  measureMatmulRate(options: MatmulRateOptions): Promise<MatmulRate>;
+  runCoreCell(request: CoreCellRequest): Promise<CoreCellResult>;
+  runTfLayersBaseline(options: Omit<ModelOptions, 'model'>, batch: number, protocol: StepProtocol): Promise<TfLayersBaselineResult>;
+  close(): Promise<void>;
+}
+
+export async function openBenchPage(origin: string, onStep: () => void, log: (line: string) => void): Promise<BenchPage> {
+  if (!chromiumExists()) throw new Error(`no Chromium at ${chromiumPath()}: apt-get install chromium, or set CHROMIUM_PATH`);
+  const browser: Browser = await chromium.launch({ executablePath: chromiumPath() as string, args: chromiumArgs as string[], headless: true });
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => log(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      // Failed requests are reported with their URL below.
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) log(`page console error: ${message.text()}`);
+    });
+    page.on('response', (response) => {
+      // Chromium asks for /favicon.ico on its own; the harness has none.
+      if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) log(`page request failed: ${response.status()} ${response.url()}`);
+    });
+    await page.exposeFunction(STEP_HOOK, onStep);
+    await page.goto(`${origin}/e2e/harness.html`);
+    const environment = await page.evaluate(async () => {
+      const backend = await window.labHarnessReady;
+      return {
+        userAgent: navigator.userAgent,
+        backend,
+        tfjsVersion: window.labHarness.tf.version.tfjs,
+        hardwareConcurrency: navigator.hardwareConcurrency,
+      };
+    });
+    return {
+      environment: { ...environment, chromiumPath: chromiumPath() as string, chromiumArgs: chromiumArgs as string[] },
+      measureMatmulRate: (options) => page.evaluate((o) => window.labHarness.bench.measureMatmulRate(o), options),
+      runCoreCell: (request) =>
+        page.evaluate(
+          ({ request, hook }) => window.labHarness.bench.runCoreCell(request, (window as unknown as Record<string, () => void>)[hook]),
+          { request, hook: STEP_HOOK },
+        ),
+      runTfLayersBaseline: (options, batch, protocol) =>
+        page.evaluate(
+          ({ options, batch, protocol, hook }) => {
+            const onStep = (window as unknown as Record<string, () => void>)[hook];
+            return window.labHarness.bench.runTfLayersBaselineCell(options, batch, protocol, onStep);
+          },
+          { options, batch, protocol, hook: STEP_HOOK },
+        ),
+      close: () => browser.close(),
+    };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+}

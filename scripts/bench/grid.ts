@@ -1,0 +1,62 @@
+// The run's cells (model × method × rank) as jobs in a deterministic order, and how a shard picks
+// its part. The tf.layers peer runs in the same job as the lab's MobileNetV2 full fine-tuning cell,
+// back to back in one page, so their ratio compares like with like.
+import { METHOD_IDS, MODEL_IDS, type MethodId, type ModelId } from '../../src/core/ids';
+import type { RunPlan, Shard } from './flags';
+
+/** Methods whose cost depends on a rank (LoRA/DoRA r, GaLore's projection rank). */
+export const RANKED_METHODS: readonly MethodId[] = ['lora', 'dora', 'galore'];
+
+export interface CellKey {
+  model: ModelId;
+  method: MethodId;
+  /** null for methods without a rank (fft, bn_head). */
+  rank: number | null;
+}
+
+export type BenchJob =
+  | { kind: 'core'; cell: CellKey }
+  /** The lab's mobilenet_v2 fft cell, then the tf.layers MobileNetV2 at the same options. */
+  | { kind: 'core_vs_tf_layers'; cell: CellKey };
+
+export const PEER_CELL: CellKey = { model: 'mobilenet_v2', method: 'fft', rank: null };
+
+export function cellId(cell: CellKey): string {
+  return cell.rank === null ? `${cell.model}/${cell.method}` : `${cell.model}/${cell.method}/r${cell.rank}`;
+}
+
+export function gridCells(models: readonly ModelId[], methods: readonly MethodId[], ranks: readonly number[]): CellKey[] {
+  const cells: CellKey[] = [];
+  const sortedRanks = [...new Set(ranks)].sort((a, b) => a - b);
+  for (const model of MODEL_IDS.filter((id) => models.includes(id))) {
+    for (const method of METHOD_IDS.filter((id) => methods.includes(id))) {
+      if (RANKED_METHODS.includes(method)) for (const rank of sortedRanks) cells.push({ model, method, rank });
+      else cells.push({ model, method, rank: null });
+    }
+  }
+  return cells;
+}
+
+/** Every job of the plan, in a fixed order (the peer pair first). */
+export function planJobs(plan: RunPlan): BenchJob[] {
+  if (plan.mode === 'core-only') return [{ kind: 'core_vs_tf_layers', cell: PEER_CELL }];
+  const cells = gridCells(plan.models, plan.methods, plan.ranks);
+  if (!plan.baseline) return cells.map((cell) => ({ kind: 'core', cell }));
+  const peerId = cellId(PEER_CELL);
+  return [
+    { kind: 'core_vs_tf_layers', cell: PEER_CELL },
+    ...cells.filter((cell) => cellId(cell) !== peerId).map((cell): BenchJob => ({ kind: 'core', cell })),
+  ];
+}
+
+/** Round-robin: job k goes to shard (k mod n) + 1, so every shard gets a similar mix. */
+export function shardJobs(jobs: readonly BenchJob[], shard: Shard | null): BenchJob[] {
+  if (!shard) return [...jobs];
+  return jobs.filter((_, k) => k % shard.count === shard.index - 1);
+}
+
+/** Steps a job runs (warm-up, timed, one profiled), for the progress bar. */
+export function jobSteps(job: BenchJob, warmup: number, steps: number): number {
+  const perCell = warmup + steps + 1;
+  return job.kind === 'core_vs_tf_layers' ? 2 * perCell : perCell;
+}

@@ -1,0 +1,209 @@
+// The Markdown report: the JSON's numbers in human units, for a reader who will not open the JSON.
+import type { KernelTime } from '../../src/core/baselines/stepTiming';
+import { FLOP_PHASES, MEMORY_GROUPS } from '../../src/core/ids';
+import type { GroupSummary } from '../../src/core/profile/profile';
+import { formatDuration, formatGflop, formatMiB, formatMs, formatPercent, formatRate, formatRatio } from './format';
+import { formatClaimValue } from './claims';
+import type { BenchReport, CellRecord } from './report';
+
+/** Issue 3's targets for the lab core against the tf.layers build. */
+export const PEER_TARGETS = { stepTime: 5, peakMemory: 4 } as const;
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function cellLabel(cell: CellRecord): string {
+  return cell.rank === null ? `${cell.model} ${cell.method}` : `${cell.model} ${cell.method} r${cell.rank}`;
+}
+
+const KERNELS_SHOWN = 8;
+
+/** The slowest kernels of a profiled step (by count where the backend could not time them). */
+function kernelLine(kernels: readonly KernelTime[]): string {
+  const timed = kernels.some((kernel) => kernel.totalMs > 0);
+  const shown = timed ? kernels.slice(0, KERNELS_SHOWN) : [...kernels].sort((a, b) => b.count - a.count).slice(0, KERNELS_SHOWN);
+  return shown.map((kernel) => (timed ? `${kernel.name} ${formatMs(kernel.totalMs)} (${kernel.count}×)` : `${kernel.name} ${kernel.count}×`)).join(', ');
+}
+
+function groups(summary: GroupSummary): string {
+  return MEMORY_GROUPS.map((group) => `${group.toUpperCase()} ${formatMiB(summary[group], 1)}`).join(', ');
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const out: string[] = [];
+  const { settings } = report.grid;
+  out.push(`# PEFT Edge Lab benchmark — ${report.runs[0]?.startedAt.slice(0, 10) ?? report.createdAt.slice(0, 10)}`);
+  out.push('');
+  out.push(
+    `Grid (${report.preset}): ${report.grid.models.join(', ')} × ${report.grid.methods.join(', ')} × ranks ${report.grid.ranks.join(', ')}; ` +
+      `width ${settings.width}, ${settings.resolution}×${settings.resolution}, ${settings.stem} stem, ${settings.numClasses} classes, batch ${settings.batch}; ` +
+      `Adam (lr ${settings.learningRate}; GaLore: projected Adam); ${settings.warmup} warm-up + ${settings.steps} timed steps per cell (median), then one step under tf.profile; seed ${settings.seed}.`,
+  );
+  out.push('');
+
+  out.push('## Browser and device');
+  out.push('');
+  report.runs.forEach((run, index) => {
+    const adapter = run.environment.backend.adapter;
+    const adapterText = adapter
+      ? `vendor "${adapter.vendor}", architecture "${adapter.architecture}", device "${adapter.device}", description "${adapter.description}", timestamp-query ${adapter.timestampQuery ? 'yes' : 'no'}`
+      : 'none';
+    const shard = run.shard ? ` (shard ${run.shard.index}/${run.shard.count})` : '';
+    out.push(`- Run ${index + 1}${shard}: backend **${run.environment.backend.backend}**, adapter: ${adapterText}`);
+    out.push(`  - User agent: ${run.environment.userAgent}; tfjs ${run.environment.tfjsVersion}; ${run.environment.hardwareConcurrency} logical CPUs`);
+    out.push(`  - ${run.startedAt} → ${run.finishedAt} (${formatDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))})`);
+    out.push(
+      `  - In-run roofline: ${run.roofline.size}×${run.roofline.size} matmul at **${formatRate(run.roofline.gflopPerSecond)}** ` +
+        `(median of ${run.roofline.sampleMs.length} samples of ${run.roofline.matmulsPerSample} matmul(s), ${formatMs(run.roofline.medianSampleMs)} each)`,
+    );
+  });
+  out.push('');
+
+  const measured = report.cells.filter((cell): cell is CellRecord & { result: NonNullable<CellRecord['result']> } => cell.result !== null);
+  out.push('## Cells');
+  out.push('');
+  out.push(
+    'Peak memory: the analytic profiler\'s simultaneous peak in the lab\'s view, its sum of group maxima in PyTorch\'s view (the study\'s convention), ' +
+      'and the measured tf.profile peak (every tensor alive in the page, the batch included). FLOPs per step from the analytic profiler; ' +
+      'achieved rate = correct-convention FLOPs ÷ median step time; "of matmul" = that rate ÷ the in-run matmul rate.',
+  );
+  out.push('');
+  out.push(
+    table(
+      ['cell', 'trainable params', 'peak (lab, simultaneous)', 'sum of maxima (PyTorch view)', 'measured peak (tf.profile)', 'FLOPs/step (correct)', 'FLOPs/step (PyTorch counter)', 'median step', 'achieved', 'of matmul'],
+      measured.map((cell) => {
+        const { analytic, measured: m } = cell.result;
+        const throughput = cell.throughput;
+        return [
+          cellLabel(cell),
+          analytic.params.trainable.toLocaleString('en-US'),
+          formatMiB(analytic.memory.analytic.peak.total),
+          formatMiB(analytic.memory.pytorch.sumOfGroupMaxima.total),
+          formatMiB(m.profile.peakBytes),
+          formatGflop(analytic.flops.correct.total),
+          formatGflop(analytic.flops.torchConvention.total),
+          throughput ? formatMs(throughput.medianStepMs) : '—',
+          throughput ? formatRate(throughput.achievedGflopPerSecond) : '—',
+          throughput ? formatPercent(throughput.fractionOfMatmulRate, 2) : '—',
+        ];
+      }),
+    ),
+  );
+  const failed = report.cells.filter((cell) => cell.error !== null);
+  if (failed.length > 0) {
+    out.push('');
+    out.push('Failed cells:');
+    for (const cell of failed) out.push(`- ${cellLabel(cell)}: ${cell.error}`);
+  }
+  out.push('');
+
+  out.push('### Memory by group');
+  out.push('');
+  out.push(
+    table(
+      ['cell', 'simultaneous peak (lab view)', 'sum of group maxima (lab view)', 'sum of group maxima (PyTorch view)', 'measured PARAM / GRAD / OPT (live tensors)', 'engine after steps', 'GPU allocated (pool incl.)'],
+      measured.map((cell) => {
+        const { analytic, measured: m } = cell.result;
+        const allocated = m.memoryAfterSteps.numBytesAllocatedInGPU;
+        return [
+          cellLabel(cell),
+          `${formatMiB(analytic.memory.analytic.peak.total)}: ${groups(analytic.memory.analytic.peak)}`,
+          `${formatMiB(analytic.memory.analytic.sumOfGroupMaxima.total)}: ${groups(analytic.memory.analytic.sumOfGroupMaxima)}`,
+          `${formatMiB(analytic.memory.pytorch.sumOfGroupMaxima.total)}: ${groups(analytic.memory.pytorch.sumOfGroupMaxima)}`,
+          `${formatMiB(m.staticBytes.param)} / ${formatMiB(m.staticBytes.grad)} / ${formatMiB(m.staticBytes.opt)}`,
+          `${formatMiB(m.memoryAfterSteps.numBytes)} in ${m.memoryAfterSteps.numTensors} tensors`,
+          allocated === undefined ? '—' : formatMiB(allocated),
+        ];
+      }),
+    ),
+  );
+  out.push('');
+  out.push('Measured by-group peaks (the measured tracker) are not in this report yet: its slot in the JSON is `measured.tracker` (null).');
+  out.push('');
+
+  out.push('### Kernels');
+  out.push('');
+  out.push('Kernels dispatched in the profiled step, slowest first (kernel times from WebGPU timestamp queries, where the adapter has them).');
+  out.push('');
+  out.push(table(['cell', 'kernels/step', 'slowest'], measured.map((cell) => [cellLabel(cell), String(cell.result.measured.profile.kernelCount), kernelLine(cell.result.measured.profile.kernelsByName)])));
+  out.push('');
+
+  out.push('### FLOPs by phase');
+  out.push('');
+  out.push(
+    table(
+      ['cell', 'convention', ...FLOP_PHASES, 'total'],
+      measured.flatMap((cell) =>
+        (['correct', 'torchConvention'] as const).map((convention) => {
+          const flops = cell.result.analytic.flops[convention];
+          return [cellLabel(cell), convention === 'correct' ? 'correct' : 'PyTorch counter', ...FLOP_PHASES.map((phase) => formatGflop(flops[phase])), formatGflop(flops.total)];
+        }),
+      ),
+    ),
+  );
+  out.push('');
+
+  out.push('## Peer baseline: lab core vs tf.layers');
+  out.push('');
+  const peer = report.baseline;
+  if (!peer) {
+    out.push('Not run (no mobilenet_v2 in the grid, or --no-baseline).');
+  } else {
+    const { width, resolution, stem, numClasses } = peer.modelOptions;
+    out.push(
+      `MobileNetV2 width ${width}, ${resolution}×${resolution}, ${stem} stem, ${numClasses} classes, batch ${peer.batch}, Adam, full fine-tuning; ` +
+        `the lab core (cell ${peer.coreCellId}) and the same network built with tf.layers (autodiff batch norm, optimizer.minimize), one after the other in the same page. ` +
+        `Ratios are tf.layers ÷ lab core: above 1 means the core is better.`,
+    );
+    out.push('');
+    const meets = (ratio: number, target: number) => (ratio >= target ? `meets ≥ ${target}×` : `below the ${target}× target`);
+    out.push(
+      table(
+        ['', 'lab core', 'tf.layers', 'ratio (tf.layers ÷ core)'],
+        [
+          ['median step time', formatMs(peer.core.medianStepMs), formatMs(peer.tfLayers.medianStepMs), `**${formatRatio(peer.ratio.stepTime)}** (${meets(peer.ratio.stepTime, PEER_TARGETS.stepTime)})`],
+          ['peak bytes (tf.profile)', formatMiB(peer.core.peakBytes), formatMiB(peer.tfLayers.peakBytes), `**${formatRatio(peer.ratio.peakMemory)}** (${meets(peer.ratio.peakMemory, PEER_TARGETS.peakMemory)})`],
+          ['added by the step at its peak', formatMiB(peer.core.stepPeakAddedBytes), formatMiB(peer.tfLayers.stepPeakAddedBytes), formatRatio(peer.ratio.stepPeakAdded)],
+        ],
+      ),
+    );
+    out.push('');
+    out.push(`Kernels per step: lab core ${peer.core.kernelCount}, tf.layers ${peer.tfLayers.result.profile.kernelCount}.`);
+    out.push(`- lab core: ${kernelLine(report.cells.find((cell) => cell.id === peer.coreCellId)?.result?.measured.profile.kernelsByName ?? [])}`);
+    out.push(`- tf.layers: ${kernelLine(peer.tfLayers.result.profile.kernelsByName)}`);
+  }
+  out.push('');
+
+  out.push('## Reproduction of the study\'s findings');
+  out.push('');
+  out.push(
+    'Each claim (DESIGN.md, "Findings") is checked on each basis: **reproduced** when every lab value lies in the claimed range widened by the tolerance, ' +
+      '**contradicted** when one does not, **not comparable** when the cells it needs were not run. FLOP claims are analytic only.',
+  );
+  out.push('');
+  out.push(
+    table(
+      ['claim', 'study', 'basis', 'lab', 'verdict', 'reason'],
+      report.claims.flatMap((claim) =>
+        claim.evaluations.map((evaluation) => [
+          claim.statement,
+          `${claim.expected} (${claim.tolerance})`,
+          evaluation.basisLabel,
+          evaluation.values.map((v) => `${v.label}: ${formatClaimValue(claim.unit, v.value)}`).join('; ') || '—',
+          `**${evaluation.verdict}**`,
+          evaluation.reason,
+        ]),
+      ),
+    ),
+  );
+  out.push('');
+  out.push('## Rerun');
+  out.push('');
+  out.push('```');
+  out.push(`npm run bench -- ${report.argv.join(' ')}`.trimEnd());
+  out.push('```');
+  out.push('');
+  return out.join('\n');
+}

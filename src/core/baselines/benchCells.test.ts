@@ -1,0 +1,36 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { METHOD_IDS } from '../ids';
+import { runCoreCell, runTfLayersBaselineCell } from './benchCells';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const model = { model: 'mobilenet_v2', width: 0.25, resolution: 16, numClasses: 4, stem: 'cifar' } as const;
+const protocol = { warmup: 1, steps: 1, seed: 3, learningRate: 1e-3 };
+
+describe('bench cells on the CPU backend', () => {
+  for (const method of METHOD_IDS) {
+    it(`${method}: PARAM, GRAD and OPT of the live tensors equal the analytic profile's, and nothing leaks`, async () => {
+      const tensorsBefore = tf.memory().numTensors;
+      let steps = 0;
+      const result = await runCoreCell({ model, method, rank: method === 'fft' || method === 'bn_head' ? null : 2, batch: 2, protocol }, () => steps++);
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      expect(steps).toBe(protocol.warmup + protocol.steps + 1);
+      const analytic = result.analytic.memory.analytic.sumOfGroupMaxima;
+      expect(result.measured.staticBytes).toEqual({ param: analytic.param, grad: analytic.grad, opt: analytic.opt });
+      expect(result.timing.losses.every(Number.isFinite)).toBe(true);
+      expect(result.measured.profile.peakBytes).toBeGreaterThan(result.measured.profile.bytesBefore);
+    });
+  }
+
+  it('tf.layers baseline: measured, and nothing leaks', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const result = await runTfLayersBaselineCell({ width: 0.25, resolution: 16, numClasses: 4, stem: 'cifar' }, 2, protocol);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(result.timing.stepMs).toHaveLength(1);
+    expect(result.profile.stepPeakAddedBytes).toBeGreaterThan(0);
+  });
+});

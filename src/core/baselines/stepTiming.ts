@@ -1,0 +1,114 @@
+// Timing and memory measurement of a training step on the active backend, shared by the lab-core
+// cells and the tf.layers baseline so both are measured the same way. A step resolves once its loss
+// has been read back (`await data()`: never dataSync, which stalls WebGPU), so it is synchronised.
+import * as tf from '@tensorflow/tfjs';
+
+import { median } from './matmulRate';
+
+/** A training step (forward, backward, update); resolves to its loss once read back from the device. */
+export type TrainingStep = () => Promise<number>;
+
+export interface StepTimingOptions {
+  warmup: number;
+  steps: number;
+}
+
+export interface StepTiming {
+  warmupMs: number[];
+  stepMs: number[];
+  medianStepMs: number;
+  /** Loss of each timed step (finite when the step is sound). */
+  losses: number[];
+}
+
+/** Runs `warmup` untimed then `steps` timed steps. */
+export async function timeSteps(step: TrainingStep, options: StepTimingOptions, onStep?: () => void): Promise<StepTiming> {
+  const warmupMs: number[] = [];
+  const stepMs: number[] = [];
+  const losses: number[] = [];
+  for (let i = 0; i < options.warmup + options.steps; i++) {
+    const start = performance.now();
+    const value = await step();
+    const elapsed = performance.now() - start;
+    if (i < options.warmup) warmupMs.push(elapsed);
+    else {
+      stepMs.push(elapsed);
+      losses.push(value);
+    }
+    onStep?.();
+  }
+  return { warmupMs, stepMs, medianStepMs: median(stepMs), losses };
+}
+
+/** What tfjs's engine and backend hold, as `tf.memory()` reports it. */
+export interface EngineMemory {
+  /** Bytes of all live tensors (logical, every backend). */
+  numBytes: number;
+  numTensors: number;
+  numDataBuffers: number;
+  /** WebGPU: bytes of buffers in use, and allocated including the pool (PyTorch's "reserved"). */
+  numBytesInGPU?: number;
+  numBytesAllocatedInGPU?: number;
+}
+
+export function engineMemory(): EngineMemory {
+  const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+  return {
+    numBytes: memory.numBytes,
+    numTensors: memory.numTensors,
+    numDataBuffers: memory.numDataBuffers,
+    ...(memory.numBytesInGPU !== undefined ? { numBytesInGPU: memory.numBytesInGPU } : {}),
+    ...(memory.numBytesAllocatedInGPU !== undefined ? { numBytesAllocatedInGPU: memory.numBytesAllocatedInGPU } : {}),
+  };
+}
+
+export interface KernelTime {
+  name: string;
+  count: number;
+  totalMs: number;
+}
+
+export interface ProfiledStep {
+  /** `tf.profile`'s peak: the largest engine byte count after any kernel of the step, everything
+   * alive in the page included (weights, optimizer state, the batch). */
+  peakBytes: number;
+  /** Engine bytes just before the step. */
+  bytesBefore: number;
+  /** peakBytes − bytesBefore: what the step itself added at its peak. */
+  stepPeakAddedBytes: number;
+  newBytes: number;
+  newTensors: number;
+  /** Kernels dispatched by the step: on a GPU with a slow dispatch path, the count sets the pace. */
+  kernelCount: number;
+  /** Every kernel name with its count and total time (0 where the backend cannot time kernels),
+   * slowest first. */
+  kernelsByName: KernelTime[];
+  memoryAfter: EngineMemory;
+}
+
+/** Profiles one step with `tf.profile` (slow: run it apart from the timed steps). */
+export async function profileStep(step: TrainingStep): Promise<ProfiledStep> {
+  const bytesBefore = tf.memory().numBytes;
+  const info = await tf.profile(async () => {
+    await step();
+  });
+  const byName = new Map<string, KernelTime>();
+  for (const kernel of info.kernels) {
+    const ms = typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
+    const entry = byName.get(kernel.name) ?? { name: kernel.name, count: 0, totalMs: 0 };
+    entry.count++;
+    entry.totalMs += ms;
+    byName.set(kernel.name, entry);
+  }
+  const kernelsByName = [...byName.values()].sort((a, b) => b.totalMs - a.totalMs || b.count - a.count);
+  return {
+    peakBytes: info.peakBytes,
+    bytesBefore,
+    stepPeakAddedBytes: info.peakBytes - bytesBefore,
+    newBytes: info.newBytes,
+    newTensors: info.newTensors,
+    kernelCount: info.kernels.length,
+    kernelsByName,
+    memoryAfter: engineMemory(),
+  };
+}
