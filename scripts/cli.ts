@@ -1,5 +1,7 @@
 // `npm run cli -- <subcommand> [flags]`: the lab's command line (Node, tfjs CPU backend).
 // Exit codes: 0 done, 1 failure, 2 bad usage (unknown subcommand or flag, out-of-range value).
+import { corruptCommand } from './cli/corrupt';
+import { evaluateCommand } from './cli/evaluate';
 import { CliUsageError, parseFlags, subcommandHelp, type Subcommand } from './cli/flags';
 import { forwardCommand } from './cli/forward';
 import { paramsCommand } from './cli/params';
@@ -11,6 +13,8 @@ const SUBCOMMANDS: Subcommand[] = [
   paramsCommand,
   forwardCommand,
   profileCommand,
+  corruptCommand,
+  evaluateCommand,
 ];
 
 function help(): string {

@@ -1,0 +1,83 @@
+// The shipped base checkpoints: which exist, how they are named, built and measured. Shared by
+// `npm run pretrain` (which writes them), `cli evaluate` and the checkpoint test (which read them).
+import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_CONFIG } from '../../src/app/config';
+import { makeBatch } from '../../src/core/data/batching';
+import { generateSyntheticDataset, SYNTHETIC_DEFAULT_SIZES, SYNTHETIC_NUM_CLASSES } from '../../src/core/data/synthetic';
+import { restrictToClasses, UNSEEN_PRETRAIN_CLASSES } from '../../src/core/data/tasks';
+import type { Dataset } from '../../src/core/data/types';
+import type { ModelId } from '../../src/core/ids';
+import type { ModelOptions } from '../../src/core/models/spec';
+import type { Model } from '../../src/core/nn/model';
+import { evaluate } from '../../src/core/train/step';
+
+export const PRETRAIN_TASKS = ['source', 'source_0_4'] as const;
+export type PretrainTask = (typeof PRETRAIN_TASKS)[number];
+
+/** The classes each pretraining task trains on; labels stay 0..k−1 (0–4 are their own positions). */
+export const PRETRAIN_CLASSES: Record<PretrainTask, readonly number[]> = {
+  source: Array.from({ length: SYNTHETIC_NUM_CLASSES }, (_, label) => label),
+  source_0_4: UNSEEN_PRETRAIN_CLASSES,
+};
+
+export const CHECKPOINT_DIRECTORY = 'public/checkpoints';
+export const MANIFEST_FILE = 'manifest.json';
+
+export interface ManifestEntry {
+  model: ModelId;
+  options: ModelOptions;
+  task: PretrainTask;
+  /** Source classes the head predicts, in head order. */
+  classes: number[];
+  file: string;
+  bytes: number;
+  sha256: string;
+  epochs: number;
+  steps: number;
+  /** Distinct training images (each epoch sees all of them, augmented anew). */
+  trainingImages: number;
+  batchSize: number;
+  schedule: { optimizer: 'adam'; peakLr: number; warmupSteps: number; decay: 'cosine' };
+  seed: number;
+  /** Synthetic test split (restricted to `classes`), eval mode. */
+  testImages: number;
+  cleanTestAccuracy: number;
+  cleanTestLoss: number;
+  trainSeconds: number;
+  date: string;
+  backend: string;
+  /** Re-creates this checkpoint. */
+  command: string;
+}
+
+export interface Manifest {
+  description: string;
+  checkpoints: ManifestEntry[];
+}
+
+export function checkpointFileName(model: ModelId, task: PretrainTask): string {
+  return `${model}_${task}.safetensors`;
+}
+
+/** The lab's default model size (the UI's defaults), with the task's head. */
+export function checkpointModelOptions(model: ModelId, task: PretrainTask): ModelOptions {
+  const { width, resolution, stem } = DEFAULT_CONFIG;
+  return { model, width, resolution, stem, numClasses: PRETRAIN_CLASSES[task].length };
+}
+
+/** The synthetic test split the manifest's accuracies are measured on (restricted to the task's classes). */
+export function checkpointTestSet(task: PretrainTask, count = SYNTHETIC_DEFAULT_SIZES.test): Dataset {
+  const test = generateSyntheticDataset({ split: 'test', count });
+  return task === 'source' ? test : restrictToClasses(test, PRETRAIN_CLASSES[task]);
+}
+
+/** Eval-mode accuracy and loss on a dataset (normalised as training, no augmentation). */
+export async function evaluateDataset(model: Model, dataset: Dataset): Promise<{ accuracy: number; loss: number }> {
+  const all = Array.from({ length: dataset.labels.length }, (_, index) => index);
+  const batch = makeBatch(dataset, all, { seed: 0, epoch: 0, inputSize: model.spec.options.resolution });
+  try {
+    return await evaluate(model, batch.images, batch.labels, { batchSize: 100 });
+  } finally {
+    tf.dispose([batch.images, batch.labels]);
+  }
+}
