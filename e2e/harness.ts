@@ -4,8 +4,20 @@
 import * as tf from '@tensorflow/tfjs';
 import * as backend from '../src/core/backend';
 import * as selfTest from '../src/core/selfTest';
+import * as bench from '../src/core/baselines/benchCells';
+import * as adapters from '../src/core/adapters';
+import * as linalg from '../src/core/optim/linalg';
+import * as models from '../src/core/models/registry';
+import * as nnModel from '../src/core/nn/model';
+import * as trainStep from '../src/core/train/step';
+import * as layers from '../src/core/nn/layers';
+import * as optim from '../src/core/optim';
+import * as profile from '../src/core/profile/profile';
+import * as measured from '../src/core/profile/measured';
+import * as measuredRun from '../src/core/profile/measuredRun';
+import * as measuredCompare from '../src/core/profile/measuredCompare';
 
-const harness = { tf, backend, selfTest };
+const harness = { tf, backend, selfTest, bench, adapters, linalg, models, nnModel, trainStep, layers, optim, profile, measured, measuredRun, measuredCompare };
 export type LabHarness = typeof harness;
 
 declare global {

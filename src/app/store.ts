@@ -2,22 +2,112 @@
 // slices and call actions, and own no shared state.
 import { create } from 'zustand';
 import type { BackendReport } from '../core/backendInfo';
-import type { SelfTestResult, WorkerRequest, WorkerResponse } from '../worker/protocol';
+import type { MethodId, ModelId } from '../core/ids';
+import type { AnalyticProfile } from '../core/profile/types';
+import type { ProfileRequest, ProfileWorkerRequest, ProfileWorkerResponse, SelfTestResult, WorkerRequest, WorkerResponse } from '../worker/protocol';
+import { DEFAULT_CONFIG, hasErrors, validateConfig, type ConfigField, type FieldIssue, type LabConfig } from './config';
+import { decodePermalink } from './permalink';
+import type { RunSummary } from './results';
+import { profileRequestOf, startProfileWorker } from './profileClient';
+import { createRunSlice, type RunSliceState } from './runSlice';
 import { startTrainingWorker } from './workerClient';
 
-export interface LabState {
+/** The analytic profiles of every method for one model and step, and what they were computed for. */
+export interface ProfileSet {
+  request: ProfileRequest;
+  byMethod: Partial<Record<MethodId, AnalyticProfile>>;
+  /** Methods that cannot run this configuration, with why. */
+  failures: Partial<Record<MethodId, string>>;
+  /** The methods registry's note per method. */
+  notes: Record<MethodId, string>;
+}
+
+/** Which autograd's activation bookkeeping the memory charts show (see the profiler's MemoryView). */
+export type MemoryViewChoice = 'analytic' | 'pytorch';
+/** Which FLOP counting convention the FLOP charts show. */
+export type FlopConventionChoice = 'correct' | 'torch';
+
+export interface LabState extends RunSliceState {
   backend: BackendReport | null;
   backendError: string | null;
   selfTest: SelfTestResult | null;
   connect: () => void;
   runSelfTest: () => void;
+
+  /** What the form holds, valid or not (a number field being typed may be NaN). */
+  config: LabConfig;
+  issues: FieldIssue[];
+  /** The last configuration without errors: what the charts and the permalink show meanwhile. */
+  validConfig: LabConfig;
+  setField: <F extends ConfigField>(field: F, value: LabConfig[F]) => void;
+  resetConfig: () => void;
+  /** Replaces the whole configuration (presets). */
+  applyConfig: (config: LabConfig) => void;
+
+  /** Controls a teaching link hides. */
+  hiddenFields: ConfigField[];
+  /** What the opened link ignored, in words; empty when it was read whole. */
+  linkProblems: string[];
+  /** Results saved in the opened link ("from the link"), until the configuration changes. */
+  linkResults: RunSummary | null;
+  loadPermalink: (hash: string) => void;
+  dismissLinkProblems: () => void;
+  setHiddenFields: (fields: ConfigField[]) => void;
+
+  /** Profiles of the last valid configuration (null until the first arrives). */
+  profiles: ProfileSet | null;
+  profileError: string | null;
+  /** Asks the profile worker for `config`'s profiles unless they are already there or on the way. */
+  requestProfiles: (config: LabConfig) => void;
+  /** Profiling only, across models (the baseline-profiling preset): every method on each model,
+   * at the current configuration's size, batch and options. */
+  modelComparison: { models: ModelId[]; byModel: Partial<Record<ModelId, ProfileSet>> } | null;
+  compareModels: (models: ModelId[]) => void;
+  closeModelComparison: () => void;
+
+  memoryView: MemoryViewChoice;
+  flopConvention: FlopConventionChoice;
+  /** The device budget line on the memory chart, in MiB; null hides it. */
+  deviceBudgetMiB: number | null;
+  setMemoryView: (view: MemoryViewChoice) => void;
+  setFlopConvention: (convention: FlopConventionChoice) => void;
+  setDeviceBudgetMiB: (budget: number | null) => void;
 }
 
 let send: ((request: WorkerRequest) => void) | null = null;
+let sendProfile: ((request: ProfileWorkerRequest) => void) | null = null;
+/** The latest profile request: only its answer is kept. */
+let pendingProfile: { requestId: number; request: ProfileRequest; key: string } | null = null;
+/** Requests of the model comparison, by id (a range of their own, apart from the charts'). */
+const comparisonRequests = new Map<number, { model: ModelId; request: ProfileRequest }>();
+let nextComparisonId = 1_000_000_000;
 
-export const useLabStore = create<LabState>((set) => {
+function stateFromLink(hash: string) {
+  const decoded = decodePermalink(hash);
+  return {
+    config: decoded.config,
+    validConfig: decoded.config,
+    issues: validateConfig(decoded.config),
+    hiddenFields: decoded.hidden,
+    linkProblems: decoded.ignored,
+    linkResults: decoded.results,
+  };
+}
+
+export const useLabStore = create<LabState>((set, get) => {
+  const runSlice = createRunSlice<LabState>(set, get, (request) => send?.(request));
   const onMessage = (message: WorkerResponse) => {
     switch (message.type) {
+      case 'run_started':
+      case 'run_phase':
+      case 'run_baseline':
+      case 'run_progress':
+      case 'run_eval':
+      case 'run_measured':
+      case 'run_done':
+      case 'run_error':
+        runSlice.onRunMessage(message);
+        break;
       case 'ready':
         set({ backend: message.report, backendError: null });
         break;
@@ -29,7 +119,24 @@ export const useLabStore = create<LabState>((set) => {
         break;
     }
   };
+  const onProfileMessage = (message: ProfileWorkerResponse) => {
+    const comparison = comparisonRequests.get(message.requestId);
+    if (comparison) {
+      comparisonRequests.delete(message.requestId);
+      const current = get().modelComparison;
+      if (!current || !current.models.includes(comparison.model)) return;
+      if (message.type === 'profile_result') {
+        const set_: ProfileSet = { request: comparison.request, byMethod: message.profiles, failures: message.failures, notes: message.notes };
+        set({ modelComparison: { ...current, byModel: { ...current.byModel, [comparison.model]: set_ } } });
+      } else set({ profileError: message.message });
+      return;
+    }
+    if (!pendingProfile || message.requestId !== pendingProfile.requestId) return;
+    if (message.type === 'profile_result') set({ profiles: { request: pendingProfile.request, byMethod: message.profiles, failures: message.failures, notes: message.notes }, profileError: null });
+    else set({ profileError: message.message });
+  };
   return {
+    ...runSlice.state,
     backend: null,
     backendError: null,
     selfTest: null,
@@ -39,5 +146,57 @@ export const useLabStore = create<LabState>((set) => {
       send({ type: 'init' });
     },
     runSelfTest: () => send?.({ type: 'self_test' }),
+
+    ...stateFromLink(typeof window === 'undefined' ? '' : window.location.hash),
+    setField: (field, value) =>
+      set((state) => {
+        if (Object.is(state.config[field], value)) return {};
+        const config = { ...state.config, [field]: value };
+        const issues = validateConfig(config);
+        const valid = !hasErrors(issues);
+        // Saved results describe the linked configuration only.
+        return { config, issues, validConfig: valid ? config : state.validConfig, linkResults: null, sharedResults: null };
+      }),
+    resetConfig: () => set({ config: { ...DEFAULT_CONFIG }, validConfig: { ...DEFAULT_CONFIG }, issues: validateConfig(DEFAULT_CONFIG), linkResults: null, sharedResults: null }),
+    applyConfig: (next) => {
+      const issues = validateConfig(next);
+      set((state) => ({ config: next, issues, validConfig: hasErrors(issues) ? state.validConfig : next, linkResults: null, sharedResults: null }));
+    },
+
+    loadPermalink: (hash) => set({ ...stateFromLink(hash), sharedResults: null }),
+    dismissLinkProblems: () => set({ linkProblems: [] }),
+    setHiddenFields: (hiddenFields) => set({ hiddenFields }),
+
+    profiles: null,
+    profileError: null,
+    requestProfiles: (config) => {
+      const request = profileRequestOf(config);
+      const key = JSON.stringify(request);
+      if (pendingProfile?.key === key) return;
+      pendingProfile = { requestId: (pendingProfile?.requestId ?? 0) + 1, request, key };
+      sendProfile ??= startProfileWorker(onProfileMessage, (message) => set({ profileError: message })).send;
+      sendProfile({ type: 'profile', requestId: pendingProfile.requestId, request });
+    },
+
+    modelComparison: null,
+    compareModels: (models) => {
+      const config = get().validConfig;
+      set({ modelComparison: { models, byModel: {} } });
+      sendProfile ??= startProfileWorker(onProfileMessage, (message) => set({ profileError: message })).send;
+      for (const model of models) {
+        const requestId = nextComparisonId++;
+        const request = profileRequestOf({ ...config, model });
+        comparisonRequests.set(requestId, { model, request });
+        sendProfile({ type: 'profile', requestId, request });
+      }
+    },
+    closeModelComparison: () => set({ modelComparison: null }),
+
+    memoryView: 'analytic',
+    flopConvention: 'correct',
+    deviceBudgetMiB: null,
+    setMemoryView: (memoryView) => set({ memoryView }),
+    setFlopConvention: (flopConvention) => set({ flopConvention }),
+    setDeviceBudgetMiB: (deviceBudgetMiB) => set({ deviceBudgetMiB }),
   };
 });

@@ -1,5 +1,11 @@
 // The typed messages between the page and the training worker: the one place the protocol lives.
+import type { MethodOptions } from '../core/adapters/method';
 import type { BackendReport } from '../core/backendInfo';
+import type { MethodId } from '../core/ids';
+import type { ModelOptions } from '../core/models/spec';
+import type { AnalyticProfile, BytesByGroup } from '../core/profile/types';
+import type { LabConfig } from '../app/config';
+import type { RunSummary } from '../app/results';
 
 export interface SelfTestResult {
   /** Largest |a − b| / max(|b|, tiny) over the conv output and both gradients, active backend vs CPU. */
@@ -7,11 +13,120 @@ export interface SelfTestResult {
   backend: string;
 }
 
+/** What the analytic profiler needs to cost one training step of each method on one model. */
+export interface ProfileRequest {
+  model: ModelOptions;
+  methods: MethodId[];
+  methodOptions: MethodOptions;
+  batch: number;
+  /** The optimizer of the non-GaLore methods (GaLore always runs its projected Adam). */
+  optimizer: 'adam' | 'sgd';
+}
+
+/** Where the base weights of a run came from. */
+export type CheckpointStatus =
+  | { kind: 'loaded'; file: string; cleanTestAccuracy: number }
+  /** No checkpoint of this size (or none shipped): the run starts from random init, said in words. */
+  | { kind: 'none'; message: string };
+
+/** What a run is doing now (the progress bar's caption). */
+export type RunPhase = 'preparing' | 'baseline' | 'training' | 'evaluating' | 'measuring';
+
+/** One training step's loss. */
+export interface LossPoint {
+  step: number;
+  loss: number;
+}
+
+/** Eval after an epoch (epoch 0: before fine-tuning). */
+export interface EvalPoint {
+  epoch: number;
+  /** Steps done when it was measured. */
+  step: number;
+  accuracy: number;
+  loss: number;
+}
+
+/** The measured (sampled-step) memory of one step of the run, beside the analytic profile. */
+export interface MeasuredMemorySlot {
+  /** Simultaneous peak, by group, bytes. */
+  peakBytesByGroup: BytesByGroup;
+  sumOfGroupMaximaBytes: number;
+  /** WebGPU: the backend's largest allocation, its buffer pool included. */
+  allocatedBytes: number | null;
+  backend: string;
+}
+
+/** Why a run failed, so the page can explain it. */
+export type RunErrorKind = 'nan_loss' | 'out_of_memory' | 'device_lost' | 'download' | 'data' | 'internal';
+
 export type WorkerRequest =
   | { type: 'init' }
-  | { type: 'self_test' };
+  | { type: 'self_test' }
+  /** `config` has been validated by the page (validateConfig); the worker checks it again. */
+  | { type: 'start'; runId: number; config: LabConfig; labVersion: string; measureMemory: boolean; baseUrl: string }
+  | { type: 'pause'; runId: number }
+  | { type: 'resume'; runId: number }
+  | { type: 'stop'; runId: number };
+
+export type RunResponse =
+  | {
+      type: 'run_started';
+      runId: number;
+      stepsPerEpoch: number;
+      totalSteps: number;
+      trainImages: number;
+      testImages: number;
+      checkpoint: CheckpointStatus;
+    }
+  | { type: 'run_phase'; runId: number; phase: RunPhase; paused: boolean }
+  /** Before fine-tuning: accuracy on the task's test split; for a shift also on the clean test split. */
+  | { type: 'run_baseline'; runId: number; baseline: EvalPoint; cleanAccuracy: number | null }
+  | {
+      type: 'run_progress';
+      runId: number;
+      step: number;
+      totalSteps: number;
+      /** 1-based epoch in progress. */
+      epoch: number;
+      epochs: number;
+      examplesPerSecond: number;
+      etaSeconds: number;
+      /** Losses of the steps since the last progress message (throttled). */
+      losses: LossPoint[];
+    }
+  | { type: 'run_eval'; runId: number; point: EvalPoint }
+  | { type: 'run_measured'; runId: number; measured: MeasuredMemorySlot }
+  | { type: 'run_done'; runId: number; summary: RunSummary; reason: 'completed' | 'early_stopped' | 'stopped' }
+  | {
+      type: 'run_error';
+      runId: number;
+      kind: RunErrorKind;
+      message: string;
+      /** Out of memory: the analytic peak of this configuration by group, which explains it. */
+      memoryBreakdown?: BytesByGroup;
+    };
 
 export type WorkerResponse =
   | { type: 'ready'; report: BackendReport }
   | { type: 'self_test_result'; result: SelfTestResult }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | RunResponse;
+
+/** The profile worker (src/app/profile.worker.ts) costs every method for the charts. It is a worker
+ * because the profiler and the methods import tfjs (GaLore's linear algebra, the methods'
+ * optimizers), which must stay out of the page's bundle; and a second one, so that the charts
+ * follow the controls instantly even while the training worker is busy. */
+export type ProfileWorkerRequest = { type: 'profile'; requestId: number; request: ProfileRequest };
+
+export type ProfileWorkerResponse =
+  | {
+      type: 'profile_result';
+      requestId: number;
+      profiles: Partial<Record<MethodId, AnalyticProfile>>;
+      /** Methods that cannot run this configuration, with why (e.g. DoRA on depthwise convs). */
+      failures: Partial<Record<MethodId, string>>;
+      /** Each method's note from the methods registry (what it trains, the study, the lab's departures). */
+      notes: Record<MethodId, string>;
+    }
+  | { type: 'profile_error'; requestId: number; message: string };

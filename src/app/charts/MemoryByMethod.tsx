@@ -1,0 +1,133 @@
+import { memo } from 'react';
+import { Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { MEMORY_GROUPS, METHOD_IDS, type MethodId } from '../../core/ids';
+import type { MemoryProfile } from '../../core/profile/types';
+import { byteScale, formatBytes, formatChange, formatPercent, MIB, niceTicks } from '../format';
+import { MEMORY_GROUP_MEANINGS, MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES } from '../labels';
+import { useLabStore } from '../store';
+import type { ChartSnapshot } from './chartSnapshot';
+import { ChartCard } from './ChartCard';
+import { unitAxis } from './unitAxis';
+import { BUDGET_COLOR, MEMORY_GROUP_COLORS, SUM_OF_MAXIMA_COLOR } from './colors';
+import { MethodTick } from './MethodTick';
+import { MemoryViewToggle } from './ViewToggles';
+
+interface MethodMemory {
+  method: MethodId;
+  memory: MemoryProfile;
+}
+
+/** A short horizontal dash: the sum of per-group maxima drawn over each bar. */
+function SumOfMaximaDash({ cx, cy }: { cx?: number; cy?: number }) {
+  if (cx === undefined || cy === undefined) return null;
+  return <line x1={cx - 22} x2={cx + 22} y1={cy} y2={cy} stroke={SUM_OF_MAXIMA_COLOR} strokeWidth={2.5} strokeDasharray="5 3" />;
+}
+
+/** Peak training memory of every method on the current model, stacked by group. */
+export const MemoryByMethod = memo(function MemoryByMethod({ snapshot }: { snapshot: ChartSnapshot }) {
+  const { memoryView: view, budgetMiB, method: current, model } = snapshot;
+  const byMethod = snapshot.profiles?.byMethod;
+  if (!byMethod) return null;
+  const methods: MethodMemory[] = METHOD_IDS.flatMap((method) => {
+    const profile = byMethod[method];
+    return profile ? [{ method, memory: profile.memory[view] }] : [];
+  });
+  const fftPeak = methods.find((m) => m.method === 'fft')?.memory.peak.total;
+  const budgetBytes = budgetMiB === null ? null : budgetMiB * MIB;
+  const maxBytes = Math.max(budgetBytes ?? 0, ...methods.map(({ memory }) => memory.sumOfGroupMaxima));
+  const scale = byteScale(maxBytes);
+  const ticks = niceTicks(maxBytes / scale.divisor);
+  const rows = methods.map(({ method, memory }) => ({
+    method,
+    ...Object.fromEntries(MEMORY_GROUPS.map((group) => [group, memory.peak.bytes[group] / scale.divisor])),
+    sumOfMaxima: memory.sumOfGroupMaxima / scale.divisor,
+  }));
+
+  return (
+    <ChartCard
+      title="Peak training memory by method"
+      explanation={
+        <>
+          One training step of {MODEL_NAMES[model]} with each method. Bars: the <strong>simultaneous peak</strong> (the largest total at one moment, split by group); dashes: the study’s{' '}
+          <strong>sum of per-group maxima</strong> (each group at its own maximum, an upper bound).
+        </>
+      }
+      controls={
+        <>
+          <MemoryViewToggle />
+          <BudgetInput />
+        </>
+      }
+    >
+      <div className="chart-frame" role="img" aria-label={`Stacked bars of peak memory by group for ${methods.length} methods`}>
+        <ResponsiveContainer width="100%" height={300}>
+          <ComposedChart data={rows} margin={{ top: 12, right: 16, bottom: 4, left: 8 }}>
+            <CartesianGrid strokeDasharray="3 3" vertical={false} />
+            <XAxis dataKey="method" tick={<MethodTick current={current} />} interval={0} />
+            <YAxis {...unitAxis(scale, ticks)} />
+            <Tooltip formatter={(value, name) => [formatBytes(Number(value) * scale.divisor), String(name)]} labelFormatter={(method) => METHOD_SHORT_NAMES[method as MethodId] ?? String(method)} />
+            <Legend itemSorter={null} />
+            {MEMORY_GROUPS.map((group) => (
+              <Bar key={group} dataKey={group} name={MEMORY_GROUP_NAMES[group]} stackId="peak" fill={MEMORY_GROUP_COLORS[group]} isAnimationActive={false} maxBarSize={70} />
+            ))}
+            <Line dataKey="sumOfMaxima" name="Sum of group maxima" stroke={SUM_OF_MAXIMA_COLOR} strokeWidth={0} strokeDasharray="5 3" dot={<SumOfMaximaDash />} activeDot={false} legendType="plainline" isAnimationActive={false} />
+            {budgetBytes !== null && (
+              <ReferenceLine y={budgetBytes / scale.divisor} stroke={BUDGET_COLOR} strokeWidth={2} ifOverflow="extendDomain" label={{ value: `device budget ${formatBytes(budgetBytes)}`, position: 'insideTopRight', fill: BUDGET_COLOR }} />
+            )}
+          </ComposedChart>
+        </ResponsiveContainer>
+      </div>
+      <table className="readout">
+        <caption className="visually-hidden">Peak memory by method</caption>
+        <thead>
+          <tr>
+            <th scope="col">Method</th>
+            <th scope="col">Simultaneous peak</th>
+            <th scope="col">Sum of group maxima</th>
+            <th scope="col">Peak vs FFT</th>
+            <th scope="col">Largest group at peak</th>
+            {budgetBytes !== null && <th scope="col">Fits {formatBytes(budgetBytes)}?</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {methods.map(({ method, memory }) => {
+            const largest = MEMORY_GROUPS.reduce((a, b) => (memory.peak.bytes[b] > memory.peak.bytes[a] ? b : a));
+            return (
+              <tr key={method} className={method === current ? 'current' : undefined}>
+                <th scope="row">{METHOD_SHORT_NAMES[method]}</th>
+                <td data-testid={`peak-${method}`}>{formatBytes(memory.peak.total)}</td>
+                <td data-testid={`sum-of-maxima-${method}`}>{formatBytes(memory.sumOfGroupMaxima)}</td>
+                <td>{fftPeak ? (method === 'fft' ? '—' : formatChange(memory.peak.total, fftPeak)) : ''}</td>
+                <td title={MEMORY_GROUP_MEANINGS[largest]}>
+                  <span className="swatch" style={{ background: MEMORY_GROUP_COLORS[largest] }} /> {MEMORY_GROUP_NAMES[largest]} ({formatPercent(memory.peak.bytes[largest] / memory.peak.total)})
+                </td>
+                {budgetBytes !== null && <td>{memory.peak.total <= budgetBytes ? 'yes' : `no (+${formatBytes(memory.peak.total - budgetBytes)})`}</td>}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </ChartCard>
+  );
+});
+
+function BudgetInput() {
+  const budgetMiB = useLabStore((s) => s.deviceBudgetMiB);
+  const setBudget = useLabStore((s) => s.setDeviceBudgetMiB);
+  return (
+    <label className="budget-input">
+      Device budget (MiB)
+      <input
+        type="number"
+        min={1}
+        step="any"
+        placeholder="e.g. 512"
+        value={budgetMiB ?? ''}
+        onChange={(event) => {
+          const value = Number(event.target.value);
+          setBudget(event.target.value === '' || !(value > 0) ? null : value);
+        }}
+      />
+    </label>
+  );
+}

@@ -1,0 +1,69 @@
+import { corruptionName, DATA_SOURCE_NAMES, METHOD_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, STEM_NAMES, TASK_NAMES } from '../labels';
+import { useLabStore } from '../store';
+import { CheckboxField, NumberField, SelectField } from './fields';
+import { MethodNote } from './MethodNote';
+
+/** The left column: every configuration field, grouped as a user thinks of them. */
+export function ConfigPanel() {
+  const resetConfig = useLabStore((s) => s.resetConfig);
+  return (
+    <form className="config-panel" aria-label="Configuration" onSubmit={(event) => event.preventDefault()}>
+      <fieldset>
+        <legend>Model</legend>
+        <SelectField field="model" optionLabel={(id) => MODEL_NAMES[id]} />
+        <div className="field-row">
+          <NumberField field="width" />
+          <NumberField field="resolution" />
+        </div>
+        <div className="field-row">
+          <SelectField field="stem" optionLabel={(id) => STEM_NAMES[id]} />
+          <NumberField field="numClasses" />
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Method</legend>
+        <SelectField field="method" optionLabel={(id) => METHOD_NAMES[id]} />
+        <MethodNote />
+        <div className="field-row">
+          <NumberField field="rank" />
+          <NumberField field="alpha" />
+        </div>
+        <CheckboxField field="adaptDepthwise" />
+        <CheckboxField field="trainBatchNorm" />
+        <div className="field-row">
+          <NumberField field="galoreUpdateGap" />
+          <NumberField field="galoreScale" />
+        </div>
+        <NumberField field="galoreThreshold" />
+      </fieldset>
+      <fieldset>
+        <legend>Task and data</legend>
+        <SelectField field="task" optionLabel={(id) => TASK_NAMES[id]} />
+        <div className="field-row">
+          <SelectField field="corruption" optionLabel={corruptionName} />
+          <NumberField field="severity" />
+        </div>
+        <SelectField field="dataSource" optionLabel={(id) => DATA_SOURCE_NAMES[id]} />
+        <NumberField field="trainImages" />
+      </fieldset>
+      <fieldset>
+        <legend>Training</legend>
+        <div className="field-row">
+          <SelectField field="optimizer" optionLabel={(id) => OPTIMIZER_NAMES[id]} />
+          <NumberField field="learningRate" />
+        </div>
+        <div className="field-row">
+          <NumberField field="batchSize" />
+          <NumberField field="epochs" />
+        </div>
+        <div className="field-row">
+          <NumberField field="patience" />
+          <NumberField field="seed" />
+        </div>
+      </fieldset>
+      <button type="button" className="secondary" onClick={resetConfig}>
+        Reset to the study’s defaults
+      </button>
+    </form>
+  );
+}

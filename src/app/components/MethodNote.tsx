@@ -1,0 +1,27 @@
+import { METHOD_NOTES } from '../labels';
+import { useLabStore } from '../store';
+
+/** What the chosen method trains, its formula, and what the study found, in short; then the methods
+ * registry's full note, which also says where the lab departs from the reference implementation. */
+export function MethodNote() {
+  const method = useLabStore((s) => s.config.method);
+  const registryNote = useLabStore((s) => s.profiles?.notes[method]);
+  const note = METHOD_NOTES[method];
+  return (
+    <section className="method-note" aria-label="About this method">
+      <p className="formula">{note.formula}</p>
+      <p>
+        <strong>Trains:</strong> {note.trains}
+      </p>
+      <p>
+        <strong>Study:</strong> {note.finding}
+      </p>
+      {registryNote && (
+        <details>
+          <summary>How the lab implements it</summary>
+          <p>{registryNote}</p>
+        </details>
+      )}
+    </section>
+  );
+}

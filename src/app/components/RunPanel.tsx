@@ -1,0 +1,172 @@
+// Start, pause, resume and stop a fine-tuning run, and follow it: the progress bar with step,
+// epoch, examples/s and ETA; where the base weights came from; errors, explained.
+import { MEMORY_GROUPS } from '../../core/ids';
+import { hasErrors, methodOptionsOf, modelOptionsOf } from '../config';
+import { formatBytes, formatDuration, formatPercent } from '../format';
+import { MEMORY_GROUP_NAMES } from '../labels';
+import type { CurrentRun } from '../runSlice';
+import { useLabStore } from '../store';
+
+const PHASE_WORDS: Record<CurrentRun['phase'], string> = {
+  preparing: 'Preparing data and model',
+  baseline: 'Evaluating before fine-tuning',
+  training: 'Training',
+  evaluating: 'Evaluating',
+  measuring: 'Training (measuring this step’s memory)',
+};
+
+const isActive = (run: CurrentRun | null) => run !== null && (run.status === 'starting' || run.status === 'running' || run.status === 'paused');
+
+function RunButtons() {
+  const run = useLabStore((s) => s.run);
+  const formInvalid = useLabStore((s) => hasErrors(s.issues));
+  const { startRun, pauseRun, resumeRun, stopRun } = useLabStore.getState();
+  const active = isActive(run);
+  return (
+    <div className="run-buttons">
+      <button type="button" onClick={startRun} disabled={active || formInvalid} title={formInvalid ? 'Fix the highlighted fields first' : undefined}>
+        Start
+      </button>
+      {run?.status === 'paused' ? (
+        <button type="button" className="secondary" onClick={resumeRun}>
+          Resume
+        </button>
+      ) : (
+        <button type="button" className="secondary" onClick={pauseRun} disabled={run?.status !== 'running'}>
+          Pause
+        </button>
+      )}
+      <button type="button" className="secondary" onClick={stopRun} disabled={!active}>
+        Stop
+      </button>
+    </div>
+  );
+}
+
+function RunProgress({ run }: { run: CurrentRun }) {
+  const percent = run.totalSteps > 0 ? Math.round((100 * run.step) / run.totalSteps) : 0;
+  const finished = run.status === 'done' || run.status === 'stopped';
+  const caption = run.status === 'paused' ? 'Paused' : finished ? (run.status === 'stopped' ? 'Stopped' : 'Done') : run.status === 'error' ? 'Failed' : PHASE_WORDS[run.phase];
+  return (
+    <div className="run-progress">
+      <div className="run-progress-head">
+        <strong>{run.label}</strong> <span className="muted">· {caption}</span>
+      </div>
+      <div
+        role="progressbar"
+        aria-label="Training progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent}
+        aria-valuetext={`${percent}%: step ${run.step} of ${run.totalSteps}`}
+        className="progress-track"
+      >
+        <div className="progress-fill" style={{ width: `${percent}%` }} />
+      </div>
+      <dl className="run-stats">
+        <div>
+          <dt>Step</dt>
+          <dd data-testid="run-step">
+            {run.step} / {run.totalSteps || '…'}
+          </dd>
+        </div>
+        <div>
+          <dt>Epoch</dt>
+          <dd data-testid="run-epoch">
+            {run.epoch} / {run.epochs}
+          </dd>
+        </div>
+        <div>
+          <dt>Examples/s</dt>
+          <dd data-testid="run-speed">{run.examplesPerSecond > 0 ? run.examplesPerSecond.toFixed(1) : '—'}</dd>
+        </div>
+        <div>
+          <dt>ETA</dt>
+          <dd data-testid="run-eta">{finished ? '0 s' : formatDuration(run.etaSeconds)}</dd>
+        </div>
+        <div>
+          <dt>Before fine-tuning</dt>
+          <dd data-testid="run-baseline">{run.baseline ? formatPercent(run.baseline.accuracy) : '…'}</dd>
+        </div>
+        <div>
+          <dt>Latest eval accuracy</dt>
+          <dd data-testid="run-accuracy">{run.evals.length > 0 ? formatPercent(run.evals[run.evals.length - 1].accuracy) : '—'}</dd>
+        </div>
+      </dl>
+    </div>
+  );
+}
+
+function RunNotes({ run }: { run: CurrentRun }) {
+  // The analytic peak of the same step, when the charts' profiles are of the run's configuration.
+  const analyticPeak = useLabStore((s) => {
+    const request = s.profiles?.request;
+    const same = request && JSON.stringify(request.model) === JSON.stringify(modelOptionsOf(run.config)) && request.batch === run.config.batchSize && request.optimizer === run.config.optimizer && JSON.stringify(request.methodOptions) === JSON.stringify(methodOptionsOf(run.config));
+    return same ? (s.profiles?.byMethod[run.config.method]?.memory.analytic.peak.total ?? null) : null;
+  });
+  const drop = run.cleanAccuracy !== null && run.baseline ? run.cleanAccuracy - run.baseline.accuracy : null;
+  return (
+    <div className="run-notes">
+      {run.checkpoint?.kind === 'none' && <p className="banner banner-warning">{run.checkpoint.message}</p>}
+      {run.checkpoint?.kind === 'loaded' && (
+        <p className="muted">
+          Base weights: {run.checkpoint.file} (clean accuracy {formatPercent(run.checkpoint.cleanTestAccuracy)} when pretrained). {run.trainImages} fine-tuning images, {run.testImages} test images.
+        </p>
+      )}
+      {drop !== null && run.cleanAccuracy !== null && run.baseline && (
+        <p className="muted" data-testid="run-shift-drop">
+          The shift before fine-tuning: clean {formatPercent(run.cleanAccuracy)} → corrupted {formatPercent(run.baseline.accuracy)} ({drop >= 0 ? '−' : '+'}
+          {(Math.abs(drop) * 100).toFixed(1)} points).
+        </p>
+      )}
+      {run.measured && (
+        <p className="muted" data-testid="run-measured">
+          Measured (one sampled step on {run.measured.backend}): peak {formatBytes(MEMORY_GROUPS.reduce((sum, g) => sum + run.measured!.peakBytesByGroup[g], 0))} (
+          {MEMORY_GROUPS.map((g) => `${MEMORY_GROUP_NAMES[g]} ${formatBytes(run.measured!.peakBytesByGroup[g])}`).join(', ')})
+          {run.measured.allocatedBytes !== null ? `; the backend allocated up to ${formatBytes(run.measured.allocatedBytes)}` : ''}
+          {analyticPeak !== null ? `. Analytic peak of the same step: ${formatBytes(analyticPeak)}` : ''}.
+        </p>
+      )}
+      {run.error && (
+        <div role="alert" className="banner banner-error">
+          <strong>{run.error.kind === 'nan_loss' ? 'Training diverged' : run.error.kind === 'out_of_memory' ? 'Out of memory' : run.error.kind === 'device_lost' ? 'GPU lost' : run.error.kind === 'download' ? 'Download failed' : 'The run failed'}:</strong>{' '}
+          {run.error.message}
+          {run.error.memoryBreakdown && (
+            <span>
+              {' '}
+              The analytic peak of this configuration: {MEMORY_GROUPS.map((g) => `${MEMORY_GROUP_NAMES[g]} ${formatBytes(run.error!.memoryBreakdown![g])}`).join(', ')} — lower the batch size, resolution or width, or choose a lighter method.
+            </span>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The run's controls and progress, at the top of the main area. */
+export function RunPanel() {
+  const run = useLabStore((s) => s.run);
+  const queue = useLabStore((s) => s.queue);
+  const notes = useLabStore((s) => s.batchNotes);
+  return (
+    <section className="chart-card run-panel" aria-labelledby="run-panel-title">
+      <div className="chart-card-head">
+        <h2 id="run-panel-title">Fine-tune</h2>
+        <RunButtons />
+      </div>
+      <p className="chart-explanation">Training runs in a Web Worker on the GPU backend; the page only draws its messages.</p>
+      {queue && (
+        <p className="muted" data-testid="run-queue">
+          {queue.plan.title}: run {queue.index + 1} of {queue.plan.runs.length}
+        </p>
+      )}
+      {notes.map((note) => (
+        <p key={note} className="banner banner-warning">
+          {note}
+        </p>
+      ))}
+      {run ? <RunProgress run={run} /> : <p className="muted">Press Start to fine-tune the configured model with the configured method.</p>}
+      {run && <RunNotes run={run} />}
+    </section>
+  );
+}
