@@ -5,21 +5,10 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { makeDivisible } from '../models/builder';
+// The architecture table lives once, with the lab's own builder.
+import { DROPOUT, FIRST_CHANNELS, INVERTED_RESIDUAL_SETTING, LAST_CHANNELS } from '../models/mobilenetV2';
 import type { ModelOptions } from '../models/spec';
 
-/** [expand ratio t, output channels c, repeats n, first stride s], torchvision's table. */
-const INVERTED_RESIDUAL_SETTING: readonly (readonly [number, number, number, number])[] = [
-  [1, 16, 1, 1],
-  [6, 24, 2, 2],
-  [6, 32, 3, 2],
-  [6, 64, 4, 2],
-  [6, 96, 3, 1],
-  [6, 160, 3, 2],
-  [6, 320, 1, 1],
-];
-const FIRST_CHANNELS = 32;
-const LAST_CHANNELS = 1280;
-const DROPOUT = 0.2;
 /** torch's BatchNorm2d momentum 0.1 is Keras's 0.9 (Keras weighs the old running value). */
 const KERAS_BN_MOMENTUM = 0.9;
 const BN_EPSILON = 1e-5;

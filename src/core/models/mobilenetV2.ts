@@ -4,7 +4,7 @@ import { makeDivisible, SpecBuilder, type BatchNormOptions } from './builder';
 import type { InitSpec, ModelOptions, ModelSpec } from './spec';
 
 /** [expand ratio t, output channels c, repeats n, first stride s], torchvision's table. */
-const INVERTED_RESIDUAL_SETTING: readonly (readonly [number, number, number, number])[] = [
+export const INVERTED_RESIDUAL_SETTING: readonly (readonly [number, number, number, number])[] = [
   [1, 16, 1, 1],
   [6, 24, 2, 2],
   [6, 32, 3, 2],
@@ -14,9 +14,9 @@ const INVERTED_RESIDUAL_SETTING: readonly (readonly [number, number, number, num
   [6, 320, 1, 1],
 ];
 
-const FIRST_CHANNELS = 32;
-const LAST_CHANNELS = 1280;
-const DROPOUT = 0.2;
+export const FIRST_CHANNELS = 32;
+export const LAST_CHANNELS = 1280;
+export const DROPOUT = 0.2;
 /** nn.BatchNorm2d defaults. */
 const BATCH_NORM: BatchNormOptions = { eps: 1e-5, momentum: 0.1 };
 /** torchvision's MobileNet init of nn.Linear: normal(0, 0.01), bias 0. */
