@@ -10,9 +10,8 @@ import { SpecBuilder } from '../models/builder';
 import type { ModelSpec } from '../models/spec';
 import { createModel, disposeModel } from '../nn/model';
 import { gaussianMatrix } from '../optim/linalg';
-import { computeGradients, type Batch } from '../train/step';
-import { initializeDoraMagnitudes, methodOptions, METHODS, type MethodOptimizer } from './index';
-import type { Model } from '../nn/model';
+import { trainStep, type Batch } from '../train/step';
+import { initializeDoraMagnitudes, methodOptions, METHODS } from './index';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -31,18 +30,6 @@ function teacherTask(): Batch {
     const y = tf.argMax(tf.matMul(tf.mean(x, [1, 2]), teacher), 1).toFloat() as tf.Tensor1D;
     return { x, y };
   });
-}
-
-/** One step as the trainer runs it, with the optimizer's async preparation (GaLore's SVD). */
-async function step(model: Model, optimizer: MethodOptimizer, batch: Batch, trainable: Set<string>): Promise<number> {
-  const { loss, grads } = computeGradients(model, batch, trainable);
-  try {
-    await optimizer.prepareStep?.(grads);
-    tf.tidy(() => optimizer.step(grads));
-    return (await loss.data())[0];
-  } finally {
-    tf.dispose([loss, ...grads.values()]);
-  }
 }
 
 function tinyMobileNet(): ModelSpec {
@@ -77,9 +64,9 @@ describe('every method lowers the training loss on a stand-in task', () => {
       const trainable = new Set(Object.values(spec.params).filter((p) => p.trainable).map((p) => p.name));
       const batch = teacherTask();
       const losses: number[] = [];
-      for (let i = 0; i < STEPS; i++) losses.push(await step(model, optimizer, batch, trainable));
+      for (let i = 0; i < STEPS; i++) losses.push(await trainStep(model, optimizer, batch, trainable));
       const tensorsAfterRun = tf.memory().numTensors;
-      losses.push(await step(model, optimizer, batch, trainable));
+      losses.push(await trainStep(model, optimizer, batch, trainable));
       expect(tf.memory().numTensors).toBe(tensorsAfterRun);
       const first = losses[0];
       const lastThree = losses.slice(-3).reduce((a, b) => a + b, 0) / 3;
