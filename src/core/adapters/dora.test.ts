@@ -22,7 +22,7 @@ const RANK = 2;
 const ALPHA = 3;
 const SCALING = ALPHA / RANK;
 
-function doraModel(): Model {
+async function doraModel(): Promise<Model> {
   const b = new SpecBuilder({ model: 'mobilenet_v2', width: 1, resolution: 6, numClasses: 3, stem: 'imagenet' });
   let x = b.conv('conv', b.input, { outChannels: 4, kernel: 3, bias: true });
   x = b.flatten('flatten', x);
@@ -32,18 +32,18 @@ function doraModel(): Model {
   initializeDoraMagnitudes(model);
   // Away from the initial point: B ≠ 0 (else A gets no gradient), m ≠ ‖W‖, biases ≠ 0.
   let seed = 40;
-  const noise = (name: string, scale: number, offset = 0) => {
+  const noise = async (name: string, scale: number, offset = 0) => {
     const variable = model.variables.get(name) as tf.Variable;
-    const base = variable.dataSync();
+    const base = await variable.data();
     return gaussianMatrix(1, variable.size, seed++).map((v, i) => offset * base[i] + scale * v);
   };
   assignParams(model, {
-    'conv.lora_B.weight': noise('conv.lora_B.weight', 0.3),
-    'fc.lora_B.weight': noise('fc.lora_B.weight', 0.3),
-    'conv.lora_magnitude_vector': noise('conv.lora_magnitude_vector', 0.2, 1),
-    'fc.lora_magnitude_vector': noise('fc.lora_magnitude_vector', 0.2, 1),
-    'conv.bias': noise('conv.bias', 0.1),
-    'fc.bias': noise('fc.bias', 0.1),
+    'conv.lora_B.weight': await noise('conv.lora_B.weight', 0.3),
+    'fc.lora_B.weight': await noise('fc.lora_B.weight', 0.3),
+    'conv.lora_magnitude_vector': await noise('conv.lora_magnitude_vector', 0.2, 1),
+    'fc.lora_magnitude_vector': await noise('fc.lora_magnitude_vector', 0.2, 1),
+    'conv.bias': await noise('conv.bias', 0.1),
+    'fc.bias': await noise('fc.bias', 0.1),
   });
   return model;
 }
@@ -75,7 +75,7 @@ const CHECKED = ['conv.lora_A.weight', 'conv.lora_B.weight', 'conv.lora_magnitud
 
 describe('DoRA gradients (norm treated as a constant)', () => {
   it('match central differences of the frozen-norm function, and differ from the true function\'s', async () => {
-    const model = doraModel();
+    const model = await doraModel();
     const x = tf.tensor4d(gaussianMatrix(2, 6 * 6 * 3, 3), [2, 6, 6, 3]);
     const weights = Float64Array.from(gaussianMatrix(1, 2 * 3, 5));
     const r = tf.tensor2d(Float32Array.from(weights), [2, 3]);
@@ -87,7 +87,9 @@ describe('DoRA gradients (norm treated as a constant)', () => {
     // Same value as the interpreter.
     const interpreted = forward(model, x, { training: true });
     const independent = frozenNormOutput(x, Object.fromEntries(model.variables), convNorm, fcNorm);
-    expect(tf.max(tf.abs(tf.sub(interpreted, independent))).dataSync()[0]).toBeLessThan(1e-5);
+    const difference = tf.tidy(() => tf.max(tf.abs(tf.sub(interpreted, independent))));
+    expect((await difference.data())[0]).toBeLessThan(1e-5);
+    difference.dispose();
     tf.dispose([interpreted, independent]);
 
     const variables = CHECKED.map(get);

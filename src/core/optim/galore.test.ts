@@ -84,7 +84,9 @@ describe('GaLore at full rank takes the same steps as Adam', () => {
       tf.dispose([...grads.values()]);
     }
     for (const name of ['w', 'b']) {
-      const difference = tf.max(tf.abs(tf.sub(galoreParams.get(name) as tf.Variable, adamParams.get(name) as tf.Variable))).dataSync()[0];
+      const differenceTensor = tf.tidy(() => tf.max(tf.abs(tf.sub(galoreParams.get(name) as tf.Variable, adamParams.get(name) as tf.Variable))));
+      const difference = (await differenceTensor.data())[0];
+      differenceTensor.dispose();
       expect(difference, name).toBeLessThan(1e-5);
     }
     galore.dispose();
@@ -167,7 +169,7 @@ describe('GaLore against the reference algorithm (float64, exact SVD)', () => {
     const fcShape = [3, 8]; // torch (8, 3): project the right (input) side
     const spec = paramsOnlySpec([param('conv.weight', convShape), param('fc.weight', fcShape)], { 'conv.weight': 5 });
     const params = variables(spec, 20);
-    const initial = new Map([...params].map(([name, v]) => [name, Float32Array.from(v.dataSync())]));
+    const initial = new Map(await Promise.all([...params].map(async ([name, v]) => [name, Float32Array.from(await v.data())] as const)));
     const options = { lr: 0.01, rank: 2, updateProjGap: 2, scale: 0.5 };
     const galore = new GaloreAdam(spec, params, options);
     const convReference = new ReferenceGalore(5, 18, 2, 2, options.lr, options.scale);
@@ -189,8 +191,8 @@ describe('GaLore against the reference algorithm (float64, exact SVD)', () => {
       convTorch = convTorch.map((w, i) => w - convUpdate[i]);
       fcTorch = fcTorch.map((w, i) => w - fcUpdate[i]);
     }
-    const convResult = torchMatrix((params.get('conv.weight') as tf.Variable).dataSync() as Float32Array, convShape);
-    const fcResult = torchMatrix((params.get('fc.weight') as tf.Variable).dataSync() as Float32Array, [1, 1, 3, 8]);
+    const convResult = torchMatrix((await (params.get('conv.weight') as tf.Variable).data()) as Float32Array, convShape);
+    const fcResult = torchMatrix((await (params.get('fc.weight') as tf.Variable).data()) as Float32Array, [1, 1, 3, 8]);
     const maxError = (a: Float64Array, b: Float64Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
     expect(maxError(convResult, convTorch)).toBeLessThan(1e-5);
     expect(maxError(fcResult, fcTorch)).toBeLessThan(1e-5);

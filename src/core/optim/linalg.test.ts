@@ -28,12 +28,17 @@ function withSpectrum(rows: number, cols: number, sigma: number[], seed: number)
   });
 }
 
-function maxAbs(t: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]);
+async function maxAbs(t: tf.Tensor): Promise<number> {
+  const max = tf.tidy(() => tf.max(tf.abs(t)));
+  try {
+    return (await max.data())[0];
+  } finally {
+    max.dispose();
+  }
 }
 
 describe('orthonormalizeColumns', () => {
-  it('returns orthonormal columns spanning the input', () => {
+  it('returns orthonormal columns spanning the input', async () => {
     const y = tf.tensor2d([
       [1, 2, 2],
       [0, 1, 2],
@@ -42,13 +47,13 @@ describe('orthonormalizeColumns', () => {
     ]);
     const q = orthonormalizeColumns(y);
     const gram = tf.matMul(q, q, true, false);
-    expect(maxAbs(tf.sub(gram, tf.eye(3)))).toBeLessThan(1e-6);
+    expect(await maxAbs(tf.sub(gram, tf.eye(3)))).toBeLessThan(1e-6);
     // Span: Q·Qᵀ·Y = Y.
-    expect(maxAbs(tf.sub(tf.matMul(q, tf.matMul(q, y, true, false)), y))).toBeLessThan(1e-5);
+    expect(await maxAbs(tf.sub(tf.matMul(q, tf.matMul(q, y, true, false)), y))).toBeLessThan(1e-5);
     tf.dispose([y, q, gram]);
   });
 
-  it('keeps columns orthonormal when one is dependent up to roundoff, and an exactly zero one zero', () => {
+  it('keeps columns orthonormal when one is dependent up to roundoff, and an exactly zero one zero', async () => {
     // Column 3 = 2 × column 2: its residual is roundoff, which comes out as a unit direction
     // orthogonal to the others (like an SVD's null-space vector); column 4 is exactly zero.
     const y = tf.tensor2d([
@@ -64,7 +69,7 @@ describe('orthonormalizeColumns', () => {
     for (let i = 0; i < 3; i++) {
       for (let j = 0; j < 3; j++) expect(Math.abs(gramData[i][j] - (i === j ? 1 : 0))).toBeLessThan(1e-5);
     }
-    expect(maxAbs(q.slice([0, 3], [5, 1]))).toBe(0);
+    expect(await maxAbs(q.slice([0, 3], [5, 1]))).toBe(0);
     tf.dispose([y, q, gram]);
   });
 });
@@ -115,7 +120,7 @@ describe('topLeftSingularSubspace (randomized range finder)', () => {
     const norms = await rowNorms.data();
     for (let i = 0; i < rank; i++) expect(Math.abs(norms[i] - sigma[i]) / sigma[i]).toBeLessThan(1e-3);
     const gram = tf.matMul(basis, basis, true, false);
-    expect(maxAbs(tf.sub(gram, tf.eye(rank)))).toBeLessThan(1e-5);
+    expect(await maxAbs(tf.sub(gram, tf.eye(rank)))).toBeLessThan(1e-5);
     tf.dispose([a, basis, rowNorms, gram]);
   });
 
@@ -135,7 +140,7 @@ describe('topLeftSingularSubspace (randomized range finder)', () => {
     expect(singularValues[0]).toBeCloseTo(3, 4);
     expect(singularValues[1]).toBeCloseTo(2, 4);
     expect(singularValues[2]).toBeLessThan(1e-4);
-    expect(Number.isFinite(maxAbs(basis))).toBe(true);
+    expect(Number.isFinite(await maxAbs(basis))).toBe(true);
     tf.dispose([a, basis]);
   });
 });
