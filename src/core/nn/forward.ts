@@ -10,11 +10,12 @@
 //   only when its input needs a gradient (the first conv never does); a frozen conv keeps no
 //   activation (its weight is a parameter, alive anyway);
 // - batch norm keeps x̂ and 1/σ; relu/relu6/hardsigmoid their output, hardswish its input;
-//   residual adds, pooling and flatten keep nothing;
+//   residual adds, pooling, flatten and LoRA's sum keep nothing; DoRA's combine keeps its
+//   per-channel norm, and base + s·delta when the magnitude trains (adapterOps.ts);
 // - the backward pass frees each op's saved tensors and output gradient as soon as the op's own
 //   gradients exist (customOp.ts).
 // Ops left to tfjs's auto-diff keep what tfjs keeps: squeeze-excitation's channel scaling (both
-// inputs), dropout's mask, max pooling, and the adapter combinations (adapterOps.ts).
+// inputs), dropout's mask and max pooling.
 import * as tf from '@tensorflow/tfjs';
 import { mixSeed } from '../rng';
 import type { NodeSpec } from '../models/spec';
@@ -148,9 +149,14 @@ function runNode(
       // A new tensor object: the caller disposes the input after its last use.
       return tf.clone(x);
     case 'lora_add':
-      return loraAdd(node, x, inputs[1]);
+      return loraAdd(node, x, inputs[1], [inputWanted, plan.needsGrad(node.inputs[1])]);
     case 'dora_combine':
-      return doraCombine(node, x, inputs[1], param);
+      return doraCombine(node, x, inputs[1], param, {
+        base: inputWanted,
+        delta: plan.needsGrad(node.inputs[1]),
+        magnitude: plan.wantsParam(node.magnitude),
+        bias: node.bias !== undefined && plan.wantsParam(node.bias),
+      });
     default: {
       const unknown: never = node;
       throw new Error(`forward: unknown node op ${(unknown as NodeSpec).op}`);

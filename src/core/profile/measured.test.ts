@@ -4,12 +4,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { methodOptions } from '../adapters';
+import { applyMethod, methodOptions } from '../adapters';
 import { MEMORY_GROUPS } from '../ids';
 import type { ModelSpec } from '../models/spec';
 import { measureMethodStep } from './measuredRun';
 import { compareMeasuredWithAnalytic } from './measuredCompare';
-import { profileSpec } from './profile';
+import { optimizerCostOfMethod, profileSpec } from './profile';
 import { tinyConvBnReluLinear, type TinyTrainable } from './tinyNets';
 import { STEP_PHASES } from './types';
 
@@ -92,4 +92,21 @@ describe('measured step of the tiny conv-BN-ReLU-linear net (everything trains, 
     expect(measured.backend).toBe('cpu');
     expect(measured.backendBytes).toBeNull();
   });
+});
+
+describe('measured step of the tiny net with LoRA / DoRA on its conv and classifier', () => {
+  for (const method of ['lora', 'dora'] as const) {
+    it(`${method}: each combine node keeps what the analytic profile says, to the byte`, async () => {
+      const options = methodOptions({ rank: 2, alpha: 4 });
+      const spec = applyMethod(tinyConvBnReluLinear('all'), method, options);
+      const measured = await measureMethodStep(spec, method, options, { batch: BATCH, kernelTimes: false });
+      const analytic = profileSpec(spec, { batch: BATCH, optimizer: optimizerCostOfMethod(method, options) });
+      const kept = new Map(measured.keptByNode?.map((k) => [k.node, k.bytes]));
+      const combines = analytic.nodes.filter((n) => n.op === 'lora_add' || n.op === 'dora_combine');
+      expect(combines.map((n) => n.nodeId)).toEqual(method === 'lora' ? ['conv.lora_add', 'fc.lora_add'] : ['conv.dora', 'fc.dora']);
+      for (const node of combines) expect(kept.get(node.nodeId) ?? 0, node.nodeId).toBe(node.keptBytes.analytic);
+      // DoRA: the per-channel norm and base + s·delta (conv: 3 channels, 2·4·4·3 elements).
+      if (method === 'dora') expect(kept.get('conv.dora')).toBe((3 + BATCH * 4 * 4 * 3) * 4);
+    });
+  }
 });

@@ -117,9 +117,12 @@ function labKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
       return inputGrad ? [perExample('mask', floats(elements))] : [];
     case 'dora_combine': {
       // y = c ⊙ P + b with P = base + s·lora and c = m/‖W + s·BA‖ (the norm a constant):
-      // dP = c ⊙ dY needs the per-channel 1/‖·‖ (m is a parameter); dm = Σ dY ⊙ P / ‖·‖ needs P.
-      const kept: KeptTensor[] = [perChannel('1/‖W + s·BA‖', node)];
-      if (ctx.trains(node.magnitude)) kept.push(perExample('base + s·lora', floats(elements)));
+      // dP = c ⊙ dY needs the per-channel ‖·‖ (m is a parameter); dm = Σ dY ⊙ P / ‖·‖ needs P
+      // and ‖·‖; db needs neither.
+      const trainsMagnitude = ctx.trains(node.magnitude);
+      const kept: KeptTensor[] = [];
+      if (inputGrad || secondInputGrad || trainsMagnitude) kept.push(perChannel('‖W + s·BA‖', node));
+      if (trainsMagnitude) kept.push(perExample('base + s·lora', floats(elements)));
       return kept;
     }
     // add: dY passes to both; global_avg_pool: dY/(H·W) broadcast (shape only); flatten: a view;
@@ -231,8 +234,8 @@ function forwardWorkspaceBytes(node: NodeSpec, graph: SpecGraph, view: AutogradV
     return floats(node.channels * Math.max(0, 2 - keptPerChannel));
   }
   if (node.op === 'dora_combine') {
-    // The composite weight W + s·BA for its norm: the lab forms it in one weight-sized buffer;
-    // PEFT holds B@A, s·(B@A) and the sum at once.
+    // The norm of W + s·BA: the lab expands it (‖W‖² + cross terms of r-row products), whose only
+    // weight-sized buffer is W²; PEFT holds B@A, s·(B@A) and the sum at once.
     const weightElements = numel(graph.param(node.baseWeight).shape);
     return floats(weightElements * (view === 'pytorch' ? 3 : 1));
   }
