@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 
-import { benchMethodOptions, benchOptimizerCost } from '../src/core/baselines/benchCells';
+import { benchMethodOptions } from '../src/core/baselines/benchCells';
 import { METHODS } from '../src/core/adapters';
 import { buildModelSpec } from '../src/core/models/registry';
 import type { ModelOptions } from '../src/core/models/spec';
-import { profileSpec, summariseProfile } from '../src/core/profile/profile';
+import { optimizerCostOfMethod, profileSpec, summariseProfile } from '../src/core/profile/profile';
 import type { BenchReport } from '../scripts/bench/report';
 
 const modelOptions: ModelOptions = { model: 'mobilenet_v2', width: 0.25, resolution: 16, numClasses: 10, stem: 'cifar' };
@@ -46,7 +46,7 @@ test('npm run bench on one cell writes a report that agrees with the analytic pr
 
     const options = benchMethodOptions(rank);
     const spec = METHODS.lora.apply(buildModelSpec(modelOptions), options);
-    const expected = summariseProfile(profileSpec(spec, { batch, optimizer: benchOptimizerCost('lora', options) }));
+    const expected = summariseProfile(profileSpec(spec, { batch, optimizer: optimizerCostOfMethod('lora', options) }));
     // FLOPs exactly, by phase and convention; the analytic memory profile likewise.
     expect(result.analytic.flops).toEqual(expected.flops);
     expect(result.analytic.memory).toEqual(expected.memory);

@@ -1,11 +1,11 @@
 // The numbers the study's claims are checked on, three ways: this run's measured peaks (tf.profile),
 // the analytic profiler at this run's setting, and the analytic profiler at the study's own
 // profiling setting (one 224×224 image, width 1.0, r = 4), which needs no GPU.
-import { benchMethodOptions, benchOptimizerCost } from '../../src/core/baselines/benchCells';
+import { benchMethodOptions } from '../../src/core/baselines/benchCells';
 import { METHODS } from '../../src/core/adapters';
 import { METHOD_IDS, MODEL_IDS } from '../../src/core/ids';
 import { buildModelSpec } from '../../src/core/models/registry';
-import { profileSpec, summariseProfile } from '../../src/core/profile/profile';
+import { optimizerCostOfMethod, profileSpec, summariseProfile } from '../../src/core/profile/profile';
 import type { Basis, CellCosts } from './claims';
 import { RANKED_METHODS } from './grid';
 import type { CellRecord } from './report';
@@ -44,7 +44,7 @@ export function studySettingBasis(): Basis {
     for (const method of METHOD_IDS) {
       const cellRank = RANKED_METHODS.includes(method) ? rank : null;
       const options = benchMethodOptions(cellRank);
-      const profile = summariseProfile(profileSpec(METHODS[method].apply(base, options), { batch, optimizer: benchOptimizerCost(method, options) }));
+      const profile = summariseProfile(profileSpec(METHODS[method].apply(base, options), { batch, optimizer: optimizerCostOfMethod(method, options) }));
       cells.push({
         model,
         method,

@@ -207,13 +207,19 @@ export function modelOptionsOf(config: LabConfig) {
   return { model: config.model, width: config.width, resolution: config.resolution, numClasses: config.numClasses, stem: config.stem };
 }
 
-/** The method options of a configuration, as the methods registry takes them. */
+/** Whether the task fine-tunes a new, randomly initialised classifier (classes 5–9 on a model
+ * pretrained on 0–4), which then trains fully whatever the method (PEFT's modules_to_save). */
+export const hasNewHead = (config: Pick<LabConfig, 'task'>) => config.task === 'unseen_classes';
+
+/** The method options of a configuration, as the methods registry takes them: the trainer, the
+ * run's profile and the charts' profiles all read these, so they agree on what trains. */
 export function methodOptionsOf(config: LabConfig): MethodOptions {
   return {
     rank: config.rank,
     alpha: config.alpha,
     targets: { depthwise: config.adaptDepthwise },
     trainBatchNorm: config.trainBatchNorm,
+    trainHead: hasNewHead(config),
     galore: {
       rank: config.rank,
       updateProjGap: config.galoreUpdateGap,
@@ -227,7 +233,7 @@ export function methodOptionsOf(config: LabConfig): MethodOptions {
  * Each rank-constrained layer with the largest rank at which its adapter (LoRA/DoRA: ΔW = BA) or
  * gradient projection (GaLore) is still low-rank: min(rows, columns) of the matrix concerned.
  */
-function fullRanks(spec: ModelSpec, method: MethodId, adaptDepthwise: boolean): { id: string; fullRank: number }[] {
+function fullRanks(spec: ModelSpec, method: MethodId, adaptDepthwise: boolean, trainHead: boolean): { id: string; fullRank: number }[] {
   const ranks: { id: string; fullRank: number }[] = [];
   for (const node of spec.nodes) {
     if (node.op === 'conv2d') {
@@ -240,7 +246,8 @@ function fullRanks(spec: ModelSpec, method: MethodId, adaptDepthwise: boolean): 
         // A dense A reads every input channel, so ΔW is (C_out, C_in · k²) even on a depthwise conv.
         ranks.push({ id: node.id, fullRank: Math.min(node.outChannels, node.inChannels * kernelArea) });
       }
-    } else if (node.op === 'linear') {
+    } else if (node.op === 'linear' && !trainHead) {
+      // (A new head trains fully: neither adapted nor projected.)
       ranks.push({ id: node.id, fullRank: Math.min(node.inFeatures, node.outFeatures) });
     }
   }
@@ -286,7 +293,7 @@ export function validateConfig(config: LabConfig): FieldIssue[] {
     return issues;
   }
   if (usesRank(config.method)) {
-    const ranks = fullRanks(spec, config.method, config.adaptDepthwise);
+    const ranks = fullRanks(spec, config.method, config.adaptDepthwise, hasNewHead(config));
     const largest = Math.max(...ranks.map((layer) => layer.fullRank));
     const exceeded = ranks.filter((layer) => config.rank >= layer.fullRank);
     if (config.rank > largest) {

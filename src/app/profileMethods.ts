@@ -3,23 +3,12 @@
 import { applyMethod, METHODS } from '../core/adapters';
 import { METHOD_IDS, type MethodId } from '../core/ids';
 import { buildModelSpec } from '../core/models/registry';
-import { DEFAULT_RANGE_FINDER } from '../core/optim/linalg';
-import { profileSpec } from '../core/profile/profile';
-import type { AnalyticProfile, OptimizerCostSpec } from '../core/profile/types';
+import { optimizerCostOfMethod, profileSpec } from '../core/profile/profile';
+import type { AnalyticProfile } from '../core/profile/types';
 import type { ProfileRequest } from '../worker/protocol';
 
 /** Each method's note from the registry, for the method panel. */
 export const METHOD_REGISTRY_NOTES = Object.fromEntries(METHOD_IDS.map((method) => [method, METHODS[method].note])) as Record<MethodId, string>;
-
-/** The optimizer a method trains with, as the profiler costs it: GaLore's projected Adam with the
- * range finder its optimizer uses, else the configured optimizer. */
-function optimizerCost(method: MethodId, request: ProfileRequest): OptimizerCostSpec {
-  if (method === 'galore') {
-    const { rank, updateProjGap } = request.methodOptions.galore;
-    return { kind: 'galore', rank, updateProjGap, oversampling: DEFAULT_RANGE_FINDER.oversampling, powerIterations: DEFAULT_RANGE_FINDER.powerIterations };
-  }
-  return { kind: request.optimizer };
-}
 
 export function profileMethods(request: ProfileRequest) {
   const base = buildModelSpec(request.model);
@@ -28,7 +17,8 @@ export function profileMethods(request: ProfileRequest) {
   for (const method of request.methods) {
     try {
       const spec = applyMethod(base, method, request.methodOptions);
-      profiles[method] = profileSpec(spec, { batch: request.batch, optimizer: optimizerCost(method, request) });
+      const optimizer = optimizerCostOfMethod(method, request.methodOptions, request.optimizer);
+      profiles[method] = profileSpec(spec, { batch: request.batch, optimizer });
     } catch (error) {
       failures[method] = error instanceof Error ? error.message : String(error);
     }

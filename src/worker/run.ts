@@ -3,7 +3,7 @@
 // after each epoch, early stopping, and a summary. Every tensor is disposed; values are read with
 // `await data()` (never dataSync, which stalls a WebGPU worker).
 import * as tf from '@tensorflow/tfjs';
-import { methodOptionsOf, modelOptionsOf, type LabConfig } from '../app/config';
+import { hasNewHead, methodOptionsOf, modelOptionsOf, type LabConfig } from '../app/config';
 import { profileMethods } from '../app/profileMethods';
 import { downsample, SUMMARY_CURVE_POINTS, type RunSummary } from '../app/results';
 import { applyMethod, initializeDoraMagnitudes, METHODS, type MethodOptimizer } from '../core/adapters';
@@ -84,7 +84,10 @@ export async function runTraining(context: RunContext): Promise<void> {
   try {
     post({ type: 'run_phase', runId, phase: 'preparing', paused: false });
     const data = await buildRunData(config, context.baseUrl);
-    const numClasses = config.task === 'unseen_classes' ? data.numClasses : config.numClasses;
+    // Unseen classes: a new classifier for the task's classes, kept at its random init when the base
+    // weights load, and trained fully whatever the method (methodOptions.trainHead, PEFT's modules_to_save).
+    const newHead = hasNewHead(config);
+    const numClasses = newHead ? data.numClasses : config.numClasses;
     if (numClasses < data.numClasses) {
       throw new DataError('Classes', `The task has ${data.numClasses} classes but the model predicts ${numClasses}: set Classes to at least ${data.numClasses}.`);
     }
@@ -97,7 +100,7 @@ export async function runTraining(context: RunContext): Promise<void> {
 
     const model = createModel(spec, { seed: config.seed });
     toDispose.model = model;
-    const checkpoint = await loadBaseCheckpoint(model, spec, data.pretrainTask, context.baseUrl, config.task === 'unseen_classes');
+    const checkpoint = await loadBaseCheckpoint(model, spec, data.pretrainTask, context.baseUrl, newHead);
     if (config.method === 'dora') initializeDoraMagnitudes(model);
     const optimizer: MethodOptimizer =
       config.method === 'galore' || config.optimizer === 'adam'

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 
 import { METHOD_IDS } from '../ids';
@@ -5,7 +6,10 @@ import { SpecBuilder } from '../models/builder';
 import { countParams } from '../models/count';
 import { buildModelSpec } from '../models/registry';
 import type { ModelSpec } from '../models/spec';
-import { adapterCostByLayer, applyMethod, methodOptions, METHODS, unloadAdapters } from './index';
+import { createModel, disposeModel } from '../nn/model';
+import { galoreMatrices } from '../optim/galore';
+import { optimizerCostOfMethod, profileSpec } from '../profile/profile';
+import { adapterCostByLayer, applyMethod, galoreProjectionSpec, methodOptions, METHODS, unloadAdapters } from './index';
 
 /** input 8×8×8 → conv 3×3 8→16 → BN → ReLU → depthwise 3×3 → BN → pool → flatten → linear 16→10. */
 function tinySpec(): ModelSpec {
@@ -66,6 +70,106 @@ describe('trainable parameter counts (r = 4, α = 4) on a tiny spec', () => {
       ['classifier', 'linear', CLASSIFIER, LORA_CLASSIFIER],
     ]);
   });
+});
+
+describe('trainHead: a new classifier trains fully under every method (PEFT modules_to_save)', () => {
+  const spec = tinySpec();
+  const withHead = (overrides = {}) => methodOptions({ trainHead: true, ...overrides });
+  const trainable = (id: (typeof METHOD_IDS)[number], overrides = {}) => countParams(applyMethod(spec, id, withHead(overrides))).trainable;
+  const trainableNames = (id: (typeof METHOD_IDS)[number]) =>
+    Object.values(applyMethod(spec, id, withHead()).params).filter((p) => p.trainable).map((p) => p.name);
+
+  it('is off by default', () => {
+    expect(methodOptions().trainHead).toBe(false);
+    expect(() => applyMethod(spec, 'lora', methodOptions({ trainHead: 'yes' as unknown as boolean }))).toThrow(/trainHead must be true or false/);
+  });
+
+  it('fft, bn_head and galore already train the classifier: same counts', () => {
+    expect(trainable('fft')).toBe(STEM + CONV + DEPTHWISE + BN_AFFINE + CLASSIFIER);
+    expect(trainable('bn_head')).toBe(BN_AFFINE + CLASSIFIER);
+    expect(trainable('galore')).toBe(STEM + CONV + DEPTHWISE + BN_AFFINE + CLASSIFIER);
+  });
+
+  it('lora: adapters on the dense convs, the classifier (weight and bias) in full, no adapter on it', () => {
+    expect(trainable('lora')).toBe(LORA_STEM + LORA_CONV + CLASSIFIER);
+    expect(trainable('lora')).toBe(44 + 352 + 170);
+    expect(trainable('lora', { trainBatchNorm: true })).toBe(LORA_STEM + LORA_CONV + CLASSIFIER + BN_AFFINE);
+    expect(trainable('lora', { targets: { depthwise: true } })).toBe(LORA_STEM + LORA_CONV + CLASSIFIER + 4 * 16 * 9 + 16 * 4);
+    expect(trainableNames('lora')).toEqual([
+      'stem.lora_A.weight',
+      'stem.lora_B.weight',
+      'features.0.lora_A.weight',
+      'features.0.lora_B.weight',
+      'classifier.weight',
+      'classifier.bias',
+    ]);
+    const adapted = applyMethod(spec, 'lora', withHead());
+    expect(adapted.nodes.filter((node) => node.adapterOf === 'classifier')).toEqual([]);
+    expect(adapted.output).toBe('classifier');
+  });
+
+  it('dora: LoRA’s, plus magnitudes of the adapted convs only', () => {
+    expect(trainable('dora')).toBe(LORA_STEM + LORA_CONV + 8 + 16 + CLASSIFIER);
+    const adapted = applyMethod(spec, 'dora', withHead());
+    // The classifier keeps its bias (no dora_combine takes it over).
+    expect(adapted.nodes.find((n) => n.id === 'classifier')).toMatchObject({ op: 'linear', bias: 'classifier.bias' });
+    expect(adapted.params['classifier.lora_magnitude_vector']).toBeUndefined();
+  });
+
+  it('the classifier is no adapter target: excluded from the cost table, an error when named', () => {
+    expect(adapterCostByLayer(spec, withHead(), false).map((c) => c.layer)).toEqual(['stem', 'features.0']);
+    expect(() => applyMethod(spec, 'lora', withHead({ targets: { depthwise: false, layers: ['features.0', 'classifier'] } }))).toThrow(
+      /classifier is the classifier, which trains fully with trainHead/,
+    );
+    expect(trainable('lora', { targets: { depthwise: false, layers: ['features.0'] } })).toBe(LORA_CONV + CLASSIFIER);
+  });
+
+  it('galore: the classifier weight goes to plain Adam, every other ≥2-D weight is projected', () => {
+    const adapted = applyMethod(spec, 'galore', withHead());
+    expect([...galoreMatrices(galoreProjectionSpec(adapted, { trainHead: true })).keys()]).toEqual(['stem.weight', 'features.0.weight', 'features.3.weight']);
+    expect([...galoreMatrices(galoreProjectionSpec(adapted, { trainHead: false })).keys()]).toContain('classifier.weight');
+    // The projection spec only hides the classifier from the projector: the method's spec is untouched.
+    expect(adapted.params['classifier.weight'].trainable).toBe(true);
+  });
+
+  it('on MobileNetV2 (width 1, 224, 1000 classes): LoRA/DoRA trade the classifier adapter for the classifier', () => {
+    const mobilenet = buildModelSpec({ model: 'mobilenet_v2', width: 1, resolution: 224, numClasses: 1000, stem: 'imagenet' });
+    const counts = Object.fromEntries(METHOD_IDS.map((id) => [id, countParams(applyMethod(mobilenet, id, withHead())).trainable]));
+    // LoRA: 83 468 − r·(1280 + 1000) + 1280·1000 + 1000; DoRA: 94 388 − r·(1280 + 1000) − 1000 + 1 281 000.
+    expect(counts).toEqual({ fft: 3504872, bn_head: 1315112, lora: 1355348, dora: 1365268, galore: 3504872 });
+  });
+});
+
+describe('trainHead: the optimizer each method creates holds the state the profiler charts', () => {
+  const spec = tinySpec();
+  for (const id of METHOD_IDS) {
+    it(id, async () => {
+      await tf.setBackend('cpu');
+      const options = methodOptions({ trainHead: true, galore: { rank: 2, updateProjGap: 200, scale: 1 } });
+      const adapted = applyMethod(spec, id, options);
+      const model = createModel(adapted, { seed: 1 });
+      const optimizer = METHODS[id].createOptimizer(model, { lr: 1e-3 }, options);
+      const trainableNames = Object.values(adapted.params).filter((p) => p.trainable).map((p) => p.name);
+      const grads = new Map(trainableNames.map((name, i) => [name, tf.randomNormal(adapted.params[name].shape, 0, 1, 'float32', i + 1)]));
+      try {
+        await optimizer.prepareStep?.(grads);
+        tf.tidy(() => optimizer.step(grads));
+        const profile = profileSpec(adapted, { batch: 1, optimizer: optimizerCostOfMethod(id, options) });
+        expect(optimizer.stateBytes()).toBe(profile.memory.analytic.maxBytesByGroup.opt);
+        expect(profile.memory.analytic.maxBytesByGroup.grad).toBe(4 * countParams(adapted).trainable);
+        // The classifier weight's state is two full-size Adam moments, whatever the method.
+        const headState = optimizer.stateEntries().filter((entry) => entry.param === 'classifier.weight');
+        expect(headState.map((entry) => entry.shape)).toEqual([
+          [16, 10],
+          [16, 10],
+        ]);
+      } finally {
+        tf.dispose([...grads.values()]);
+        optimizer.dispose();
+        disposeModel(model);
+      }
+    });
+  }
 });
 
 describe('the LoRA / DoRA spec rewrite', () => {

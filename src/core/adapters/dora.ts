@@ -17,7 +17,9 @@ export const dora: Method = {
     'm initialised to ‖W‖ so training starts from the base model; the norm is a constant for the backward pass ' +
     '(DoRA §4.3, as PEFT). Same targets as LoRA, except depthwise convs, which DoRA cannot adapt here (their ' +
     'dense update has no depthwise norm). The base layer runs once per forward (PEFT runs it twice when it ' +
-    'cannot reuse the result). The study: 29–58% more memory than LoRA with no accuracy gain on edge CNNs.',
+    'cannot reuse the result). The study: 29–58% more memory than LoRA with no accuracy gain on edge CNNs. ' +
+    'With a new classifier (trainHead: the unseen-classes task) the classifier takes no adapter and trains ' +
+    "fully, weight and bias, as PEFT's modules_to_save.",
   apply: (spec, options) => addLowRankAdapters(spec, options, 'dora'),
   createOptimizer: (model, adam) => new Adam(model.variables, adam),
 };

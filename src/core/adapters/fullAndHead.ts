@@ -3,7 +3,7 @@ import type { ModelSpec, ParamRole } from '../models/spec';
 import { Adam } from '../optim/adam';
 import { checkMethodOptions, cloneSpec, type Method } from './method';
 import { hasAdapters } from './lowRank';
-import { classifierLayers } from './targets';
+import { classifierParamNames } from './targets';
 
 const RUNNING_STATS: ReadonlySet<ParamRole> = new Set(['bn_running_mean', 'bn_running_var']);
 
@@ -38,7 +38,7 @@ export const bnHead: Method = {
     'as impulse noise.',
   apply(spec, options) {
     checkMethodOptions(options);
-    const head = new Set(classifierLayers(spec).flatMap((node) => (node.bias ? [node.weight, node.bias] : [node.weight])));
+    const head = new Set(classifierParamNames(spec));
     return withTrainable(spec, (name, role) => role === 'bn_gamma' || role === 'bn_beta' || head.has(name));
   },
   createOptimizer: (model, adam) => new Adam(model.variables, adam),

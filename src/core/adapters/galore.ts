@@ -1,8 +1,20 @@
 // GaLore as a method: every parameter trains (as full fine-tuning), with the projected Adam of
 // src/core/optim/galore.ts.
+import type { ModelSpec } from '../models/spec';
 import { GaloreAdam } from '../optim/galore';
 import { withTrainable } from './fullAndHead';
-import { checkMethodOptions, type Method } from './method';
+import { checkMethodOptions, cloneSpec, type Method, type MethodOptions } from './method';
+import { classifierParamNames } from './targets';
+
+/** The spec GaloreAdam reads to choose what it projects (every ≥2-D trainable weight): with
+ * `trainHead` the classifier is marked frozen there, so its gradients go to GaloreAdam's plain Adam
+ * (GaLore's reference, too, projects only the weights it targets and leaves the output head to AdamW). */
+export function galoreProjectionSpec(spec: ModelSpec, { trainHead }: Pick<MethodOptions, 'trainHead'>): ModelSpec {
+  if (!trainHead) return spec;
+  const out = cloneSpec(spec);
+  for (const name of classifierParamNames(out)) out.params[name].trainable = false;
+  return out;
+}
 
 export const galore: Method = {
   id: 'galore',
@@ -16,10 +28,12 @@ export const galore: Method = {
     "(the decomposition) and 1.13–2× LoRA's memory; its variant keeps only σᵢ ≥ ε·σ₁. The lab departs from the " +
     'reference: a randomized SVD (range finder + small exact SVD) instead of a full one; torch.optim.Adam\'s ' +
     'update (ε after bias correction, L2 weight decay) instead of GaLore AdamW\'s; conv weights projected as ' +
-    'matrices rather than by the Tucker projector.',
+    'matrices rather than by the Tucker projector. With a new classifier (trainHead: the unseen-classes task) the ' +
+    "classifier's weight is not projected but trained by plain Adam, as PEFT's modules_to_save trains a new head.",
   apply(spec, options) {
     checkMethodOptions(options);
     return withTrainable(spec, () => true);
   },
-  createOptimizer: (model, adam, options) => new GaloreAdam(model.spec, model.variables, { ...adam, ...options.galore }),
+  createOptimizer: (model, adam, options) =>
+    new GaloreAdam(galoreProjectionSpec(model.spec, options), model.variables, { ...adam, ...options.galore }),
 };

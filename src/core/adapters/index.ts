@@ -9,6 +9,7 @@ import { DEFAULT_METHOD_OPTIONS, type Method, type MethodOptions } from './metho
 
 export { compositeWeightNorm, initializeDoraMagnitudes } from './dora';
 export { withTrainable } from './fullAndHead';
+export { galoreProjectionSpec } from './galore';
 export { adapterNodeIds, adapterParamNames, hasAdapters, unloadAdapters } from './lowRank';
 export { mergeLoraModel, mergeLoraValues, unmergeLoraValues } from './lora';
 export {
@@ -20,7 +21,7 @@ export {
   type MethodOptions,
   type TargetOptions,
 } from './method';
-export { adapterCostByLayer, classifierLayers, selectTargets, type AdapterCost, type LayerKind } from './targets';
+export { adapterCostByLayer, classifierLayers, classifierParamNames, selectTargets, type AdapterCost, type LayerKind } from './targets';
 
 export const METHODS: Record<MethodId, Method> = { fft, bn_head: bnHead, lora, dora, galore };
 

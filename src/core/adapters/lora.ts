@@ -19,7 +19,9 @@ export const lora: Method = {
     'convs only on request, where A and B outweigh the conv itself. The study: the best accuracy/cost ' +
     'trade-off (r = 4, α = 4), up to ~95% fewer update FLOPs, but only 22–48% less peak memory on MobileNets, ' +
     "since each adapted conv's input is still kept for A's gradient. As PEFT, except that adapter dropout " +
-    'is not offered and an adapted depthwise conv cannot be merged (its update is a dense conv).',
+    'is not offered and an adapted depthwise conv cannot be merged (its update is a dense conv). With a new ' +
+    'classifier (trainHead: the unseen-classes task) the classifier takes no adapter and trains fully, weight and ' +
+    "bias, as PEFT's modules_to_save.",
   apply: (spec, options) => addLowRankAdapters(spec, options, 'lora'),
   createOptimizer: (model, adam) => new Adam(model.variables, adam),
 };

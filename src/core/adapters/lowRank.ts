@@ -8,11 +8,12 @@
 //   DoRA:  X.dora      y = (m / ‖W + (α/r)·BA‖) ⊙ (X(x) without bias + (α/r) · B(A(x))) + bias,
 //          with the magnitude m = X.lora_magnitude_vector, one per output channel;
 // and every consumer of X reads the combination instead. Base weights and biases are frozen (PEFT's
-// bias = 'none'); BatchNorm's affine parameters train only with `trainBatchNorm`.
+// bias = 'none'); BatchNorm's affine parameters train only with `trainBatchNorm`. With `trainHead`
+// the classifier takes no adapter and trains fully, weight and bias (PEFT's modules_to_save).
 // Parameter names are those of PEFT's saved adapters (`.default` dropped).
 import type { Conv2dNode, DoraCombineNode, LinearNode, LoraAddNode, ModelSpec, NodeSpec, ParamSpec } from '../models/spec';
 import { checkMethodOptions, cloneSpec, type MethodOptions } from './method';
-import { adapterShapes, layerKind, selectTargets, type AdaptableLayer } from './targets';
+import { adapterShapes, classifierParamNames, layerKind, selectTargets, type AdaptableLayer } from './targets';
 
 export type LowRankVariant = 'lora' | 'dora';
 
@@ -32,10 +33,12 @@ export function hasAdapters(spec: ModelSpec): boolean {
   return spec.nodes.some((node) => node.adapterOf !== undefined);
 }
 
-/** Every parameter frozen except BatchNorm's affine ones when `trainBatchNorm`. */
-function freezeBase(params: Record<string, ParamSpec>, trainBatchNorm: boolean): void {
-  for (const param of Object.values(params)) {
-    param.trainable = trainBatchNorm && (param.role === 'bn_gamma' || param.role === 'bn_beta');
+/** Every parameter frozen except BatchNorm's affine ones when `trainBatchNorm` and the
+ * classifier's when `trainHead`. */
+function freezeBase(spec: ModelSpec, { trainBatchNorm, trainHead }: Pick<MethodOptions, 'trainBatchNorm' | 'trainHead'>): void {
+  const head = new Set(trainHead ? classifierParamNames(spec) : []);
+  for (const param of Object.values(spec.params)) {
+    param.trainable = (trainBatchNorm && (param.role === 'bn_gamma' || param.role === 'bn_beta')) || head.has(param.name);
   }
 }
 
@@ -43,8 +46,8 @@ export function addLowRankAdapters(spec: ModelSpec, options: MethodOptions, vari
   checkMethodOptions(options);
   if (hasAdapters(spec)) throw new Error(`${variant}: the spec already has adapters`);
   const out = cloneSpec(spec);
-  freezeBase(out.params, options.trainBatchNorm);
-  const targets = selectTargets(out, options.targets);
+  freezeBase(out, options);
+  const targets = selectTargets(out, options);
   if (variant === 'dora') {
     const depthwise = targets.filter((node) => layerKind(node) === 'depthwise').map((node) => node.id);
     if (depthwise.length > 0) {

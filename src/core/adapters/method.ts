@@ -24,15 +24,25 @@ export interface MethodOptions {
   targets: TargetOptions;
   /** LoRA/DoRA: BatchNorm affine parameters train too. */
   trainBatchNorm: boolean;
+  /**
+   * The classifier (`classifierLayers`: every linear layer) trains fully, weight and bias, whatever
+   * the method: Hugging Face PEFT's `modules_to_save`, for a new, randomly initialised head (the
+   * unseen-classes task), which a frozen or low-rank-adapted head cannot learn. LoRA/DoRA put no
+   * adapter on it; GaLore updates it with plain Adam instead of projecting its gradient; full
+   * fine-tuning and BatchNorm + head train it anyway. Off: each method's own rule.
+   */
+  trainHead: boolean;
   galore: GaloreOptions;
 }
 
-/** The study's defaults (r = 4, α = 4) and GaLore's (update_proj_gap 200, scale 1). */
+/** The study's defaults (r = 4, α = 4) and GaLore's (update_proj_gap 200, scale 1); the head follows
+ * each method's rule. */
 export const DEFAULT_METHOD_OPTIONS: MethodOptions = {
   rank: 4,
   alpha: 4,
   targets: { depthwise: false },
   trainBatchNorm: false,
+  trainHead: false,
   galore: { rank: 4, updateProjGap: 200, scale: 1 },
 };
 
@@ -60,6 +70,7 @@ export function methodOptionsProblems(options: MethodOptions): string[] {
   };
   positiveInteger(options.rank, 'rank');
   if (!(Number.isFinite(options.alpha) && options.alpha > 0)) problems.push(`alpha must be a positive number, got ${options.alpha}`);
+  if (typeof options.trainHead !== 'boolean') problems.push(`trainHead must be true or false, got ${String(options.trainHead)}`);
   positiveInteger(options.galore.rank, 'galore.rank');
   positiveInteger(options.galore.updateProjGap, 'galore.updateProjGap');
   if (!(Number.isFinite(options.galore.scale) && options.galore.scale > 0)) {

@@ -6,9 +6,10 @@
 // here linear layers exist only in the head (`classifier.*` in the MobileNets — two of them in
 // MobileNetV3 — and `fc` in ResNet-18). Depthwise convs are adapted only on request: LoRA's A is a
 // dense conv C → r with the depthwise kernel, so A and B together hold r·C·k² + C·r parameters,
-// more than the depthwise conv's own C·k².
+// more than the depthwise conv's own C·k². With `trainHead` the classifier is not a target: it
+// trains fully instead (PEFT's modules_to_save).
 import type { Conv2dNode, LinearNode, ModelSpec, NodeSpec, ParamSpec } from '../models/spec';
-import type { MethodOptions, TargetOptions } from './method';
+import type { MethodOptions } from './method';
 
 export type AdaptableLayer = Conv2dNode | LinearNode;
 export type LayerKind = 'conv' | 'depthwise' | 'linear';
@@ -27,17 +28,28 @@ export function classifierLayers(spec: ModelSpec): LinearNode[] {
   return spec.nodes.filter((node): node is LinearNode => node.op === 'linear' && node.adapterOf === undefined);
 }
 
-/** The base layers an adapter method adapts under `targets`, in spec order. */
-export function selectTargets(spec: ModelSpec, targets: TargetOptions): AdaptableLayer[] {
+/** The classifier's parameters (weight and bias of each of its layers), in spec order. */
+export function classifierParamNames(spec: ModelSpec): string[] {
+  return classifierLayers(spec).flatMap((node) => (node.bias ? [node.weight, node.bias] : [node.weight]));
+}
+
+/** The base layers an adapter method adapts under `targets`, in spec order; with `trainHead` never
+ * the classifier (naming one of its layers in `targets.layers` is then an error). */
+export function selectTargets(spec: ModelSpec, { targets, trainHead }: Pick<MethodOptions, 'targets' | 'trainHead'>): AdaptableLayer[] {
   const layers = spec.nodes.filter(isAdaptable);
+  const head = new Set(trainHead ? classifierLayers(spec).map((node) => node.id) : []);
   if (targets.layers) {
     const byId = new Map(layers.map((node) => [node.id, node]));
     const unknown = targets.layers.filter((id) => !byId.has(id));
     if (unknown.length > 0) throw new Error(`targets: no conv or linear layer named ${unknown.join(', ')}`);
+    const headTargets = targets.layers.filter((id) => head.has(id));
+    if (headTargets.length > 0) {
+      throw new Error(`targets: ${headTargets.join(', ')} is the classifier, which trains fully with trainHead and takes no adapter`);
+    }
     const wanted = new Set(targets.layers);
     return layers.filter((node) => wanted.has(node.id));
   }
-  return layers.filter((node) => layerKind(node) !== 'depthwise' || targets.depthwise);
+  return layers.filter((node) => !head.has(node.id) && (layerKind(node) !== 'depthwise' || targets.depthwise));
 }
 
 function elements(param: ParamSpec | undefined): number {
@@ -64,10 +76,10 @@ export interface AdapterCost {
  * depthwise conv outweighs the conv). */
 export function adapterCostByLayer(
   spec: ModelSpec,
-  options: Pick<MethodOptions, 'rank' | 'targets'>,
+  options: Pick<MethodOptions, 'rank' | 'targets' | 'trainHead'>,
   withMagnitude: boolean,
 ): AdapterCost[] {
-  return selectTargets(spec, options.targets).map((node) => {
+  return selectTargets(spec, options).map((node) => {
     const { a, b } = adapterShapes(node, options.rank);
     const size = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
     const outChannels = node.op === 'linear' ? node.outFeatures : node.outChannels;

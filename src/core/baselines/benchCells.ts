@@ -7,9 +7,7 @@ import type { MethodId } from '../ids';
 import { buildModelSpec } from '../models/registry';
 import type { ModelOptions } from '../models/spec';
 import { createModel, disposeModel, type Model } from '../nn/model';
-import { DEFAULT_RANGE_FINDER } from '../optim/linalg';
-import { profileSpec, summariseProfile, type MemorySummary, type ProfileSummary } from '../profile/profile';
-import type { OptimizerCostSpec } from '../profile/types';
+import { optimizerCostOfMethod, profileSpec, summariseProfile, type MemorySummary, type ProfileSummary } from '../profile/profile';
 import { createRng } from '../rng';
 import { computeGradients, type Batch } from '../train/step';
 import { engineMemory, profileStep, timeSteps, type EngineMemory, type ProfiledStep, type StepTiming } from './stepTiming';
@@ -124,19 +122,12 @@ export function benchMethodOptions(rank: number | null): MethodOptions {
   return methodOptions({ rank, galore: { ...methodOptions().galore, rank } });
 }
 
-/** The optimizer as the analytic profiler costs it: Adam, or GaLore's projected Adam. */
-export function benchOptimizerCost(method: MethodId, options: MethodOptions): OptimizerCostSpec {
-  if (method !== 'galore') return { kind: 'adam' };
-  const { rank, updateProjGap } = options.galore;
-  return { kind: 'galore', rank, updateProjGap, oversampling: DEFAULT_RANGE_FINDER.oversampling, powerIterations: DEFAULT_RANGE_FINDER.powerIterations };
-}
-
 /** Profiles (analytically) and trains the lab's model for one cell, measuring time and memory. */
 export async function runCoreCell(request: CoreCellRequest, onStep?: StepCallback): Promise<CoreCellResult> {
   const { model: modelOptions, method, rank, batch: batchSize, protocol } = request;
   const options = benchMethodOptions(rank);
   const spec = METHODS[method].apply(buildModelSpec(modelOptions), options);
-  const analytic = summariseProfile(profileSpec(spec, { batch: batchSize, optimizer: benchOptimizerCost(method, options) }));
+  const analytic = summariseProfile(profileSpec(spec, { batch: batchSize, optimizer: optimizerCostOfMethod(method, options) }));
   const trainable = new Set(Object.values(spec.params).filter((param) => param.trainable).map((param) => param.name));
 
   const model = createModel(spec, { seed: protocol.seed });

@@ -2,6 +2,7 @@
 // projections and decomposition, and the temporaries of its update. GaLore's matrices, OPT bytes
 // and decomposition costs are src/core/optim/galore.ts's own (`galoreCost`), so the profile charts
 // what the optimizer runs.
+import { classifierParamNames } from '../adapters/targets';
 import type { ModelSpec, ParamSpec } from '../models/spec';
 import { galoreCost, type GaloreParamCost } from '../optim/galore';
 import { numel } from './graph';
@@ -48,7 +49,9 @@ export function optimizerCosts(spec: ModelSpec, optimizer: OptimizerCostSpec): M
     // `scale` and the dynamic-rank threshold change no cost (the rank is an upper bound); the seed none.
     const { rank, updateProjGap, oversampling, powerIterations } = optimizer;
     const costs = galoreCost(spec, { rank, updateProjGap, scale: 1 }, { oversampling, powerIterations, seed: 0 });
-    for (const cost of costs.projected) projected.set(cost.param, cost);
+    // With `plainClassifier` the classifier's weights take plain Adam, as the method's optimizer does.
+    const plain = new Set(optimizer.plainClassifier ? classifierParamNames(spec) : []);
+    for (const cost of costs.projected) if (!plain.has(cost.param)) projected.set(cost.param, cost);
   }
   return new Map(trainable.map((p) => [p.name, paramCost(optimizer, p, projected.get(p.name) ?? null)]));
 }
@@ -64,7 +67,7 @@ function paramCost(optimizer: OptimizerCostSpec, param: ParamSpec, projected: Ga
     case 'adam':
       return { stateElements: 2 * n, optimizerFlops: ADAM_FLOPS_PER_ELEMENT * n, ...plain };
     case 'galore': {
-      // Parameters of fewer than 2 dimensions: plain Adam.
+      // Parameters of fewer than 2 dimensions (and the classifier with plainClassifier): plain Adam.
       if (!projected) return { stateElements: 2 * n, optimizerFlops: ADAM_FLOPS_PER_ELEMENT * n, ...plain };
       const lowRank = projected.rank * Math.max(projected.matrix.rows, projected.matrix.cols);
       return {

@@ -4,9 +4,10 @@
 // pool 2·3·4 = 24 B; logits and softmax probabilities 2·2·4 = 16 B; a BN per-channel vector 12 B.
 // Parameters: conv 54, BN 4 × 3 (γ, β, running mean, running var), linear 6 + 2 = 74 floats = 296 B.
 import { describe, expect, it } from 'vitest';
-import { MEMORY_GROUPS } from '../ids';
+import { applyMethod, methodOptions } from '../adapters';
+import { MEMORY_GROUPS, type MethodId } from '../ids';
 import { smallSvdFlops, topLeftSingularSubspaceCost } from '../optim/linalg';
-import { profileSpec } from './profile';
+import { optimizerCostOfMethod, profileSpec } from './profile';
 import { tinyConvBnReluLinear, tinyDepthwise, tinyLoraConv } from './tinyNets';
 import type { AnalyticProfile, FlopKind, FlopsByPhase, MemoryProfile, OptimizerCostSpec } from './types';
 
@@ -247,6 +248,54 @@ describe('GaLore on the tiny net (rank 2)', () => {
   });
 
   it('keeps the timeline invariants', () => expectTimelineInvariants(profile));
+});
+
+describe('a new classifier trained fully (trainHead) on the tiny net, r = 2, α = 4', () => {
+  // The base spec: conv 54, BN γ, β 6 (+ running stats 6), classifier 6 + 2 = 74 floats (296 B).
+  const base = tinyConvBnReluLinear('all');
+  const options = methodOptions({ rank: 2, alpha: 4, trainHead: true, galore: { rank: 2, updateProjGap: 200, scale: 1 } });
+  const groups = (method: MethodId, methodOpts = options) => {
+    const profile = profileSpec(applyMethod(base, method, methodOpts), { batch: BATCH, optimizer: optimizerCostOfMethod(method, methodOpts) });
+    expectTimelineInvariants(profile);
+    const { param, grad, opt } = profile.memory.analytic.maxBytesByGroup;
+    return { trainable: profile.params.trainable, param, grad, opt };
+  };
+
+  it('fft and bn_head: as without it (the classifier trains anyway)', () => {
+    expect(groups('fft')).toEqual({ trainable: 68, param: 296, grad: 4 * 68, opt: 4 * 2 * 68 });
+    // γ, β 6 + classifier 8.
+    expect(groups('bn_head')).toEqual({ trainable: 14, param: 296, grad: 4 * 14, opt: 4 * 2 * 14 });
+  });
+
+  it('lora: A 36 + B 6 on the conv, none on the classifier, which trains in full (8)', () => {
+    expect(groups('lora')).toEqual({ trainable: 50, param: 4 * (74 + 42), grad: 4 * 50, opt: 4 * 2 * 50 });
+    // Without it: the classifier gets A 3·2 + B 2·2 and its own 8 floats freeze.
+    expect(groups('lora', { ...options, trainHead: false })).toEqual({ trainable: 52, param: 4 * (74 + 52), grad: 4 * 52, opt: 4 * 2 * 52 });
+  });
+
+  it('dora: LoRA’s plus the conv’s 3 magnitudes', () => {
+    expect(groups('dora')).toEqual({ trainable: 53, param: 4 * (74 + 45), grad: 4 * 53, opt: 4 * 2 * 53 });
+  });
+
+  it('galore: the classifier weight takes plain Adam; only the conv is projected', () => {
+    // conv (3 × 18): 2·2·18 + 3·2 = 78; classifier weight 2·6 (plain); γ, β, bias 2·(3 + 3 + 2) = 16.
+    expect(groups('galore')).toEqual({ trainable: 68, param: 296, grad: 4 * 68, opt: 4 * (78 + 12 + 16) });
+    // Projected, the classifier weight (2 × 3) would hold 2·2·3 + 2·2 = 16 floats instead of 12.
+    expect(groups('galore', { ...options, trainHead: false }).opt).toBe(4 * (78 + 16 + 16));
+    const flops = profileSpec(applyMethod(base, 'galore', options), { batch: BATCH, optimizer: optimizerCostOfMethod('galore', options) }).flops.correct;
+    // Adam (13 per element) on the classifier weight 6, its bias 2 and BN 6; the conv as projected.
+    expect(flops.byPhase.optimizer).toBe(504 + 13 * 14);
+    // Projections of the conv only: 4·3·18·2 = 432, plus its decomposition amortised.
+    expect(flops.byPhase.projection).toBeCloseTo(432 + flops.projectorRefresh / 200, 9);
+    expect(flops.projectorRefresh).toBe(topLeftSingularSubspaceCost(3, 18, 2).totalFlops);
+  });
+
+  it('optimizerCostOfMethod: the one method → optimizer mapping', () => {
+    expect(optimizerCostOfMethod('lora', options)).toEqual({ kind: 'adam' });
+    expect(optimizerCostOfMethod('bn_head', options, 'sgd')).toEqual({ kind: 'sgd' });
+    expect(optimizerCostOfMethod('galore', options, 'sgd')).toMatchObject({ kind: 'galore', rank: 2, updateProjGap: 200, plainClassifier: true });
+    expect(optimizerCostOfMethod('galore', methodOptions())).toMatchObject({ kind: 'galore', rank: 4, plainClassifier: false });
+  });
 });
 
 describe('depthwise convs', () => {

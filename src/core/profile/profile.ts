@@ -21,12 +21,15 @@ import type {
   StepPhase,
 } from './types';
 
-/** The optimizer each method trains with (src/core/adapters): GaLore's projected Adam with the
- * range finder the optimizer uses, Adam for every other method. */
-export function optimizerCostOfMethod(method: MethodId, options: MethodOptions): OptimizerCostSpec {
-  if (method !== 'galore') return { kind: 'adam' };
+/** The optimizer each method trains with (src/core/adapters), as the profiler costs it: GaLore's
+ * projected Adam with the range finder the optimizer uses (the classifier left to plain Adam with
+ * `trainHead`), and for every other method `plainOptimizer` (Adam, the methods' own; the lab's
+ * trainer also offers plain SGD). The one mapping the app, the CLI and the bench use. */
+export function optimizerCostOfMethod(method: MethodId, options: MethodOptions, plainOptimizer: 'adam' | 'sgd' = 'adam'): OptimizerCostSpec {
+  if (method !== 'galore') return { kind: plainOptimizer };
   const { oversampling, powerIterations } = DEFAULT_RANGE_FINDER;
-  return { kind: 'galore', rank: options.galore.rank, updateProjGap: options.galore.updateProjGap, oversampling, powerIterations };
+  const { rank, updateProjGap } = options.galore;
+  return { kind: 'galore', rank, updateProjGap, oversampling, powerIterations, plainClassifier: options.trainHead };
 }
 
 export function profileSpec(spec: ModelSpec, options: ProfileOptions): AnalyticProfile {

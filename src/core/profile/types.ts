@@ -31,13 +31,14 @@ export function sumOf(record: Record<string, number>): number {
  * every ≥2-D weight's gradient is projected to `rank` on its smaller side, Adam runs in the
  * projected space, and the projector is recomputed every `updateProjGap` steps by a randomized
  * range finder (`oversampling` extra columns, `powerIterations` power iterations) and a small exact
- * SVD; parameters of fewer than 2 dimensions use plain Adam.
+ * SVD; parameters of fewer than 2 dimensions use plain Adam, and so does the classifier with
+ * `plainClassifier` (the methods' `trainHead`, src/core/adapters/galore.ts's galoreProjectionSpec).
  */
 export type OptimizerCostSpec =
   | { kind: 'sgd' }
   | { kind: 'sgd_momentum' }
   | { kind: 'adam' }
-  | { kind: 'galore'; rank: number; updateProjGap: number; oversampling: number; powerIterations: number };
+  | { kind: 'galore'; rank: number; updateProjGap: number; oversampling: number; powerIterations: number; plainClassifier?: boolean };
 
 export type OptimizerKind = OptimizerCostSpec['kind'];
 
