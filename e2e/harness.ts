@@ -16,8 +16,9 @@ import * as profile from '../src/core/profile/profile';
 import * as measured from '../src/core/profile/measured';
 import * as measuredRun from '../src/core/profile/measuredRun';
 import * as measuredCompare from '../src/core/profile/measuredCompare';
+import * as fusedKernels from '../src/core/kernels/fused';
 
-const harness = { tf, backend, selfTest, bench, adapters, linalg, models, nnModel, trainStep, layers, optim, profile, measured, measuredRun, measuredCompare };
+const harness = { tf, backend, selfTest, bench, adapters, linalg, models, nnModel, trainStep, layers, optim, profile, measured, measuredRun, measuredCompare, fusedKernels };
 export type LabHarness = typeof harness;
 
 declare global {

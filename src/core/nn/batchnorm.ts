@@ -2,14 +2,16 @@
 //
 // Training mode normalises with the batch statistics. Its backward is written by hand: tfjs's
 // auto-diff of mean/variance/normalise dominated step time on WebGPU (many Mul/Sum/Mean/Sub
-// kernels and their saved inputs). The custom gradient keeps only x̂ and 1/σ and runs as two
-// reductions and a few elementwise kernels:
+// kernels and their saved inputs). The custom gradient keeps x and the batch mean and variance
+// (x̂ is recomputed: the same bytes as keeping x̂) and on WebGPU runs as one reduction and one
+// elementwise kernel (kernels/fused.ts):
 //   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/σ · (dy − dβ/n − x̂·dγ/n),  n = values per channel.
 // The running statistics are NOT updated here (that would be a side effect inside the gradient
 // computation): the batch mean and variance go to a BatchStatsSink, and the caller applies them
 // with applyRunningStatUpdates once the gradients are computed.
 import * as tf from '@tensorflow/tfjs';
 import type { BatchNormNode } from '../models/spec';
+import { batchNormApply, batchNormBackward, channelMoments } from '../kernels/fused';
 import { customOp } from './customOp';
 
 /** One training-mode batch norm's batch statistics, kept alive until applied or disposed. */
@@ -65,8 +67,9 @@ function pickGradients(wanted: BatchNormGradients, compute: Record<keyof BatchNo
   return (['input', 'gamma', 'beta'] as const).filter((key) => wanted[key]).map((key) => compute[key]());
 }
 
-/** Batch norm with batch statistics and the hand-written backward. It keeps x̂ and 1/σ whichever
- * gradients are wanted (dγ reads x̂; dx reads both) and computes dx only when it is wanted. */
+/** Batch norm with batch statistics and the hand-written backward. It keeps x and the batch mean and
+ * variance when dγ or dx is wanted (both read x̂, recomputed from them), nothing for dβ alone, and
+ * computes dx only when it is wanted. */
 export function batchNormTraining(
   x: tf.Tensor,
   gamma: tf.Tensor1D,
@@ -75,31 +78,31 @@ export function batchNormTraining(
   sink?: BatchStatsSink,
   wanted: BatchNormGradients = ALL_GRADIENTS,
 ): tf.Tensor {
-  const axes = reductionAxes(x.rank);
   const count = x.size / x.shape[x.rank - 1];
   if (count < 2) {
     // As torch: "Expected more than 1 value per channel when training".
     throw new Error(`batch norm ${node.id} in training mode needs more than 1 value per channel (batch × H × W = ${count})`);
   }
   return customOp(differentiableOf(x, gamma, beta, wanted), (save) => {
-    const { mean, variance } = tf.moments(x, axes);
-    const invStd = tf.rsqrt(tf.add(variance, node.eps));
-    const xHat = tf.mul(tf.sub(x, mean), invStd);
-    save([xHat, invStd]);
-    if (sink) sink.add({ node, mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D), count });
+    const { mean, variance } = channelMoments(x);
+    const readsXHat = wanted.input || wanted.gamma;
+    if (readsXHat) save([x, mean, variance]);
+    // Clones share the statistics' buffers: the backward frees what it saved, the sink its own.
+    if (sink) sink.add({ node, mean: tf.keep(tf.clone(mean)), variance: tf.keep(tf.clone(variance)), count });
     return {
-      value: tf.add(tf.mul(xHat, gamma), beta),
-      gradFunc: (dy: tf.Tensor, [savedXHat, savedInvStd]: tf.Tensor[]) => {
-        const dBeta = tf.sum(dy, axes);
-        const dGamma = tf.sum(tf.mul(dy, savedXHat), axes);
-        // dx = dy·a + x̂·b + c with per-channel a = γ/σ, b = −a·dγ/n, c = −a·dβ/n.
-        const dx = () => {
-          const a = tf.mul(gamma, savedInvStd);
-          const b = tf.mul(a, tf.div(dGamma, -count));
-          const c = tf.mul(a, tf.div(dBeta, -count));
-          return tf.add(tf.add(tf.mul(dy, a), tf.mul(savedXHat, b)), c);
-        };
-        return pickGradients(wanted, { input: dx, gamma: () => dGamma, beta: () => dBeta });
+      value: batchNormApply(x, mean, variance, gamma, beta, node.eps),
+      gradFunc: (dy: tf.Tensor, [savedX, savedMean, savedVariance]: tf.Tensor[]) => {
+        if (!readsXHat) return [tf.sum(dy, reductionAxes(dy.rank))];
+        const { dx, dGamma, dBeta } = batchNormBackward(
+          dy,
+          savedX,
+          savedMean as tf.Tensor1D,
+          savedVariance as tf.Tensor1D,
+          gamma,
+          node.eps,
+          wanted.input,
+        );
+        return pickGradients(wanted, { input: () => dx as tf.Tensor, gamma: () => dGamma, beta: () => dBeta });
       },
     };
   });
@@ -118,12 +121,9 @@ export function batchNormEval(
 ): tf.Tensor {
   const axes = reductionAxes(x.rank);
   return customOp(differentiableOf(x, gamma, beta, wanted), (save) => {
-    const invStd = tf.rsqrt(tf.add(runningVar, eps));
-    const scale = tf.mul(gamma, invStd);
-    const shift = tf.sub(beta, tf.mul(runningMean, scale));
     if (wanted.gamma) save([x]);
     return {
-      value: tf.add(tf.mul(x, scale), shift),
+      value: batchNormApply(x, runningMean, runningVar, gamma, beta, eps),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         // Recomputed from the parameters: the forward's tensors are gone by now.
         const invStdNow = tf.rsqrt(tf.add(runningVar, eps));

@@ -9,8 +9,9 @@
 // - a conv or linear keeps its input only when its weight's gradient is wanted, and computes dX
 //   only when its input needs a gradient (the first conv never does); a frozen conv keeps no
 //   activation (its weight is a parameter, alive anyway);
-// - batch norm keeps x̂ and 1/σ; relu/relu6/hardsigmoid their output, hardswish its input;
-//   residual adds, pooling, flatten and LoRA's sum keep nothing; DoRA's combine keeps its
+// - batch norm keeps x and its batch mean and variance (x̂ is recomputed); relu/relu6/hardsigmoid
+//   their output, hardswish its input; residual adds, pooling, flatten and LoRA's sum keep
+//   nothing; DoRA's combine keeps its
 //   per-channel norm, and base + s·delta when the magnitude trains (adapterOps.ts);
 // - the backward pass frees each op's saved tensors and output gradient as soon as the op's own
 //   gradients exist (customOp.ts).

@@ -7,6 +7,7 @@
 // wanted is neither computed nor paid for in saved tensors.
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2dNode } from '../models/spec';
+import { matMul2d, spatialMean } from '../kernels/fused';
 import { customOp } from './customOp';
 
 /** Which of a layer's gradients are wanted; `bias` is ignored for a layer without one. */
@@ -60,9 +61,9 @@ function convForward(kind: ConvKind, node: Conv2dNode, x: tf.Tensor4D, weight: t
   switch (kind) {
     case 'pointwise': {
       // A matmul over N·H·W rows: its backward is two matmuls, where tfjs's Conv2DBackpropFilter
-      // on the CPU backend is a naive loop.
+      // on the CPU backend is a naive loop (and on SwiftShader the lab's direct matmul is faster).
       const [n, h, w, c] = x.shape;
-      const rows = tf.matMul(tf.reshape(x, [n * h * w, c]), tf.reshape(weight, [c, node.outChannels]));
+      const rows = matMul2d(tf.reshape(x, [n * h * w, c]), tf.reshape(weight, [c, node.outChannels]));
       return tf.reshape(rows, [n, h, w, node.outChannels]);
     }
     // A number is torch's symmetric padding (tfjs's 'same' pads asymmetrically at stride 2).
@@ -82,12 +83,17 @@ function convInputGrad(
 ): tf.Tensor4D {
   switch (kind) {
     case 'pointwise': {
-      const rows = tf.matMul(tf.reshape(dy, [-1, node.outChannels]), tf.reshape(weight, [node.inChannels, node.outChannels]), false, true);
+      const rows = matMul2d(tf.reshape(dy, [-1, node.outChannels]), tf.reshape(weight, [node.inChannels, node.outChannels]), false, true);
       return tf.reshape(rows, xShape);
     }
     case 'dense':
       return tf.conv2dTranspose(dy, weight, xShape, node.stride, node.padding);
     case 'depthwise':
+      if (node.stride === 1 && inputGradAsConv('depthwise')) {
+        // At stride 1, dX is the depthwise correlation of dy with the spatially flipped filter,
+        // padded by k − 1 − p (the output keeps the input's size).
+        return tf.depthwiseConv2d(dy, tf.reverse(weight, [0, 1]), 1, node.kernel - 1 - node.padding);
+      }
       // No public op: the kernel tfjs's own depthwise gradient runs.
       return tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: weight }, {
         strides: node.stride,
@@ -102,7 +108,7 @@ function convWeightGrad(kind: ConvKind, node: Conv2dNode, x: tf.Tensor4D, dy: tf
   const { kernel, stride, padding, inChannels, outChannels } = node;
   switch (kind) {
     case 'pointwise': {
-      const rows = tf.matMul(tf.reshape(x, [-1, inChannels]), tf.reshape(dy, [-1, outChannels]), true, false);
+      const rows = matMul2d(tf.reshape(x, [-1, inChannels]), tf.reshape(dy, [-1, outChannels]), true, false);
       return tf.reshape(rows, [1, 1, inChannels, outChannels]);
     }
     case 'dense':
@@ -135,6 +141,17 @@ const WEIGHT_GRAD_AS_CONV: Readonly<Record<string, Readonly<Record<'dense' | 'de
   cpu: { dense: true, depthwise: true },
   webgpu: { dense: false, depthwise: false },
 };
+
+/** Likewise for the input gradient of a stride-1 depthwise conv, as a forward depthwise conv of dy
+ * with the flipped filter: on WebGPU (SwiftShader, MobileNetV2 at 32×32, batch 8) ~4× faster than
+ * DepthwiseConv2dNativeBackpropInput (22 ms vs 94 ms at [8, 32, 32, 48]). */
+const INPUT_GRAD_AS_CONV: Readonly<Record<string, Readonly<Record<'depthwise', boolean>>>> = {
+  webgpu: { depthwise: true },
+};
+
+function inputGradAsConv(kind: 'depthwise'): boolean {
+  return INPUT_GRAD_AS_CONV[tf.getBackend()]?.[kind] ?? false;
+}
 
 function weightGradAsConv(kind: 'dense' | 'depthwise'): boolean {
   return WEIGHT_GRAD_AS_CONV[tf.getBackend()]?.[kind] ?? false;
@@ -179,7 +196,7 @@ export function linearLayer(
   wanted: LayerGradients,
 ): tf.Tensor {
   return customOp(differentiableOf(x, weight, bias, wanted), (save) => {
-    const y = tf.matMul(x, weight);
+    const y = matMul2d(x, weight);
     save([...(wanted.weight ? [x] : []), ...(wanted.input ? [weight] : [])]);
     return {
       value: bias ? tf.add(y, bias) : y,
@@ -188,8 +205,8 @@ export function linearLayer(
         const savedX = wanted.weight ? (saved[0] as tf.Tensor2D) : undefined;
         const savedWeight = wanted.input ? (saved[saved.length - 1] as tf.Tensor2D) : undefined;
         const grads: tf.Tensor[] = [];
-        if (savedWeight) grads.push(tf.matMul(dy2, savedWeight, false, true));
-        if (savedX) grads.push(tf.matMul(savedX, dy2, true, false));
+        if (savedWeight) grads.push(matMul2d(dy2, savedWeight, false, true));
+        if (savedX) grads.push(matMul2d(savedX, dy2, true, false));
         if (bias && wanted.bias) grads.push(tf.sum(dy, 0));
         return grads;
       },
@@ -212,7 +229,7 @@ export function addLayer(a: tf.Tensor, b: tf.Tensor, wanted: readonly [boolean, 
 export function globalAvgPoolLayer(x: tf.Tensor): tf.Tensor {
   const [, h, w] = x.shape;
   return customOp([x], () => ({
-    value: tf.mean(x, [1, 2], true),
+    value: spatialMean(x as tf.Tensor4D),
     gradFunc: (dy) => [tf.broadcastTo(tf.div(dy, h * w), x.shape)],
   }));
 }

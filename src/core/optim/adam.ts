@@ -4,6 +4,7 @@
 //   p ← p − lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + ε)      (ε outside the square root)
 // The step count t is kept per parameter as a plain number (PyTorch keeps a scalar tensor).
 import * as tf from '@tensorflow/tfjs';
+import { adamMoment, adamParam } from '../kernels/fused';
 import { SlotOptimizer } from './optimizer';
 
 export interface AdamOptions {
@@ -38,25 +39,27 @@ export class Adam extends SlotOptimizer {
 
   step(grads: ReadonlyMap<string, tf.Tensor>): void {
     const [beta1, beta2] = this.betas;
-    // One tidy per parameter: the update's temporaries (~10 parameter-sized tensors) are freed
-    // before the next parameter's, so the optimizer phase peaks at one parameter's workspace.
-    for (const [name, gradient] of grads) {
+    const adamW = this.id === 'adamw';
+    // Three fused kernels per parameter where the backend has them (kernels/fused.ts): the
+    // optimizer phase then holds one new buffer per updated tensor instead of ~10 temporaries.
+    for (const [name, grad] of grads) {
       tf.tidy(() => {
         const param = this.param(name);
-        let grad = gradient;
-        if (this.weightDecay !== 0) {
-          if (this.id === 'adamw') param.assign(tf.mul(param, 1 - this.lr * this.weightDecay));
-          else grad = tf.add(grad, tf.mul(param, this.weightDecay));
-        }
         const expAvg = this.slot(name, 'exp_avg') ?? this.createSlot(name, 'exp_avg', tf.zerosLike(param));
         const expAvgSq = this.slot(name, 'exp_avg_sq') ?? this.createSlot(name, 'exp_avg_sq', tf.zerosLike(param));
         const t = (this.steps.get(name) ?? 0) + 1;
         this.steps.set(name, t);
-        expAvg.assign(tf.add(tf.mul(expAvg, beta1), tf.mul(grad, 1 - beta1)));
-        expAvgSq.assign(tf.add(tf.mul(expAvgSq, beta2), tf.mul(tf.square(grad), 1 - beta2)));
-        const stepSize = this.lr / (1 - beta1 ** t);
-        const denom = tf.add(tf.div(tf.sqrt(expAvgSq), Math.sqrt(1 - beta2 ** t)), this.eps);
-        param.assign(tf.sub(param, tf.mul(tf.div(expAvg, denom), stepSize)));
+        const l2 = adamW ? 0 : this.weightDecay;
+        expAvg.assign(adamMoment(expAvg, grad, param, beta1, l2, false));
+        expAvgSq.assign(adamMoment(expAvgSq, grad, param, beta2, l2, true));
+        param.assign(
+          adamParam(param, expAvg, expAvgSq, {
+            stepSize: this.lr / (1 - beta1 ** t),
+            biasCorrection2Sqrt: Math.sqrt(1 - beta2 ** t),
+            eps: this.eps,
+            decay: adamW ? 1 - this.lr * this.weightDecay : 1,
+          }),
+        );
       });
     }
   }

@@ -20,6 +20,7 @@
 // study's dynamic rank (keep σᵢ ≥ ε·σ₁) resizes the moments at a refresh, keeping the leading rows.
 import * as tf from '@tensorflow/tfjs';
 
+import { adamMoment, matMul2d, subtractScaled } from '../kernels/fused';
 import { mixSeed } from '../rng';
 import type { ModelSpec } from '../models/spec';
 import { Adam, type AdamOptions } from './adam';
@@ -220,25 +221,26 @@ export class GaloreAdam implements Optimizer {
     const projector = state.projector as tf.Tensor2D;
     const [beta1, beta2] = this.plain.betas;
     tf.tidy(() => {
-      const oriented = this.orientedGradient(name, grad, state);
-      // R = Pᵀ·G: [rank, large side] (in the oriented frame, whose rows are the projected side).
-      const low = tf.matMul(projector, oriented, true, false);
-      const moment = state.matrix.side === 'rows' ? low : tf.transpose(low);
+      const { rows, cols, side } = state.matrix;
+      const decayed = this.plain.weightDecay !== 0 ? tf.add(grad, tf.mul(param, this.plain.weightDecay)) : grad;
+      const matrix = tf.reshape(decayed, [rows, cols]) as tf.Tensor2D;
+      // The low-rank gradient in the moments' frame: Pᵀ·G [rank, cols] or G·P [rows, rank]. The
+      // products read G and write P·N in place of transposes, so the only weight-sized
+      // temporaries are the update and the new value.
+      const moment = side === 'rows' ? matMul2d(projector, matrix, true, false) : matMul2d(matrix, projector);
       if (!state.expAvg || !state.expAvgSq) {
         // Variables outlive the tidy; the zeros they copy do not.
         state.expAvg = tf.variable(tf.zerosLike(moment), false);
         state.expAvgSq = tf.variable(tf.zerosLike(moment), false);
       }
       const t = ++state.steps;
-      state.expAvg.assign(tf.add(tf.mul(state.expAvg, beta1), tf.mul(moment, 1 - beta1)));
-      state.expAvgSq.assign(tf.add(tf.mul(state.expAvgSq, beta2), tf.mul(tf.square(moment), 1 - beta2)));
+      state.expAvg.assign(adamMoment(state.expAvg, moment, moment, beta1, 0, false));
+      state.expAvgSq.assign(adamMoment(state.expAvgSq, moment, moment, beta2, 0, true));
       const denom = tf.add(tf.div(tf.sqrt(state.expAvgSq), Math.sqrt(1 - beta2 ** t)), this.plain.eps);
-      const normalized = tf.div(state.expAvg, denom);
-      const lowNormalized = state.matrix.side === 'rows' ? normalized : tf.transpose(normalized);
-      const back = tf.matMul(projector, lowNormalized);
-      const update = state.matrix.side === 'rows' ? back : tf.transpose(back);
+      const normalized = tf.div(state.expAvg, denom) as tf.Tensor2D;
+      const update = side === 'rows' ? matMul2d(projector, normalized) : matMul2d(normalized, projector, false, true);
       const stepSize = (this.plain.lr / (1 - beta1 ** t)) * this.scale;
-      param.assign(tf.sub(param, tf.mul(tf.reshape(update, param.shape), stepSize)));
+      param.assign(subtractScaled(param, tf.reshape(update, param.shape), stepSize));
     });
   }
 

@@ -65,10 +65,10 @@ describe('measured step of the tiny conv-BN-ReLU-linear net (everything trains, 
     expect(kept.get('conv')).toBe(BATCH * 4 * 4 * 2 * 4); // its input, for dW
     expect(kept.get('relu')).toBe(BATCH * 4 * 4 * 3 * 4); // its output, for the mask
     expect(kept.get('fc')).toBe(BATCH * 3 * 4); // its input, for dW
-    const bn = comparison.differences.find((d) => d.node === 'bn');
-    expect(bn && bn.measuredBytes - bn.analyticBytes).toBe(2 * 3 * 4); // batch mean and variance
-    expect(comparison.differences.map((d) => d.node).filter((n) => n !== 'bn' && n !== 'loss')).toEqual([]);
-    expect(comparison.maxBytesByGroup.act.ratio).toBeGreaterThan(1);
+    // BN keeps its input and the batch mean and variance, as the analytic view counts.
+    expect(kept.get('bn')).toBe(BATCH * 4 * 4 * 3 * 4 + 2 * 3 * 4);
+    expect(comparison.differences.map((d) => d.node).filter((n) => n !== 'loss')).toEqual([]);
+    expect(comparison.maxBytesByGroup.act.ratio).toBeGreaterThanOrEqual(1);
     expect(comparison.maxBytesByGroup.act.ratio).toBeLessThan(1.15);
   });
 

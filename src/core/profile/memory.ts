@@ -90,12 +90,11 @@ function labKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
       // An adapter reading the same input is its own node and keeps the same tensor (counted once).
       return ctx.trains(node.weight) ? [{ kind: 'input', slot: 0 }] : [];
     case 'batchnorm': {
-      // dγ = Σ dY·x̂; dβ = Σ dY; dX = γ/σ · (dY − mean(dY) − x̂·mean(dY·x̂)): x̂ serves dγ and dX,
-      // 1/σ (per channel) only dX. Only β training (and no input gradient) keeps nothing.
-      const kept: KeptTensor[] = [];
-      if (inputGrad || ctx.trains(node.gamma)) kept.push(perExample('x̂', floats(elements)));
-      if (inputGrad) kept.push(perChannel('1/σ', node));
-      return kept;
+      // dγ = Σ dY·x̂; dβ = Σ dY; dX = γ/σ · (dY − mean(dY) − x̂·mean(dY·x̂)): dγ and dX read x̂,
+      // which the lab's backward recomputes from x and the batch mean and variance (the same bytes
+      // as keeping x̂, plus a per-channel vector). Only β training (and no input gradient) keeps nothing.
+      if (!inputGrad && !ctx.trains(node.gamma)) return [];
+      return [{ kind: 'input', slot: 0 }, perChannel('batch mean', node), perChannel('batch variance', node)];
     }
     case 'activation':
       if (!inputGrad) return [];
@@ -229,7 +228,7 @@ function keptBytes(node: NodeSpec, kept: KeptTensor, graph: SpecGraph, batch: nu
 /** Transient per-op workspace in the forward pass (freed when the op ends). */
 function forwardWorkspaceBytes(node: NodeSpec, graph: SpecGraph, view: AutogradView, kept: KeptTensor[]): number {
   if (node.op === 'batchnorm') {
-    // Batch mean and 1/σ per channel, less those kept (then counted as ACT).
+    // Batch mean and variance per channel, less those kept (then counted as ACT).
     const keptPerChannel = kept.filter((k) => k.kind === 'new' && k.perStep > 0).length;
     return floats(node.channels * Math.max(0, 2 - keptPerChannel));
   }

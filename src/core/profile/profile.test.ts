@@ -61,23 +61,23 @@ describe('analytic profile of the tiny net, everything trainable (Adam)', () => 
   it('keeps what the lab engine needs, op by op', () => {
     // conv keeps its input (its weight trains): 256.
     expect(pointAt(lab, 'forward', 'conv')).toMatchObject({ act: 256, temp: 384 });
-    // BN keeps x̂ (384) and 1/σ (12); live: conv out, BN out, batch mean (12).
-    expect(pointAt(lab, 'forward', 'bn')).toMatchObject({ act: 256 + 384 + 12, temp: 384 + 384 + 12 });
+    // BN keeps its input, the conv's output (384), and the batch mean and variance (24); live: BN out.
+    expect(pointAt(lab, 'forward', 'bn')).toMatchObject({ act: 256 + 384 + 24, temp: 384 });
     // ReLU keeps its output (384); the BN output is read for the last time.
-    expect(pointAt(lab, 'forward', 'relu')).toMatchObject({ act: 1036, temp: 384 });
+    expect(pointAt(lab, 'forward', 'relu')).toMatchObject({ act: 1048, temp: 384 });
     // The linear keeps its input (the pooled 24 B); the loss its probabilities (16 B).
-    expect(pointAt(lab, 'forward', 'fc')).toMatchObject({ act: 1060, temp: 16 });
-    expect(pointAt(lab, 'forward', 'loss')).toMatchObject({ act: 1076, temp: 16 });
-    expect(lab.maxBytesByGroup.act).toBe(1076);
+    expect(pointAt(lab, 'forward', 'fc')).toMatchObject({ act: 1072, temp: 16 });
+    expect(pointAt(lab, 'forward', 'loss')).toMatchObject({ act: 1088, temp: 16 });
+    expect(lab.maxBytesByGroup.act).toBe(1088);
   });
 
   it('walks the backward pass: gradients appear, kept tensors go', () => {
-    expect(pointAt(lab, 'backward', 'fc')).toMatchObject({ grad: 32, act: 1060, temp: 16 + 24 });
+    expect(pointAt(lab, 'backward', 'fc')).toMatchObject({ grad: 32, act: 1072, temp: 16 + 24 });
     // Pool: dY (24) and the broadcast dX (384).
-    expect(pointAt(lab, 'backward', 'pool')).toMatchObject({ grad: 32, act: 1036, temp: 408 });
-    expect(pointAt(lab, 'backward', 'relu')).toMatchObject({ grad: 32, act: 1036, temp: 768 });
+    expect(pointAt(lab, 'backward', 'pool')).toMatchObject({ grad: 32, act: 1048, temp: 408 });
+    expect(pointAt(lab, 'backward', 'relu')).toMatchObject({ grad: 32, act: 1048, temp: 768 });
     // BN: dY, dX and the per-channel sums Σ dY, Σ dY·x̂ (24); γ, β gradients.
-    expect(pointAt(lab, 'backward', 'bn')).toMatchObject({ grad: 56, act: 652, temp: 792 });
+    expect(pointAt(lab, 'backward', 'bn')).toMatchObject({ grad: 56, act: 664, temp: 792 });
     // The first conv produces no input gradient.
     expect(pointAt(lab, 'backward', 'conv')).toMatchObject({ grad: 272, act: 256, temp: 384 });
     // Adam: one parameter-sized temporary at a time.
@@ -85,11 +85,11 @@ describe('analytic profile of the tiny net, everything trainable (Adam)', () => 
   });
 
   it('finds the simultaneous peak and the sum of per-group maxima', () => {
-    expect(lab.peak).toMatchObject({ phase: 'backward', op: 'relu', total: 2676 });
-    expect(lab.peak.bytes).toEqual({ param: 296, grad: 32, act: 1036, opt: 544, temp: 768 });
-    // param 296 + grad 272 + act 1076 + opt 544 + temp 792 (BN backward).
-    expect(lab.maxBytesByGroup).toEqual({ param: 296, grad: 272, act: 1076, opt: 544, temp: 792 });
-    expect(lab.sumOfGroupMaxima).toBe(2980);
+    expect(lab.peak).toMatchObject({ phase: 'backward', op: 'relu', total: 2688 });
+    expect(lab.peak.bytes).toEqual({ param: 296, grad: 32, act: 1048, opt: 544, temp: 768 });
+    // param 296 + grad 272 + act 1088 + opt 544 + temp 792 (BN backward).
+    expect(lab.maxBytesByGroup).toEqual({ param: 296, grad: 272, act: 1088, opt: 544, temp: 792 });
+    expect(lab.sumOfGroupMaxima).toBe(2992);
   });
 
   it("keeps what PyTorch's autograd keeps", () => {
@@ -155,13 +155,14 @@ describe('only the classifier trains: nothing is kept or differentiated below it
 describe('BN affine only', () => {
   const profile = profileSpec(tinyConvBnReluLinear('bn'), { batch: BATCH, optimizer: ADAM });
 
-  it('keeps x̂ for γ but no 1/σ (the conv below needs no gradient)', () => {
+  it('keeps x and the batch statistics for γ (x̂ is recomputed) though the conv below needs no gradient', () => {
     const lab = profile.memory.analytic;
-    // x̂ 384 + ReLU output 384 + probabilities 16; the frozen classifier keeps nothing.
-    expect(lab.maxBytesByGroup.act).toBe(784);
-    expect(pointAt(lab, 'forward', 'bn')).toMatchObject({ act: 384, temp: 384 + 384 + 24 });
-    expect(pointAt(lab, 'backward', 'bn')).toMatchObject({ grad: 24, act: 384, temp: 384 + 24 });
-    expect(lab.peak).toMatchObject({ phase: 'backward', op: 'relu', total: 296 + 48 + 768 + 768 });
+    // BN input 384 + batch mean and variance 24 + ReLU output 384 + probabilities 16; the frozen
+    // classifier keeps nothing.
+    expect(lab.maxBytesByGroup.act).toBe(808);
+    expect(pointAt(lab, 'forward', 'bn')).toMatchObject({ act: 384 + 24, temp: 384 });
+    expect(pointAt(lab, 'backward', 'bn')).toMatchObject({ grad: 24, act: 384 + 24, temp: 384 + 24 });
+    expect(lab.peak).toMatchObject({ phase: 'backward', op: 'relu', total: 296 + 48 + 792 + 768 });
   });
 
   it('PyTorch keeps the BN input and statistics whatever trains', () => {
@@ -190,9 +191,9 @@ describe('LoRA on the conv (r = 2, α = 4), classifier trainable', () => {
     expect(kept['conv.lora_A']).toEqual({ analytic: 256, pytorch: 256 }); // the image
     expect(kept['conv.lora_B']).toEqual({ analytic: 256, pytorch: 256 }); // A's output, 2·16·2·4
     expect(kept['conv.lora']).toEqual({ analytic: 0, pytorch: 0 });
-    expect(kept['bn']).toEqual({ analytic: 384 + 12, pytorch: 384 + 24 });
-    // 256 + 256 + 396 + 384 (ReLU) + 24 (classifier input) + 16 (probabilities).
-    expect(profile.memory.analytic.maxBytesByGroup.act).toBe(1332);
+    expect(kept['bn']).toEqual({ analytic: 384 + 24, pytorch: 384 + 24 });
+    // 256 + 256 + 408 + 384 (ReLU) + 24 (classifier input) + 16 (probabilities).
+    expect(profile.memory.analytic.maxBytesByGroup.act).toBe(1344);
     expect(profile.memory.pytorch.maxBytesByGroup.act).toBe(1344);
     // A 36 + B 6 + classifier 8 trainable floats.
     expect(profile.params.trainable).toBe(50);

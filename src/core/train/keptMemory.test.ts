@@ -71,7 +71,7 @@ const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * The lab's ACT view for a relu6 network (MobileNetV2), in bytes: on the gradient path, batch norm
- * keeps x̂ and 1/σ, relu6 its output, a conv or linear its input when its weight trains; a buffer
+ * keeps its input and the batch mean and variance, relu6 its output, a conv or linear its input when its weight trains; a buffer
  * shared by two of them (a conv reading a relu6 output) counts once. The loss's few values aside.
  */
 function labActBytes(spec: ModelSpec, trainable: ReadonlySet<string>, batchSize: number): number {
@@ -82,8 +82,8 @@ function labActBytes(spec: ModelSpec, trainable: ReadonlySet<string>, batchSize:
     if (!plan.needsGrad(node.id)) continue;
     const elements = batchSize * numel(node.outShape);
     if (node.op === 'batchnorm') {
-      kept.set(`${node.id}/x_hat`, elements);
-      kept.set(`${node.id}/inv_std`, node.channels);
+      kept.set(node.inputs[0], elements);
+      kept.set(`${node.id}/mean_and_variance`, 2 * node.channels);
     } else if (node.op === 'activation') {
       kept.set(node.id, elements);
     } else if ((node.op === 'conv2d' || node.op === 'linear') && trainable.has(node.weight)) {

@@ -1,0 +1,115 @@
+import { expect, test } from '@playwright/test';
+import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
+import type { LabHarness } from './harness';
+
+// The lab's own WebGPU kernels (src/core/kernels) against the plain tfjs ops they replace, on the
+// same WebGPU device: batch norm's statistics, normalisation and backward, the activations and
+// their gradients, global average pooling, Adam's update and the direct matmul (transposes, a
+// column count that is not a multiple of 4), plus the stride-1 depthwise input gradient computed
+// as a flipped forward conv. Shapes have odd channel counts and a row count that is not a multiple
+// of any workgroup size.
+test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text());
+  });
+  await page.goto('/e2e/harness.html');
+  const result = await page.evaluate(async () => {
+    const report = await window.labHarnessReady;
+    const { tf, fusedKernels: k, layers }: LabHarness = window.labHarness;
+    type Outputs = Tensor | Tensor[];
+
+    /** Max |fused − plain| over max |plain|, and which kernels the fused call dispatched. */
+    async function compare(run: () => Outputs): Promise<{ error: number; kernels: string[] }> {
+      let fusedOut: Outputs = [];
+      const profile = await tf.profile(() => {
+        fusedOut = run();
+        return fusedOut;
+      });
+      k.setFusedKernels(false);
+      let plainOut: Outputs;
+      try {
+        plainOut = run();
+      } finally {
+        k.setFusedKernels(true);
+      }
+      const fusedList = ([] as Tensor[]).concat(fusedOut);
+      const plainList = ([] as Tensor[]).concat(plainOut);
+      let worst = 0;
+      for (let i = 0; i < plainList.length; i++) {
+        const [a, b] = [await fusedList[i].data(), await plainList[i].data()];
+        let scale = 1e-30;
+        for (const v of b) scale = Math.max(scale, Math.abs(v));
+        for (let j = 0; j < b.length; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]) / scale);
+      }
+      tf.dispose([...fusedList, ...plainList]);
+      return { error: worst, kernels: [...new Set(profile.kernels.map((kernel) => kernel.name))] };
+    }
+
+    const shape = [3, 5, 7, 13];
+    const x = tf.randomNormal(shape, 0.5, 2, 'float32', 1);
+    const dy = tf.randomNormal(shape, 0, 1, 'float32', 2);
+    const gamma = tf.randomNormal([13], 1, 0.3, 'float32', 3) as Tensor1D;
+    const beta = tf.randomNormal([13], 0, 0.3, 'float32', 4) as Tensor1D;
+    const around = tf.randomUniform(shape, -5, 7, 'float32', 5);
+    const big = tf.randomNormal([4, 33, 31, 6], 0, 1, 'float32', 6);
+    const { mean, variance } = k.channelMoments(x);
+    const results: Record<string, { error: number; kernels: string[] }> = {};
+    results.moments = await compare(() => Object.values(k.channelMoments(x)));
+    results.momentsManyRows = await compare(() => Object.values(k.channelMoments(big)));
+    results.batchNormApply = await compare(() => k.batchNormApply(x, mean, variance, gamma, beta, 1e-5));
+    results.batchNormBackward = await compare(() => {
+      const { dx, dGamma, dBeta } = k.batchNormBackward(dy, x, mean, variance, gamma, 1e-5, true);
+      return [dx as Tensor, dGamma, dBeta];
+    });
+    for (const fn of ['hardswish', 'hardsigmoid'] as const) results[fn] = await compare(() => k.activationForward(fn, around));
+    for (const fn of ['relu', 'relu6', 'hardsigmoid', 'hardswish'] as const) {
+      const saved = fn === 'hardswish' ? around : tf.relu6(around);
+      results[`${fn}Grad`] = await compare(() => k.activationGrad(fn, dy, saved));
+    }
+    results.spatialMean = await compare(() => k.spatialMean(big as Tensor4D));
+    const a = tf.randomNormal([203, 12], 0, 1, 'float32', 7) as Tensor2D;
+    const b = tf.randomNormal([12, 24], 0, 1, 'float32', 8) as Tensor2D;
+    const bt = tf.randomNormal([10, 12], 0, 1, 'float32', 9) as Tensor2D;
+    const d = tf.randomNormal([203, 20], 0, 1, 'float32', 10) as Tensor2D;
+    results.matMul = await compare(() => k.matMul2d(a, b));
+    results.matMulTransposeB10 = await compare(() => k.matMul2d(a, bt, false, true));
+    results.matMulTransposeA = await compare(() => k.matMul2d(a, d, true, false));
+    const p = tf.randomNormal([7, 9], 0, 1, 'float32', 11);
+    const g = tf.randomNormal([7, 9], 0, 1, 'float32', 12);
+    const m = tf.randomNormal([7, 9], 0, 0.1, 'float32', 13);
+    const v = tf.randomUniform([7, 9], 0, 0.01, 'float32', 14);
+    results.adamMoment = await compare(() => k.adamMoment(m, g, p, 0.9, 0, false));
+    results.adamMomentSquaredL2 = await compare(() => k.adamMoment(v, g, p, 0.999, 0.01, true));
+    results.adamParam = await compare(() => k.adamParam(p, m, v, { stepSize: 1e-3 / 0.1, biasCorrection2Sqrt: Math.sqrt(0.001), eps: 1e-8, decay: 0.99 }));
+
+    // Stride-1 depthwise conv: the layer's input gradient (a flipped forward conv on WebGPU)
+    // against tfjs's own gradient of depthwiseConv2d (DepthwiseConv2dNativeBackpropInput).
+    const node = { id: 'dw', op: 'conv2d', inputs: ['x'], outShape: [7, 9, 5], inChannels: 5, outChannels: 5, kernel: 3, stride: 1, padding: 1, groups: 5, weight: 'w' };
+    const dwX = tf.randomNormal([2, 7, 9, 5], 0, 1, 'float32', 15) as Tensor4D;
+    const dwW = tf.randomNormal([3, 3, 5, 1], 0, 1, 'float32', 16) as Tensor4D;
+    const dwDy = tf.randomNormal([2, 7, 9, 5], 0, 1, 'float32', 17);
+    const wanted = { input: true, weight: false, bias: false };
+    const ours = tf.grad((input: Tensor) =>
+      tf.sum(tf.mul(layers.conv2dLayer(node as Parameters<typeof layers.conv2dLayer>[0], input as Tensor4D, dwW, undefined, wanted), dwDy)),
+    )(dwX);
+    const reference = tf.grad((input: Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(input as Tensor4D, dwW, 1, 1), dwDy)))(dwX);
+    const [oursData, referenceData] = [await ours.data(), await reference.data()];
+    let depthwiseError = 0;
+    let depthwiseScale = 1e-30;
+    for (const value of referenceData) depthwiseScale = Math.max(depthwiseScale, Math.abs(value));
+    for (let i = 0; i < referenceData.length; i++) depthwiseError = Math.max(depthwiseError, Math.abs(oursData[i] - referenceData[i]) / depthwiseScale);
+    return { backend: report.backend, adapter: report.adapter?.architecture ?? null, results, depthwiseError };
+  });
+
+  expect(errors).toEqual([]);
+  expect(result.backend).toBe('webgpu');
+  for (const [name, { error, kernels }] of Object.entries(result.results)) {
+    // Each comparison must have dispatched the lab's kernel, or it compared tfjs with itself.
+    const expectsLabKernel = !name.startsWith('matMul') || result.adapter === 'swiftshader';
+    if (expectsLabKernel) expect(kernels.some((kernel) => kernel.startsWith('Lab')), `${name} ran ${kernels.join(', ')}`).toBe(true);
+    expect(error, name).toBeLessThan(1e-5);
+  }
+  expect(result.depthwiseError).toBeLessThan(1e-5);
+});

@@ -1,0 +1,70 @@
+// The optimizer kernels of fused.ts (Adam's updates, GaLore's scaled step) for tfjs's CPU backend (the unit tests' backend and the lab's
+// last fallback): one output buffer per update instead of ~10 temporaries, so the optimizer phase
+// holds what the analytic profiler counts. Every operation is rounded to float32 as the plain
+// tfjs ops round their outputs, so the results equal the plain version's bit for bit.
+import * as tf from '@tensorflow/tfjs';
+import { KERNELS } from './webgpu';
+
+interface CpuBackendLike {
+  data: { get(dataId: object): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+const f32 = Math.fround;
+
+function valuesOf(backend: unknown, info: tf.TensorInfo): Float32Array {
+  return (backend as CpuBackendLike).data.get(info.dataId).values;
+}
+
+const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  [KERNELS.adamMoment]: ({ inputs, backend, attrs }) => {
+    const { moment, grad, param } = inputs as Record<string, tf.TensorInfo>;
+    const [m, g, p] = [moment, grad, param].map((t) => valuesOf(backend, t));
+    const beta = f32(attrs?.beta as number);
+    const oneMinusBeta = f32(1 - (attrs?.beta as number));
+    const decay = f32(attrs?.weightDecay as number);
+    const square = Boolean(attrs?.square);
+    const out = new Float32Array(m.length);
+    for (let i = 0; i < m.length; i++) {
+      const gi = decay !== 0 ? f32(g[i] + f32(p[i] * decay)) : g[i];
+      const term = square ? f32(f32(gi * gi) * oneMinusBeta) : f32(gi * oneMinusBeta);
+      out[i] = f32(f32(m[i] * beta) + term);
+    }
+    return (backend as CpuBackendLike).makeTensorInfo(moment.shape, 'float32', out);
+  },
+  [KERNELS.adamParam]: ({ inputs, backend, attrs }) => {
+    const { param, expAvg, expAvgSq } = inputs as Record<string, tf.TensorInfo>;
+    const [p, m, v] = [param, expAvg, expAvgSq].map((t) => valuesOf(backend, t));
+    const stepSize = f32(attrs?.stepSize as number);
+    const correction = f32(attrs?.biasCorrection2Sqrt as number);
+    const eps = f32(attrs?.eps as number);
+    const decay = f32(attrs?.decay as number);
+    const out = new Float32Array(p.length);
+    for (let i = 0; i < p.length; i++) {
+      const denom = f32(f32(f32(Math.sqrt(v[i])) / correction) + eps);
+      const decayed = decay === 1 ? p[i] : f32(p[i] * decay);
+      out[i] = f32(decayed - f32(f32(m[i] / denom) * stepSize));
+    }
+    return (backend as CpuBackendLike).makeTensorInfo(param.shape, 'float32', out);
+  },
+  [KERNELS.subtractScaled]: ({ inputs, backend, attrs }) => {
+    const { x, y } = inputs as Record<string, tf.TensorInfo>;
+    const [xs, ys] = [x, y].map((t) => valuesOf(backend, t));
+    const a = f32(attrs?.a as number);
+    const out = new Float32Array(xs.length);
+    for (let i = 0; i < xs.length; i++) out[i] = f32(xs[i] - f32(ys[i] * a));
+    return (backend as CpuBackendLike).makeTensorInfo(x.shape, 'float32', out);
+  },
+};
+
+let registered = false;
+
+/** Registers the kernels for the 'cpu' backend (once). */
+export function registerCpuKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const [kernelName, kernelFunc] of Object.entries(kernelFuncs)) {
+    tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc: kernelFunc as tf.KernelFunc });
+  }
+}

@@ -1,0 +1,51 @@
+// The fused ops on the CPU backend: where cpu.ts has a kernel (Adam's updates) it must equal the
+// plain tfjs ops bit for bit, and elsewhere the plain ops are what runs. The WebGPU kernels are
+// held to the same plain ops in e2e/kernels.spec.ts.
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { adamMoment, adamParam, setFusedKernels, subtractScaled } from './fused';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+afterEach(() => {
+  setFusedKernels(true);
+});
+
+/** The op's result with the fused kernels, then with the plain tfjs ops, and the kernels each ran. */
+async function bothWays(run: () => tf.Tensor): Promise<{ fused: Float32Array; plain: Float32Array; fusedKernels: string[] }> {
+  let fusedResult: tf.Tensor | undefined;
+  const profile = await tf.profile(() => (fusedResult = run()));
+  setFusedKernels(false);
+  const plainResult = run();
+  setFusedKernels(true);
+  const out = {
+    fused: (await (fusedResult as tf.Tensor).data()) as Float32Array,
+    plain: (await plainResult.data()) as Float32Array,
+    fusedKernels: profile.kernels.map((k) => k.name),
+  };
+  tf.dispose([fusedResult as tf.Tensor, plainResult]);
+  return out;
+}
+
+describe('optimizer kernels on the CPU backend', () => {
+  const param = tf.tensor([0.5, -1.5, 2.0, 1e-3, -7.25, 3.3]);
+  const grad = tf.tensor([0.1, -0.2, 0.3, 1e-6, 12.5, -0.6]);
+  const moment = tf.tensor([0.01, 0.02, -0.03, 0.0, 1.5, -0.25]);
+  const second = tf.tensor([1e-4, 4e-4, 9e-4, 0.0, 2.0, 0.04]);
+
+  it.each([
+    ['first moment', () => adamMoment(moment, grad, param, 0.9, 0, false)],
+    ['second moment', () => adamMoment(second, grad, param, 0.999, 0, true)],
+    ['first moment with L2 decay', () => adamMoment(moment, grad, param, 0.9, 0.01, false)],
+    ['second moment with L2 decay', () => adamMoment(second, grad, param, 0.999, 0.01, true)],
+    ['parameter', () => adamParam(param, moment, second, { stepSize: 1e-3 / (1 - 0.9 ** 3), biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 3), eps: 1e-8, decay: 1 })],
+    ['parameter with AdamW decay', () => adamParam(param, moment, second, { stepSize: 1e-2, biasCorrection2Sqrt: Math.sqrt(0.001), eps: 1e-8, decay: 1 - 1e-2 * 0.01 })],
+    ['scaled subtraction', () => subtractScaled(param, grad, 0.0123)],
+  ])('%s: one kernel, equal to the plain ops bit for bit', async (_, run) => {
+    const { fused, plain, fusedKernels } = await bothWays(run);
+    expect(fusedKernels).toEqual([expect.stringMatching(/^Lab/)]);
+    expect(Array.from(fused)).toEqual(Array.from(plain));
+  });
+});
