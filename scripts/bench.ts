@@ -149,7 +149,8 @@ async function runPeer(page: BenchPage, plan: RunPlan, core: CellRecord): Promis
   }
   const { model: _model, ...options } = core.modelOptions;
   try {
-    const tfLayers = await page.runTfLayersBaseline(options, core.batch, protocolOf(plan));
+    const request = { model: core.modelOptions, method: core.method, rank: core.rank, batch: core.batch, protocol: protocolOf(plan) };
+    const tfLayers = await page.runTfLayersBaseline(options, core.batch, protocolOf(plan), request);
     return comparePeer({ ...core, result: core.result }, tfLayers, protocolOf(plan));
   } catch (error) {
     log(`tf.layers peer failed: ${errorMessage(error)}`);

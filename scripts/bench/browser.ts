@@ -31,7 +31,8 @@ export interface BenchPage {
   environment: BrowserEnvironment;
   measureMatmulRate(options: MatmulRateOptions): Promise<MatmulRate>;
   runCoreCell(request: CoreCellRequest): Promise<CoreCellResult>;
-  runTfLayersBaseline(options: Omit<ModelOptions, 'model'>, batch: number, protocol: StepProtocol): Promise<TfLayersBaselineResult>;
+  /** The tf.layers peer, its steps timed alternately with the lab core's for `core`. */
+  runTfLayersBaseline(options: Omit<ModelOptions, 'model'>, batch: number, protocol: StepProtocol, core: CoreCellRequest): Promise<TfLayersBaselineResult>;
   close(): Promise<void>;
 }
 
@@ -68,13 +69,13 @@ export async function openBenchPage(origin: string, onStep: () => void, log: (li
           ({ request, hook }) => window.labHarness.bench.runCoreCell(request, (window as unknown as Record<string, () => void>)[hook]),
           { request, hook: STEP_HOOK },
         ),
-      runTfLayersBaseline: (options, batch, protocol) =>
+      runTfLayersBaseline: (options, batch, protocol, core) =>
         page.evaluate(
-          ({ options, batch, protocol, hook }) => {
+          ({ options, batch, protocol, core, hook }) => {
             const onStep = (window as unknown as Record<string, () => void>)[hook];
-            return window.labHarness.bench.runTfLayersBaselineCell(options, batch, protocol, onStep);
+            return window.labHarness.bench.runTfLayersBaselineCell(options, batch, protocol, onStep, core);
           },
-          { options, batch, protocol, hook: STEP_HOOK },
+          { options, batch, protocol, core, hook: STEP_HOOK },
         ),
       close: () => browser.close(),
     };

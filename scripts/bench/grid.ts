@@ -58,5 +58,6 @@ export function shardJobs(jobs: readonly BenchJob[], shard: Shard | null): Bench
 /** Steps a job runs (warm-up, timed, one profiled), for the progress bar. */
 export function jobSteps(job: BenchJob, warmup: number, steps: number): number {
   const perCell = warmup + steps + 1;
-  return job.kind === 'core_vs_tf_layers' ? 2 * perCell : perCell;
+  // The peer times tf.layers' steps alternately with the core's again, then profiles one of its own.
+  return job.kind === 'core_vs_tf_layers' ? perCell + 2 * (warmup + steps) + 1 : perCell;
 }

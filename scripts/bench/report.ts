@@ -108,7 +108,8 @@ export function comparePeer(
   protocol: StepProtocol,
 ): PeerComparison {
   const coreSide = {
-    medianStepMs: core.result.timing.medianStepMs,
+    // The core's steps timed alternately with tf.layers' (same load on both), where the peer ran them.
+    medianStepMs: tfLayers.coreTiming?.medianStepMs ?? core.result.timing.medianStepMs,
     peakBytes: core.result.measured.profile.peakBytes,
     stepPeakAddedBytes: core.result.measured.profile.stepPeakAddedBytes,
     kernelCount: core.result.measured.profile.kernelCount,

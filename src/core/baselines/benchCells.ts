@@ -5,12 +5,12 @@ import * as tf from '@tensorflow/tfjs';
 import { initializeDoraMagnitudes, methodOptions, METHODS, type MethodOptimizer, type MethodOptions } from '../adapters';
 import type { MethodId } from '../ids';
 import { buildModelSpec } from '../models/registry';
-import type { ModelOptions } from '../models/spec';
+import type { ModelOptions, ModelSpec } from '../models/spec';
 import { createModel, disposeModel, type Model } from '../nn/model';
 import { optimizerCostOfMethod, profileSpec, summariseProfile, type MemorySummary, type ProfileSummary } from '../profile/profile';
 import { createRng } from '../rng';
 import { computeGradients, type Batch } from '../train/step';
-import { engineMemory, profileStep, timeSteps, type EngineMemory, type ProfiledStep, type StepTiming } from './stepTiming';
+import { engineMemory, profileStep, timeSteps, timeStepsAlternately, type EngineMemory, type ProfiledStep, type StepTiming, type TrainingStep } from './stepTiming';
 import { buildTfLayersMobileNetV2, countTfLayersParams, createTfLayersTrainer, type TfLayersParamCount } from './tfLayersMobilenetV2';
 
 export { measureMatmulRate, type MatmulRate, type MatmulRateOptions } from './matmulRate';
@@ -46,22 +46,28 @@ export function syntheticBatch(batch: number, resolution: number, numClasses: nu
 export interface TfLayersBaselineResult {
   params: TfLayersParamCount;
   timing: StepTiming;
-  /** One extra step under tf.profile, after the timed ones. */
+  /** The lab core's steps (the `core` request), timed alternately with tf.layers' in the same
+   * loop, so a change in the machine's load hits both sides alike; null without a core request. */
+  coreTiming: StepTiming | null;
+  /** One extra step under tf.profile, after the timed ones (the core's model already freed). */
   profile: ProfiledStep;
   /** Engine memory with the model, Adam's moments (after the first step) and the batch alive. */
   memoryAfterSteps: EngineMemory;
 }
 
-/** Trains the tf.layers MobileNetV2 at `options` with Adam (the naive tfjs way) and measures it. */
+/** Trains the tf.layers MobileNetV2 at `options` with Adam (the naive tfjs way) and measures it;
+ * with `core`, times the lab core's step for that request alternately with it (ABBA order). */
 export async function runTfLayersBaselineCell(
   options: Omit<ModelOptions, 'model'>,
   batchSize: number,
   protocol: StepProtocol,
   onStep?: StepCallback,
+  core?: CoreCellRequest,
 ): Promise<TfLayersBaselineResult> {
   const trainer = createTfLayersTrainer(buildTfLayersMobileNetV2(options, protocol.seed), protocol.learningRate);
   const batch = syntheticBatch(batchSize, options.resolution, options.numClasses, protocol.seed);
   const oneHot = tf.oneHot(batch.y, options.numClasses) as tf.Tensor2D;
+  const coreStep = core ? createCoreStep(core) : null;
   try {
     const step = async () => {
       const loss = trainer.step(batch.x, oneHot);
@@ -71,12 +77,17 @@ export async function runTfLayersBaselineCell(
         loss.dispose();
       }
     };
-    const timing = await timeSteps(step, protocol, onStep);
+    let timing: StepTiming;
+    let coreTiming: StepTiming | null = null;
+    if (coreStep) [timing, coreTiming] = await timeStepsAlternately(step, coreStep.step, protocol, onStep);
+    else timing = await timeSteps(step, protocol, onStep);
+    coreStep?.dispose();
     const memoryAfterSteps = engineMemory();
     const profile = await profileStep(step);
     onStep?.();
-    return { params: countTfLayersParams(trainer.model), timing, profile, memoryAfterSteps };
+    return { params: countTfLayersParams(trainer.model), timing, coreTiming, profile, memoryAfterSteps };
   } finally {
+    coreStep?.dispose();
     oneHot.dispose();
     batch.x.dispose();
     batch.y.dispose();
@@ -122,36 +133,67 @@ export function benchMethodOptions(rank: number | null): MethodOptions {
   return methodOptions({ rank, galore: { ...methodOptions().galore, rank } });
 }
 
-/** Profiles (analytically) and trains the lab's model for one cell, measuring time and memory. */
-export async function runCoreCell(request: CoreCellRequest, onStep?: StepCallback): Promise<CoreCellResult> {
-  const { model: modelOptions, method, rank, batch: batchSize, protocol } = request;
+/** A ready-to-run training step of the lab core for a cell's model, method and batch. */
+interface CoreStep {
+  spec: ModelSpec;
+  model: Model;
+  optimizer: MethodOptimizer;
+  step: TrainingStep;
+  /** Bytes of the gradients of the last step. */
+  gradBytes: () => number;
+  /** Frees the model, optimizer and batch (idempotent). */
+  dispose: () => void;
+}
+
+function createCoreStep({ model: modelOptions, method, rank, batch: batchSize, protocol }: CoreCellRequest): CoreStep {
   const options = benchMethodOptions(rank);
   const spec = METHODS[method].apply(buildModelSpec(modelOptions), options);
-  const analytic = summariseProfile(profileSpec(spec, { batch: batchSize, optimizer: optimizerCostOfMethod(method, options) }));
   const trainable = new Set(Object.values(spec.params).filter((param) => param.trainable).map((param) => param.name));
-
   const model = createModel(spec, { seed: protocol.seed });
-  let optimizer: MethodOptimizer | undefined;
   const batch = syntheticBatch(batchSize, modelOptions.resolution, modelOptions.numClasses, protocol.seed);
+  let disposed = false;
+  const dispose = () => {
+    if (disposed) return;
+    disposed = true;
+    optimizer?.dispose();
+    disposeModel(model);
+    batch.x.dispose();
+    batch.y.dispose();
+  };
+  let optimizer: MethodOptimizer | undefined;
   try {
     if (method === 'dora') initializeDoraMagnitudes(model);
     optimizer = METHODS[method].createOptimizer(model, { lr: protocol.learningRate }, options);
-    const methodOptimizer = optimizer;
-    let gradBytes = 0;
-    const step = async () => {
-      const result = await methodStep(model, methodOptimizer, batch, trainable);
-      gradBytes = result.gradBytes;
-      return result.loss;
-    };
-    const timing = await timeSteps(step, protocol, onStep);
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+  const methodOptimizer = optimizer;
+  let gradBytes = 0;
+  const step = async () => {
+    const result = await methodStep(model, methodOptimizer, batch, trainable);
+    gradBytes = result.gradBytes;
+    return result.loss;
+  };
+  return { spec, model, optimizer: methodOptimizer, step, gradBytes: () => gradBytes, dispose };
+}
+
+/** Profiles (analytically) and trains the lab's model for one cell, measuring time and memory. */
+export async function runCoreCell(request: CoreCellRequest, onStep?: StepCallback): Promise<CoreCellResult> {
+  const { method, rank, batch: batchSize } = request;
+  const options = benchMethodOptions(rank);
+  const core = createCoreStep(request);
+  try {
+    const analytic = summariseProfile(profileSpec(core.spec, { batch: batchSize, optimizer: optimizerCostOfMethod(method, options) }));
+    const timing = await timeSteps(core.step, request.protocol, onStep);
     const memoryAfterSteps = engineMemory();
-    const profile = await profileStep(step);
+    const profile = await profileStep(core.step);
     onStep?.();
-    const paramBytes = [...model.variables.values()].reduce((sum, variable) => sum + variable.size * 4, 0);
+    const paramBytes = [...core.model.variables.values()].reduce((sum, variable) => sum + variable.size * 4, 0);
     return {
       analytic,
       measured: {
-        staticBytes: { param: paramBytes, grad: gradBytes, opt: methodOptimizer.stateBytes() },
+        staticBytes: { param: paramBytes, grad: core.gradBytes(), opt: core.optimizer.stateBytes() },
         profile,
         memoryAfterSteps,
         tracker: null,
@@ -159,10 +201,7 @@ export async function runCoreCell(request: CoreCellRequest, onStep?: StepCallbac
       timing,
     };
   } finally {
-    optimizer?.dispose();
-    disposeModel(model);
-    batch.x.dispose();
-    batch.y.dispose();
+    core.dispose();
   }
 }
 

@@ -40,6 +40,35 @@ export async function timeSteps(step: TrainingStep, options: StepTimingOptions, 
   return { warmupMs, stepMs, medianStepMs: median(stepMs), losses };
 }
 
+/** Times two steps in one loop, alternating which goes first (A B, B A, …), so drift in the
+ * machine's load falls on both alike: warm-ups of each, then `steps` timed steps of each. */
+export async function timeStepsAlternately(
+  a: TrainingStep,
+  b: TrainingStep,
+  options: StepTimingOptions,
+  onStep?: () => void,
+): Promise<[StepTiming, StepTiming]> {
+  const timings = [a, b].map(() => ({ warmupMs: [] as number[], stepMs: [] as number[], losses: [] as number[] }));
+  const steps = [a, b];
+  for (let i = 0; i < options.warmup + options.steps; i++) {
+    const order = i % 2 === 0 ? [0, 1] : [1, 0];
+    for (const which of order) {
+      const start = performance.now();
+      const value = await steps[which]();
+      const elapsed = performance.now() - start;
+      const timing = timings[which];
+      if (i < options.warmup) timing.warmupMs.push(elapsed);
+      else {
+        timing.stepMs.push(elapsed);
+        timing.losses.push(value);
+      }
+      onStep?.();
+    }
+  }
+  const [ta, tb] = timings.map((t) => ({ ...t, medianStepMs: median(t.stepMs) }));
+  return [ta, tb];
+}
+
 /** What tfjs's engine and backend hold, as `tf.memory()` reports it. */
 export interface EngineMemory {
   /** Bytes of all live tensors (logical, every backend). */
