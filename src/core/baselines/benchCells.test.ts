@@ -32,5 +32,20 @@ describe('bench cells on the CPU backend', () => {
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(result.timing.stepMs).toHaveLength(1);
     expect(result.profile.stepPeakAddedBytes).toBeGreaterThan(0);
+    expect(result.coreTiming).toBeNull();
+  });
+
+  it('tf.layers baseline with the core timed alternately: both timed, same step count, nothing leaks', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const model = { model: 'mobilenet_v2', width: 0.25, resolution: 16, numClasses: 4, stem: 'cifar' } as const;
+    let steps = 0;
+    const { model: _id, ...options } = model;
+    const result = await runTfLayersBaselineCell(options, 2, protocol, () => steps++, { model, method: 'fft', rank: null, batch: 2, protocol });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(result.timing.stepMs).toHaveLength(1);
+    expect(result.coreTiming?.stepMs).toHaveLength(1);
+    expect(result.coreTiming?.losses.every(Number.isFinite)).toBe(true);
+    // Warm-up and timed steps of both networks, then tf.layers' profiled step.
+    expect(steps).toBe(2 * (protocol.warmup + protocol.steps) + 1);
   });
 });
