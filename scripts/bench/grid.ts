@@ -55,9 +55,9 @@ export function shardJobs(jobs: readonly BenchJob[], shard: Shard | null): Bench
   return jobs.filter((_, k) => k % shard.count === shard.index - 1);
 }
 
-/** Steps a job runs (warm-up, timed, one profiled), for the progress bar. */
+/** Steps a job runs (warm-up, timed, one profiled, one under the measured tracker), for the progress bar. */
 export function jobSteps(job: BenchJob, warmup: number, steps: number): number {
-  const perCell = warmup + steps + 1;
+  const perCell = warmup + steps + 2;
   // The peer times tf.layers' steps alternately with the core's again, then profiles one of its own.
   return job.kind === 'core_vs_tf_layers' ? perCell + 2 * (warmup + steps) + 1 : perCell;
 }

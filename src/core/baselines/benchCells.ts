@@ -7,7 +7,8 @@ import type { MethodId } from '../ids';
 import { buildModelSpec } from '../models/registry';
 import type { ModelOptions, ModelSpec } from '../models/spec';
 import { createModel, disposeModel, type Model } from '../nn/model';
-import { optimizerCostOfMethod, profileSpec, summariseProfile, type MemorySummary, type ProfileSummary } from '../profile/profile';
+import { measureTrainingStep, summariseMeasured, type MeasuredSummary } from '../profile/measured';
+import { optimizerCostOfMethod, profileSpec, summariseProfile, type ProfileSummary } from '../profile/profile';
 import { createRng } from '../rng';
 import { computeGradients, type Batch } from '../train/step';
 import { engineMemory, profileStep, timeSteps, timeStepsAlternately, type EngineMemory, type ProfiledStep, type StepTiming, type TrainingStep } from './stepTiming';
@@ -121,8 +122,9 @@ export interface CoreCellResult {
     staticBytes: StaticBytes;
     profile: ProfiledStep;
     memoryAfterSteps: EngineMemory;
-    /** The measured tracker's bytes by group (issue 5), once it exists; null until then. */
-    tracker: MemorySummary | null;
+    /** The measured tracker's bytes by group (live tensors attributed to PARAM, GRAD, ACT, OPT,
+     * TEMP after every kernel of one more step), simultaneous peak and sum of group maxima. */
+    tracker: MeasuredSummary;
   };
   timing: StepTiming;
 }
@@ -139,6 +141,8 @@ interface CoreStep {
   model: Model;
   optimizer: MethodOptimizer;
   step: TrainingStep;
+  batch: Batch;
+  trainable: ReadonlySet<string>;
   /** Bytes of the gradients of the last step. */
   gradBytes: () => number;
   /** Frees the model, optimizer and batch (idempotent). */
@@ -175,7 +179,7 @@ function createCoreStep({ model: modelOptions, method, rank, batch: batchSize, p
     gradBytes = result.gradBytes;
     return result.loss;
   };
-  return { spec, model, optimizer: methodOptimizer, step, gradBytes: () => gradBytes, dispose };
+  return { spec, model, optimizer: methodOptimizer, step, batch, trainable, gradBytes: () => gradBytes, dispose };
 }
 
 /** Profiles (analytically) and trains the lab's model for one cell, measuring time and memory. */
@@ -189,6 +193,10 @@ export async function runCoreCell(request: CoreCellRequest, onStep?: StepCallbac
     const memoryAfterSteps = engineMemory();
     const profile = await profileStep(core.step);
     onStep?.();
+    const tracker = summariseMeasured(
+      await measureTrainingStep(core.model, core.optimizer, core.batch, core.trainable, { kernelTimes: false }),
+    );
+    onStep?.();
     const paramBytes = [...core.model.variables.values()].reduce((sum, variable) => sum + variable.size * 4, 0);
     return {
       analytic,
@@ -196,7 +204,7 @@ export async function runCoreCell(request: CoreCellRequest, onStep?: StepCallbac
         staticBytes: { param: paramBytes, grad: core.gradBytes(), opt: core.optimizer.stateBytes() },
         profile,
         memoryAfterSteps,
-        tracker: null,
+        tracker,
       },
       timing,
     };
