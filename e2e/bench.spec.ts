@@ -28,7 +28,7 @@ test('npm run bench on one cell writes a report that agrees with the analytic pr
       '--models', 'mobilenet_v2', '--methods', 'lora', '--ranks', String(rank),
       '--width', String(modelOptions.width), '--resolution', String(modelOptions.resolution), '--stem', modelOptions.stem,
       '--classes', String(modelOptions.numClasses), '--batch', String(batch),
-      '--warmup', '0', '--steps', '1', '--no-baseline', '--matmul-size', '256', '--out', outDir,
+      '--warmup', '0', '--steps', '1', '--no-baseline', '--no-ui-run', '--matmul-size', '256', '--out', outDir,
     ];
     const run = spawnSync('npx', args, { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
@@ -54,6 +54,15 @@ test('npm run bench on one cell writes a report that agrees with the analytic pr
     // The live tensors of the real step on WebGPU: PARAM, GRAD and OPT to the byte.
     const groups = expected.memory.analytic.sumOfGroupMaxima;
     expect(result.measured.staticBytes).toEqual({ param: groups.param, grad: groups.grad, opt: groups.opt });
+    // The measured tracker's groups on WebGPU: the same to the byte, ACT and the peak within 15%.
+    const tracked = result.measured.tracker;
+    expect({ param: tracked.sumOfGroupMaxima.param, grad: tracked.sumOfGroupMaxima.grad, opt: tracked.sumOfGroupMaxima.opt }).toEqual({
+      param: groups.param,
+      grad: groups.grad,
+      opt: groups.opt,
+    });
+    expect(Math.abs(tracked.sumOfGroupMaxima.act / groups.act - 1)).toBeLessThan(0.15);
+    expect(Math.abs(tracked.peak.total / expected.memory.analytic.peak.total - 1)).toBeLessThan(0.15);
 
     expect(result.timing.stepMs).toHaveLength(1);
     expect(Number.isFinite(result.timing.losses[0])).toBe(true);

@@ -32,6 +32,7 @@ import {
   type PeerComparison,
 } from './bench/report';
 import { serveStatic } from './bench/server';
+import type { UiRunRecord } from './bench/uiRun';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -116,6 +117,12 @@ async function runPlan(plan: RunPlan, argv: readonly string[]): Promise<BenchRep
         if (baseline) progress.note(peerLine(baseline));
       }
     }
+    let uiRun: UiRunRecord | null = null;
+    if (plan.uiRun) {
+      progress.setLabel('UI run: a few steps through the lab page, counting main-thread long tasks');
+      uiRun = await page.measureUiRun();
+      progress.note(uiRun.error ? `✗ UI run: ${uiRun.error}` : `✓ UI run: ${uiRunLine(uiRun)}`);
+    }
     progress.finish();
     return {
       schema: REPORT_SCHEMA,
@@ -134,6 +141,7 @@ async function runPlan(plan: RunPlan, argv: readonly string[]): Promise<BenchRep
       runs: [{ shard: plan.shard, startedAt, finishedAt: new Date().toISOString(), device: deviceSlug(backend), environment: page.environment, roofline }],
       cells,
       baseline,
+      uiRun,
       claims: [],
     };
   } finally {
@@ -156,6 +164,11 @@ async function runPeer(page: BenchPage, plan: RunPlan, core: CellRecord): Promis
     log(`tf.layers peer failed: ${errorMessage(error)}`);
     return null;
   }
+}
+
+function uiRunLine(run: UiRunRecord): string {
+  const { count, longestMs } = run.longTasks;
+  return `${run.steps} steps in ${run.seconds.toFixed(1)} s, ${count} main-thread task${count === 1 ? '' : 's'} over 50 ms (longest ${longestMs.toFixed(0)} ms)`;
 }
 
 function withClaims(report: BenchReport): BenchReport {

@@ -22,6 +22,9 @@ describe('bench flags', () => {
     expect(plan.ranks).toEqual([4]);
     expect(plan.settings).toMatchObject({ width: 0.35, resolution: 32, stem: 'cifar', batch: 8, steps: 7 });
     expect(plan.baseline).toBe(true);
+    expect(plan.uiRun).toBe(true);
+    expect(runPlan(['--quick', '--no-ui-run']).uiRun).toBe(false);
+    expect(runPlan(['--quick', '--shard', '2/2']).uiRun).toBe(false);
   });
 
   it('rejects bad values with a message naming what is valid', () => {
@@ -124,6 +127,7 @@ describe('bench reports', () => {
           id: cellId(job.cell), ...job.cell, modelOptions: {} as never, batch: 1, galoreUpdateProjGap: null, run: 0, result: null, throughput: null, error: 'not run',
         })),
         baseline: null,
+        uiRun: index === 1 ? { settings: { batch: 8, epochs: 1, trainingImages: 32 }, steps: 4, seconds: 9, longTasks: { count: 0, longestMs: 0, totalMs: 0 }, error: null } : null,
         claims: [],
       });
       writeFileSync(join(dir, 'x.shard-2-of-2.json'), JSON.stringify(shardReport(2)));
@@ -133,6 +137,7 @@ describe('bench reports', () => {
       expect(merged.cells.map((cell) => cell.id)).toEqual(['mobilenet_v2/fft', 'mobilenet_v2/lora/r4', 'mobilenet_v2/lora/r8']);
       expect(merged.runs).toHaveLength(2);
       expect(merged.cells.find((cell) => cell.id === 'mobilenet_v2/lora/r4')!.run).toBe(1);
+      expect(merged.uiRun?.steps).toBe(4);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

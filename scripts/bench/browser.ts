@@ -12,6 +12,7 @@ import type {
   TfLayersBaselineResult,
 } from '../../src/core/baselines/benchCells';
 import type { ModelOptions } from '../../src/core/models/spec';
+import { measureUiRun, type UiRunRecord } from './uiRun';
 // @ts-expect-error -- a plain .mjs module shared with the npm scripts; typed by use.
 import { chromiumArgs, chromiumExists, chromiumPath } from '../chromium.mjs';
 
@@ -33,6 +34,8 @@ export interface BenchPage {
   runCoreCell(request: CoreCellRequest): Promise<CoreCellResult>;
   /** The tf.layers peer, its steps timed alternately with the lab core's for `core`. */
   runTfLayersBaseline(options: Omit<ModelOptions, 'model'>, batch: number, protocol: StepProtocol, core: CoreCellRequest): Promise<TfLayersBaselineResult>;
+  /** A few fine-tuning steps through the lab's own page, with main-thread long tasks counted. */
+  measureUiRun(): Promise<UiRunRecord>;
   close(): Promise<void>;
 }
 
@@ -77,6 +80,7 @@ export async function openBenchPage(origin: string, onStep: () => void, log: (li
           },
           { options, batch, protocol, core, hook: STEP_HOOK },
         ),
+      measureUiRun: () => measureUiRun(browser, origin),
       close: () => browser.close(),
     };
   } catch (error) {

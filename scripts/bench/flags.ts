@@ -43,6 +43,8 @@ export interface RunPlan {
   settings: GridSettings;
   /** Run the tf.layers MobileNetV2 peer beside the lab's MobileNetV2 (needs mobilenet_v2 in the grid). */
   baseline: boolean;
+  /** Fine-tune a few steps through the lab's page and count main-thread long tasks. */
+  uiRun: boolean;
   matmulSize: number;
   shard: Shard | null;
   outDir: string;
@@ -112,6 +114,8 @@ Grid:
   --lr X             learning rate (default 1e-3)
   --matmul-size N    side of the roofline matmul, integer >= 16 (default 1024)
   --no-baseline      skip the tf.layers MobileNetV2 peer
+  --no-ui-run        skip the UI run (a few fine-tuning steps through the lab's page, counting
+                     main-thread tasks over 50 ms with the Long Tasks API; not with --core-only)
 
 Splitting and output:
   --shard i/n        run the i-th of n deterministic parts of the cell list (writes a shard file)
@@ -127,6 +131,7 @@ const OPTIONS = {
   merge: { type: 'boolean' },
   help: { type: 'boolean' },
   'no-baseline': { type: 'boolean' },
+  'no-ui-run': { type: 'boolean' },
   models: { type: 'string' },
   methods: { type: 'string' },
   ranks: { type: 'string' },
@@ -167,7 +172,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
   const preset: RunPlan['preset'] = values['core-only'] ? 'core-only' : values.quick ? 'quick' : 'full';
   const defaults = PRESETS[preset];
   if (preset === 'core-only') {
-    for (const flag of ['models', 'methods', 'ranks', 'no-baseline'] as const) {
+    for (const flag of ['models', 'methods', 'ranks', 'no-baseline', 'no-ui-run'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--core-only compares mobilenet_v2 full fine-tuning with tf.layers: --${flag} does not apply`);
     }
   }
@@ -194,6 +199,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     ranks: [...new Set(ranks)],
     settings,
     baseline,
+    // One UI run per report: in the first shard of a split grid.
+    uiRun: preset !== 'core-only' && !values['no-ui-run'] && (values.shard === undefined || parseShard(values.shard).index === 1),
     matmulSize: values['matmul-size'] === undefined ? 1024 : parseInteger('--matmul-size', values['matmul-size'], 16),
     shard: values.shard === undefined ? null : parseShard(values.shard),
     outDir,

@@ -198,6 +198,21 @@ export function renderMarkdown(report: BenchReport): string {
   }
   out.push('');
 
+  out.push('## Main thread during a UI run');
+  out.push('');
+  const ui = report.uiRun;
+  if (!ui) out.push('Not run (`--no-ui-run`, `--core-only`, or a shard other than the first).');
+  else if (ui.error) out.push(`The UI run failed: ${ui.error}`);
+  else {
+    out.push(
+      `The lab's page at its defaults with batch ${ui.settings.batch}, ${ui.settings.epochs} epoch and ${ui.settings.trainingImages} training images, ` +
+        `started with its Start button: ${ui.steps} steps in ${ui.seconds.toFixed(1)} s (evaluation included). Main-thread tasks over 50 ms ` +
+        `(Long Tasks API) from Start to the end of the run: **${ui.longTasks.count}**, longest ${ui.longTasks.longestMs.toFixed(0)} ms, ` +
+        `${ui.longTasks.totalMs.toFixed(0)} ms in all (goal: none; training runs in a worker).`,
+    );
+  }
+  out.push('');
+
   out.push('## Reproduction of the study\'s findings');
   out.push('');
   out.push(

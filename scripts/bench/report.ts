@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 
 import type { BackendReport } from '../../src/core/backendInfo';
 import type { CoreCellResult, MatmulRate, StepProtocol, TfLayersBaselineResult } from '../../src/core/baselines/benchCells';
+import type { UiRunRecord } from './uiRun';
 import type { MethodId, ModelId } from '../../src/core/ids';
 import type { ModelOptions } from '../../src/core/models/spec';
 import type { BrowserEnvironment } from './browser';
@@ -73,6 +74,8 @@ export interface BenchReport {
   runs: RunRecord[];
   cells: CellRecord[];
   baseline: PeerComparison | null;
+  /** The UI run (main-thread long tasks during a fine-tune in the lab's page); null when skipped. */
+  uiRun: UiRunRecord | null;
   claims: ClaimResult[];
 }
 
@@ -183,5 +186,6 @@ export function mergeShardReports(files: readonly string[]): BenchReport {
   // The unsharded order: the grid's (the peer pair's cell, when outside the grid, first).
   const gridOrder = gridCells(first.grid.models, first.grid.methods, first.grid.ranks).map(cellId);
   cells.sort((a, b) => gridOrder.indexOf(a.id) - gridOrder.indexOf(b.id));
-  return { ...first, createdAt: new Date().toISOString(), runs, cells, baseline, claims: [] };
+  const uiRun = reports.find((report) => report.uiRun)?.uiRun ?? null;
+  return { ...first, createdAt: new Date().toISOString(), runs, cells, baseline, uiRun, claims: [] };
 }
