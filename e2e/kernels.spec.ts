@@ -4,7 +4,8 @@ import type { LabHarness } from './harness';
 
 // The lab's own WebGPU kernels (src/core/kernels) against the plain tfjs ops they replace, on the
 // same WebGPU device: batch norm's statistics, normalisation and backward, the activations and
-// their gradients, global average pooling, Adam's update and the direct matmul (transposes, a
+// their gradients, global average pooling, per-channel affine maps and sums (DoRA), Adam's and
+// GaLore's updates and the direct matmul (transposes, a
 // column count that is not a multiple of 4), plus the stride-1 depthwise input gradient computed
 // as a flipped forward conv. Shapes have odd channel counts and a row count that is not a multiple
 // of any workgroup size.
@@ -69,6 +70,13 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
       results[`${fn}Grad`] = await compare(() => k.activationGrad(fn, dy, saved));
     }
     results.spatialMean = await compare(() => k.spatialMean(big as Tensor4D));
+    results.channelAffine = await compare(() => k.channelAffine(x, gamma, beta));
+    results.channelScale = await compare(() => k.channelAffine(x, gamma));
+    results.channelSums = await compare(() => Object.values(k.channelSums(dy, x)));
+    // Few rows per channel: a one-invocation workgroup (no reduction tree).
+    const rows = tf.randomNormal([5, 13], 0, 1, 'float32', 18);
+    results.channelSumsFewRows = await compare(() => Object.values(k.channelSums(rows, rows)));
+    results.momentsFewRows = await compare(() => Object.values(k.channelMoments(rows)));
     const a = tf.randomNormal([203, 12], 0, 1, 'float32', 7) as Tensor2D;
     const b = tf.randomNormal([12, 24], 0, 1, 'float32', 8) as Tensor2D;
     const bt = tf.randomNormal([10, 12], 0, 1, 'float32', 9) as Tensor2D;
@@ -83,6 +91,7 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     results.adamMoment = await compare(() => k.adamMoment(m, g, p, 0.9, 0, false));
     results.adamMomentSquaredL2 = await compare(() => k.adamMoment(v, g, p, 0.999, 0.01, true));
     results.adamParam = await compare(() => k.adamParam(p, m, v, { stepSize: 1e-3 / 0.1, biasCorrection2Sqrt: Math.sqrt(0.001), eps: 1e-8, decay: 0.99 }));
+    results.subtractScaled = await compare(() => k.subtractScaled(p, g, 0.0123));
 
     // Stride-1 depthwise conv: the layer's input gradient (a flipped forward conv on WebGPU)
     // against tfjs's own gradient of depthwiseConv2d (DepthwiseConv2dNativeBackpropInput).

@@ -191,3 +191,26 @@ export function subtractScaled(x: tf.Tensor, y: tf.Tensor, a: number): tf.Tensor
   if (fused(KERNELS.subtractScaled)) return tf.engine().runKernel(KERNELS.subtractScaled, { x, y }, { a }) as tf.Tensor;
   return tf.tidy(() => tf.sub(x, tf.mul(y, a)));
 }
+
+/** x·scale + shift per channel (the last axis); `shift` optional. */
+export function channelAffine(x: tf.Tensor, scale: tf.Tensor1D, shift?: tf.Tensor1D): tf.Tensor {
+  if (fused(KERNELS.channelAffine)) {
+    return tf.engine().runKernel(KERNELS.channelAffine, shift ? { x, scale, shift } : { x, scale }, {}) as tf.Tensor;
+  }
+  return tf.tidy(() => {
+    const scaled = tf.mul(x, scale);
+    return shift ? tf.add(scaled, shift) : scaled;
+  });
+}
+
+/** Per channel (the last axis), summed over every other axis: Σ dy and Σ dy·x. */
+export function channelSums(dy: tf.Tensor, x: tf.Tensor): { sumDy: tf.Tensor1D; sumDyX: tf.Tensor1D } {
+  if (fused(KERNELS.channelSums)) {
+    const sums = tf.engine().runKernel(KERNELS.channelSums, { dy, x }, {}) as tf.Tensor2D;
+    const [sumDy, sumDyX] = tf.unstack(sums) as [tf.Tensor1D, tf.Tensor1D];
+    sums.dispose();
+    return { sumDy, sumDyX };
+  }
+  const axes = channelAxes(dy.rank);
+  return { sumDy: tf.sum(dy, axes) as tf.Tensor1D, sumDyX: tf.tidy(() => tf.sum(tf.mul(dy, x), axes) as tf.Tensor1D) };
+}

@@ -44,6 +44,8 @@ export const KERNELS = {
   adamMoment: 'LabAdamMoment',
   adamParam: 'LabAdamParam',
   subtractScaled: 'LabSubtractScaled',
+  channelAffine: 'LabChannelAffine',
+  channelSums: 'LabChannelSums',
 } as const;
 
 const ELEMENTWISE_WORKGROUP = 128;
@@ -100,7 +102,7 @@ function perChannelReduction(name: string, variableNames: string[], inputShape: 
       fn labReduceSum(v : f32) -> f32 {
         labPartial[localId.x] = v;
         workgroupBarrier();
-        for (var s = ${workgroup / 2}u; s > 0u; s = s >> 1u) {
+        for (var s = ${Math.floor(workgroup / 2)}u; s > 0u; s = s >> 1u) {
           if (localId.x < s) { labPartial[localId.x] = labPartial[localId.x] + labPartial[localId.x + s]; }
           workgroupBarrier();
         }
@@ -308,6 +310,30 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
       { type: 'float32', data: [attrs?.eps as number] },
       { type: 'float32', data: [attrs?.decay as number] },
     ]);
+  },
+  // x·scale[c] (+ shift[c]): a per-channel affine map (DoRA's magnitude / norm, a bias).
+  [KERNELS.channelAffine]: ({ inputs, backend }) => {
+    const { x, scale, shift } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const input = x as tf.TensorInfo;
+    const program = elementwise(`lab_channel_affine_${shift ? 'shift' : 'scale'}`, ['X', 'Scale', ...(shift ? ['Shift'] : [])], input.shape,
+      `setOutputAtIndex(index, X[index] * Scale[c]${shift ? ' + Shift[c]' : ''});`);
+    return run(backend, program, [input, scale as tf.TensorInfo, ...(shift ? [shift] : [])]);
+  },
+  // [2, C]: Σ dy and Σ dy·x per channel.
+  [KERNELS.channelSums]: ({ inputs, backend }) => {
+    const { dy, x } = inputs as Record<string, tf.TensorInfo>;
+    const program = perChannelReduction('lab_channel_sums', ['Dy', 'X'], x.shape, `
+      var sumDy = 0.0;
+      var sumDyX = 0.0;
+      for (var r = first; r < rows; r = r + WORKGROUP) {
+        let i = r * CHANNELS + c;
+        sumDy = sumDy + Dy[i];
+        sumDyX = sumDyX + Dy[i] * X[i];
+      }
+      let totalDy = labReduceSum(sumDy);
+      let totalDyX = labReduceSum(sumDyX);
+      if (localId.x == 0u) { result[c] = totalDy; result[CHANNELS + c] = totalDyX; }`);
+    return run(backend, program, [dy, x], [{ type: 'int32', data: [rowsOf(x.shape)] }]);
   },
   [KERNELS.subtractScaled]: ({ inputs, backend, attrs }) => {
     const { x, y } = inputs as Record<string, tf.TensorInfo>;

@@ -6,6 +6,7 @@
 // Which gradients are wanted comes from the gradient plan (gradientPlan.ts), as for layers.ts.
 import * as tf from '@tensorflow/tfjs';
 import type { DoraCombineNode, LoraAddNode } from '../models/spec';
+import { channelAffine, channelSums, matMul2d } from '../kernels/fused';
 import { customOp } from './customOp';
 
 /** Which of a DoRA combine's gradients are wanted; `bias` is ignored for a node without one. */
@@ -34,9 +35,6 @@ export function loraAdd(node: LoraAddNode, base: tf.Tensor, delta: tf.Tensor, wa
     }),
   );
 }
-
-/** All axes but the last (the channel axis, NHWC or [N, features]). */
-const nonChannelAxes = (x: tf.Tensor): number[] => Array.from({ length: x.rank - 1 }, (_, i) => i);
 
 /**
  * DoRA (PEFT): (m / ‖W + s·BA‖) ⊙ (base + s·delta) + bias, the norm per output channel over all
@@ -89,22 +87,21 @@ export function doraCombine(
       ...(inputGrads ? [magnitude] : []),
       ...(wanted.magnitude ? [combined] : []),
     ]);
-    const y = tf.mul(combined, tf.div(tf.reshape(magnitude, [outChannels]), norm));
+    const scale = tf.div(tf.reshape(magnitude, [outChannels]), norm) as tf.Tensor1D;
     return {
-      value: bias ? tf.add(y, bias) : y,
+      value: channelAffine(combined, scale, bias ? (tf.reshape(bias, [outChannels]) as tf.Tensor1D) : undefined),
       gradFunc: (dy, saved) => {
         const [savedNorm] = saved;
         const grads: tf.Tensor[] = [];
         if (inputGrads) {
-          const scale = tf.div(tf.reshape(saved[1], [outChannels]), savedNorm);
-          if (wanted.base) grads.push(tf.mul(dy, scale));
-          if (wanted.delta) grads.push(tf.mul(dy, tf.mul(scale, node.scaling)));
+          const scale = tf.div(tf.reshape(saved[1], [outChannels]), savedNorm) as tf.Tensor1D;
+          if (wanted.base) grads.push(channelAffine(dy, scale));
+          if (wanted.delta) grads.push(channelAffine(dy, tf.mul(scale, node.scaling) as tf.Tensor1D));
         }
-        if (wanted.magnitude) {
-          const savedCombined = saved[saved.length - 1];
-          grads.push(tf.reshape(tf.div(tf.sum(tf.mul(dy, savedCombined), nonChannelAxes(dy)), savedNorm), magnitude.shape));
-        }
-        if (bias && wanted.bias) grads.push(tf.reshape(tf.sum(dy, nonChannelAxes(dy)), bias.shape));
+        // Σ dy (the bias's gradient) and Σ dy·(base + s·delta) (the magnitude's, over ‖·‖) in one pass.
+        const sums = wanted.magnitude || (bias && wanted.bias) ? channelSums(dy, wanted.magnitude ? saved[saved.length - 1] : dy) : null;
+        if (wanted.magnitude && sums) grads.push(tf.reshape(tf.div(sums.sumDyX, savedNorm), magnitude.shape));
+        if (bias && wanted.bias && sums) grads.push(tf.reshape(sums.sumDy, bias.shape));
         return grads;
       },
     };
@@ -117,10 +114,12 @@ export function doraCombine(
  * W + s·AB holds two (AB and the sum) and then its square. With B = 0 it is ‖W‖ exactly.
  */
 export function compositeNorm(weight: tf.Tensor2D, loraA: tf.Tensor2D, loraB: tf.Tensor2D, scaling: number): tf.Tensor1D {
+  // Column sums of products as per-channel sums (kernels/fused.ts: one pass each on WebGPU).
+  const columnDot = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => channelSums(a, b).sumDyX);
   return tf.tidy(() => {
-    const weightSquared = tf.tidy(() => tf.sum(tf.square(weight), 0));
-    const cross = tf.sum(tf.mul(loraB, tf.matMul(loraA, weight, true, false)), 0);
-    const lowRank = tf.sum(tf.mul(loraB, tf.matMul(tf.matMul(loraA, loraA, true, false), loraB)), 0);
+    const weightSquared = columnDot(weight, weight);
+    const cross = columnDot(loraB, matMul2d(loraA, weight, true, false));
+    const lowRank = columnDot(loraB, matMul2d(matMul2d(loraA, loraA, true, false), loraB));
     const squared = tf.add(weightSquared, tf.add(tf.mul(cross, 2 * scaling), tf.mul(lowRank, scaling * scaling)));
     // Rounding can take the sum below 0 where W + s·AB has a (near-)zero column.
     return tf.sqrt(tf.relu(squared)) as tf.Tensor1D;
