@@ -5,6 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { formatPercent } from '../src/app/format';
 import type { RunSummary } from '../src/app/results';
+import { setNumber, TINY } from './tiny';
 
 declare global {
   interface Window {
@@ -33,12 +34,6 @@ async function instrument(page: Page) {
     }).observe({ type: 'longtask', buffered: true });
   });
 }
-
-async function setNumber(page: Page, label: string, value: string) {
-  await page.getByRole('spinbutton', { name: label, exact: true }).fill(value);
-}
-
-const TINY = { model: 'mobilenet_v2', width: '0.25', resolution: '32', method: 'lora', rank: '2', batch: '4', epochs: '1', images: '8' } as const;
 
 test('a tiny fine-tune runs in the worker, draws its curves, and travels in the permalink', async ({ page, context }) => {
   test.setTimeout(300_000);

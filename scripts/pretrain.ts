@@ -9,13 +9,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { batchCount, iterateBatches } from '../src/core/data/batching';
-import { generateSyntheticDataset } from '../src/core/data/synthetic';
 import { MODEL_IDS, type ModelId } from '../src/core/ids';
 import { buildModelSpec } from '../src/core/models/registry';
 import { createModel, disposeModel } from '../src/core/nn/model';
-import { createOptimizer } from '../src/core/optim';
-import { trainStep } from '../src/core/train/step';
+import { pretrainModel, pretrainSchedule, PretrainDivergedError } from '../src/core/train/pretrain';
+import { PRETRAIN_DEFAULTS, pretrainTrainSet } from '../src/core/train/pretrainTasks';
 import { exportTorchvisionSafetensors } from '../src/core/weights/load';
 import { CliUsageError, parseFlags, subcommandHelp, type FlagValue, type Subcommand } from './cli/flags';
 import { useCpuBackend } from './cli/tfjs';
@@ -42,12 +40,12 @@ const pretrainCommand: Subcommand = {
   flags: [
     { name: 'models', type: { kind: 'string' }, description: `comma-separated, from ${MODEL_IDS.join(', ')}`, default: 'mobilenet_v2,mobilenet_v3_small,resnet18,mobilenet_v3_large' },
     { name: 'tasks', type: { kind: 'string' }, description: `comma-separated, from ${PRETRAIN_TASKS.join(', ')}`, default: PRETRAIN_TASKS.join(',') },
-    { name: 'epochs', type: { kind: 'int', min: 1 }, description: 'passes over the training images', default: 2 },
-    { name: 'train-size', type: { kind: 'int', min: 1 }, description: 'distinct training images (synthetic train split)', default: 7500 },
-    { name: 'batch-size', type: { kind: 'int', min: 2 }, description: 'images per step', default: 32 },
-    { name: 'lr', type: { kind: 'number', exclusiveMin: 0 }, description: 'peak Adam learning rate (linear warm-up, then cosine to 0)', default: 2e-3 },
-    { name: 'warmup', type: { kind: 'number', min: 0, max: 1 }, description: 'fraction of the steps spent warming up', default: 0.05 },
-    { name: 'seed', type: { kind: 'int', min: 0 }, description: 'seed of the init, shuffle and augmentation', default: 0 },
+    { name: 'epochs', type: { kind: 'int', min: 1 }, description: 'passes over the training images', default: PRETRAIN_DEFAULTS.epochs },
+    { name: 'train-size', type: { kind: 'int', min: 1 }, description: 'distinct training images (synthetic train split)', default: PRETRAIN_DEFAULTS.trainSize },
+    { name: 'batch-size', type: { kind: 'int', min: 2 }, description: 'images per step', default: PRETRAIN_DEFAULTS.batchSize },
+    { name: 'lr', type: { kind: 'number', exclusiveMin: 0 }, description: 'peak Adam learning rate (linear warm-up, then cosine to 0)', default: PRETRAIN_DEFAULTS.lr },
+    { name: 'warmup', type: { kind: 'number', min: 0, max: 1 }, description: 'fraction of the steps spent warming up', default: PRETRAIN_DEFAULTS.warmup },
+    { name: 'seed', type: { kind: 'int', min: 0 }, description: 'seed of the init, shuffle and augmentation', default: PRETRAIN_DEFAULTS.seed },
     { name: 'backend', type: { kind: 'id', ids: BACKENDS }, description: 'tfjs backend (wasm is 10–30× faster here)', default: 'wasm' },
     { name: 'out', type: { kind: 'string' }, description: 'output directory', default: CHECKPOINT_DIRECTORY },
   ],
@@ -61,13 +59,6 @@ function parseList<T extends string>(flag: string, text: string, valid: readonly
     throw new CliUsageError(`--${flag}: ${bad.length > 0 ? `unknown ${bad.join(', ')}` : 'empty'} (valid: ${valid.join(', ')})`);
   }
   return items as T[];
-}
-
-/** Linear warm-up to the peak, then cosine decay to 0 at the last step. */
-function learningRateAt(step: number, totalSteps: number, peakLr: number, warmupSteps: number): number {
-  if (step < warmupSteps) return (peakLr * (step + 1)) / warmupSteps;
-  const progress = (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
-  return 0.5 * peakLr * (1 + Math.cos(Math.PI * progress));
 }
 
 function readManifest(path: string): Manifest {
@@ -108,44 +99,26 @@ async function pretrainOne(model: ModelId, task: PretrainTask, settings: Pretrai
   const classes = PRETRAIN_CLASSES[task];
   const options = checkpointModelOptions(model, task);
   const spec = buildModelSpec(options);
-  const train = generateSyntheticDataset({ split: 'train', count: settings.trainSize, classes });
+  const train = pretrainTrainSet(task, settings.trainSize);
   const test = checkpointTestSet(task);
   const net = createModel(spec, { seed: settings.seed });
-  const trainable = new Set(Object.values(spec.params).filter((param) => param.trainable).map((param) => param.name));
-  const optimizer = createOptimizer({ id: 'adam', lr: settings.lr }, net.variables);
-  const stepsPerEpoch = batchCount(train.labels.length, settings.batchSize, true);
-  const totalSteps = stepsPerEpoch * settings.epochs;
-  const warmupSteps = Math.round(settings.warmup * totalSteps);
+  const { totalSteps, warmupSteps } = pretrainSchedule(train.labels.length, settings);
   const label = `${model} ${task}`;
   console.log(`${label}: ${train.labels.length} images × ${settings.epochs} epochs = ${totalSteps} steps of ${settings.batchSize}`);
-  const started = performance.now();
   try {
-    let step = 0;
-    for (let epoch = 0; epoch < settings.epochs; epoch++) {
-      let lossSum = 0;
-      let lossCount = 0;
-      for (const batch of iterateBatches(train, { batchSize: settings.batchSize, seed: settings.seed, epoch, augment: true, dropRemainder: true })) {
-        optimizer.lr = learningRateAt(step, totalSteps, settings.lr, warmupSteps);
-        let loss: number;
-        try {
-          loss = await trainStep(net, optimizer, { x: batch.images, y: batch.labels }, trainable);
-        } finally {
-          tf.dispose([batch.images, batch.labels]);
-        }
-        if (!Number.isFinite(loss)) throw new Error(`${label}: loss is ${loss} at step ${step}; lower --lr`);
-        lossSum += loss;
-        lossCount++;
-        step++;
+    // The loop the browser's "Pretrain base model" runs too (src/core/train/pretrain.ts).
+    const { trainSeconds } = await pretrainModel(net, train, settings, {
+      onStep: ({ step, epoch, epochMeanLoss, lr, seconds }) => {
         if (step % 20 === 0 || step === totalSteps) {
-          const seconds = (performance.now() - started) / 1000;
           console.log(
-            `${label}: epoch ${epoch + 1}/${settings.epochs} step ${step}/${totalSteps} loss ${(lossSum / lossCount).toFixed(3)} ` +
-              `lr ${optimizer.lr.toExponential(2)} ${((step * settings.batchSize) / seconds).toFixed(1)} img/s ${seconds.toFixed(0)} s`,
+            `${label}: epoch ${epoch}/${settings.epochs} step ${step}/${totalSteps} loss ${epochMeanLoss.toFixed(3)} ` +
+              `lr ${lr.toExponential(2)} ${((step * settings.batchSize) / seconds).toFixed(1)} img/s ${seconds.toFixed(0)} s`,
           );
         }
-      }
-    }
-    const trainSeconds = (performance.now() - started) / 1000;
+      },
+    }).catch((error: unknown) => {
+      throw error instanceof PretrainDivergedError ? new Error(`${label}: loss is ${error.loss} at step ${error.step}; lower --lr`) : error;
+    });
     const result = await evaluateDataset(net, test);
     console.log(`${label}: clean test accuracy ${(100 * result.accuracy).toFixed(2)}% on ${test.labels.length} images (${trainSeconds.toFixed(0)} s training)`);
     const file = checkpointFileName(model, task);
@@ -174,7 +147,6 @@ async function pretrainOne(model: ModelId, task: PretrainTask, settings: Pretrai
       command: reproduceCommand(model, task, settings),
     };
   } finally {
-    optimizer.dispose();
     disposeModel(net);
   }
 }

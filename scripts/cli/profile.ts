@@ -2,7 +2,7 @@
 // peak memory by group (the lab's engine and PyTorch's autograd; the simultaneous peak and the sum
 // of per-group maxima) and FLOPs by phase (counted correctly and in PyTorch's counter convention).
 // With --measure, also a real step on the tfjs CPU backend, watched kernel by kernel.
-import { applyMethod, methodOptions, type MethodOptions } from '../../src/core/adapters';
+import { applyMethod, type MethodOptions } from '../../src/core/adapters';
 import { METHOD_IDS, type MethodId, type ModelId, type StemId } from '../../src/core/ids';
 import { buildModelSpec } from '../../src/core/models/registry';
 import type { ModelSpec } from '../../src/core/models/spec';
@@ -10,7 +10,7 @@ import { summariseMeasured, type MeasuredSummary } from '../../src/core/profile/
 import { measureMethodStep } from '../../src/core/profile/measuredRun';
 import { optimizerCostOfMethod, profileSpec, summariseProfile, type FlopSummary, type MemorySummary, type ProfileSummary } from '../../src/core/profile/profile';
 import type { FlagValue, Subcommand } from './flags';
-import { MODEL_FLAGS } from './params';
+import { methodOptionsFromFlags, MODEL_FLAGS, TRAIN_HEAD_FLAG } from './params';
 import { useCpuBackend } from './tfjs';
 
 const MIB = 2 ** 20;
@@ -25,6 +25,7 @@ export const profileCommand: Subcommand = {
     { name: 'method', type: { kind: 'id', ids: METHOD_IDS }, description: 'fine-tuning method', default: 'fft' },
     { name: 'rank', type: { kind: 'int', min: 1 }, description: 'rank r of LoRA/DoRA adapters and of GaLore\'s projection', default: 4 },
     { name: 'alpha', type: { kind: 'number', exclusiveMin: 0 }, description: 'LoRA/DoRA α (the adapter branch is scaled by α/r)', default: 4 },
+    TRAIN_HEAD_FLAG,
     { name: 'batch', type: { kind: 'int', min: 1 }, description: 'images per step', default: 1 },
     {
       name: 'measure',
@@ -64,9 +65,8 @@ function methodSetup(flags: Record<string, FlagValue | undefined>): MethodSetup 
     width: flags.width as number,
     stem: flags.stem as StemId,
   });
-  const rank = flags.rank as number;
   const method = flags.method as MethodId;
-  const options = methodOptions({ rank, alpha: flags.alpha as number, galore: { ...methodOptions().galore, rank } });
+  const options = methodOptionsFromFlags(flags);
   return { spec: applyMethod(base, method, options), method, options };
 }
 
@@ -104,7 +104,7 @@ function formatFlops(label: string, flops: FlopSummary): string {
 function formatSummary(flags: Record<string, FlagValue | undefined>, summary: ProfileCommandSummary): string {
   const lines = [
     `${flags.model} (width ${flags.width}, ${flags.resolution}×${flags.resolution}, ${flags.classes} classes, ${flags.stem} stem), ` +
-      `method ${flags.method} (r ${flags.rank}, α ${flags.alpha}), batch ${flags.batch}`,
+      `method ${flags.method} (r ${flags.rank}, α ${flags.alpha}${flags['train-head'] ? ', classifier trains fully' : ''}), batch ${flags.batch}`,
     `parameters: ${summary.params.total.toLocaleString('en-US')}, trainable ${summary.params.trainable.toLocaleString('en-US')}`,
     ...formatMemory('memory, lab engine (keeps only what the trainable set needs)', summary.memory.analytic),
     ...formatMemory("memory, PyTorch's autograd", summary.memory.pytorch),

@@ -3,22 +3,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_CONFIG } from '../../src/app/config';
 import { makeBatch } from '../../src/core/data/batching';
-import { generateSyntheticDataset, SYNTHETIC_DEFAULT_SIZES, SYNTHETIC_NUM_CLASSES } from '../../src/core/data/synthetic';
-import { restrictToClasses, UNSEEN_PRETRAIN_CLASSES } from '../../src/core/data/tasks';
+import { SYNTHETIC_DEFAULT_SIZES } from '../../src/core/data/synthetic';
 import type { Dataset } from '../../src/core/data/types';
 import type { ModelId } from '../../src/core/ids';
 import type { ModelOptions } from '../../src/core/models/spec';
 import type { Model } from '../../src/core/nn/model';
+import { PRETRAIN_CLASSES, pretrainTestSet, type PretrainTask } from '../../src/core/train/pretrainTasks';
 import { evaluate } from '../../src/core/train/step';
 
-export const PRETRAIN_TASKS = ['source', 'source_0_4'] as const;
-export type PretrainTask = (typeof PRETRAIN_TASKS)[number];
-
-/** The classes each pretraining task trains on; labels stay 0..k−1 (0–4 are their own positions). */
-export const PRETRAIN_CLASSES: Record<PretrainTask, readonly number[]> = {
-  source: Array.from({ length: SYNTHETIC_NUM_CLASSES }, (_, label) => label),
-  source_0_4: UNSEEN_PRETRAIN_CLASSES,
-};
+// The tasks and their classes live in src/core, shared with the browser's "Pretrain base model".
+export { PRETRAIN_CLASSES, PRETRAIN_TASKS, type PretrainTask } from '../../src/core/train/pretrainTasks';
 
 export const CHECKPOINT_DIRECTORY = 'public/checkpoints';
 export const MANIFEST_FILE = 'manifest.json';
@@ -67,8 +61,7 @@ export function checkpointModelOptions(model: ModelId, task: PretrainTask): Mode
 
 /** The synthetic test split the manifest's accuracies are measured on (restricted to the task's classes). */
 export function checkpointTestSet(task: PretrainTask, count = SYNTHETIC_DEFAULT_SIZES.test): Dataset {
-  const test = generateSyntheticDataset({ split: 'test', count });
-  return task === 'source' ? test : restrictToClasses(test, PRETRAIN_CLASSES[task]);
+  return pretrainTestSet(task, count);
 }
 
 /** Eval-mode accuracy and loss on a dataset (normalised as training, no augmentation). */

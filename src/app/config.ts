@@ -8,11 +8,17 @@ import type { ModelSpec } from '../core/models/spec';
 import type { MethodOptions } from '../core/adapters/method';
 import { isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, type StemId } from '../core/ids';
 import { CORRUPTION_NAMES, type CorruptionName } from '../core/data/corruptions';
-import { TASK_IDS, type TaskId } from '../core/data/tasks';
+import { TASK_IDS, UNSEEN_FINE_TUNE_CLASSES, type TaskId } from '../core/data/tasks';
 
 /** Where the images come from: the embedded synthetic domain (no download) or real CIFAR-10. */
 export const DATA_SOURCE_IDS = ['synthetic', 'cifar10'] as const;
 export type DataSourceId = (typeof DATA_SOURCE_IDS)[number];
+
+/** Where a run's base weights come from: the checkpoint shipped for this size (random init when
+ * none is), one pretrained in this browser (IndexedDB), a torchvision safetensors file the user
+ * imported (it cannot travel in a link), or random init. */
+export const BASE_WEIGHTS_IDS = ['shipped', 'browser', 'imported', 'random'] as const;
+export type BaseWeightsId = (typeof BASE_WEIGHTS_IDS)[number];
 
 export const OPTIMIZER_IDS = ['adam', 'sgd'] as const;
 export type OptimizerId = (typeof OPTIMIZER_IDS)[number];
@@ -25,6 +31,8 @@ export interface LabConfig {
   resolution: number;
   stem: StemId;
   numClasses: number;
+  /** Where the base weights come from (BASE_WEIGHTS_IDS). */
+  baseWeights: BaseWeightsId;
 
   method: MethodId;
   /** LoRA/DoRA adapter rank, and GaLore's projection rank. */
@@ -66,6 +74,7 @@ export const DEFAULT_CONFIG: Readonly<LabConfig> = Object.freeze({
   resolution: 32,
   stem: 'cifar',
   numClasses: 10,
+  baseWeights: 'shipped',
   method: 'lora',
   rank: 4,
   alpha: 4,
@@ -94,6 +103,7 @@ export const FIELD_LABELS: Readonly<Record<ConfigField, string>> = {
   resolution: 'Resolution',
   stem: 'Stem',
   numClasses: 'Classes',
+  baseWeights: 'Base weights',
   method: 'Method',
   rank: 'Rank',
   alpha: 'Alpha',
@@ -145,6 +155,7 @@ export const BOOLEAN_FIELDS: readonly BooleanField[] = ['adaptDepthwise', 'train
 export const CHOICE_FIELDS = {
   model: MODEL_IDS,
   stem: STEM_IDS,
+  baseWeights: BASE_WEIGHTS_IDS,
   method: METHOD_IDS,
   task: TASK_IDS,
   corruption: CORRUPTION_NAMES,
@@ -178,6 +189,9 @@ export function isFieldRelevant(field: ConfigField, config: LabConfig): boolean 
       return config.task === 'shift';
     case 'dataSource':
       return config.task !== 'custom';
+    case 'numClasses':
+      // The unseen-classes task fixes its new head at the unseen classes' count.
+      return !hasNewHead(config);
     default:
       return true;
   }
@@ -202,14 +216,21 @@ export function numberProblem(field: NumberField, value: unknown): string | null
   return null;
 }
 
-/** The model options of a configuration, as the model builders take them. */
-export function modelOptionsOf(config: LabConfig) {
-  return { model: config.model, width: config.width, resolution: config.resolution, numClasses: config.numClasses, stem: config.stem };
-}
-
 /** Whether the task fine-tunes a new, randomly initialised classifier (classes 5–9 on a model
- * pretrained on 0–4), which then trains fully whatever the method (PEFT's modules_to_save). */
-export const hasNewHead = (config: Pick<LabConfig, 'task'>) => config.task === 'unseen_classes';
+ * pretrained on 0–4; the classes of the user's own images), which then trains fully whatever the
+ * method (PEFT's modules_to_save). */
+export const hasNewHead = (config: Pick<LabConfig, 'task'>) => config.task === 'unseen_classes' || config.task === 'custom';
+
+/** The classes the model predicts: the unseen-classes head has one output per unseen class (the
+ * task fixes them, whatever Classes says); otherwise the configured count, which for the user's
+ * own images the import sets to the number of class folders found. */
+export const headClassesOf = (config: Pick<LabConfig, 'task' | 'numClasses'>) => (config.task === 'unseen_classes' ? UNSEEN_FINE_TUNE_CLASSES.length : config.numClasses);
+
+/** The model options of a configuration, as the model builders take them: the one mapping that the
+ * charts' profiles, the run in the worker and so its permalink summary all build from. */
+export function modelOptionsOf(config: LabConfig) {
+  return { model: config.model, width: config.width, resolution: config.resolution, numClasses: headClassesOf(config), stem: config.stem };
+}
 
 /** The method options of a configuration, as the methods registry takes them: the trainer, the
  * run's profile and the charts' profiles all read these, so they agree on what trains. */

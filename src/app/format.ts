@@ -31,6 +31,29 @@ export const formatCount = (count: number) => count.toLocaleString('en-US');
 
 export const formatPercent = (fraction: number) => `${(fraction * 100).toFixed(1)}%`;
 
+/** A loss axis tick, at most 5 characters: two decimals, whole numbers from 100, and a short
+ * exponent for the huge (or tiny) losses of a diverging run ("5e29", "3e-3"). */
+export function formatLossTick(value: number): string {
+  const size = Math.abs(value);
+  if (size === 0 || (size >= 1e-2 && size < 100)) return value.toFixed(2);
+  if (size >= 100 && size < 1e4) return value.toFixed(0);
+  return value.toExponential(0).replace('e+', 'e');
+}
+
+/** Ticks of a log axis over [min, max] (both > 0): powers of ten, at most about six, the first at or
+ * below min and the last at or above max; the domain runs from the first to the last. */
+export function decadeTicks(min: number, max: number): { domain: [number, number]; ticks: number[] } {
+  const low = Math.floor(Math.log10(min));
+  const high = Math.max(Math.ceil(Math.log10(max)), low + 1);
+  const step = Math.ceil((high - low) / 5);
+  const ticks: number[] = [];
+  for (let exponent = low; exponent < high + step; exponent += step) {
+    ticks.push(10 ** exponent);
+    if (exponent >= high) break;
+  }
+  return { domain: [ticks[0], ticks[ticks.length - 1]], ticks };
+}
+
 /** A value relative to a reference, signed: "−35.2%" (less) or "+12.0%" (more). */
 export function formatChange(value: number, reference: number): string {
   const change = value / reference - 1;

@@ -81,15 +81,15 @@ export const FIELD_HINTS: Partial<Record<ConfigField, string>> = {
   trainImages: 'Fine-tuning images (the test split is half as many, 16–500).',
 };
 
-/** The unseen-classes task's new classifier under each method (the methods' `trainHead`, PEFT's
- * modules_to_save): a randomly initialised 5-way head cannot be learnt frozen or through a low-rank
+/** The new classifier of the unseen-classes and own-images tasks under each method (the methods' `trainHead`, PEFT's
+ * modules_to_save): a randomly initialised head cannot be learnt frozen or through a low-rank
  * update, so it trains fully whatever the method. */
 export const NEW_HEAD_NOTES: Record<MethodId, string> = {
-  fft: 'The unseen-classes task fine-tunes a new, randomly initialised 5-way classifier; it trains with everything else.',
-  bn_head: 'The unseen-classes task fine-tunes a new, randomly initialised 5-way classifier; it is the “head” this method trains.',
-  lora: 'The unseen-classes task fine-tunes a new, randomly initialised 5-way classifier: it gets no adapter and trains fully (weight and bias), as PEFT’s modules_to_save; charts and runs count it.',
-  dora: 'The unseen-classes task fine-tunes a new, randomly initialised 5-way classifier: it gets no adapter and trains fully (weight and bias), as PEFT’s modules_to_save; charts and runs count it.',
-  galore: 'The unseen-classes task fine-tunes a new, randomly initialised 5-way classifier: its gradient is not projected; it trains fully with plain Adam (as PEFT’s modules_to_save), and the charts count it so.',
+  fft: 'This task fine-tunes a new, randomly initialised classifier (5-way for the unseen classes, one output per class of your own images); it trains with everything else.',
+  bn_head: 'This task fine-tunes a new, randomly initialised classifier (5-way for the unseen classes, one output per class of your own images); it is the “head” this method trains.',
+  lora: 'This task fine-tunes a new, randomly initialised classifier (5-way for the unseen classes, one output per class of your own images): it gets no adapter and trains fully (weight and bias), as PEFT’s modules_to_save; charts and runs count it.',
+  dora: 'This task fine-tunes a new, randomly initialised classifier (5-way for the unseen classes, one output per class of your own images): it gets no adapter and trains fully (weight and bias), as PEFT’s modules_to_save; charts and runs count it.',
+  galore: 'This task fine-tunes a new, randomly initialised classifier (5-way for the unseen classes, one output per class of your own images): its gradient is not projected; it trains fully with plain Adam (as PEFT’s modules_to_save), and the charts count it so.',
 };
 
 /** What each method trains, its formula, and what the study found. */

@@ -32,6 +32,7 @@ export const FIELD_KEYS: Readonly<Record<ConfigField, string>> = {
   resolution: 'res',
   stem: 'st',
   numClasses: 'nc',
+  baseWeights: 'bw',
   method: 'me',
   rank: 'r',
   alpha: 'a',
@@ -233,6 +234,14 @@ export function decodePermalink(hash: string): DecodedPermalink {
     }
     (config as unknown as Record<ConfigField, LabConfig[ConfigField]>)[field] = parsed.value;
     fromLink.add(field);
+  }
+
+  // An imported weights file stays in the browser that chose it: the link names the choice only.
+  if (config.baseWeights === 'imported') {
+    ignored.push(
+      `${FIELD_LABELS.baseWeights}: the link was made with an imported weights file, which cannot travel in a link; used the default (${encodeValue(DEFAULT_CONFIG.baseWeights)}). Choose the file again under Base weights to use it.`,
+    );
+    config.baseWeights = DEFAULT_CONFIG.baseWeights;
   }
 
   // Fields valid alone may clash (GaLore with SGD, a rank above every layer's): reset the fields

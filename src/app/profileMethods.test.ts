@@ -21,21 +21,22 @@ describe('profiles of the configuration', () => {
     expect(profileRequestOf(unseen).methodOptions.trainHead).toBe(true);
   });
 
-  it('count the new classifier in place of its adapter (MobileNetV2 ×0.35, 1280 → 10, r = 4)', () => {
-    const before = profilesOf(shift);
+  it('count the new classifier in place of its adapter (MobileNetV2 ×0.35, 1280 → 5, r = 4)', () => {
+    // The same model (the unseen-classes task's 5-way head) without and with trainHead.
+    const before = profilesOf({ ...shift, numClasses: 5 });
     const after = profilesOf(unseen);
-    const classifier = 1280 * 10 + 10;
-    const loraOnClassifier = 4 * (1280 + 10);
+    const classifier = 1280 * 5 + 5;
+    const loraOnClassifier = 4 * (1280 + 5);
     expect(after.lora!.params.trainable - before.lora!.params.trainable).toBe(classifier - loraOnClassifier);
-    // DoRA also drops the classifier's 10 magnitudes.
-    expect(after.dora!.params.trainable - before.dora!.params.trainable).toBe(classifier - loraOnClassifier - 10);
+    // DoRA also drops the classifier's 5 magnitudes.
+    expect(after.dora!.params.trainable - before.dora!.params.trainable).toBe(classifier - loraOnClassifier - 5);
     for (const method of ['fft', 'bn_head', 'galore'] as const) {
       expect(after[method]!.params.trainable).toBe(before[method]!.params.trainable);
     }
-    // GaLore: the classifier weight's two full-size Adam moments replace its projector (10 × 4) and
+    // GaLore: the classifier weight's two full-size Adam moments replace its projector (5 × 4) and
     // projected moments (2 × 4 × 1280).
     const galoreOpt = (profiles: typeof before) => profiles.galore!.memory.analytic.maxBytesByGroup.opt;
-    expect(galoreOpt(after) - galoreOpt(before)).toBe(4 * (2 * 1280 * 10 - (10 * 4 + 2 * 4 * 1280)));
+    expect(galoreOpt(after) - galoreOpt(before)).toBe(4 * (2 * 1280 * 5 - (5 * 4 + 2 * 4 * 1280)));
   });
 
   it('cost the configured optimizer for the non-GaLore methods', () => {

@@ -85,6 +85,10 @@ export interface RunSliceState {
 interface HostState extends RunSliceState {
   validConfig: LabConfig;
   linkResults: RunSummary | null;
+  /** A CIFAR-10 archive the user chose, sent with the runs that read CIFAR-10. */
+  cifarArchive: File | null;
+  /** The torchvision weights file chosen under Base weights, sent with the runs that use it. */
+  baseWeightsFile: File | null;
 }
 
 let nextRunId = 1;
@@ -134,7 +138,18 @@ export function createRunSlice<S extends HostState>(
   const launch = (config: LabConfig, label: string) => {
     const runId = nextRunId++;
     patch({ run: freshRun(runId, label, config) });
-    send({ type: 'start', runId, config, labVersion: LAB_VERSION, measureMemory: true, baseUrl: document.baseURI });
+    const cifarArchive = config.dataSource === 'cifar10' && config.task !== 'custom' ? (get().cifarArchive ?? undefined) : undefined;
+    const baseWeightsFile = config.baseWeights === 'imported' ? (get().baseWeightsFile ?? undefined) : undefined;
+    send({
+      type: 'start',
+      runId,
+      config,
+      labVersion: LAB_VERSION,
+      measureMemory: true,
+      baseUrl: document.baseURI,
+      ...(cifarArchive ? { cifarArchive } : {}),
+      ...(baseWeightsFile ? { baseWeightsFile } : {}),
+    });
   };
 
   const launchQueued = (queue: RunQueue) => {

@@ -9,6 +9,8 @@ import { DEFAULT_CONFIG, hasErrors, validateConfig, type ConfigField, type Field
 import { decodePermalink } from './permalink';
 import type { RunSummary } from './results';
 import { profileRequestOf, startProfileWorker } from './profileClient';
+import { createCustomImagesSlice, type CustomImagesState } from './customImagesSlice';
+import { createBaseWeightsSlice, type BaseWeightsState } from './baseWeightsSlice';
 import { createRunSlice, type RunSliceState } from './runSlice';
 import { startTrainingWorker } from './workerClient';
 
@@ -27,7 +29,7 @@ export type MemoryViewChoice = 'analytic' | 'pytorch';
 /** Which FLOP counting convention the FLOP charts show. */
 export type FlopConventionChoice = 'correct' | 'torch';
 
-export interface LabState extends RunSliceState {
+export interface LabState extends RunSliceState, CustomImagesState, BaseWeightsState {
   backend: BackendReport | null;
   backendError: string | null;
   selfTest: SelfTestResult | null;
@@ -81,6 +83,7 @@ let pendingProfile: { requestId: number; request: ProfileRequest; key: string } 
 /** Requests of the model comparison, by id (a range of their own, apart from the charts'). */
 const comparisonRequests = new Map<number, { model: ModelId; request: ProfileRequest }>();
 let nextComparisonId = 1_000_000_000;
+let customImagesSlice: ReturnType<typeof createCustomImagesSlice<LabState>> | null = null;
 
 function stateFromLink(hash: string) {
   const decoded = decodePermalink(hash);
@@ -96,8 +99,22 @@ function stateFromLink(hash: string) {
 
 export const useLabStore = create<LabState>((set, get) => {
   const runSlice = createRunSlice<LabState>(set, get, (request) => send?.(request));
+  customImagesSlice = createCustomImagesSlice<LabState>(set, get, (request) => send?.(request));
+  const baseWeightsSlice = createBaseWeightsSlice<LabState>(set, get, (request) => send?.(request));
   const onMessage = (message: WorkerResponse) => {
     switch (message.type) {
+      case 'import_progress':
+      case 'import_done':
+      case 'import_error':
+        customImagesSlice?.onImportMessage(message);
+        break;
+      case 'pretrain_phase':
+      case 'pretrain_progress':
+      case 'pretrain_done':
+      case 'pretrain_cancelled':
+      case 'pretrain_error':
+        baseWeightsSlice.onPretrainMessage(message);
+        break;
       case 'run_started':
       case 'run_phase':
       case 'run_baseline':
@@ -137,6 +154,8 @@ export const useLabStore = create<LabState>((set, get) => {
   };
   return {
     ...runSlice.state,
+    ...customImagesSlice.state,
+    ...baseWeightsSlice.state,
     backend: null,
     backendError: null,
     selfTest: null,
@@ -200,3 +219,6 @@ export const useLabStore = create<LabState>((set, get) => {
     setDeviceBudgetMiB: (deviceBudgetMiB) => set({ deviceBudgetMiB }),
   };
 });
+
+// While the task is the user's images, Classes follows the imported class count.
+useLabStore.subscribe((state, previous) => customImagesSlice?.syncClasses(state, previous));

@@ -1,27 +1,29 @@
-// The shipped base checkpoints (public/checkpoints/manifest.json, written by npm run pretrain):
-// find the one matching the run's model size and task, download it and load it. No match is not an
-// error (the run starts from random init, and says so); a failed download is.
+// The base weights of a run, as config.baseWeights chooses: the shipped checkpoint of the run's size
+// (public/checkpoints/manifest.json, written by npm run pretrain; none is not an error: the run
+// starts from random init and says so, but a failed download is), the base pretrained in this
+// browser (IndexedDB), a torchvision safetensors file the user imported, or random init. A task
+// with a new head (unseen classes, the user's images) keeps its classifier at random init whatever
+// the source. Files are checked whole before anything is assigned, so a file that does not fit
+// leaves the model as it was and the run fails with an error naming the key.
+import type { BaseWeightsId } from '../app/config';
+import { findShippedCheckpoint, sizeInWords, type ShippedCheckpoint } from '../app/baseWeights';
+import { DataError } from '../core/data/types';
 import type { ModelSpec } from '../core/models/spec';
 import type { Model } from '../core/nn/model';
+import type { PretrainTask } from '../core/train/pretrainTasks';
 import { headParamNames } from '../core/weights/torchvision';
 import { loadTorchvisionSafetensors } from '../core/weights/load';
+import { getPretrainedWeights } from './pretrainedStore';
 import type { CheckpointStatus } from './protocol';
 import { DownloadError } from './runData';
-
-interface ManifestEntryLike {
-  model: string;
-  options: { model: string; width: number; resolution: number; stem: string; numClasses: number };
-  task: string;
-  file: string;
-  cleanTestAccuracy: number;
-}
 
 const NO_CHECKPOINT = (why: string): CheckpointStatus => ({
   kind: 'none',
   message: `No pretrained checkpoint for this size (${why}): starting from random init, so the “before fine-tuning” accuracy is chance level.`,
 });
 
-async function fetchManifest(baseUrl: string): Promise<ManifestEntryLike[] | null> {
+/** The manifest's checkpoints, or null when none is served (or it does not read). */
+export async function fetchManifest(baseUrl: string): Promise<ShippedCheckpoint[] | null> {
   const url = new URL('checkpoints/manifest.json', baseUrl).href;
   let response: Response;
   try {
@@ -32,7 +34,7 @@ async function fetchManifest(baseUrl: string): Promise<ManifestEntryLike[] | nul
   if (!response.ok) return null;
   try {
     const manifest = (await response.json()) as { checkpoints?: unknown };
-    return Array.isArray(manifest.checkpoints) ? (manifest.checkpoints as ManifestEntryLike[]) : null;
+    return Array.isArray(manifest.checkpoints) ? (manifest.checkpoints as ShippedCheckpoint[]) : null;
   } catch {
     return null;
   }
@@ -40,28 +42,20 @@ async function fetchManifest(baseUrl: string): Promise<ManifestEntryLike[] | nul
 
 /**
  * Loads the checkpoint of `spec`'s size for `pretrainTask` into `model`, when the manifest lists
- * one. `freshHead`: the classifier keeps its random init (unseen classes: a new 5-way head).
+ * one. `freshHead`: the classifier keeps its random init (unseen classes: a new 5-way head; the
+ * user's images: one output per class).
  */
 export async function loadBaseCheckpoint(
   model: Model,
   spec: ModelSpec,
-  pretrainTask: 'source' | 'source_0_4',
+  pretrainTask: PretrainTask,
   baseUrl: string,
   freshHead: boolean,
 ): Promise<CheckpointStatus> {
   const entries = await fetchManifest(baseUrl);
   if (!entries) return NO_CHECKPOINT('no checkpoints/manifest.json is served');
-  const { model: id, width, resolution, stem, numClasses } = spec.options;
-  const entry = entries.find(
-    (e) =>
-      e.task === pretrainTask &&
-      e.options?.model === id &&
-      e.options.width === width &&
-      e.options.resolution === resolution &&
-      e.options.stem === stem &&
-      e.options.numClasses === numClasses,
-  );
-  if (!entry) return NO_CHECKPOINT(`none of ${id} at width ${width}, ${resolution}×${resolution}, ${stem} stem, ${numClasses} classes`);
+  const entry = findShippedCheckpoint(entries, spec.options, pretrainTask, freshHead);
+  if (!entry) return NO_CHECKPOINT(`none of ${sizeInWords(spec.options)}`);
   const url = new URL(`checkpoints/${entry.file}`, baseUrl).href;
   let bytes: ArrayBuffer;
   try {
@@ -72,5 +66,62 @@ export async function loadBaseCheckpoint(
     throw new DownloadError(`The pretrained checkpoint ${url} could not be downloaded: ${error instanceof Error ? error.message : String(error)}.`);
   }
   loadTorchvisionSafetensors(model, bytes, { source: entry.file, skip: freshHead ? headParamNames(spec) : [] });
-  return { kind: 'loaded', file: entry.file, cleanTestAccuracy: entry.cleanTestAccuracy };
+  return { kind: 'loaded', origin: 'shipped', file: entry.file, cleanTestAccuracy: entry.cleanTestAccuracy, headSkipped: freshHead };
+}
+
+export interface BaseWeightsSource {
+  choice: BaseWeightsId;
+  pretrainTask: PretrainTask;
+  baseUrl: string;
+  /** The classifier stays at its random init (a task with a new head). */
+  freshHead: boolean;
+  /** The IndexedDB key of the base pretrained in this browser for the run's configuration (pretrainedKeyOf). */
+  pretrainedKey: string;
+  /** The torchvision safetensors the user imported. */
+  importedFile?: Blob & { name?: string };
+}
+
+const FIELD = 'Base weights';
+
+/** Loads the chosen base weights into `model` (random init stays for 'random'), and says what it did. */
+export async function loadBaseWeights(model: Model, spec: ModelSpec, source: BaseWeightsSource): Promise<CheckpointStatus> {
+  const skip = source.freshHead ? headParamNames(spec) : [];
+  switch (source.choice) {
+    case 'shipped':
+      return loadBaseCheckpoint(model, spec, source.pretrainTask, source.baseUrl, source.freshHead);
+    case 'random':
+      return { kind: 'none', chosen: true, message: 'Random init, as chosen under Base weights: the “before fine-tuning” accuracy is chance level.' };
+    case 'browser': {
+      const cached = await getPretrainedWeights(source.pretrainedKey);
+      if (!cached) {
+        throw new DataError(FIELD, `no base model of this size is pretrained in this browser (${sizeInWords(spec.options)}): press “Pretrain base model”, or choose other base weights.`);
+      }
+      const name = `the base pretrained in this browser (${cached.info.epochs} epoch${cached.info.epochs === 1 ? '' : 's'} on ${cached.info.trainImages} images)`;
+      try {
+        loadTorchvisionSafetensors(model, cached.bytes, { source: name, skip });
+      } catch (error) {
+        throw new DataError(FIELD, `${error instanceof Error ? error.message : String(error)}\nPretrain it again.`);
+      }
+      return { kind: 'loaded', origin: 'browser', file: name, cleanTestAccuracy: cached.info.cleanTestAccuracy, headSkipped: source.freshHead };
+    }
+    case 'imported': {
+      const file = source.importedFile;
+      if (!file) throw new DataError(FIELD, 'no weights file is chosen: choose a torchvision .safetensors file under Base weights (a file does not travel in a link).');
+      const name = file.name || 'the imported file';
+      let bytes: ArrayBuffer;
+      try {
+        bytes = await file.arrayBuffer();
+      } catch (error) {
+        throw new DataError(FIELD, `${name} could not be read: ${error instanceof Error ? error.message : String(error)}.`);
+      }
+      try {
+        // Everything is checked before the first assignment: on error the model is unchanged.
+        loadTorchvisionSafetensors(model, bytes, { source: name, skip });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new DataError(FIELD, `${message}\nChoose weights of ${sizeInWords(spec.options)}${source.freshHead ? ' (the classifier is not loaded: any class count fits)' : ''}, or set the model to the file’s.`);
+      }
+      return { kind: 'loaded', origin: 'imported', file: name, cleanTestAccuracy: null, headSkipped: source.freshHead };
+    }
+  }
 }

@@ -4,7 +4,9 @@ import type { BackendReport } from '../core/backendInfo';
 import type { MethodId } from '../core/ids';
 import type { ModelOptions } from '../core/models/spec';
 import type { AnalyticProfile, BytesByGroup } from '../core/profile/types';
+import type { ImageFolderSummary } from '../core/data/imageFolder';
 import type { LabConfig } from '../app/config';
+import type { PretrainedWeightsInfo } from '../app/baseWeights';
 import type { RunSummary } from '../app/results';
 
 export interface SelfTestResult {
@@ -25,9 +27,19 @@ export interface ProfileRequest {
 
 /** Where the base weights of a run came from. */
 export type CheckpointStatus =
-  | { kind: 'loaded'; file: string; cleanTestAccuracy: number }
-  /** No checkpoint of this size (or none shipped): the run starts from random init, said in words. */
-  | { kind: 'none'; message: string };
+  | {
+      kind: 'loaded';
+      /** The shipped checkpoint, the base pretrained in this browser, or the file the user imported. */
+      origin: 'shipped' | 'browser' | 'imported';
+      /** The file's name (shipped, imported) or the cached base's description (browser). */
+      file: string;
+      /** Clean test accuracy when pretrained (unknown for an imported file). */
+      cleanTestAccuracy: number | null;
+      /** The classifier was left at its random init (a task with a new head). */
+      headSkipped: boolean;
+    }
+  /** Random init: no checkpoint of this size (or none shipped), or chosen (`chosen`), said in words. */
+  | { kind: 'none'; message: string; chosen?: boolean };
 
 /** What a run is doing now (the progress bar's caption). */
 export type RunPhase = 'preparing' | 'baseline' | 'training' | 'evaluating' | 'measuring';
@@ -60,11 +72,26 @@ export interface MeasuredMemorySlot {
 /** Why a run failed, so the page can explain it. */
 export type RunErrorKind = 'nan_loss' | 'out_of_memory' | 'device_lost' | 'download' | 'data' | 'internal';
 
+/** The user's images as the page got them: Files are passed by reference, and the worker reads them. */
+export type ImageImportSource =
+  | { kind: 'zip'; name: string; file: Blob }
+  /** A chosen or dropped folder: every file with its path under the drop (directories end with '/' and have no file). */
+  | { kind: 'files'; files: { path: string; file: Blob | null }[] };
+
 export type WorkerRequest =
   | { type: 'init' }
   | { type: 'self_test' }
-  /** `config` has been validated by the page (validateConfig); the worker checks it again. */
-  | { type: 'start'; runId: number; config: LabConfig; labVersion: string; measureMemory: boolean; baseUrl: string }
+  /** `config` has been validated by the page (validateConfig); the worker checks it again.
+   * `cifarArchive`: a CIFAR-10 archive the user chose, used (and cached) instead of downloading.
+   * `baseWeightsFile`: the torchvision safetensors the user imported (config.baseWeights 'imported'). */
+  | { type: 'start'; runId: number; config: LabConfig; labVersion: string; measureMemory: boolean; baseUrl: string; cifarArchive?: File; baseWeightsFile?: File }
+  /** Pretrain the base model of `config`'s size on the synthetic source domain (pretrainModelOptionsOf,
+   * pretrainTaskOf), evaluate it, cache it in IndexedDB. One job at a time, never during a run. */
+  | { type: 'pretrain'; jobId: number; config: LabConfig; epochs: number; trainImages: number }
+  | { type: 'cancel_pretrain'; jobId: number }
+  /** Decode, resize to `size` and split (seeded) the user's images; on success they replace the
+   * images the custom task trains on, on failure the previous ones stay. */
+  | { type: 'import_images'; importId: number; source: ImageImportSource; size: number; seed: number }
   | { type: 'pause'; runId: number }
   | { type: 'resume'; runId: number }
   | { type: 'stop'; runId: number };
@@ -107,8 +134,37 @@ export type RunResponse =
       memoryBreakdown?: BytesByGroup;
     };
 
+export type ImportResponse =
+  | { type: 'import_progress'; importId: number; decoded: number; total: number }
+  | { type: 'import_done'; importId: number; summary: ImageFolderSummary }
+  | { type: 'import_error'; importId: number; message: string };
+
+/** What a browser pretraining is doing now. */
+export type PretrainPhase = 'preparing' | 'training' | 'evaluating' | 'storing';
+
+export type PretrainResponse =
+  | { type: 'pretrain_phase'; jobId: number; phase: PretrainPhase }
+  | {
+      type: 'pretrain_progress';
+      jobId: number;
+      step: number;
+      totalSteps: number;
+      /** 1-based epoch in progress. */
+      epoch: number;
+      epochs: number;
+      /** Mean loss of the epoch's steps so far. */
+      loss: number;
+      examplesPerSecond: number;
+    }
+  /** `stored`: false where the browser keeps no IndexedDB (the base then lasts until a reload). */
+  | { type: 'pretrain_done'; jobId: number; info: PretrainedWeightsInfo; stored: boolean }
+  | { type: 'pretrain_cancelled'; jobId: number }
+  | { type: 'pretrain_error'; jobId: number; message: string };
+
 export type WorkerResponse =
   | { type: 'ready'; report: BackendReport }
+  | ImportResponse
+  | PretrainResponse
   | { type: 'self_test_result'; result: SelfTestResult }
   | { type: 'error'; message: string }
   | RunResponse;

@@ -15,9 +15,10 @@ import { createOptimizer } from '../core/optim';
 import { measureTrainingStep, summariseMeasured } from '../core/profile/measured';
 import type { AnalyticProfile } from '../core/profile/types';
 import { evaluate, trainStep } from '../core/train/step';
-import { loadBaseCheckpoint } from './checkpoint';
+import { pretrainedKeyOf } from '../app/baseWeights';
+import { loadBaseWeights } from './checkpoint';
 import type { EvalPoint, LossPoint, MeasuredMemorySlot, RunErrorKind, RunResponse } from './protocol';
-import { buildRunData, DownloadError } from './runData';
+import { buildRunData, DownloadError, type RunDataInputs } from './runData';
 import { EarlyStopping, etaSeconds, type RunControl, Throttle } from './runState';
 
 export interface RunContext {
@@ -33,6 +34,10 @@ export interface RunContext {
   adapter: string;
   /** Set when the WebGPU device was lost (then every error is that). */
   deviceLost: () => string | null;
+  /** The user's imported images (the custom task), and a CIFAR-10 archive file they chose. */
+  dataInputs?: RunDataInputs;
+  /** The torchvision safetensors file the user imported (config.baseWeights 'imported'). */
+  baseWeightsFile?: File;
 }
 
 /** Progress messages at most this often (the last step's always goes). */
@@ -45,7 +50,7 @@ const MAX_EVAL_BATCH = 64;
 class NanLossError extends Error {}
 
 /** Accuracy and loss on a dataset in eval mode, a chunk of images at a time (bounded memory). */
-async function evaluateDataset(model: Model, dataset: Dataset, inputSize: number, chunk: number): Promise<{ accuracy: number; loss: number }> {
+export async function evaluateDataset(model: Model, dataset: Dataset, inputSize: number, chunk: number): Promise<{ accuracy: number; loss: number }> {
   const count = dataset.labels.length;
   const EVAL_BATCH = Math.min(MAX_EVAL_BATCH, chunk);
   let correct = 0;
@@ -83,15 +88,21 @@ export async function runTraining(context: RunContext): Promise<void> {
   let profile: AnalyticProfile | undefined;
   try {
     post({ type: 'run_phase', runId, phase: 'preparing', paused: false });
-    const data = await buildRunData(config, context.baseUrl);
+    const data = await buildRunData(config, context.baseUrl, context.dataInputs);
     // Unseen classes: a new classifier for the task's classes, kept at its random init when the base
     // weights load, and trained fully whatever the method (methodOptions.trainHead, PEFT's modules_to_save).
+    // The model options are the ones the charts profile (modelOptionsOf): a new head predicts the task's classes.
     const newHead = hasNewHead(config);
-    const numClasses = newHead ? data.numClasses : config.numClasses;
+    const modelOptions = modelOptionsOf(config);
+    const { numClasses } = modelOptions;
+    if (newHead && numClasses !== data.numClasses) {
+      // The import sets Classes to the folders found; a link opened since may have changed it.
+      if (config.task === 'custom') throw new DataError('Classes', `Your images have ${data.numClasses} classes but the model is set up for ${numClasses}: import the images again.`);
+      throw new Error(`The new head predicts ${numClasses} classes but the task has ${data.numClasses}.`);
+    }
     if (numClasses < data.numClasses) {
       throw new DataError('Classes', `The task has ${data.numClasses} classes but the model predicts ${numClasses}: set Classes to at least ${data.numClasses}.`);
     }
-    const modelOptions = { ...modelOptionsOf(config), numClasses };
     const methodOptions = methodOptionsOf(config);
     const spec = applyMethod(buildModelSpec(modelOptions), config.method, methodOptions);
     const { profiles, failures } = profileMethods({ model: modelOptions, methods: [config.method], methodOptions, batch: config.batchSize, optimizer: config.optimizer });
@@ -100,7 +111,14 @@ export async function runTraining(context: RunContext): Promise<void> {
 
     const model = createModel(spec, { seed: config.seed });
     toDispose.model = model;
-    const checkpoint = await loadBaseCheckpoint(model, spec, data.pretrainTask, context.baseUrl, newHead);
+    const checkpoint = await loadBaseWeights(model, spec, {
+      choice: config.baseWeights,
+      pretrainTask: data.pretrainTask,
+      baseUrl: context.baseUrl,
+      freshHead: newHead,
+      pretrainedKey: pretrainedKeyOf(config),
+      importedFile: context.baseWeightsFile,
+    });
     if (config.method === 'dora') initializeDoraMagnitudes(model);
     const optimizer: MethodOptimizer =
       config.method === 'galore' || config.optimizer === 'adam'

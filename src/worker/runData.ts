@@ -1,13 +1,15 @@
 // The datasets of a run: the task's fine-tuning and test splits at a browser-sized count, from the
-// embedded synthetic domain (no download) or from CIFAR-10 (downloaded, with a clear error when
-// that fails).
+// embedded synthetic domain (no download), from CIFAR-10 (a file the user chose, the browser's
+// cache, or a download, with a clear error when that fails), or the user's imported images.
 import type { LabConfig } from '../app/config';
-import { readCifar10Archive, CIFAR10_DEFAULT_URL } from '../core/data/cifar10';
+import { readCifar10Archive, CIFAR10_DEFAULT_URL, type Cifar10Splits } from '../core/data/cifar10';
 import { isSeverity } from '../core/data/corruptions';
+import type { ImageFolderImport } from '../core/data/imageFolder';
 import { generateSyntheticDataset } from '../core/data/synthetic';
 import { makeShiftTask, restrictToClasses, UNSEEN_FINE_TUNE_CLASSES, type SourceSplits } from '../core/data/tasks';
 import { DataError, selectImages, type Dataset } from '../core/data/types';
 import { testImagesFor } from './runState';
+import { CIFAR10_CACHE_KEY, deleteCachedBlob, getCachedBlob, putCachedBlob } from './storage';
 
 export interface RunData {
   train: Dataset;
@@ -16,7 +18,8 @@ export interface RunData {
   cleanTest: Dataset | null;
   /** Classes the model's head predicts. */
   numClasses: number;
-  /** Which base checkpoint fits the task: all 10 source classes, or classes 0–4 (a fresh 5-way head follows). */
+  /** Which base checkpoint fits the task: all 10 source classes, or classes 0–4 (a fresh head follows
+   * for unseen classes and the user's images). */
   pretrainTask: 'source' | 'source_0_4';
   source: string;
 }
@@ -38,18 +41,42 @@ function balancedSubset(dataset: Dataset, count: number): Dataset {
   return selectImages(dataset, picked.sort((a, b) => a - b));
 }
 
-async function cifarSource(baseUrl: string, trainCount: number, testCount: number, classes: readonly number[] | null): Promise<SourceSplits> {
+/** Where the CIFAR-10 archive comes from, in order: the file the user chose (then cached), the
+ * browser's cache (a previous download or file), a download (then cached). A cached copy that no
+ * longer reads is dropped and downloaded again. */
+async function loadCifar10(baseUrl: string, chosenFile: File | undefined): Promise<Cifar10Splits> {
+  if (chosenFile) {
+    const splits = await readCifar10Archive(chosenFile.stream() as ReadableStream<Uint8Array>, { archiveName: chosenFile.name, totalBytes: chosenFile.size });
+    await putCachedBlob(CIFAR10_CACHE_KEY, chosenFile, chosenFile.name);
+    return splits;
+  }
+  const cached = await getCachedBlob(CIFAR10_CACHE_KEY);
+  if (cached) {
+    try {
+      return await readCifar10Archive(cached.blob.stream() as ReadableStream<Uint8Array>, { archiveName: `${cached.info.source} (cached)`, totalBytes: cached.blob.size });
+    } catch {
+      await deleteCachedBlob(CIFAR10_CACHE_KEY);
+    }
+  }
   const url = new URL(CIFAR10_DEFAULT_URL, baseUrl).href;
-  let response: Response;
+  const advice = 'Choose the synthetic data source, choose the archive file, or serve it there (npm run data:cifar10).';
+  let archive: Blob;
   try {
-    response = await fetch(url);
+    const response = await fetch(url);
+    if (!response.ok) throw new DownloadError(`CIFAR-10 could not be downloaded from ${url}: HTTP ${response.status}. ${advice}`);
+    archive = await response.blob();
   } catch (error) {
-    throw new DownloadError(`CIFAR-10 could not be downloaded from ${url}: ${error instanceof Error ? error.message : String(error)}. Choose the synthetic data source, or serve the archive there (npm run data:cifar10).`);
+    if (error instanceof DownloadError) throw error;
+    throw new DownloadError(`CIFAR-10 could not be downloaded from ${url}: ${error instanceof Error ? error.message : String(error)}. ${advice}`);
   }
-  if (!response.ok || !response.body) {
-    throw new DownloadError(`CIFAR-10 could not be downloaded from ${url}: HTTP ${response.status}. Choose the synthetic data source, or serve the archive there (npm run data:cifar10).`);
-  }
-  const splits = await readCifar10Archive(response.body, { archiveName: url });
+  // Cached only once it has read whole, so a broken download is not kept.
+  const splits = await readCifar10Archive(archive.stream() as ReadableStream<Uint8Array>, { archiveName: url, totalBytes: archive.size });
+  await putCachedBlob(CIFAR10_CACHE_KEY, archive, url);
+  return splits;
+}
+
+async function cifarSource(baseUrl: string, trainCount: number, testCount: number, classes: readonly number[] | null, chosenFile: File | undefined): Promise<SourceSplits> {
+  const splits = await loadCifar10(baseUrl, chosenFile);
   const restrict = (dataset: Dataset) => (classes ? restrictToClasses(dataset, classes) : dataset);
   return { train: balancedSubset(restrict(splits.train), trainCount), test: balancedSubset(restrict(splits.test), testCount) };
 }
@@ -62,16 +89,33 @@ function syntheticSource(trainCount: number, testCount: number, classes: readonl
   return { train: make('train', trainCount), test: make('test', testCount) };
 }
 
-export async function buildRunData(config: LabConfig, baseUrl: string): Promise<RunData> {
+export interface RunDataInputs {
+  /** The images imported for the custom task (null: none yet). */
+  customImages?: ImageFolderImport | null;
+  /** A CIFAR-10 archive the user chose. */
+  cifarArchive?: File;
+}
+
+export async function buildRunData(config: LabConfig, baseUrl: string, inputs: RunDataInputs = {}): Promise<RunData> {
   const trainCount = config.trainImages;
   const testCount = testImagesFor(trainCount);
   if (config.task === 'custom') {
-    throw new DataError('Task', 'Training on your own images is not available in the lab yet: choose the shift or unseen-classes task.');
+    const images = inputs.customImages;
+    if (!images) throw new DataError('Your own images', 'none are imported yet: choose an images folder or zip (one folder per class) first.');
+    // Every imported test image is kept (the split is the user's); the train split is capped like any task's.
+    return {
+      train: balancedSubset(images.train, trainCount),
+      test: images.test,
+      cleanTest: null,
+      numClasses: images.train.numClasses,
+      pretrainTask: 'source',
+      source: `your images (${images.summary.source})`,
+    };
   }
   const classes = config.task === 'unseen_classes' ? UNSEEN_FINE_TUNE_CLASSES : null;
   const source =
     config.dataSource === 'cifar10'
-      ? await cifarSource(baseUrl, trainCount, testCount, classes)
+      ? await cifarSource(baseUrl, trainCount, testCount, classes, inputs.cifarArchive)
       : syntheticSource(trainCount, testCount, classes);
   const sourceName = config.dataSource === 'cifar10' ? 'CIFAR-10' : 'synthetic';
   if (config.task === 'unseen_classes') {

@@ -5,10 +5,14 @@ import * as tf from '@tensorflow/tfjs';
 import { hasErrors, validateConfig } from '../app/config';
 import { initBackend } from '../core/backend';
 import type { BackendReport } from '../core/backendInfo';
+import type { ImageFolderImport } from '../core/data/imageFolder';
+import { DataError } from '../core/data/types';
 import { backendSelfTest } from '../core/selfTest';
-import type { RunResponse, WorkerRequest, WorkerResponse } from './protocol';
+import { importImages } from './imageImport';
+import { runPretraining } from './pretrain';
+import type { PretrainResponse, RunResponse, WorkerRequest, WorkerResponse } from './protocol';
 import { runTraining } from './run';
-import { RunControl } from './runState';
+import { RunControl, Throttle } from './runState';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (message: WorkerResponse) => scope.postMessage(message);
@@ -16,6 +20,37 @@ const post = (message: WorkerResponse) => scope.postMessage(message);
 let backendReady: Promise<BackendReport> | null = null;
 let deviceLostMessage: string | null = null;
 let current: { runId: number; control: RunControl; finished: Promise<void> } | null = null;
+/** A "Pretrain base model" job: one at a time, never beside a run. */
+let pretraining: { jobId: number; control: RunControl; finished: Promise<void> } | null = null;
+/** The user's images the custom task trains on: replaced only by a complete import. */
+let customImages: ImageFolderImport | null = null;
+/** Only the newest import may replace them (an older one finishing later is dropped). */
+let latestImportId = -1;
+
+/** Import progress at most this often. */
+const IMPORT_PROGRESS_INTERVAL_MS = 200;
+
+async function importRequest(request: Extract<WorkerRequest, { type: 'import_images' }>) {
+  const { importId } = request;
+  latestImportId = importId;
+  const throttle = new Throttle(IMPORT_PROGRESS_INTERVAL_MS);
+  try {
+    const imported = await importImages(request.source, {
+      size: request.size,
+      seed: request.seed,
+      onProgress: (decoded, total) => {
+        if (importId === latestImportId && throttle.ready(performance.now(), decoded === total)) post({ type: 'import_progress', importId, decoded, total });
+      },
+    });
+    if (importId !== latestImportId) return;
+    customImages = imported;
+    post({ type: 'import_done', importId, summary: imported.summary });
+  } catch (error) {
+    if (importId !== latestImportId) return;
+    const message = error instanceof DataError ? error.message : `The images could not be imported: ${error instanceof Error ? error.message : String(error)}`;
+    post({ type: 'import_error', importId, message });
+  }
+}
 
 /** Starts the backend once, and listens for the loss of the WebGPU device where tfjs exposes it. */
 function ensureBackend(): Promise<BackendReport> {
@@ -25,6 +60,7 @@ function ensureBackend(): Promise<BackendReport> {
       deviceLostMessage = info.message || `reason: ${info.reason}`;
       post({ type: 'error', message: `The WebGPU device was lost (${deviceLostMessage}). Reload the page to train again.` });
       current?.control.stop();
+      pretraining?.control.stop();
     });
     return report;
   });
@@ -49,6 +85,11 @@ async function start(request: Extract<WorkerRequest, { type: 'start' }>) {
     current.control.stop();
     await current.finished;
   }
+  if (pretraining) {
+    // The page starts no run while pretraining; if one comes anyway, it wins.
+    pretraining.control.stop();
+    await pretraining.finished;
+  }
   const report = await ensureBackend();
   const control = new RunControl();
   const finished = runTraining({
@@ -61,10 +102,41 @@ async function start(request: Extract<WorkerRequest, { type: 'start' }>) {
     post: (message: RunResponse) => post(message),
     adapter: adapterInWords(report),
     deviceLost: () => deviceLostMessage,
+    dataInputs: { customImages, cifarArchive: request.cifarArchive },
+    baseWeightsFile: request.baseWeightsFile,
   });
   current = { runId: request.runId, control, finished };
   await finished;
   if (current?.runId === request.runId) current = null;
+}
+
+async function pretrain(request: Extract<WorkerRequest, { type: 'pretrain' }>) {
+  const { jobId } = request;
+  const fail = (message: string) => post({ type: 'pretrain_error', jobId, message });
+  const issues = validateConfig(request.config);
+  if (hasErrors(issues)) return fail(`The configuration is invalid: ${issues.filter((issue) => issue.severity === 'error').map((issue) => `${issue.field}: ${issue.message}`).join(' ')}`);
+  if (!Number.isInteger(request.epochs) || request.epochs < 1 || !Number.isInteger(request.trainImages) || request.trainImages < 1) {
+    return fail(`Pretraining needs a whole number of epochs and images (got ${request.epochs} and ${request.trainImages}).`);
+  }
+  if (current) return fail('A fine-tuning run is in progress: stop it before pretraining.');
+  if (pretraining) {
+    pretraining.control.stop();
+    await pretraining.finished;
+  }
+  await ensureBackend();
+  const control = new RunControl();
+  const finished = runPretraining({
+    jobId,
+    config: request.config,
+    epochs: request.epochs,
+    trainImages: request.trainImages,
+    control,
+    post: (message: PretrainResponse) => post(message),
+    deviceLost: () => deviceLostMessage,
+  });
+  pretraining = { jobId, control, finished };
+  await finished;
+  if (pretraining?.jobId === jobId) pretraining = null;
 }
 
 scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
@@ -81,6 +153,15 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       case 'start':
         await start(request);
         break;
+      case 'import_images':
+        await importRequest(request);
+        break;
+      case 'pretrain':
+        await pretrain(request);
+        break;
+      case 'cancel_pretrain':
+        if (pretraining?.jobId === request.jobId) pretraining.control.stop();
+        break;
       case 'pause':
         if (current?.runId === request.runId) current.control.pause();
         break;
@@ -94,6 +175,7 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (request.type === 'start') post({ type: 'run_error', runId: request.runId, kind: 'internal', message });
+    else if (request.type === 'pretrain') post({ type: 'pretrain_error', jobId: request.jobId, message });
     else post({ type: 'error', message });
   }
 };

@@ -89,7 +89,8 @@ export function RunComparison() {
             <Tooltip
               formatter={(value, name) => (name === 'Accuracy' ? formatPercent(Number(value)) : name === 'FLOPs/step' ? formatFlops(Number(value)) : `${Number(value).toFixed(2)} MiB`)}
             />
-            <Legend verticalAlign="top" height={24} />
+            {/* The methods in the study's order, as the other charts and the table list them. */}
+            <Legend verticalAlign="top" height={24} itemSorter={null} />
             {METHOD_IDS.filter((method) => byMethod.has(method)).map((method) => (
               <Scatter key={method} name={METHOD_SHORT_NAMES[method]} data={byMethod.get(method)} fill={METHOD_COLORS[method]} isAnimationActive={false} />
             ))}

@@ -2,7 +2,7 @@
 // epoch with the accuracy before fine-tuning as a baseline line. Animation off; each series
 // downsampled to a bounded number of points.
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { formatPercent } from '../format';
+import { decadeTicks, formatLossTick, formatPercent } from '../format';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';
 import { downsampleMinMax } from './downsample';
@@ -13,6 +13,10 @@ export const MAX_CURVE_POINTS = 300;
 const TRAIN_COLOR = '#4c78a8';
 const EVAL_COLOR = '#e45756';
 const BASELINE_COLOR = '#7f7f7f';
+const DIVERGED_COLOR = '#b3261e';
+
+/** Losses spanning more than this ratio are drawn on a log axis (a diverging run's early steps stay visible). */
+const LOG_SCALE_RATIO = 1e3;
 
 interface Row {
   x: number;
@@ -35,23 +39,37 @@ export function TrainingCurves() {
   const lossRows = mergeByStep(trainLoss, run.baseline ? [{ x: 0, y: run.baseline.loss }, ...evalLoss] : evalLoss);
   const accuracyRows = [...(run.baseline ? [run.baseline] : []), ...run.evals].map((p) => ({ x: p.step, accuracy: p.accuracy }));
   const xMax = Math.max(run.totalSteps, 1);
+  // A NaN/∞ loss stops the run (the worker says so); it has no point on the curve, so a line marks its step.
+  const diverged = run.trainLoss.find((p) => !Number.isFinite(p.loss));
+  const finiteLosses = lossRows.flatMap((row) => [row.train, row.eval]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  const [lowest, highest] = [Math.min(...finiteLosses), Math.max(...finiteLosses)];
+  const logAxis = finiteLosses.length > 1 && lowest > 0 && highest / lowest > LOG_SCALE_RATIO ? decadeTicks(lowest, highest) : null;
+  const logScale = logAxis !== null;
   return (
     <ChartCard
       title="Loss and accuracy"
       explanation="Training loss after every step (blue) and eval loss after every epoch (red); eval accuracy after every epoch against the accuracy before fine-tuning (grey line)."
     >
-      <div className="curve-pair" data-testid="training-curves" data-loss-points={trainLoss.length} data-eval-points={run.evals.length}>
+      <div className="curve-pair" data-testid="training-curves" data-loss-points={trainLoss.length} data-eval-points={run.evals.length} data-loss-scale={logScale ? 'log' : 'linear'}>
         <figure className="curve">
-          <figcaption>Loss</figcaption>
+          <figcaption>Loss{logScale ? ' (log scale)' : ''}</figcaption>
           <ResponsiveContainer width="100%" height={220}>
             <LineChart data={lossRows} margin={{ top: 8, right: 16, bottom: 16, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="x" type="number" domain={[0, xMax]} allowDecimals={false} label={{ value: 'step', position: 'insideBottom', offset: -8, fontSize: 12 }} fontSize={12} />
-              <YAxis fontSize={12} width={44} tickFormatter={(v: number) => v.toFixed(2)} />
-              <Tooltip formatter={(value) => Number(value).toFixed(3)} labelFormatter={(label) => `step ${label}`} />
+              <YAxis fontSize={12} width={44} tickFormatter={formatLossTick} {...(logAxis ? { scale: 'log' as const, ...logAxis, allowDataOverflow: true } : {})} />
+              <Tooltip formatter={(value) => (Math.abs(Number(value)) >= 1e4 ? Number(value).toExponential(2) : Number(value).toFixed(3))} labelFormatter={(label) => `step ${label}`} />
               <Legend verticalAlign="top" height={24} />
               <Line name="train loss" dataKey="train" stroke={TRAIN_COLOR} dot={trainLoss.length <= 40 ? { r: 2 } : false} isAnimationActive={false} connectNulls />
               <Line name="eval loss" dataKey="eval" stroke={EVAL_COLOR} dot={{ r: 3 }} isAnimationActive={false} connectNulls />
+              {diverged && (
+                <ReferenceLine
+                  x={diverged.step}
+                  stroke={DIVERGED_COLOR}
+                  strokeDasharray="4 3"
+                  label={{ value: `loss ${Number.isNaN(diverged.loss) ? 'NaN' : diverged.loss > 0 ? '∞' : '−∞'} at step ${diverged.step}`, position: 'insideTopLeft', fontSize: 11, fill: DIVERGED_COLOR }}
+                />
+              )}
             </LineChart>
           </ResponsiveContainer>
         </figure>

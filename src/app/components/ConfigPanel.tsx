@@ -1,5 +1,8 @@
 import { corruptionName, DATA_SOURCE_NAMES, METHOD_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, STEM_NAMES, TASK_NAMES } from '../labels';
 import { useLabStore } from '../store';
+import { BaseWeights } from './BaseWeights';
+import { CustomImages } from './CustomImages';
+import { DataCache } from './DataCache';
 import { CheckboxField, NumberField, SelectField } from './fields';
 import { MethodNote } from './MethodNote';
 
@@ -19,6 +22,7 @@ export function ConfigPanel() {
           <SelectField field="stem" optionLabel={(id) => STEM_NAMES[id]} />
           <NumberField field="numClasses" />
         </div>
+        <BaseWeights />
       </fieldset>
       <fieldset>
         <legend>Method</legend>
@@ -44,6 +48,8 @@ export function ConfigPanel() {
           <NumberField field="severity" />
         </div>
         <SelectField field="dataSource" optionLabel={(id) => DATA_SOURCE_NAMES[id]} />
+        <CustomImages />
+        <DataCache />
         <NumberField field="trainImages" />
       </fieldset>
       <fieldset>

@@ -1,6 +1,7 @@
 // Start, pause, resume and stop a fine-tuning run, and follow it: the progress bar with step,
 // epoch, examples/s and ETA; where the base weights came from; errors, explained.
 import { MEMORY_GROUPS } from '../../core/ids';
+import { pretrainedKeyOf } from '../baseWeights';
 import { hasErrors, methodOptionsOf, modelOptionsOf } from '../config';
 import { formatBytes, formatDuration, formatPercent } from '../format';
 import { MEMORY_GROUP_NAMES } from '../labels';
@@ -20,11 +21,30 @@ const isActive = (run: CurrentRun | null) => run !== null && (run.status === 'st
 function RunButtons() {
   const run = useLabStore((s) => s.run);
   const formInvalid = useLabStore((s) => hasErrors(s.issues));
+  // The user's images: Start once some are imported, and not while an import is under way.
+  const needsImages = useLabStore((s) => s.config.task === 'custom' && (!s.customImages || s.imageImport !== null));
+  // Base weights: an imported file must be chosen (a link cannot carry it); no run beside a pretraining.
+  const needsWeightsFile = useLabStore((s) => s.config.baseWeights === 'imported' && !s.baseWeightsFile);
+  const needsPretrained = useLabStore(
+    (s) => s.config.baseWeights === 'browser' && Array.isArray(s.pretrainedBases) && !s.pretrainedBases.some((info) => info.key === pretrainedKeyOf(s.validConfig)),
+  );
+  const pretraining = useLabStore((s) => s.pretrainJob !== null);
   const { startRun, pauseRun, resumeRun, stopRun } = useLabStore.getState();
   const active = isActive(run);
+  const why = formInvalid
+    ? 'Fix the highlighted fields first'
+    : needsImages
+      ? 'Import your images first (Task and data)'
+      : needsWeightsFile
+        ? 'Choose the torchvision weights file first (Base weights)'
+        : needsPretrained
+          ? 'Pretrain a base model of this size first, or choose other base weights (Base weights)'
+          : pretraining
+          ? 'A base model is being pretrained: wait or cancel it (Base weights)'
+          : undefined;
   return (
     <div className="run-buttons">
-      <button type="button" onClick={startRun} disabled={active || formInvalid} title={formInvalid ? 'Fix the highlighted fields first' : undefined}>
+      <button type="button" onClick={startRun} disabled={active || why !== undefined} title={why}>
         Start
       </button>
       {run?.status === 'paused' ? (
@@ -107,10 +127,16 @@ function RunNotes({ run }: { run: CurrentRun }) {
   const drop = run.cleanAccuracy !== null && run.baseline ? run.cleanAccuracy - run.baseline.accuracy : null;
   return (
     <div className="run-notes">
-      {run.checkpoint?.kind === 'none' && <p className="banner banner-warning">{run.checkpoint.message}</p>}
+      {run.checkpoint?.kind === 'none' && (
+        <p className={run.checkpoint.chosen ? 'muted' : 'banner banner-warning'} data-testid="run-base-weights">
+          {run.checkpoint.message}
+        </p>
+      )}
       {run.checkpoint?.kind === 'loaded' && (
-        <p className="muted">
-          Base weights: {run.checkpoint.file} (clean accuracy {formatPercent(run.checkpoint.cleanTestAccuracy)} when pretrained). {run.trainImages} fine-tuning images, {run.testImages} test images.
+        <p className="muted" data-testid="run-base-weights">
+          Base weights: {run.checkpoint.origin === 'imported' ? `imported file ${run.checkpoint.file}` : run.checkpoint.file}
+          {run.checkpoint.cleanTestAccuracy !== null ? ` (clean accuracy ${formatPercent(run.checkpoint.cleanTestAccuracy)} when pretrained)` : ''}
+          {run.checkpoint.headSkipped ? '; its classifier was not loaded (this task trains a new one)' : ''}. {run.trainImages} fine-tuning images, {run.testImages} test images.
         </p>
       )}
       {drop !== null && run.cleanAccuracy !== null && run.baseline && (
@@ -130,7 +156,7 @@ function RunNotes({ run }: { run: CurrentRun }) {
       {run.error && (
         <div role="alert" className="banner banner-error">
           <strong>{run.error.kind === 'nan_loss' ? 'Training diverged' : run.error.kind === 'out_of_memory' ? 'Out of memory' : run.error.kind === 'device_lost' ? 'GPU lost' : run.error.kind === 'download' ? 'Download failed' : 'The run failed'}:</strong>{' '}
-          {run.error.message}
+          <span style={{ whiteSpace: 'pre-line' }}>{run.error.message}</span>
           {run.error.memoryBreakdown && (
             <span>
               {' '}

@@ -68,7 +68,16 @@ interface AriaProps {
   'aria-describedby': string | undefined;
 }
 
-export function SelectField<F extends ChoiceField>({ field, optionLabel }: { field: F; optionLabel: (id: LabConfig[F]) => string }) {
+export function SelectField<F extends ChoiceField>({
+  field,
+  optionLabel,
+  optionDisabled,
+}: {
+  field: F;
+  optionLabel: (id: LabConfig[F]) => string;
+  /** Choices offered but not available now (still shown, with why in their label). */
+  optionDisabled?: (id: LabConfig[F]) => boolean;
+}) {
   const value = useLabStore((s) => s.config[field]);
   const setField = useLabStore((s) => s.setField);
   if (!useFieldShown(field)) return null;
@@ -78,7 +87,7 @@ export function SelectField<F extends ChoiceField>({ field, optionLabel }: { fie
       {(aria) => (
         <select {...aria} value={String(value)} onChange={(event) => setField(field, event.target.value as LabConfig[F])}>
           {choices.map((choice) => (
-            <option key={String(choice)} value={String(choice)}>
+            <option key={String(choice)} value={String(choice)} disabled={optionDisabled?.(choice) && choice !== value}>
               {optionLabel(choice)}
             </option>
           ))}

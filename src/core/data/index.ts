@@ -1,4 +1,4 @@
-/** The data layer: datasets, CIFAR-10 I/O, CIFAR-10-C corruptions, tasks and batching. */
+/** The data layer: datasets, CIFAR-10 I/O, CIFAR-10-C corruptions, tasks, the user's images (folders, zips) and batching. */
 export * from './types';
 export { createRng, mixSeed, permutation, type Rng } from '../rng';
 export * from './synthetic';
@@ -16,4 +16,6 @@ export {
   type Severity,
 } from './corruptions';
 export * from './tasks';
+export * from './imageFolder';
+export { crc32, inflateRaw, looksLikeZip, readZipDirectory, readZipEntry, unzip, type UnzippedEntry, type ZipEntry } from './zip';
 export * from './batching';

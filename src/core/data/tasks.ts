@@ -143,14 +143,17 @@ export function buildCustomDataset(classes: readonly CustomClass[], size: number
 function validateImage(image: DecodedImage | UnreadableImage, className: string): void {
   const where = `${className}/${image.name}`;
   if ('decodeError' in image) throw new DataError(where, `unreadable image (${image.decodeError})`);
+  const problem = decodedImageProblem(image);
+  if (problem) throw new DataError(where, `unreadable image (${problem})`);
+}
+
+/** What is wrong with a decoder's output (bad size, channels or byte count), or null. */
+export function decodedImageProblem(image: Omit<DecodedImage, 'name'>): string | null {
   const { width, height, channels, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new DataError(where, `unreadable image (size ${width}×${height})`);
-  }
-  if (channels !== 3 && channels !== 4) throw new DataError(where, `unreadable image (${channels} channels; expected RGB or RGBA)`);
-  if (data.length !== width * height * channels) {
-    throw new DataError(where, `unreadable image (${data.length} bytes for ${width}×${height}×${channels})`);
-  }
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) return `size ${width}×${height}`;
+  if (channels !== 3 && channels !== 4) return `${channels} channels; expected RGB or RGBA`;
+  if (data.length !== width * height * channels) return `${data.length} bytes for ${width}×${height}×${channels}`;
+  return null;
 }
 
 /** Resizes a decoded image to outHeight × outWidth RGB bytes. */

@@ -1,0 +1,253 @@
+// Where a run's base weights come from: the checkpoint shipped for this size (which, and its clean
+// accuracy), a base pretrained in this browser (cached in IndexedDB), a torchvision safetensors
+// file, or random init; and "Pretrain base model", which trains this size's base in the training
+// worker with progress and cancel, measures its clean accuracy, caches it and selects it.
+import { useEffect, useState } from 'react';
+import { PRETRAIN_CLASSES, PRETRAIN_DEFAULTS } from '../../core/train/pretrainTasks';
+import { pretrainedKeyOf, pretrainModelOptionsOf, pretrainTaskOf, pretrainTestImagesFor, shippedCheckpointOf, sizeInWords, type PretrainedWeightsInfo } from '../baseWeights';
+import { hasErrors, hasNewHead, modelOptionsOf, type BaseWeightsId, type LabConfig } from '../config';
+import { formatBytes, formatDuration, formatPercent } from '../format';
+import type { PretrainJob } from '../baseWeightsSlice';
+import { useLabStore } from '../store';
+import { SelectField } from './fields';
+
+const PRETRAIN_LIMITS = { epochs: { min: 1, max: 100 }, images: { min: 8, max: 10_000 } } as const;
+
+const PHASE_WORDS: Record<PretrainJob['phase'], string> = {
+  preparing: 'Generating the synthetic images',
+  training: 'Training',
+  evaluating: 'Measuring the clean test accuracy',
+  storing: 'Storing in this browser',
+};
+
+const describeBase = (info: PretrainedWeightsInfo) =>
+  `${formatPercent(info.cleanTestAccuracy)} clean test accuracy on ${info.testImages} images (${info.epochs} epoch${info.epochs === 1 ? '' : 's'} on ${info.trainImages} images, ${info.steps} step${info.steps === 1 ? '' : 's'})`;
+
+function classesInWords(config: LabConfig): string {
+  const classes = PRETRAIN_CLASSES[pretrainTaskOf(config)];
+  return classes.length === 10 ? 'all 10 source classes' : `source classes ${classes[0]}–${classes[classes.length - 1]}`;
+}
+
+function wholeNumberProblem(text: string, { min, max }: { min: number; max: number }): string | null {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) return `A whole number from ${min} to ${max}.`;
+  return null;
+}
+
+function PretrainBase({ config }: { config: LabConfig }) {
+  const job = useLabStore((s) => s.pretrainJob);
+  const result = useLabStore((s) => s.pretrainResult);
+  const message = useLabStore((s) => s.pretrainMessage);
+  const runActive = useLabStore((s) => s.run !== null && (s.run.status === 'starting' || s.run.status === 'running' || s.run.status === 'paused'));
+  const formInvalid = useLabStore((s) => hasErrors(s.issues));
+  const { startPretraining, cancelPretraining } = useLabStore.getState();
+  const [epochs, setEpochs] = useState(String(PRETRAIN_DEFAULTS.epochs));
+  const [images, setImages] = useState(String(PRETRAIN_DEFAULTS.trainSize));
+  const epochsProblem = wholeNumberProblem(epochs, PRETRAIN_LIMITS.epochs);
+  const imagesProblem = wholeNumberProblem(images, PRETRAIN_LIMITS.images);
+  const why = runActive ? 'A fine-tuning run is in progress' : formInvalid ? 'Fix the highlighted fields first' : epochsProblem || imagesProblem ? 'Fix the pretraining settings first' : undefined;
+  const percent = job && job.totalSteps > 0 ? Math.round((100 * job.step) / job.totalSteps) : 0;
+  const testImages = Number.isInteger(Number(images)) ? pretrainTestImagesFor(Number(images)) : null;
+
+  return (
+    <div className="pretrain-base">
+      <p className="field-hint">
+        <strong>Pretrain in this browser:</strong> this size ({pretrainModelOptionsOf(config).numClasses}-way head) from random init on {classesInWords(config)} of the synthetic
+        source domain, with the shipped checkpoints’ recipe (Adam, peak learning rate {PRETRAIN_DEFAULTS.lr}, warm-up then cosine, batches of {PRETRAIN_DEFAULTS.batchSize});
+        then its clean test accuracy{testImages !== null ? ` on ${testImages} images` : ''}. Kept in this browser.
+      </p>
+      <div className="field-row">
+        <div className="field">
+          <label htmlFor="pretrain-epochs">Pretraining epochs</label>
+          <input
+            id="pretrain-epochs"
+            type="number"
+            min={PRETRAIN_LIMITS.epochs.min}
+            max={PRETRAIN_LIMITS.epochs.max}
+            step={1}
+            value={epochs}
+            disabled={job !== null}
+            aria-invalid={epochsProblem ? true : undefined}
+            aria-describedby={epochsProblem ? 'pretrain-epochs-issue' : undefined}
+            onChange={(event) => setEpochs(event.target.value)}
+          />
+          {epochsProblem && (
+            <p id="pretrain-epochs-issue" className="field-error">
+              {epochsProblem}
+            </p>
+          )}
+        </div>
+        <div className="field">
+          <label htmlFor="pretrain-images">Pretraining images</label>
+          <input
+            id="pretrain-images"
+            type="number"
+            min={PRETRAIN_LIMITS.images.min}
+            max={PRETRAIN_LIMITS.images.max}
+            step={1}
+            value={images}
+            disabled={job !== null}
+            aria-invalid={imagesProblem ? true : undefined}
+            aria-describedby={imagesProblem ? 'pretrain-images-issue' : undefined}
+            onChange={(event) => setImages(event.target.value)}
+          />
+          {imagesProblem && (
+            <p id="pretrain-images-issue" className="field-error">
+              {imagesProblem}
+            </p>
+          )}
+        </div>
+      </div>
+      <div className="run-buttons">
+        <button
+          type="button"
+          className="secondary"
+          disabled={job !== null || why !== undefined}
+          title={why}
+          onClick={() => startPretraining({ epochs: Number(epochs), trainImages: Number(images) })}
+        >
+          Pretrain base model
+        </button>
+        {job && (
+          <button type="button" className="secondary" onClick={cancelPretraining} disabled={job.cancelling}>
+            Cancel pretraining
+          </button>
+        )}
+      </div>
+      {job && (
+        <div className="run-progress" aria-live="polite">
+          <div className="run-progress-head muted">{job.cancelling ? 'Cancelling…' : PHASE_WORDS[job.phase]}</div>
+          <div
+            role="progressbar"
+            aria-label="Pretraining progress"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={percent}
+            aria-valuetext={`${percent}%: step ${job.step} of ${job.totalSteps}`}
+            className="progress-track"
+          >
+            <div className="progress-fill" style={{ width: `${percent}%` }} />
+          </div>
+          <dl className="run-stats">
+            <div>
+              <dt>Step</dt>
+              <dd data-testid="pretrain-step">
+                {job.step} / {job.totalSteps || '…'}
+              </dd>
+            </div>
+            <div>
+              <dt>Epoch</dt>
+              <dd data-testid="pretrain-epoch">
+                {job.epoch} / {job.epochs}
+              </dd>
+            </div>
+            <div>
+              <dt>Loss</dt>
+              <dd data-testid="pretrain-loss">{Number.isFinite(job.loss) ? job.loss.toFixed(3) : '—'}</dd>
+            </div>
+            <div>
+              <dt>Examples/s</dt>
+              <dd data-testid="pretrain-speed">{job.examplesPerSecond > 0 ? job.examplesPerSecond.toFixed(1) : '—'}</dd>
+            </div>
+          </dl>
+        </div>
+      )}
+      {result && !job && (
+        <p className="field-hint" data-testid="pretrain-result" aria-live="polite">
+          Pretrained {sizeInWords(result.info.options)}: <strong>{formatPercent(result.info.cleanTestAccuracy)}</strong> clean test accuracy on {result.info.testImages} images ({result.info.steps} step{result.info.steps === 1 ? '' : 's'},{' '}
+          {formatDuration(result.info.trainSeconds)} on {result.info.backend}, {formatBytes(result.info.bytes)}).{' '}
+          {result.stored ? 'Cached in this browser.' : 'This browser keeps no IndexedDB: it lasts until a reload.'}
+        </p>
+      )}
+      {message && (
+        <p role={message.kind === 'error' ? 'alert' : undefined} className={message.kind === 'error' ? 'banner banner-error' : 'field-hint'}>
+          {message.text}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The Base weights choice with what each option means for the configured size, the file input, and pretraining. */
+export function BaseWeights() {
+  const hidden = useLabStore((s) => s.hiddenFields.includes('baseWeights'));
+  const choice = useLabStore((s) => s.config.baseWeights);
+  const config = useLabStore((s) => s.validConfig);
+  const shippedCheckpoints = useLabStore((s) => s.shippedCheckpoints);
+  const pretrainedBases = useLabStore((s) => s.pretrainedBases);
+  const file = useLabStore((s) => s.baseWeightsFile);
+  const loadBaseWeightSources = useLabStore((s) => s.loadBaseWeightSources);
+  const setBaseWeightsFile = useLabStore((s) => s.setBaseWeightsFile);
+  useEffect(() => loadBaseWeightSources(document.baseURI), [loadBaseWeightSources]);
+  if (hidden) return null;
+
+  const shipped = shippedCheckpoints ? shippedCheckpointOf(shippedCheckpoints, config) : undefined;
+  const key = pretrainedKeyOf(config);
+  const cached = pretrainedBases?.find((info) => info.key === key);
+  const freshHead = hasNewHead(config);
+  const size = sizeInWords(modelOptionsOf(config));
+
+  const optionLabel = (id: BaseWeightsId): string => {
+    switch (id) {
+      case 'shipped':
+        if (shipped) return `Shipped checkpoint (${formatPercent(shipped.cleanTestAccuracy)} clean)`;
+        return shippedCheckpoints === undefined ? 'Shipped checkpoint' : 'Shipped checkpoint (none for this size)';
+      case 'browser':
+        return cached ? `Pretrained in this browser (${formatPercent(cached.cleanTestAccuracy)} clean)` : 'Pretrained in this browser (none yet)';
+      case 'imported':
+        return file ? `Imported file (${file.name})` : 'Imported file (choose below)';
+      case 'random':
+        return 'Random init';
+    }
+  };
+
+  let explanation: string;
+  switch (choice) {
+    case 'shipped':
+      explanation = shipped
+        ? `Starts from ${shipped.file}, shipped with the lab: pretrained on the synthetic source domain, ${formatPercent(shipped.cleanTestAccuracy)} clean test accuracy.`
+        : shippedCheckpoints === undefined
+          ? 'Reading the list of shipped checkpoints…'
+          : `No checkpoint is shipped for ${size}: runs start from random init. Pretrain one below, or import weights.`;
+      break;
+    case 'browser':
+      explanation = cached
+        ? `Starts from the base pretrained in this browser: ${describeBase(cached)}.`
+        : pretrainedBases === undefined
+          ? 'Reading this browser’s cache…'
+          : `No base of this size is pretrained in this browser yet: press “Pretrain base model” below.`;
+      break;
+    case 'imported':
+      explanation = file
+        ? `Starts from ${file.name} (${formatBytes(file.size)}), checked when the run starts: a torchvision state_dict of ${size}${freshHead ? ' (its classifier is not loaded: this task trains a new one)' : ''}.`
+        : 'Choose a torchvision state_dict saved as .safetensors below. A file does not travel in a link.';
+      break;
+    case 'random':
+      explanation = 'Every weight at random init: the “before fine-tuning” accuracy is chance level.';
+      break;
+  }
+  if (freshHead && choice !== 'random' && choice !== 'imported') explanation += ' This task trains a new classifier: the base’s is not loaded.';
+
+  return (
+    <div className="base-weights">
+      <SelectField field="baseWeights" optionLabel={optionLabel} optionDisabled={(id) => id === 'browser' && !cached} />
+      <p className="field-hint" data-testid="base-weights-note">
+        {explanation}
+      </p>
+      <div className="field">
+        <label htmlFor="base-weights-file">Torchvision weights (.safetensors)</label>
+        <input
+          id="base-weights-file"
+          type="file"
+          accept=".safetensors,application/octet-stream"
+          onChange={(event) => {
+            const chosen = event.target.files?.[0] ?? null;
+            if (chosen) setBaseWeightsFile(chosen);
+            event.target.value = '';
+          }}
+        />
+      </div>
+      <PretrainBase config={config} />
+    </div>
+  );
+}
