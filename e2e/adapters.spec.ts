@@ -3,7 +3,9 @@ import type { LabHarness } from './harness';
 
 // LoRA and GaLore on the browser's real WebGPU backend, at a tiny size (SwiftShader is slow):
 // MobileNetV2 width 0.25 at 32×32, batch 4, four steps on one fixed batch (a step takes tens of
-// seconds on SwiftShader under load, hence the longer timeout).
+// seconds on SwiftShader under load, hence the longer timeout). Learning rate 1e-3: at 3e-3 the
+// BN statistics of 4 images on 1×1 maps made GaLore's per-step loss swing with float rounding
+// (the fused kernels' rounding turned a pass into 1.53 → 1.51 → 1.53 → 1.61).
 
 test('the range finder recovers a known spectrum on WebGPU', async ({ page }) => {
   await page.goto('/e2e/harness.html');
@@ -40,7 +42,7 @@ for (const methodId of ['lora', 'galore'] as const) {
       const method = adapters.METHODS[id];
       const adapted = method.apply(spec, options);
       const model = nnModel.createModel(adapted, { seed: 1 });
-      const optimizer = method.createOptimizer(model, { lr: 0.003 }, options);
+      const optimizer = method.createOptimizer(model, { lr: 0.001 }, options);
       const trainable = new Set(Object.values(adapted.params).filter((p) => p.trainable).map((p) => p.name));
       const batch = { x: tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 7) as never, y: tf.tensor1d([0, 1, 2, 3], 'int32') };
       const losses: number[] = [];
