@@ -10,6 +10,7 @@ import { formatBytes, formatDuration, formatPercent } from '../format';
 import type { PretrainJob } from '../baseWeightsSlice';
 import { useLabStore } from '../store';
 import { SelectField } from './fields';
+import { formatSpeed, Stat, StepProgressBar } from './StepProgress';
 
 const PRETRAIN_LIMITS = { epochs: { min: 1, max: 100 }, images: { min: 8, max: 10_000 } } as const;
 
@@ -46,7 +47,6 @@ function PretrainBase({ config }: { config: LabConfig }) {
   const epochsProblem = wholeNumberProblem(epochs, PRETRAIN_LIMITS.epochs);
   const imagesProblem = wholeNumberProblem(images, PRETRAIN_LIMITS.images);
   const why = runActive ? 'A fine-tuning run is in progress' : formInvalid ? 'Fix the highlighted fields first' : epochsProblem || imagesProblem ? 'Fix the pretraining settings first' : undefined;
-  const percent = job && job.totalSteps > 0 ? Math.round((100 * job.step) / job.totalSteps) : 0;
   const testImages = Number.isInteger(Number(images)) ? pretrainTestImagesFor(Number(images)) : null;
 
   return (
@@ -117,38 +117,20 @@ function PretrainBase({ config }: { config: LabConfig }) {
       {job && (
         <div className="run-progress" aria-live="polite">
           <div className="run-progress-head muted">{job.cancelling ? 'Cancelling…' : PHASE_WORDS[job.phase]}</div>
-          <div
-            role="progressbar"
-            aria-label="Pretraining progress"
-            aria-valuemin={0}
-            aria-valuemax={100}
-            aria-valuenow={percent}
-            aria-valuetext={`${percent}%: step ${job.step} of ${job.totalSteps}`}
-            className="progress-track"
-          >
-            <div className="progress-fill" style={{ width: `${percent}%` }} />
-          </div>
+          <StepProgressBar label="Pretraining progress" step={job.step} total={job.totalSteps} />
           <dl className="run-stats">
-            <div>
-              <dt>Step</dt>
-              <dd data-testid="pretrain-step">
-                {job.step} / {job.totalSteps || '…'}
-              </dd>
-            </div>
-            <div>
-              <dt>Epoch</dt>
-              <dd data-testid="pretrain-epoch">
-                {job.epoch} / {job.epochs}
-              </dd>
-            </div>
-            <div>
-              <dt>Loss</dt>
-              <dd data-testid="pretrain-loss">{Number.isFinite(job.loss) ? job.loss.toFixed(3) : '—'}</dd>
-            </div>
-            <div>
-              <dt>Examples/s</dt>
-              <dd data-testid="pretrain-speed">{job.examplesPerSecond > 0 ? job.examplesPerSecond.toFixed(1) : '—'}</dd>
-            </div>
+            <Stat term="Step" testId="pretrain-step">
+              {job.step} / {job.totalSteps || '…'}
+            </Stat>
+            <Stat term="Epoch" testId="pretrain-epoch">
+              {job.epoch} / {job.epochs}
+            </Stat>
+            <Stat term="Loss" testId="pretrain-loss">
+              {Number.isFinite(job.loss) ? job.loss.toFixed(3) : '—'}
+            </Stat>
+            <Stat term="Examples/s" testId="pretrain-speed">
+              {formatSpeed(job.examplesPerSecond)}
+            </Stat>
           </dl>
         </div>
       )}

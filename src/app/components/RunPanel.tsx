@@ -7,6 +7,7 @@ import { formatBytes, formatDuration, formatPercent } from '../format';
 import { MEMORY_GROUP_NAMES } from '../labels';
 import type { CurrentRun } from '../runSlice';
 import { useLabStore } from '../store';
+import { formatSpeed, Stat, StepProgressBar } from './StepProgress';
 
 const PHASE_WORDS: Record<CurrentRun['phase'], string> = {
   preparing: 'Preparing data and model',
@@ -64,7 +65,6 @@ function RunButtons() {
 }
 
 function RunProgress({ run }: { run: CurrentRun }) {
-  const percent = run.totalSteps > 0 ? Math.round((100 * run.step) / run.totalSteps) : 0;
   const finished = run.status === 'done' || run.status === 'stopped';
   const caption = run.status === 'paused' ? 'Paused' : finished ? (run.status === 'stopped' ? 'Stopped' : 'Done') : run.status === 'error' ? 'Failed' : PHASE_WORDS[run.phase];
   return (
@@ -72,46 +72,26 @@ function RunProgress({ run }: { run: CurrentRun }) {
       <div className="run-progress-head">
         <strong>{run.label}</strong> <span className="muted">· {caption}</span>
       </div>
-      <div
-        role="progressbar"
-        aria-label="Training progress"
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={percent}
-        aria-valuetext={`${percent}%: step ${run.step} of ${run.totalSteps}`}
-        className="progress-track"
-      >
-        <div className="progress-fill" style={{ width: `${percent}%` }} />
-      </div>
+      <StepProgressBar label="Training progress" step={run.step} total={run.totalSteps} />
       <dl className="run-stats">
-        <div>
-          <dt>Step</dt>
-          <dd data-testid="run-step">
-            {run.step} / {run.totalSteps || '…'}
-          </dd>
-        </div>
-        <div>
-          <dt>Epoch</dt>
-          <dd data-testid="run-epoch">
-            {run.epoch} / {run.epochs}
-          </dd>
-        </div>
-        <div>
-          <dt>Examples/s</dt>
-          <dd data-testid="run-speed">{run.examplesPerSecond > 0 ? run.examplesPerSecond.toFixed(1) : '—'}</dd>
-        </div>
-        <div>
-          <dt>ETA</dt>
-          <dd data-testid="run-eta">{finished ? '0 s' : formatDuration(run.etaSeconds)}</dd>
-        </div>
-        <div>
-          <dt>Before fine-tuning</dt>
-          <dd data-testid="run-baseline">{run.baseline ? formatPercent(run.baseline.accuracy) : '…'}</dd>
-        </div>
-        <div>
-          <dt>Latest eval accuracy</dt>
-          <dd data-testid="run-accuracy">{run.evals.length > 0 ? formatPercent(run.evals[run.evals.length - 1].accuracy) : '—'}</dd>
-        </div>
+        <Stat term="Step" testId="run-step">
+          {run.step} / {run.totalSteps || '…'}
+        </Stat>
+        <Stat term="Epoch" testId="run-epoch">
+          {run.epoch} / {run.epochs}
+        </Stat>
+        <Stat term="Examples/s" testId="run-speed">
+          {formatSpeed(run.examplesPerSecond)}
+        </Stat>
+        <Stat term="ETA" testId="run-eta">
+          {finished ? '0 s' : formatDuration(run.etaSeconds)}
+        </Stat>
+        <Stat term="Before fine-tuning" testId="run-baseline">
+          {run.baseline ? formatPercent(run.baseline.accuracy) : '…'}
+        </Stat>
+        <Stat term="Latest eval accuracy" testId="run-accuracy">
+          {run.evals.length > 0 ? formatPercent(run.evals[run.evals.length - 1].accuracy) : '—'}
+        </Stat>
       </dl>
     </div>
   );
