@@ -9,13 +9,7 @@ import { buildModelSpec } from '../src/core/models/registry';
 import type { ModelOptions } from '../src/core/models/spec';
 import { writeSafetensors } from '../src/core/weights/safetensors';
 import { exportTorchStateDict, headParamNames } from '../src/core/weights/torchvision';
-import { configure, TINY } from './tiny';
-
-declare global {
-  interface Window {
-    __workerMessages: { type: string; [key: string]: unknown }[];
-  }
-}
+import { configure, recordWorkerMessages, TINY } from './tiny';
 
 const SIZE: ModelOptions = { model: 'mobilenet_v2', width: Number(TINY.width), resolution: Number(TINY.resolution), stem: 'cifar', numClasses: 10 };
 
@@ -38,28 +32,13 @@ function torchvisionWeights(options: ModelOptions): Buffer {
   return Buffer.from(writeSafetensors(exportTorchStateDict(spec, values, { numBatchesTracked: 0 }), { format: 'pt' }));
 }
 
-async function recordWorkerMessages(page: Page) {
-  await page.addInitScript(() => {
-    window.__workerMessages = [];
-    const NativeWorker = window.Worker;
-    window.Worker = class extends NativeWorker {
-      constructor(url: string | URL, options?: WorkerOptions) {
-        super(url, options);
-        this.addEventListener('message', (event: MessageEvent) => {
-          const data = event.data as { type?: string };
-          if (data && typeof data.type === 'string' && /^(run|pretrain)_/.test(data.type)) window.__workerMessages.push(structuredClone(data) as Window['__workerMessages'][number]);
-        });
-      }
-    };
-  });
-}
 
 const messagesOf = (page: Page, type: string) => page.evaluate((wanted) => window.__workerMessages.filter((message) => message.type === wanted), type);
 
 test('imports torchvision weights: a file of another size is refused naming the key, a fitting one is the base', async ({ page }) => {
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  await recordWorkerMessages(page);
+  await recordWorkerMessages(page, ['run_', 'pretrain_']);
   await page.goto('/');
   await configure(page, TINY);
   const baseWeights = page.getByRole('combobox', { name: 'Base weights', exact: true });
@@ -99,7 +78,7 @@ test('imports torchvision weights: a file of another size is refused naming the 
 test('pretrains the base model in the browser with progress, keeps it across a reload, and clears it', async ({ page }) => {
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  await recordWorkerMessages(page);
+  await recordWorkerMessages(page, ['run_', 'pretrain_']);
   await page.goto('/');
   await configure(page, TINY);
   const baseWeights = page.getByRole('combobox', { name: 'Base weights', exact: true });

@@ -6,16 +6,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { makePng, makeZip } from '../scripts/fixtures/imageArchives';
 import { writeCifar10Archive } from '../src/core/data/cifar10';
 import { generateSyntheticDataset } from '../src/core/data/synthetic';
-
-declare global {
-  interface Window {
-    __runMessages: { type: string; [key: string]: unknown }[];
-  }
-}
+import { recordWorkerMessages } from './tiny';
 
 /** 3 images per class, each class its own colour (and the sizes differ, so resizing is exercised). */
 function classImages(classes: Record<string, readonly [number, number, number]>) {
@@ -24,27 +19,12 @@ function classImages(classes: Record<string, readonly [number, number, number]>)
   );
 }
 
-async function recordRunMessages(page: Page) {
-  await page.addInitScript(() => {
-    window.__runMessages = [];
-    const NativeWorker = window.Worker;
-    window.Worker = class extends NativeWorker {
-      constructor(url: string | URL, options?: WorkerOptions) {
-        super(url, options);
-        this.addEventListener('message', (event: MessageEvent) => {
-          const data = event.data as { type?: string };
-          if (data && typeof data.type === 'string' && data.type.startsWith('run_')) window.__runMessages.push(structuredClone(data) as Window['__runMessages'][number]);
-        });
-      }
-    };
-  });
-}
 
 test('imports a folder and a zip of images per class, reports bad input, and trains a step on them', async ({ page }) => {
   test.setTimeout(240_000);
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  await recordRunMessages(page);
+  await recordWorkerMessages(page);
 
   const folder = mkdtempSync(join(tmpdir(), 'lab-images-'));
   try {
@@ -114,7 +94,7 @@ test('imports a folder and a zip of images per class, reports bad input, and tra
     await start.click();
     await expect(page.getByTestId('run-step')).toHaveText('1 / 1', { timeout: 180_000 });
     await expect(page.getByTestId('run-accuracy')).not.toHaveText('—', { timeout: 60_000 });
-    const messages = await page.evaluate(() => window.__runMessages);
+    const messages = await page.evaluate(() => window.__workerMessages);
     expect(messages.find((m) => m.type === 'run_error')).toBeUndefined();
     expect(messages.find((m) => m.type === 'run_started')).toMatchObject({ trainImages: 3, testImages: 3, totalSteps: 1 });
     expect(messages.find((m) => m.type === 'run_done')).toBeDefined();
@@ -136,7 +116,7 @@ test('caches the CIFAR-10 archive in IndexedDB: a reload does not download it ag
     downloads++;
     await route.fulfill({ status: 200, contentType: 'application/gzip', body: archive });
   });
-  await recordRunMessages(page);
+  await recordWorkerMessages(page);
 
   const runTiny = async () => {
     await page.getByRole('combobox', { name: 'Data source', exact: true }).selectOption('cifar10');
@@ -147,7 +127,7 @@ test('caches the CIFAR-10 archive in IndexedDB: a reload does not download it ag
     await page.getByRole('spinbutton', { name: 'Training images', exact: true }).fill('8');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await expect(page.getByTestId('run-accuracy')).not.toHaveText('—', { timeout: 180_000 });
-    const messages = await page.evaluate(() => window.__runMessages);
+    const messages = await page.evaluate(() => window.__workerMessages);
     expect(messages.find((m) => m.type === 'run_error')).toBeUndefined();
   };
 

@@ -1,8 +1,40 @@
 // Helpers shared by the specs that fine-tune: a tiny configuration set by label as a person would,
-// and the finished-runs table read back as numbers. (Not a spec: playwright.config.ts matches *.spec.ts.)
+// the worker's messages and main-thread long tasks recorded, and the finished-runs table read back
+// as numbers. (Not a spec: playwright.config.ts matches *.spec.ts.)
 import { expect, type Page } from '@playwright/test';
 import { DEFAULT_CONFIG, type LabConfig } from '../src/app/config';
 import type { MethodId, ModelId } from '../src/core/ids';
+
+declare global {
+  interface Window {
+    __workerMessages: { type: string; [key: string]: unknown }[];
+    __longTasks: { start: number; duration: number }[];
+  }
+}
+
+/** Records the messages the page's workers post whose type starts with one of `prefixes` (in
+ * `window.__workerMessages`), and main-thread tasks over 50 ms (`window.__longTasks`, Long Tasks API). */
+export async function recordWorkerMessages(page: Page, prefixes: readonly string[] = ['run_']) {
+  await page.addInitScript((wanted: string[]) => {
+    window.__workerMessages = [];
+    window.__longTasks = [];
+    const NativeWorker = window.Worker;
+    window.Worker = class extends NativeWorker {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        super(url, options);
+        this.addEventListener('message', (event: MessageEvent) => {
+          const data = event.data as { type?: string };
+          if (data && typeof data.type === 'string' && wanted.some((prefix) => (data.type as string).startsWith(prefix))) {
+            window.__workerMessages.push(structuredClone(data) as Window['__workerMessages'][number]);
+          }
+        });
+      }
+    };
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__longTasks.push({ start: entry.startTime, duration: entry.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  }, [...prefixes]);
+}
 
 /** Small enough for SwiftShader's WebGPU: 8 images in batches of 4 are 2 steps an epoch. */
 export const TINY = { model: 'mobilenet_v2', width: '0.25', resolution: '32', method: 'lora', rank: '2', batch: '4', epochs: '1', images: '8' } as const;

@@ -2,45 +2,17 @@
 // configuration by label, run it to completion, check what the progress bar, the curves and the
 // comparison show against the worker's own messages, prove the page ran no training step, and
 // carry the results through the permalink into a new page.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { formatPercent } from '../src/app/format';
 import type { RunSummary } from '../src/app/results';
-import { setNumber, TINY } from './tiny';
-
-declare global {
-  interface Window {
-    __workerMessages: { type: string; [key: string]: unknown }[];
-    __longTasks: { start: number; duration: number }[];
-  }
-}
-
-/** Records every message the page's workers post, and main-thread long tasks (Long Tasks API). */
-async function instrument(page: Page) {
-  await page.addInitScript(() => {
-    window.__workerMessages = [];
-    window.__longTasks = [];
-    const NativeWorker = window.Worker;
-    window.Worker = class extends NativeWorker {
-      constructor(url: string | URL, options?: WorkerOptions) {
-        super(url, options);
-        this.addEventListener('message', (event: MessageEvent) => {
-          const data = event.data as { type?: string };
-          if (data && typeof data.type === 'string' && data.type.startsWith('run_')) window.__workerMessages.push(structuredClone(data) as Window['__workerMessages'][number]);
-        });
-      }
-    };
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) window.__longTasks.push({ start: entry.startTime, duration: entry.duration });
-    }).observe({ type: 'longtask', buffered: true });
-  });
-}
+import { recordWorkerMessages, setNumber, TINY } from './tiny';
 
 test('a tiny fine-tune runs in the worker, draws its curves, and travels in the permalink', async ({ page, context }) => {
   test.setTimeout(300_000);
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
-  await instrument(page);
+  await recordWorkerMessages(page);
   await page.goto('/');
 
   await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption(TINY.model);
