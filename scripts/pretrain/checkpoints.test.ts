@@ -1,13 +1,15 @@
 // The shipped base checkpoints (public/checkpoints): each one the manifest lists is intact, loads
-// into the model its options build, and the default one classifies as the manifest says.
+// into the model its options build, every model × task is there, and the default one classifies
+// as the manifest says.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../../src/app/config';
+import { MODEL_IDS } from '../../src/core/ids';
 import { buildModelSpec } from '../../src/core/models/registry';
 import { createModel, disposeModel } from '../../src/core/nn/model';
+import { PRETRAIN_TASKS } from '../../src/core/train/pretrainTasks';
 import { loadTorchvisionSafetensors } from '../../src/core/weights/load';
 import { useCpuBackend } from '../cli/tfjs';
 import { useWasmBackend } from '../cli/wasm';
@@ -17,9 +19,10 @@ const directory = resolve(dirname(fileURLToPath(import.meta.url)), '../..', CHEC
 const manifest = JSON.parse(readFileSync(join(directory, MANIFEST_FILE), 'utf8')) as Manifest;
 
 describe('shipped checkpoints', () => {
-  it('the manifest lists the default model pretrained on the source and on classes 0–4', () => {
-    const tasksOfDefault = manifest.checkpoints.filter((entry) => entry.model === DEFAULT_CONFIG.model).map((entry) => entry.task);
-    expect(tasksOfDefault.sort()).toEqual(['source', 'source_0_4']);
+  it('the manifest lists every model pretrained on the source and on classes 0–4, once each', () => {
+    const listed = manifest.checkpoints.map((entry) => `${entry.model}/${entry.task}`);
+    const expected = MODEL_IDS.flatMap((model) => PRETRAIN_TASKS.map((task) => `${model}/${task}`));
+    expect(listed.sort()).toEqual(expected.sort());
   });
 
   it.each(manifest.checkpoints.map((entry) => [entry.file, entry] as const))('%s: size and sha256 as listed, loads into its model', async (file, entry) => {
