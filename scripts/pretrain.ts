@@ -13,7 +13,7 @@ import { MODEL_IDS, type ModelId } from '../src/core/ids';
 import { buildModelSpec } from '../src/core/models/registry';
 import { createModel, disposeModel } from '../src/core/nn/model';
 import { pretrainModel, pretrainSchedule, PretrainDivergedError } from '../src/core/train/pretrain';
-import { PRETRAIN_DEFAULTS, pretrainTrainSet } from '../src/core/train/pretrainTasks';
+import { PRETRAIN_DEFAULTS, PRETRAIN_EPOCHS, pretrainTrainSet } from '../src/core/train/pretrainTasks';
 import { exportTorchvisionSafetensors } from '../src/core/weights/load';
 import { CliUsageError, parseFlags, subcommandHelp, type FlagValue, type Subcommand } from './cli/flags';
 import { useCpuBackend } from './cli/tfjs';
@@ -40,7 +40,11 @@ const pretrainCommand: Subcommand = {
   flags: [
     { name: 'models', type: { kind: 'string' }, description: `comma-separated, from ${MODEL_IDS.join(', ')}`, default: 'mobilenet_v2,mobilenet_v3_small,resnet18,mobilenet_v3_large' },
     { name: 'tasks', type: { kind: 'string' }, description: `comma-separated, from ${PRETRAIN_TASKS.join(', ')}`, default: PRETRAIN_TASKS.join(',') },
-    { name: 'epochs', type: { kind: 'int', min: 1 }, description: 'passes over the training images', default: PRETRAIN_DEFAULTS.epochs },
+    {
+      name: 'epochs',
+      type: { kind: 'int', min: 1 },
+      description: `passes over the training images (default per model: ${MODEL_IDS.map((model) => `${model} ${PRETRAIN_EPOCHS[model]}`).join(', ')})`,
+    },
     { name: 'train-size', type: { kind: 'int', min: 1 }, description: 'distinct training images (synthetic train split)', default: PRETRAIN_DEFAULTS.trainSize },
     { name: 'batch-size', type: { kind: 'int', min: 2 }, description: 'images per step', default: PRETRAIN_DEFAULTS.batchSize },
     { name: 'lr', type: { kind: 'number', exclusiveMin: 0 }, description: 'peak Adam learning rate (linear warm-up, then cosine to 0)', default: PRETRAIN_DEFAULTS.lr },
@@ -154,8 +158,8 @@ async function pretrainOne(model: ModelId, task: PretrainTask, settings: Pretrai
 async function pretrain(flags: Record<string, FlagValue | undefined>): Promise<void> {
   const models = parseList('models', String(flags.models), MODEL_IDS);
   const tasks = parseList('tasks', String(flags.tasks), PRETRAIN_TASKS);
-  const settings: PretrainSettings = {
-    epochs: flags.epochs as number,
+  const epochs = flags.epochs as number | undefined;
+  const shared: Omit<PretrainSettings, 'epochs'> = {
     trainSize: flags['train-size'] as number,
     batchSize: flags['batch-size'] as number,
     lr: flags.lr as number,
@@ -164,13 +168,13 @@ async function pretrain(flags: Record<string, FlagValue | undefined>): Promise<v
     backend: flags.backend as string,
     out: flags.out as string,
   };
-  if (settings.backend === 'wasm') await useWasmBackend();
+  if (shared.backend === 'wasm') await useWasmBackend();
   else await useCpuBackend();
-  mkdirSync(settings.out, { recursive: true });
-  const manifestPath = join(settings.out, MANIFEST_FILE);
+  mkdirSync(shared.out, { recursive: true });
+  const manifestPath = join(shared.out, MANIFEST_FILE);
   for (const model of models) {
     for (const task of tasks) {
-      const entry = await pretrainOne(model, task, settings);
+      const entry = await pretrainOne(model, task, { ...shared, epochs: epochs ?? PRETRAIN_EPOCHS[model] });
       writeManifest(manifestPath, readManifest(manifestPath), entry);
       console.log(`${entry.file}: ${entry.bytes} bytes, sha256 ${entry.sha256}`);
     }

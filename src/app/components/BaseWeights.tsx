@@ -3,7 +3,7 @@
 // file, or random init; and "Pretrain base model", which trains this size's base in the training
 // worker with progress and cancel, measures its clean accuracy, caches it and selects it.
 import { useEffect, useState } from 'react';
-import { PRETRAIN_CLASSES, PRETRAIN_DEFAULTS } from '../../core/train/pretrainTasks';
+import { PRETRAIN_CLASSES, PRETRAIN_DEFAULTS, PRETRAIN_EPOCHS } from '../../core/train/pretrainTasks';
 import { pretrainedKeyOf, pretrainModelOptionsOf, pretrainTaskOf, pretrainTestImagesFor, shippedCheckpointOf, sizeInWords, type PretrainedWeightsInfo } from '../baseWeights';
 import { hasErrors, hasNewHead, modelOptionsOf, type BaseWeightsId, type LabConfig } from '../config';
 import { formatBytes, formatDuration, formatPercent } from '../format';
@@ -42,7 +42,9 @@ function PretrainBase({ config }: { config: LabConfig }) {
   const runActive = useLabStore((s) => s.run !== null && (s.run.status === 'starting' || s.run.status === 'running' || s.run.status === 'paused'));
   const formInvalid = useLabStore((s) => hasErrors(s.issues));
   const { startPretraining, cancelPretraining } = useLabStore.getState();
-  const [epochs, setEpochs] = useState(String(PRETRAIN_DEFAULTS.epochs));
+  // Until edited, the epochs follow the model: the passes it needs to learn the source domain.
+  const [editedEpochs, setEpochs] = useState<string | null>(null);
+  const epochs = editedEpochs ?? String(PRETRAIN_EPOCHS[config.model]);
   const [images, setImages] = useState(String(PRETRAIN_DEFAULTS.trainSize));
   const epochsProblem = wholeNumberProblem(epochs, PRETRAIN_LIMITS.epochs);
   const imagesProblem = wholeNumberProblem(images, PRETRAIN_LIMITS.images);

@@ -4,6 +4,7 @@
 import { generateSyntheticDataset, SYNTHETIC_DEFAULT_SIZES, SYNTHETIC_NUM_CLASSES } from '../data/synthetic';
 import { restrictToClasses, UNSEEN_PRETRAIN_CLASSES } from '../data/tasks';
 import type { Dataset } from '../data/types';
+import type { ModelId } from '../ids';
 import type { ModelOptions } from '../models/spec';
 
 /** `source`: all 10 classes of the synthetic source domain; `source_0_4`: classes 0–4 (a 5-way
@@ -19,7 +20,18 @@ export const PRETRAIN_CLASSES: Record<PretrainTask, readonly number[]> = {
 
 /** The recipe of the shipped checkpoints (`npm run pretrain`'s defaults): Adam with a linear
  * warm-up over `warmup` of the steps to `lr`, then cosine decay to 0. */
-export const PRETRAIN_DEFAULTS = { epochs: 2, trainSize: 7500, batchSize: 32, lr: 2e-3, warmup: 0.05, seed: 0 } as const;
+export const PRETRAIN_DEFAULTS = { trainSize: 7500, batchSize: 32, lr: 2e-3, warmup: 0.05, seed: 0 } as const;
+
+/** Passes over the training images each model needs to learn the source domain (measured on the
+ * 10 classes: at 2 epochs MobileNetV2 reached 28% and v3-small 25%, at 8 epochs v2 92% and at 16
+ * v3-small 61%; ResNet-18 went 67% → 90% from 2 to 4). The default of `npm run pretrain` and of
+ * "Pretrain base model". */
+export const PRETRAIN_EPOCHS: Readonly<Record<ModelId, number>> = {
+  mobilenet_v2: 8,
+  mobilenet_v3_small: 16,
+  mobilenet_v3_large: 16,
+  resnet18: 4,
+};
 
 /** The synthetic training images of a pretraining task (classes cycled in order: balanced). */
 export function pretrainTrainSet(task: PretrainTask, count: number): Dataset {
