@@ -1,8 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
-import { DEFAULT_CONFIG, type LabConfig } from '../src/app/config';
+import { DEFAULT_CONFIG, type LabConfig } from '../src/lab/config';
 import { formatBytes, formatCount, formatFlops } from '../src/app/format';
-import { profileRequestOf } from '../src/app/profileClient';
-import { profileMethods } from '../src/app/profileMethods';
+import { profileRequestOf } from '../src/lab/profileMethods';
+import { profileMethods } from '../src/lab/profileMethods';
 import type { MethodId } from '../src/core/ids';
 
 /** The numbers the charts must show for a configuration, from the analytic profiler run here in Node. */

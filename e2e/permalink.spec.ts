@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
-import { DEFAULT_CONFIG } from '../src/app/config';
-import { encodePermalink, FIELD_KEYS } from '../src/app/permalink';
-import type { RunSummary } from '../src/app/results';
+import { DEFAULT_CONFIG } from '../src/lab/config';
+import { encodePermalink, FIELD_KEYS } from '../src/lab/permalink';
+import type { RunSummary } from '../src/lab/results';
 
 const SUMMARY: RunSummary = {
   labVersion: '0.1.0',

@@ -4,8 +4,8 @@
 // rank; a learning rate that blows the loss up stops the run with a message and keeps its curves.
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { formatBytes, formatFlops } from '../src/app/format';
-import { profileRequestOf } from '../src/app/profileClient';
-import { profileMethods } from '../src/app/profileMethods';
+import { profileRequestOf } from '../src/lab/profileMethods';
+import { profileMethods } from '../src/lab/profileMethods';
 import { configForMethod } from '../src/app/runPlans';
 import type { MethodId } from '../src/core/ids';
 import { configOf, configure, finishedRuns, parseBytes, parseFlops, TINY, type TinyForm } from './tiny';

@@ -2,7 +2,7 @@
 // the worker's messages and main-thread long tasks recorded, and the finished-runs table read back
 // as numbers. (Not a spec: playwright.config.ts matches *.spec.ts.)
 import { expect, type Page } from '@playwright/test';
-import { DEFAULT_CONFIG, type LabConfig } from '../src/app/config';
+import { DEFAULT_CONFIG, type LabConfig } from '../src/lab/config';
 import type { MethodId, ModelId } from '../src/core/ids';
 
 declare global {

@@ -4,7 +4,7 @@
 // carry the results through the permalink into a new page.
 import { expect, test } from '@playwright/test';
 import { formatPercent } from '../src/app/format';
-import type { RunSummary } from '../src/app/results';
+import type { RunSummary } from '../src/lab/results';
 import { recordWorkerMessages, setNumber, TINY } from './tiny';
 
 test('a tiny fine-tune runs in the worker, draws its curves, and travels in the permalink', async ({ page, context }) => {

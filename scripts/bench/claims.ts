@@ -1,9 +1,10 @@
-// The study's headline claims (DESIGN.md, "Findings") checked against the lab's numbers. Each claim
-// is a range; a verdict is computed from the values: reproduced when every lab value lies in the
+// The study's cost claims (src/lab/claims.ts: statements and figures) checked against the lab's
+// numbers. Each claim is a range; a verdict is computed from the values: reproduced when every lab value lies in the
 // range widened by a stated tolerance, contradicted when one does not (named in the reason), not
 // comparable when the cells it needs are missing. Nothing here is a hard-coded verdict.
 import { MODEL_IDS, type MethodId, type ModelId } from '../../src/core/ids';
 import type { FlopSummary } from '../../src/core/profile/profile';
+import { claimText, formatFigure, STUDY_CLAIMS, type ClaimId, type StudyClaim } from '../../src/lab/claims';
 
 export type Verdict = 'reproduced' | 'contradicted' | 'not comparable';
 
@@ -31,14 +32,20 @@ interface LabelledValue {
   value: number;
 }
 
-interface ClaimDefinition {
-  id: string;
+/** How the bench reads one of the study's cost claims (src/lab/claims.ts: its statement and figure)
+ * off a basis's cells. */
+interface ClaimCheck {
+  id: ClaimId;
+  /** Lab values from one basis's cells, and the cells they would need but lack. */
+  values(cells: CellCosts[]): { values: LabelledValue[]; missing: string[] };
+}
+
+/** A claim as the bench checks it: the study's statement and figure, and how to read the cells. */
+interface ClaimDefinition extends ClaimCheck {
   statement: string;
   unit: 'percent' | 'ratio';
   low: number;
   high: number;
-  /** Lab values from one basis's cells, and the cells they would need but lack. */
-  values(cells: CellCosts[]): { values: LabelledValue[]; missing: string[] };
 }
 
 export interface ClaimEvaluation {
@@ -118,29 +125,17 @@ function against(
 
 const memorySaving = (cell: CellCosts, fft: CellCosts) => 100 * (1 - cell.peakBytes / fft.peakBytes);
 
-export const CLAIMS: readonly ClaimDefinition[] = [
+const CHECKS: readonly ClaimCheck[] = [
   {
     id: 'peft_memory_mobilenets',
-    statement: 'PEFT (LoRA, DoRA, GaLore) saves only ~22–48% of peak memory on MobileNets (vs full fine-tuning)',
-    unit: 'percent',
-    low: 22,
-    high: 48,
     values: (cells) => against(cells, MOBILENETS, PEFT_METHODS, 'fft', memorySaving),
   },
   {
     id: 'peft_memory_resnet18',
-    statement: '…vs ~67% on ResNet-18 (read here as LoRA, the study\'s recommended method)',
-    unit: 'percent',
-    low: 67,
-    high: 67,
     values: (cells) => against(cells, ['resnet18'], ['lora'], 'fft', memorySaving),
   },
   {
     id: 'adapter_update_flops',
-    statement: 'Adapter methods (LoRA, DoRA) cut update FLOPs (everything after the forward pass) by up to ~95% (PyTorch counter)',
-    unit: 'percent',
-    low: 95,
-    high: 95,
     values: (cells) => {
       const all = against(cells, modelsIn(cells), ADAPTER_METHODS, 'fft', (cell, fft) =>
         cell.torchFlops && fft.torchFlops ? 100 * (1 - updateFlops(cell.torchFlops) / updateFlops(fft.torchFlops)) : null,
@@ -152,27 +147,15 @@ export const CLAIMS: readonly ClaimDefinition[] = [
   },
   {
     id: 'dora_memory_over_lora',
-    statement: 'DoRA costs 29–58% more peak memory than LoRA',
-    unit: 'percent',
-    low: 29,
-    high: 58,
     values: (cells) =>
       against(cells, modelsIn(cells), ['dora'], 'same-rank-lora', (dora, lora) => 100 * (dora.peakBytes / lora.peakBytes - 1)),
   },
   {
     id: 'galore_memory_vs_lora',
-    statement: "GaLore needs 1.13–2× LoRA's peak memory",
-    unit: 'ratio',
-    low: 1.13,
-    high: 2,
     values: (cells) => against(cells, modelsIn(cells), ['galore'], 'same-rank-lora', (galore, lora) => galore.peakBytes / lora.peakBytes),
   },
   {
     id: 'galore_flops_overhead',
-    statement: 'GaLore costs 10–30% more FLOPs than full fine-tuning (its decomposition; a step that recomputes the projectors, PyTorch counter)',
-    unit: 'percent',
-    low: 10,
-    high: 30,
     values: (cells) =>
       against(cells, modelsIn(cells), ['galore'], 'fft', (galore, fft) =>
         galore.torchFlops && fft.torchFlops ? 100 * (refreshStepFlops(galore, galore.torchFlops) / fft.torchFlops.total - 1) : null,
@@ -180,13 +163,17 @@ export const CLAIMS: readonly ClaimDefinition[] = [
   },
   {
     id: 'bn_head_memory',
-    statement: 'BN+head is the cheapest: 52–85% less peak memory than full fine-tuning',
-    unit: 'percent',
-    low: 52,
-    high: 85,
     values: (cells) => against(cells, modelsIn(cells), ['bn_head'], 'fft', memorySaving),
   },
 ];
+
+/** Every cost claim of the study with the check that reads it; a cost claim without a check fails here. */
+export const CLAIMS: readonly ClaimDefinition[] = STUDY_CLAIMS.filter((claim) => claim.kind === 'cost').map((claim: StudyClaim) => {
+  const check = CHECKS.find((candidate) => candidate.id === claim.id);
+  const figure = claim.figure;
+  if (!check || !figure || figure.unit === 'points') throw new Error(`bench: no check for the cost claim ${claim.id}`);
+  return { ...check, statement: claimText(claim), unit: figure.unit, low: figure.low, high: figure.high };
+});
 
 /** The models this basis has cells of (claims about "any model" check each of them). */
 function modelsIn(cells: CellCosts[]): ModelId[] {
@@ -197,10 +184,6 @@ export function formatClaimValue(unit: ClaimDefinition['unit'], value: number): 
   return unit === 'percent' ? `${value.toFixed(1)}%` : `${value.toFixed(2)}×`;
 }
 
-function formatRange(unit: ClaimDefinition['unit'], low: number, high: number): string {
-  if (low === high) return unit === 'percent' ? `~${low}%` : `~${low}×`;
-  return unit === 'percent' ? `${low}–${high}%` : `${low}–${high}×`;
-}
 
 export function evaluateClaim(claim: ClaimDefinition, basis: Basis): ClaimEvaluation {
   const tolerance = TOLERANCE[claim.unit];
@@ -228,7 +211,7 @@ export function evaluateClaims(bases: readonly Basis[]): ClaimResult[] {
     id: claim.id,
     statement: claim.statement,
     unit: claim.unit,
-    expected: formatRange(claim.unit, claim.low, claim.high),
+    expected: formatFigure({ unit: claim.unit, low: claim.low, high: claim.high }),
     tolerance: claim.unit === 'percent' ? `±${TOLERANCE.percent} points` : `±${TOLERANCE.ratio}×`,
     // FLOPs are analytic only: a measured basis has nothing to say about them.
     evaluations: bases.filter((basis) => !(basis.id === 'measured' && claim.id.includes('flops'))).map((basis) => evaluateClaim(claim, basis)),

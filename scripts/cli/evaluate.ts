@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_CONFIG } from '../../src/app/config';
+import { DEFAULT_CONFIG } from '../../src/lab/config';
 import { CORRUPTION_NAMES, CORRUPTION_SEVERITIES, type CorruptionName, type Severity } from '../../src/core/data/corruptions';
 import { generateSyntheticDataset, SYNTHETIC_DEFAULT_SIZES, SYNTHETIC_NUM_CLASSES } from '../../src/core/data/synthetic';
 import { makeShiftTask, restrictToClasses } from '../../src/core/data/tasks';

@@ -1,9 +1,9 @@
 // `profile --train-head`: the switch reaches the method (what trains, the optimizer's cost) and
 // gives the numbers the lab charts for the unseen-classes task, whose new head trains fully.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type LabConfig } from '../../src/app/config';
-import { profileRequestOf } from '../../src/app/profileClient';
-import { profileMethods } from '../../src/app/profileMethods';
+import { DEFAULT_CONFIG, type LabConfig } from '../../src/lab/config';
+import { profileRequestOf } from '../../src/lab/profileMethods';
+import { profileMethods } from '../../src/lab/profileMethods';
 import { METHOD_IDS } from '../../src/core/ids';
 import { CliUsageError, parseFlags, subcommandHelp } from './flags';
 import { profileCommand, runProfile } from './profile';

@@ -1,15 +1,13 @@
 // The shipped base checkpoints: which exist, how they are named, built and measured. Shared by
 // `npm run pretrain` (which writes them), `cli evaluate` and the checkpoint test (which read them).
-import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_CONFIG } from '../../src/app/config';
-import { makeBatch } from '../../src/core/data/batching';
+import { DEFAULT_CONFIG } from '../../src/lab/config';
 import { SYNTHETIC_DEFAULT_SIZES } from '../../src/core/data/synthetic';
 import type { Dataset } from '../../src/core/data/types';
 import type { ModelId } from '../../src/core/ids';
 import type { ModelOptions } from '../../src/core/models/spec';
 import type { Model } from '../../src/core/nn/model';
 import { PRETRAIN_CLASSES, pretrainTestSet, type PretrainTask } from '../../src/core/train/pretrainTasks';
-import { evaluate } from '../../src/core/train/step';
+import { evaluateDataset as evaluateOn } from '../../src/core/train/evaluation';
 
 // The tasks and their classes live in src/core, shared with the browser's "Pretrain base model".
 export { PRETRAIN_CLASSES, PRETRAIN_TASKS, type PretrainTask } from '../../src/core/train/pretrainTasks';
@@ -64,13 +62,6 @@ export function checkpointTestSet(task: PretrainTask, count = SYNTHETIC_DEFAULT_
   return pretrainTestSet(task, count);
 }
 
-/** Eval-mode accuracy and loss on a dataset (normalised as training, no augmentation). */
-export async function evaluateDataset(model: Model, dataset: Dataset): Promise<{ accuracy: number; loss: number }> {
-  const all = Array.from({ length: dataset.labels.length }, (_, index) => index);
-  const batch = makeBatch(dataset, all, { seed: 0, epoch: 0, inputSize: model.spec.options.resolution });
-  try {
-    return await evaluate(model, batch.images, batch.labels, { batchSize: 100 });
-  } finally {
-    tf.dispose([batch.images, batch.labels]);
-  }
-}
+/** Eval-mode accuracy and loss on a dataset, 100 images at a time (the chunking the manifest's
+ * accuracies were measured with). */
+export const evaluateDataset = (model: Model, dataset: Dataset) => evaluateOn(model, dataset, { batchSize: 100 });

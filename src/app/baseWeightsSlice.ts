@@ -3,10 +3,10 @@
 // "Pretrain base model" job in the training worker (progress, cancel, result). The worker trains
 // and caches; this only reduces its messages and lists IndexedDB.
 import type { StoreApi } from 'zustand';
-import type { PretrainPhase, PretrainResponse, WorkerRequest } from '../worker/protocol';
-import { listPretrainedWeights } from '../worker/pretrainedStore';
-import { pretrainedKeyOf, type PretrainedWeightsInfo, type ShippedCheckpoint } from './baseWeights';
-import type { ConfigField, LabConfig } from './config';
+import type { PretrainPhase, PretrainResponse, WorkerRequest } from '../lab/protocol';
+import { listPretrainedWeights } from '../lab/storage/pretrainedStore';
+import { pretrainedKeyOf, type PretrainedWeightsInfo, type ShippedCheckpoint } from '../lab/baseWeights';
+import type { ConfigField, LabConfig } from '../lab/config';
 
 export interface PretrainJob {
   jobId: number;

@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
 import type { ImageFolderSummary } from '../core/data/imageFolder';
-import type { WorkerRequest } from '../worker/protocol';
-import { DEFAULT_CONFIG, type ConfigField, type LabConfig } from './config';
+import type { WorkerRequest } from '../lab/protocol';
+import { DEFAULT_CONFIG, type ConfigField, type LabConfig } from '../lab/config';
 import { createCustomImagesSlice, type CustomImagesState } from './customImagesSlice';
 
 interface TestState extends CustomImagesState {

@@ -5,8 +5,8 @@
 // size, which the charts and the run both build from); leaving the task gives the old value back.
 import type { StoreApi } from 'zustand';
 import type { ImageFolderSummary } from '../core/data/imageFolder';
-import type { ImageImportSource, ImportResponse, WorkerRequest } from '../worker/protocol';
-import type { ConfigField, LabConfig } from './config';
+import type { ImageImportSource, ImportResponse, WorkerRequest } from '../lab/protocol';
+import type { ConfigField, LabConfig } from '../lab/config';
 
 export interface ImageImportProgress {
   importId: number;

@@ -1,8 +1,8 @@
-// The profile worker: costs every method for the charts (shapes only, milliseconds), off the
-// page's bundle because the methods registry imports tfjs.
+// The profile worker: costs every method for the charts off the main thread (see ProfileWorkerRequest
+// in src/lab/protocol.ts for why a worker); it loads no tfjs.
 /// <reference lib="webworker" />
-import type { ProfileWorkerRequest, ProfileWorkerResponse } from '../worker/protocol';
-import { METHOD_REGISTRY_NOTES, profileMethods } from './profileMethods';
+import type { ProfileWorkerRequest, ProfileWorkerResponse } from '../lab/protocol';
+import { profileMethods } from '../lab/profileMethods';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (message: ProfileWorkerResponse) => scope.postMessage(message);
@@ -10,7 +10,7 @@ const post = (message: ProfileWorkerResponse) => scope.postMessage(message);
 scope.onmessage = (event: MessageEvent<ProfileWorkerRequest>) => {
   const { requestId, request } = event.data;
   try {
-    post({ type: 'profile_result', requestId, ...profileMethods(request), notes: METHOD_REGISTRY_NOTES });
+    post({ type: 'profile_result', requestId, ...profileMethods(request) });
   } catch (error) {
     post({ type: 'profile_error', requestId, message: error instanceof Error ? error.message : String(error) });
   }

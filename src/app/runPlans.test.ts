@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from './config';
+import { DEFAULT_CONFIG } from '../lab/config';
 import { compareAllPlan, DEFAULT_SWEEP_RANKS, parseRanks, presetPlan, rankSweepPlan } from './runPlans';
 
 describe('run plans', () => {

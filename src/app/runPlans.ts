@@ -2,8 +2,9 @@
 // sweep, and the study's presets. Pure: each plan lists the configurations to run and the ones it
 // had to skip, with why.
 import { METHOD_IDS, type MethodId } from '../core/ids';
-import { hasErrors, usesRank, validateConfig, type LabConfig } from './config';
-import { METHOD_SHORT_NAMES } from './labels';
+import { hasErrors, validateConfig, type LabConfig } from '../lab/config';
+import { takesOption } from '../lab/methods';
+import { METHOD_SHORT_NAMES } from '../lab/names';
 
 export interface PlannedRun {
   config: LabConfig;
@@ -25,7 +26,7 @@ export interface RunPlan {
 export const DEFAULT_SWEEP_RANKS = [5, 10, 15, 20, 25, 30] as const;
 
 export function runLabel(config: LabConfig): string {
-  return usesRank(config.method) ? `${METHOD_SHORT_NAMES[config.method]} r=${config.rank}` : METHOD_SHORT_NAMES[config.method];
+  return takesOption(config.method, 'rank') ? `${METHOD_SHORT_NAMES[config.method]} r=${config.rank}` : METHOD_SHORT_NAMES[config.method];
 }
 
 function firstError(config: LabConfig): string | null {
@@ -33,10 +34,11 @@ function firstError(config: LabConfig): string | null {
   return hasErrors(issues) ? issues.filter((issue) => issue.severity === 'error').map((issue) => issue.message).join(' ') : null;
 }
 
-/** `config` adjusted so that `method` can run it: DoRA adapts no depthwise conv, GaLore needs Adam. */
+/** `config` adjusted so that `method` can run it: off what it cannot do (DoRA adapts no depthwise
+ * conv), GaLore needs Adam. */
 export function configForMethod(config: LabConfig, method: MethodId): LabConfig {
   const next: LabConfig = { ...config, method };
-  if (method === 'dora') next.adaptDepthwise = false;
+  if (!takesOption(method, 'adaptDepthwise')) next.adaptDepthwise = false;
   if (method === 'galore') next.optimizer = 'adam';
   return next;
 }
@@ -59,7 +61,7 @@ export function compareAllPlan(config: LabConfig, methods: readonly MethodId[] =
 
 /** One method over a list of ranks. */
 export function rankSweepPlan(config: LabConfig, ranks: readonly number[] = DEFAULT_SWEEP_RANKS): RunPlan {
-  const method = usesRank(config.method) ? config.method : 'lora';
+  const method = takesOption(config.method, 'rank') ? config.method : 'lora';
   return planOf('sweep', `Rank sweep of ${METHOD_SHORT_NAMES[method]}`, ranks.map((rank) => ({ ...configForMethod(config, method), rank })));
 }
 

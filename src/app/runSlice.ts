@@ -2,10 +2,10 @@
 // comparison charts show, and the queue of a batch (compare all, rank sweep, preset, re-run).
 // The worker does every step; this only reduces its messages.
 import type { StoreApi } from 'zustand';
-import type { CheckpointStatus, EvalPoint, LossPoint, MeasuredMemorySlot, RunErrorKind, RunPhase, RunResponse, WorkerRequest } from '../worker/protocol';
+import type { CheckpointStatus, EvalPoint, LossPoint, MeasuredMemorySlot, RunErrorKind, RunPhase, RunResponse, WorkerRequest } from '../lab/protocol';
 import type { BytesByGroup } from '../core/profile/types';
-import type { LabConfig } from './config';
-import type { RunSummary } from './results';
+import type { LabConfig } from '../lab/config';
+import type { RunSummary } from '../lab/results';
 import { runLabel, type PlanKind, type RunPlan } from './runPlans';
 import { LAB_VERSION } from './version';
 

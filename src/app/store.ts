@@ -4,11 +4,12 @@ import { create } from 'zustand';
 import type { BackendReport } from '../core/backendInfo';
 import type { MethodId, ModelId } from '../core/ids';
 import type { AnalyticProfile } from '../core/profile/types';
-import type { ProfileRequest, ProfileWorkerRequest, ProfileWorkerResponse, SelfTestResult, WorkerRequest, WorkerResponse } from '../worker/protocol';
-import { DEFAULT_CONFIG, hasErrors, validateConfig, type ConfigField, type FieldIssue, type LabConfig } from './config';
-import { decodePermalink } from './permalink';
-import type { RunSummary } from './results';
-import { profileRequestOf, startProfileWorker } from './profileClient';
+import type { ProfileRequest, ProfileWorkerRequest, ProfileWorkerResponse, SelfTestResult, WorkerRequest, WorkerResponse } from '../lab/protocol';
+import { DEFAULT_CONFIG, hasErrors, validateConfig, type ConfigField, type FieldIssue, type LabConfig } from '../lab/config';
+import { decodePermalink } from '../lab/permalink';
+import type { RunSummary } from '../lab/results';
+import { profileRequestOf } from '../lab/profileMethods';
+import { startProfileWorker } from './profileClient';
 import { createCustomImagesSlice, type CustomImagesState } from './customImagesSlice';
 import { createBaseWeightsSlice, type BaseWeightsState } from './baseWeightsSlice';
 import { createRunSlice, type RunSliceState } from './runSlice';
@@ -20,8 +21,6 @@ export interface ProfileSet {
   byMethod: Partial<Record<MethodId, AnalyticProfile>>;
   /** Methods that cannot run this configuration, with why. */
   failures: Partial<Record<MethodId, string>>;
-  /** The methods registry's note per method. */
-  notes: Record<MethodId, string>;
 }
 
 /** Which autograd's activation bookkeeping the memory charts show (see the profiler's MemoryView). */
@@ -143,13 +142,13 @@ export const useLabStore = create<LabState>((set, get) => {
       const current = get().modelComparison;
       if (!current || !current.models.includes(comparison.model)) return;
       if (message.type === 'profile_result') {
-        const set_: ProfileSet = { request: comparison.request, byMethod: message.profiles, failures: message.failures, notes: message.notes };
+        const set_: ProfileSet = { request: comparison.request, byMethod: message.profiles, failures: message.failures };
         set({ modelComparison: { ...current, byModel: { ...current.byModel, [comparison.model]: set_ } } });
       } else set({ profileError: message.message });
       return;
     }
     if (!pendingProfile || message.requestId !== pendingProfile.requestId) return;
-    if (message.type === 'profile_result') set({ profiles: { request: pendingProfile.request, byMethod: message.profiles, failures: message.failures, notes: message.notes }, profileError: null });
+    if (message.type === 'profile_result') set({ profiles: { request: pendingProfile.request, byMethod: message.profiles, failures: message.failures }, profileError: null });
     else set({ profileError: message.message });
   };
   return {

@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { encodePermalink } from './permalink';
+import { encodePermalink } from '../lab/permalink';
 import { useLabStore } from './store';
 
 /** Keeps the URL hash equal to the permalink of the current state, and reloads the state when the

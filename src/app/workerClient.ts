@@ -1,5 +1,5 @@
 // The page's side of the worker protocol: one worker, typed requests, responses into the store.
-import type { WorkerRequest, WorkerResponse } from '../worker/protocol';
+import type { WorkerRequest, WorkerResponse } from '../lab/protocol';
 
 export type ResponseHandler = (message: WorkerResponse) => void;
 

@@ -5,7 +5,7 @@
 import { importImageFolder, importPathKind, type DecodeImage, type ImageFolderImport, type ImportEntry } from '../core/data/imageFolder';
 import { DataError } from '../core/data/types';
 import { unzip } from '../core/data/zip';
-import type { ImageImportSource } from './protocol';
+import type { ImageImportSource } from '../lab/protocol';
 
 /** Large photos are first shrunk by the browser to at most this many times the model's side (then
  * area-averaged to the exact size in core), so a folder of 12-megapixel photos fits in memory. */

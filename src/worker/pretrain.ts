@@ -5,17 +5,17 @@
 // its accuracy and settings) under the key of its size, where a run's "Pretrained in this
 // browser" finds it. Progress is throttled; cancel stops between steps and stores nothing.
 import * as tf from '@tensorflow/tfjs';
-import { pretrainModelOptionsOf, pretrainTaskOf, pretrainTestImagesFor, type PretrainedWeightsInfo } from '../app/baseWeights';
-import type { LabConfig } from '../app/config';
+import { pretrainModelOptionsOf, pretrainTaskOf, pretrainTestImagesFor, type PretrainedWeightsInfo } from '../lab/baseWeights';
+import type { LabConfig } from '../lab/config';
 import { buildModelSpec } from '../core/models/registry';
 import { createModel, disposeModel, type Model } from '../core/nn/model';
 import { pretrainModel, PretrainDivergedError } from '../core/train/pretrain';
 import { PRETRAIN_CLASSES, PRETRAIN_DEFAULTS, pretrainedWeightsKey, pretrainTestSet, pretrainTrainSet } from '../core/train/pretrainTasks';
 import { exportTorchvisionSafetensors } from '../core/weights/load';
-import { storePretrainedWeights } from './pretrainedStore';
-import type { PretrainResponse } from './protocol';
-import { evaluateDataset } from './run';
-import { type RunControl, Throttle } from './runState';
+import { storePretrainedWeights } from '../lab/storage/pretrainedStore';
+import type { PretrainResponse } from '../lab/protocol';
+import { evaluateDataset } from '../core/train/evaluation';
+import { type RunControl, Throttle } from '../lab/run/runState';
 
 export interface PretrainContext {
   jobId: number;
@@ -68,7 +68,7 @@ export async function runPretraining(context: PretrainContext): Promise<void> {
     }
 
     post({ type: 'pretrain_phase', jobId, phase: 'evaluating' });
-    const evaluation = await evaluateDataset(model, test, options.resolution, batchSize);
+    const evaluation = await evaluateDataset(model, test, { batchSize: Math.min(64, batchSize) });
     if (control.stopped) {
       post({ type: 'pretrain_cancelled', jobId });
       return;

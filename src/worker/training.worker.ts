@@ -2,7 +2,7 @@
 // pause/resume/stop address it by id.
 /// <reference lib="webworker" />
 import * as tf from '@tensorflow/tfjs';
-import { hasErrors, validateConfig } from '../app/config';
+import { hasErrors, validateConfig } from '../lab/config';
 import { initBackend } from '../core/backend';
 import type { BackendReport } from '../core/backendInfo';
 import type { ImageFolderImport } from '../core/data/imageFolder';
@@ -10,9 +10,10 @@ import { DataError } from '../core/data/types';
 import { backendSelfTest } from '../core/selfTest';
 import { importImages } from './imageImport';
 import { runPretraining } from './pretrain';
-import type { PretrainResponse, RunResponse, WorkerRequest, WorkerResponse } from './protocol';
-import { runTraining } from './run';
-import { RunControl, Throttle } from './runState';
+import type { PretrainResponse, RunResponse, WorkerRequest, WorkerResponse } from '../lab/protocol';
+import { runTraining } from '../lab/run/run';
+import { browserRunEnvironment } from '../lab/storage/browserEnvironment';
+import { RunControl, Throttle } from '../lab/run/runState';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (message: WorkerResponse) => scope.postMessage(message);
@@ -95,7 +96,7 @@ async function start(request: Extract<WorkerRequest, { type: 'start' }>) {
   const finished = runTraining({
     runId: request.runId,
     config: request.config,
-    baseUrl: request.baseUrl,
+    environment: browserRunEnvironment(request.baseUrl),
     labVersion: request.labVersion,
     measureMemory: request.measureMemory,
     control,

@@ -3,7 +3,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import { FLOP_PHASES, METHOD_IDS, type MethodId } from '../../core/ids';
 import type { FlopProfile } from '../../core/profile/types';
 import { flopScale, formatChange, formatFlops, niceTicks } from '../format';
-import { FLOP_PHASE_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES } from '../labels';
+import { FLOP_PHASE_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
 import { unitAxis } from './unitAxis';

@@ -2,7 +2,7 @@ import { memo, useState } from 'react';
 import { FLOP_PHASES } from '../../core/ids';
 import { BYTES_PER_FLOAT, type FlopsByPhase, type NodeFlops } from '../../core/profile/types';
 import { formatBytes, formatCount, formatFlops } from '../format';
-import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../labels';
+import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
 

@@ -3,7 +3,7 @@ import { Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, Respons
 import { MEMORY_GROUPS, METHOD_IDS, type MethodId } from '../../core/ids';
 import type { MemoryProfile } from '../../core/profile/types';
 import { byteScale, formatBytes, formatChange, formatPercent, MIB, niceTicks } from '../format';
-import { MEMORY_GROUP_MEANINGS, MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES } from '../labels';
+import { MEMORY_GROUP_MEANINGS, MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
 import { useLabStore } from '../store';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';

@@ -3,7 +3,7 @@ import { Area, AreaChart, CartesianGrid, Legend, ReferenceArea, ReferenceLine, R
 import { MEMORY_GROUPS } from '../../core/ids';
 import { STEP_PHASES, type StepPhase, type TimelinePoint } from '../../core/profile/types';
 import { byteScale, formatBytes, niceTicks } from '../format';
-import { MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES } from '../labels';
+import { MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES } from '../../lab/names';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
 import { unitAxis } from './unitAxis';

@@ -1,5 +1,5 @@
 import type { MethodId } from '../../core/ids';
-import { METHOD_SHORT_NAMES } from '../labels';
+import { METHOD_SHORT_NAMES } from '../../lab/names';
 
 /** An x-axis tick naming a method; the configured method is bold and marked. */
 export function MethodTick({ x, y, payload, current }: { x?: number; y?: number; payload?: { value: MethodId }; current: MethodId }) {

@@ -3,7 +3,7 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { METHOD_IDS, type ModelId } from '../../core/ids';
 import { formatBytes, formatFlops, formatPercent } from '../format';
-import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../labels';
+import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
 import type { ProfileSet } from '../store';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';

@@ -1,7 +1,7 @@
 // A rank sweep's runs against rank: accuracy, peak memory and FLOPs per step, one small chart each.
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatBytes, formatFlops, formatPercent } from '../format';
-import { flopsPerStepOf, peakBytesOf } from '../results';
+import { flopsPerStepOf, peakBytesOf } from '../../lab/results';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';
 

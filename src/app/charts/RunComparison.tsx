@@ -3,8 +3,8 @@
 import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import { METHOD_IDS, type MethodId } from '../../core/ids';
 import { formatBytes, formatFlops, formatPercent, MIB } from '../format';
-import { METHOD_SHORT_NAMES } from '../labels';
-import { flopsPerStepOf, peakBytesOf } from '../results';
+import { METHOD_SHORT_NAMES } from '../../lab/names';
+import { flopsPerStepOf, peakBytesOf } from '../../lab/results';
 import type { FinishedRun } from '../runSlice';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';

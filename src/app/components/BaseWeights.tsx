@@ -4,8 +4,8 @@
 // worker with progress and cancel, measures its clean accuracy, caches it and selects it.
 import { useEffect, useState } from 'react';
 import { PRETRAIN_CLASSES, PRETRAIN_DEFAULTS, PRETRAIN_EPOCHS } from '../../core/train/pretrainTasks';
-import { pretrainedKeyOf, pretrainModelOptionsOf, pretrainTaskOf, pretrainTestImagesFor, shippedCheckpointOf, sizeInWords, type PretrainedWeightsInfo } from '../baseWeights';
-import { hasErrors, hasNewHead, modelOptionsOf, type BaseWeightsId, type LabConfig } from '../config';
+import { pretrainedKeyOf, pretrainModelOptionsOf, pretrainTaskOf, pretrainTestImagesFor, shippedCheckpointOf, sizeInWords, type PretrainedWeightsInfo } from '../../lab/baseWeights';
+import { hasErrors, hasNewHead, modelOptionsOf, type BaseWeightsId, type LabConfig } from '../../lab/config';
 import { formatBytes, formatDuration, formatPercent } from '../format';
 import type { PretrainJob } from '../baseWeightsSlice';
 import { useLabStore } from '../store';

@@ -1,7 +1,7 @@
 // Batches of runs in one click: every method with the same seed and data, a rank sweep, and the
 // study's experiments as presets.
 import { useState } from 'react';
-import { hasErrors } from '../config';
+import { hasErrors } from '../../lab/config';
 import { compareAllPlan, DEFAULT_SWEEP_RANKS, parseRanks, PRESETS, presetConfig, presetPlan, rankSweepPlan, type PresetId } from '../runPlans';
 import type { CurrentRun } from '../runSlice';
 import { useLabStore } from '../store';

@@ -1,4 +1,3 @@
-import { corruptionName, DATA_SOURCE_NAMES, METHOD_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, STEM_NAMES, TASK_NAMES } from '../labels';
 import { useLabStore } from '../store';
 import { BaseWeights } from './BaseWeights';
 import { CustomImages } from './CustomImages';
@@ -13,20 +12,20 @@ export function ConfigPanel() {
     <form className="config-panel" aria-label="Configuration" onSubmit={(event) => event.preventDefault()}>
       <fieldset>
         <legend>Model</legend>
-        <SelectField field="model" optionLabel={(id) => MODEL_NAMES[id]} />
+        <SelectField field="model" />
         <div className="field-row">
           <NumberField field="width" />
           <NumberField field="resolution" />
         </div>
         <div className="field-row">
-          <SelectField field="stem" optionLabel={(id) => STEM_NAMES[id]} />
+          <SelectField field="stem" />
           <NumberField field="numClasses" />
         </div>
         <BaseWeights />
       </fieldset>
       <fieldset>
         <legend>Method</legend>
-        <SelectField field="method" optionLabel={(id) => METHOD_NAMES[id]} />
+        <SelectField field="method" />
         <MethodNote />
         <div className="field-row">
           <NumberField field="rank" />
@@ -42,12 +41,12 @@ export function ConfigPanel() {
       </fieldset>
       <fieldset>
         <legend>Task and data</legend>
-        <SelectField field="task" optionLabel={(id) => TASK_NAMES[id]} />
+        <SelectField field="task" />
         <div className="field-row">
-          <SelectField field="corruption" optionLabel={corruptionName} />
+          <SelectField field="corruption" />
           <NumberField field="severity" />
         </div>
-        <SelectField field="dataSource" optionLabel={(id) => DATA_SOURCE_NAMES[id]} />
+        <SelectField field="dataSource" />
         <CustomImages />
         <DataCache />
         <NumberField field="trainImages" />
@@ -55,7 +54,7 @@ export function ConfigPanel() {
       <fieldset>
         <legend>Training</legend>
         <div className="field-row">
-          <SelectField field="optimizer" optionLabel={(id) => OPTIMIZER_NAMES[id]} />
+          <SelectField field="optimizer" />
           <NumberField field="learningRate" />
         </div>
         <div className="field-row">

@@ -1,6 +1,6 @@
 import { formatBytes, formatChange, formatCount, formatFlops, formatPercent } from '../format';
-import { METHOD_NAMES, METHOD_SHORT_NAMES } from '../labels';
-import { hasErrors } from '../config';
+import { METHOD_NAMES, METHOD_SHORT_NAMES } from '../../lab/names';
+import { hasErrors } from '../../lab/config';
 import type { ChartSnapshot } from '../charts/chartSnapshot';
 import { useLabStore } from '../store';
 

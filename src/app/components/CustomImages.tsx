@@ -3,7 +3,7 @@
 // import's progress, what was imported (classes, images per class, the split) or why it failed.
 import { useState, type DragEvent } from 'react';
 import { IMAGE_EXTENSIONS } from '../../core/data/imageFolder';
-import type { ImageImportSource } from '../../worker/protocol';
+import type { ImageImportSource } from '../../lab/protocol';
 import { formatCount } from '../format';
 import { useLabStore } from '../store';
 

@@ -2,9 +2,9 @@
 // the base models pretrained in this browser: what is cached, and a button that clears it all. The worker fills the cache (src/worker/storage.ts); a
 // browser without IndexedDB (some private modes) simply downloads again after each reload.
 import { useEffect, useState } from 'react';
-import { listCachedData, clearCachedData, type CachedDataInfo } from '../../worker/storage';
+import { listCachedData, clearCachedData, type CachedDataInfo } from '../../lab/storage/indexedDb';
 import { isPretrainedWeightsKey } from '../../core/train/pretrainTasks';
-import { sizeInWords, type PretrainedWeightsInfo } from '../baseWeights';
+import { sizeInWords, type PretrainedWeightsInfo } from '../../lab/baseWeights';
 import { formatBytes, formatPercent } from '../format';
 import { useLabStore } from '../store';
 

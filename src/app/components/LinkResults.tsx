@@ -2,8 +2,8 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import { MEMORY_GROUPS } from '../../core/ids';
 import { MEMORY_GROUP_COLORS } from '../charts/colors';
 import { formatBytes, formatFlops, formatPercent } from '../format';
-import { MEMORY_GROUP_NAMES } from '../labels';
-import { flopsPerStepOf, peakBytesOf } from '../results';
+import { MEMORY_GROUP_NAMES } from '../../lab/names';
+import { flopsPerStepOf, peakBytesOf } from '../../lab/results';
 import { useLabStore } from '../store';
 
 function Curve({ title, values, format, color }: { title: string; values: number[]; format: (value: number) => string; color: string }) {

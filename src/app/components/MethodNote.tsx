@@ -1,35 +1,33 @@
-import { hasNewHead } from '../config';
-import { METHOD_NOTES, NEW_HEAD_NOTES } from '../labels';
+import { hasNewHead } from '../../lab/config';
+import { METHOD_DESCRIPTORS, studyFindingOf } from '../../lab/methods';
 import { useLabStore } from '../store';
 
-/** What the chosen method trains, its formula, and what the study found, in short (with what happens
- * to the new classifier of the unseen-classes task); then the methods registry's full note, which
- * also says where the lab departs from the reference implementation. */
+/** What the chosen method trains, its formula, and what the study found (its claims, with their
+ * figures), with what happens to the new classifier of a task that has one; then how the lab
+ * implements it, where it departs from the reference implementation. */
 export function MethodNote() {
   const method = useLabStore((s) => s.config.method);
-  const registryNote = useLabStore((s) => s.profiles?.notes[method]);
   const newHead = useLabStore((s) => hasNewHead(s.config));
-  const note = METHOD_NOTES[method];
+  const descriptor = METHOD_DESCRIPTORS[method];
+  const finding = studyFindingOf(method);
   return (
     <section className="method-note" aria-label="About this method">
-      <p className="formula">{note.formula}</p>
+      <p className="formula">{descriptor.formula}</p>
       <p>
-        <strong>Trains:</strong> {note.trains}
+        <strong>Trains:</strong> {descriptor.trains}
       </p>
       {newHead && (
         <p data-testid="new-head-note">
-          <strong>New head:</strong> {NEW_HEAD_NOTES[method]}
+          <strong>New head:</strong> {descriptor.newHead}
         </p>
       )}
       <p>
-        <strong>Study:</strong> {note.finding}
+        <strong>Study:</strong> {finding || 'The reference the other methods are measured against.'}
       </p>
-      {registryNote && (
-        <details>
-          <summary>How the lab implements it</summary>
-          <p>{registryNote}</p>
-        </details>
-      )}
+      <details>
+        <summary>How the lab implements it</summary>
+        <p>{descriptor.implementation}</p>
+      </details>
     </section>
   );
 }

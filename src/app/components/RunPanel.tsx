@@ -1,10 +1,10 @@
 // Start, pause, resume and stop a fine-tuning run, and follow it: the progress bar with step,
 // epoch, examples/s and ETA; where the base weights came from; errors, explained.
 import { MEMORY_GROUPS } from '../../core/ids';
-import { pretrainedKeyOf } from '../baseWeights';
-import { hasErrors, methodOptionsOf, modelOptionsOf } from '../config';
+import { pretrainedKeyOf } from '../../lab/baseWeights';
+import { hasErrors, methodOptionsOf, modelOptionsOf } from '../../lab/config';
 import { formatBytes, formatDuration, formatPercent } from '../format';
-import { MEMORY_GROUP_NAMES } from '../labels';
+import { MEMORY_GROUP_NAMES } from '../../lab/names';
 import type { CurrentRun } from '../runSlice';
 import { useLabStore } from '../store';
 import { formatSpeed, Stat, StepProgressBar } from './StepProgress';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { copyText } from '../clipboard';
-import { CONFIG_FIELDS, FIELD_LABELS, type ConfigField } from '../config';
+import { CONFIG_FIELDS, fieldLabel, type ConfigField } from '../../lab/config';
 import { useLabStore } from '../store';
 
 type CopyState = 'idle' | 'copied' | 'failed';
@@ -33,7 +33,7 @@ export function SharePanel() {
         <div className="hide-grid">
           {CONFIG_FIELDS.map((field) => (
             <label key={field}>
-              <input type="checkbox" checked={hidden.includes(field)} onChange={(event) => toggleHidden(field, event.target.checked)} /> {FIELD_LABELS[field]}
+              <input type="checkbox" checked={hidden.includes(field)} onChange={(event) => toggleHidden(field, event.target.checked)} /> {fieldLabel(field)}
             </label>
           ))}
         </div>

@@ -1,18 +1,19 @@
-// One labelled control per configuration field: native elements, the label from FIELD_LABELS,
-// and the field's problem explained inline (aria-invalid + aria-describedby).
+// One labelled control per configuration field, drawn from its schema (src/lab/config.ts: label,
+// hint, limits, choices): native elements, and the field's problem explained inline
+// (aria-invalid + aria-describedby).
 import { useState, type ReactNode } from 'react';
 import {
-  CHOICE_FIELDS,
-  FIELD_LABELS,
+  choiceSchema,
+  fieldLabel,
+  fieldSchema,
   isFieldRelevant,
-  NUMBER_LIMITS,
+  numberSchema,
   type BooleanField,
   type ChoiceField,
   type ConfigField,
   type LabConfig,
   type NumberField as NumberFieldName,
-} from '../config';
-import { FIELD_HINTS } from '../labels';
+} from '../../lab/config';
 import { useLabStore } from '../store';
 
 const controlId = (field: ConfigField) => `field-${field}`;
@@ -33,18 +34,18 @@ function useFieldIssue(field: ConfigField) {
 /** The label, the control, its hint and its problem; wires the ARIA attributes the control needs. */
 function FieldFrame({ field, children, inline = false }: { field: ConfigField; children: (aria: AriaProps) => ReactNode; inline?: boolean }) {
   const issue = useFieldIssue(field);
-  const hint = FIELD_HINTS[field];
+  const hint = fieldSchema(field).hint;
   const describedBy = [issue ? issueId(field) : null, hint ? hintId(field) : null].filter(Boolean).join(' ') || undefined;
   const aria: AriaProps = { id: controlId(field), 'aria-invalid': issue?.severity === 'error' ? true : undefined, 'aria-describedby': describedBy };
   return (
     <div className={`field${inline ? ' field-inline' : ''}`}>
       {inline ? (
         <label htmlFor={controlId(field)}>
-          {children(aria)} {FIELD_LABELS[field]}
+          {children(aria)} {fieldLabel(field)}
         </label>
       ) : (
         <>
-          <label htmlFor={controlId(field)}>{FIELD_LABELS[field]}</label>
+          <label htmlFor={controlId(field)}>{fieldLabel(field)}</label>
           {children(aria)}
         </>
       )}
@@ -74,21 +75,24 @@ export function SelectField<F extends ChoiceField>({
   optionDisabled,
 }: {
   field: F;
-  optionLabel: (id: LabConfig[F]) => string;
+  /** The words of a choice; the schema's by default. */
+  optionLabel?: (id: LabConfig[F]) => string;
   /** Choices offered but not available now (still shown, with why in their label). */
   optionDisabled?: (id: LabConfig[F]) => boolean;
 }) {
   const value = useLabStore((s) => s.config[field]);
   const setField = useLabStore((s) => s.setField);
   if (!useFieldShown(field)) return null;
-  const choices = CHOICE_FIELDS[field] as readonly string[] as readonly LabConfig[F][];
+  const schema = choiceSchema(field);
+  const choices = schema.choices as readonly LabConfig[F][];
+  const labelOf = optionLabel ?? ((id: LabConfig[F]) => schema.choiceLabel(String(id)));
   return (
     <FieldFrame field={field}>
       {(aria) => (
         <select {...aria} value={String(value)} onChange={(event) => setField(field, event.target.value as LabConfig[F])}>
           {choices.map((choice) => (
             <option key={String(choice)} value={String(choice)} disabled={optionDisabled?.(choice) && choice !== value}>
-              {optionLabel(choice)}
+              {labelOf(choice)}
             </option>
           ))}
         </select>
@@ -125,7 +129,7 @@ export function NumberField({ field }: { field: NumberFieldName }) {
   }
   const shown = useFieldShown(field);
   if (!shown) return null;
-  const { min, max, integer } = NUMBER_LIMITS[field];
+  const { min, max, integer } = numberSchema(field);
   return (
     <FieldFrame field={field}>
       {(aria) => (

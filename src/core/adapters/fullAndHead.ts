@@ -1,7 +1,7 @@
-// The two baselines that add nothing to the model: full fine-tuning, and BatchNorm + classifier.
+// The two baselines that add nothing to the model, as spec rewrites (pure): full fine-tuning, and
+// BatchNorm + classifier. Both train with plain Adam (index.ts).
 import type { ModelSpec, ParamRole } from '../models/spec';
-import { Adam } from '../optim/adam';
-import { checkMethodOptions, cloneSpec, type Method } from './method';
+import { checkMethodOptions, cloneSpec, type MethodDefinition } from './method';
 import { hasAdapters } from './lowRank';
 import { classifierParamNames } from './targets';
 
@@ -15,31 +15,19 @@ export function withTrainable(spec: ModelSpec, trains: (name: string, role: Para
   return out;
 }
 
-export const fft: Method = {
+export const fft: MethodDefinition = {
   id: 'fft',
-  label: 'Full fine-tuning',
-  note:
-    'Every weight, bias and BatchNorm affine parameter trains with Adam; the reference point for accuracy ' +
-    'and the most expensive in gradient and optimizer memory and in update FLOPs.',
   apply(spec, options) {
     checkMethodOptions(options);
     return withTrainable(spec, () => true);
   },
-  createOptimizer: (model, adam) => new Adam(model.variables, adam),
 };
 
-export const bnHead: Method = {
+export const bnHead: MethodDefinition = {
   id: 'bn_head',
-  label: 'BatchNorm + head',
-  note:
-    "Trains only BatchNorm's affine parameters (γ, β) and the classifier (every linear layer: classifier.* in " +
-    'the MobileNets, both of MobileNetV3\'s two, fc in ResNet-18); running statistics still update in training ' +
-    'mode. The study: the cheapest (52–85% less peak memory) but up to ~40 points behind on hard shifts such ' +
-    'as impulse noise.',
   apply(spec, options) {
     checkMethodOptions(options);
     const head = new Set(classifierParamNames(spec));
     return withTrainable(spec, (name, role) => role === 'bn_gamma' || role === 'bn_beta' || head.has(name));
   },
-  createOptimizer: (model, adam) => new Adam(model.variables, adam),
 };

@@ -1,30 +1,36 @@
-// LoRA (Hu et al. 2021, as Hugging Face PEFT applies it to Conv2d and Linear), and merging:
-// folding (α/r)·B·A into the base weight for inference and export, and taking it out again.
+// LoRA (Hu et al. 2021, as Hugging Face PEFT applies it to Conv2d and Linear):
+//
+//   y = W·x + s·B(A(x)),   s = α / r,   A: C_in → r (kaiming-uniform),   B: r → C_out (zeros),
+//
+// so training starts from the base model. This file holds the method's math: the combine node of
+// the forward pass with its backward (loraAdd), and merging, folding s·B·A into the base weight for
+// inference and export and taking it out again. The spec rewrite that adds A and B is lowRank.ts.
 import * as tf from '@tensorflow/tfjs';
 
 import type { LoraAddNode, ModelSpec } from '../models/spec';
+import { customOp } from '../nn/customOp';
 import { createModel, type Model } from '../nn/model';
-import { Adam } from '../optim/adam';
-import { addLowRankAdapters, adapterParamNames, unloadAdapters } from './lowRank';
-import type { Method } from './method';
+import { adapterParamNames, unloadAdapters } from './lowRank';
 import { layerKind, type AdaptableLayer } from './targets';
 
-export const lora: Method = {
-  id: 'lora',
-  label: 'LoRA',
-  note:
-    'Trains a low-rank update beside each targeted layer: y = W·x + (α/r)·B(A(x)), A a conv C_in → r with the ' +
-    "layer's kernel and stride (kaiming-uniform), B a 1×1 conv r → C_out (zeros, so training starts from the " +
-    'base model); base weights and biases stay frozen. Targets every dense conv and the classifier; depthwise ' +
-    'convs only on request, where A and B outweigh the conv itself. The study: the best accuracy/cost ' +
-    'trade-off (r = 4, α = 4), up to ~95% fewer update FLOPs, but only 22–48% less peak memory on MobileNets, ' +
-    "since each adapted conv's input is still kept for A's gradient. As PEFT, except that adapter dropout " +
-    'is not offered and an adapted depthwise conv cannot be merged (its update is a dense conv). With a new ' +
-    'classifier (trainHead: the unseen-classes task) the classifier takes no adapter and trains fully, weight and ' +
-    "bias, as PEFT's modules_to_save.",
-  apply: (spec, options) => addLowRankAdapters(spec, options, 'lora'),
-  createOptimizer: (model, adam) => new Adam(model.variables, adam),
-};
+export function checkSameShape(id: string, base: tf.Tensor, delta: tf.Tensor): void {
+  if (base.shape.join() !== delta.shape.join()) {
+    throw new Error(`forward: adapter node ${id} combines shapes [${base.shape.join(', ')}] and [${delta.shape.join(', ')}]`);
+  }
+}
+
+/** LoRA: base + scaling · B(A(x)); `wanted` says which of (base, delta) need the gradient. */
+export function loraAdd(node: LoraAddNode, base: tf.Tensor, delta: tf.Tensor, wanted: readonly [boolean, boolean]): tf.Tensor {
+  checkSameShape(node.id, base, delta);
+  return customOp(
+    [base, delta].filter((_, i) => wanted[i]),
+    () => ({
+      value: tf.add(base, tf.mul(delta, node.scaling)),
+      // A new tensor per input: the tape disposes each input's gradient on its own.
+      gradFunc: (dy) => [...(wanted[0] ? [tf.clone(dy)] : []), ...(wanted[1] ? [tf.mul(dy, node.scaling)] : [])],
+    }),
+  );
+}
 
 interface MergeTarget {
   node: LoraAddNode;

@@ -12,7 +12,7 @@
 // the classifier takes no adapter and trains fully, weight and bias (PEFT's modules_to_save).
 // Parameter names are those of PEFT's saved adapters (`.default` dropped).
 import type { Conv2dNode, DoraCombineNode, LinearNode, LoraAddNode, ModelSpec, NodeSpec, ParamSpec } from '../models/spec';
-import { checkMethodOptions, cloneSpec, type MethodOptions } from './method';
+import { checkMethodOptions, cloneSpec, type MethodDefinition, type MethodOptions } from './method';
 import { adapterShapes, classifierParamNames, layerKind, selectTargets, type AdaptableLayer } from './targets';
 
 export type LowRankVariant = 'lora' | 'dora';
@@ -42,19 +42,29 @@ function freezeBase(spec: ModelSpec, { trainBatchNorm, trainHead }: Pick<MethodO
   }
 }
 
+/** Whether `variant` can adapt depthwise convs. LoRA can (its update is a dense conv beside the
+ * layer); DoRA cannot: W + s·BA would be a dense conv, and the per-channel norm of a depthwise
+ * weight has no such term. The one place this rule lives (the lab's validation asks here too). */
+export const adaptsDepthwise = (variant: LowRankVariant): boolean => variant === 'lora';
+
+/** Why `variant` cannot adapt `targets`, or null. */
+export function lowRankTargetProblem(variant: LowRankVariant, targets: readonly AdaptableLayer[]): string | null {
+  if (adaptsDepthwise(variant)) return null;
+  const depthwise = targets.filter((node) => layerKind(node) === 'depthwise').map((node) => node.id);
+  return depthwise.length > 0 ? `depthwise convs cannot be adapted (their dense update has no depthwise norm): ${depthwise.join(', ')}` : null;
+}
+
+export const lora: MethodDefinition = { id: 'lora', apply: (spec, options) => addLowRankAdapters(spec, options, 'lora') };
+export const dora: MethodDefinition = { id: 'dora', apply: (spec, options) => addLowRankAdapters(spec, options, 'dora') };
+
 export function addLowRankAdapters(spec: ModelSpec, options: MethodOptions, variant: LowRankVariant): ModelSpec {
   checkMethodOptions(options);
   if (hasAdapters(spec)) throw new Error(`${variant}: the spec already has adapters`);
   const out = cloneSpec(spec);
   freezeBase(out, options);
   const targets = selectTargets(out, options);
-  if (variant === 'dora') {
-    const depthwise = targets.filter((node) => layerKind(node) === 'depthwise').map((node) => node.id);
-    if (depthwise.length > 0) {
-      // W + s·BA would be a dense conv: the per-channel norm of a depthwise weight has no such term.
-      throw new Error(`dora: depthwise convs cannot be adapted (their dense update has no depthwise norm): ${depthwise.join(', ')}`);
-    }
-  }
+  const problem = lowRankTargetProblem(variant, targets);
+  if (problem) throw new Error(`${variant}: ${problem}`);
   const scaling = options.alpha / options.rank;
   const targetIds = new Set(targets.map((node) => node.id));
   const adapterParams = new Map<string, ParamSpec[]>();

@@ -49,17 +49,24 @@ export const DEFAULT_METHOD_OPTIONS: MethodOptions = {
 /** A method's optimizer: any Optimizer (GaLore's uses the optional async `prepareStep`). */
 export type MethodOptimizer = Optimizer;
 
-export interface Method {
+/** What a method *is*, pure (no tfjs): how it rewrites a model's spec. The analytic profiler, the
+ * configuration's validation and the page need only this (definitions.ts). */
+export interface MethodDefinition {
   id: MethodId;
-  label: string;
-  /** For the UI: what trains, the formula, the study's finding, and where the lab departs from the
-   * reference implementation. */
-  note: string;
   /** Pure: a rewritten copy of `spec` (trainable flags; adapter parameters and nodes added). */
   apply(spec: ModelSpec, options: MethodOptions): ModelSpec;
+}
+
+/** How a method *trains* (tfjs, index.ts): its definition, the optimizer, and what must happen to a
+ * model once its base weights are loaded. Words about a method (names, formula, the study's
+ * claims) live in the lab layer (src/lab/methods.ts), not here. */
+export interface Method extends MethodDefinition {
   /** The optimizer the method trains with, over `model` (built from `apply`'s spec): Adam, or for
    * GaLore Adam with projected moments. */
   createOptimizer(model: Model, adam: AdamOptions, options: MethodOptions): MethodOptimizer;
+  /** Called by the trainer after the base weights are loaded, before the first step (DoRA sets
+   * its magnitudes to ‖W‖ there). */
+  prepare?(model: Model): void;
 }
 
 /** Every problem with the options, as messages naming the field (empty when valid). */

@@ -2,15 +2,17 @@
 // its own seeded synthetic batch, everything it allocates disposed before it returns.
 import * as tf from '@tensorflow/tfjs';
 
-import { initializeDoraMagnitudes, methodOptions, METHODS, type MethodOptimizer, type MethodOptions } from '../adapters';
+import { applyMethod, methodOptions } from '../adapters/definitions';
+import type { MethodOptions } from '../adapters/method';
 import type { MethodId } from '../ids';
 import { buildModelSpec } from '../models/registry';
 import type { ModelOptions, ModelSpec } from '../models/spec';
-import { createModel, disposeModel, type Model } from '../nn/model';
+import { createModel, disposeModel } from '../nn/model';
 import { measureTrainingStep, summariseMeasured, type MeasuredSummary } from '../profile/measured';
 import { optimizerCostOfMethod, profileSpec, summariseProfile, type ProfileSummary } from '../profile/profile';
 import { createRng } from '../rng';
-import { computeGradients, type Batch } from '../train/step';
+import type { Batch } from '../train/step';
+import { createTrainer, type Trainer } from '../train/trainer';
 import { engineMemory, profileStep, timeSteps, timeStepsAlternately, type EngineMemory, type ProfiledStep, type StepTiming, type TrainingStep } from './stepTiming';
 import { buildTfLayersMobileNetV2, countTfLayersParams, createTfLayersTrainer, type TfLayersParamCount } from './tfLayersMobilenetV2';
 
@@ -138,11 +140,9 @@ export function benchMethodOptions(rank: number | null): MethodOptions {
 /** A ready-to-run training step of the lab core for a cell's model, method and batch. */
 interface CoreStep {
   spec: ModelSpec;
-  model: Model;
-  optimizer: MethodOptimizer;
+  trainer: Trainer;
   step: TrainingStep;
   batch: Batch;
-  trainable: ReadonlySet<string>;
   /** Bytes of the gradients of the last step. */
   gradBytes: () => number;
   /** Frees the model, optimizer and batch (idempotent). */
@@ -151,35 +151,31 @@ interface CoreStep {
 
 function createCoreStep({ model: modelOptions, method, rank, batch: batchSize, protocol }: CoreCellRequest): CoreStep {
   const options = benchMethodOptions(rank);
-  const spec = METHODS[method].apply(buildModelSpec(modelOptions), options);
-  const trainable = new Set(Object.values(spec.params).filter((param) => param.trainable).map((param) => param.name));
+  const spec = applyMethod(buildModelSpec(modelOptions), method, options);
   const model = createModel(spec, { seed: protocol.seed });
   const batch = syntheticBatch(batchSize, modelOptions.resolution, modelOptions.numClasses, protocol.seed);
+  let trainer: Trainer | undefined;
   let disposed = false;
   const dispose = () => {
     if (disposed) return;
     disposed = true;
-    optimizer?.dispose();
+    trainer?.dispose();
     disposeModel(model);
     batch.x.dispose();
     batch.y.dispose();
   };
-  let optimizer: MethodOptimizer | undefined;
   try {
-    if (method === 'dora') initializeDoraMagnitudes(model);
-    optimizer = METHODS[method].createOptimizer(model, { lr: protocol.learningRate }, options);
+    trainer = createTrainer(model, { method, methodOptions: options, learningRate: protocol.learningRate });
   } catch (error) {
     dispose();
     throw error;
   }
-  const methodOptimizer = optimizer;
+  const ready = trainer;
   let gradBytes = 0;
-  const step = async () => {
-    const result = await methodStep(model, methodOptimizer, batch, trainable);
-    gradBytes = result.gradBytes;
-    return result.loss;
-  };
-  return { spec, model, optimizer: methodOptimizer, step, batch, trainable, gradBytes: () => gradBytes, dispose };
+  // The trainer's step; the observer reads the gradients' size for the bench's GRAD row.
+  const observer = { gradients: (_loss: tf.Scalar, grads: ReadonlyMap<string, tf.Tensor>) => (gradBytes = [...grads.values()].reduce((sum, grad) => sum + grad.size * 4, 0)) };
+  const step = () => ready.step(batch, { observer });
+  return { spec, trainer: ready, step, batch, gradBytes: () => gradBytes, dispose };
 }
 
 /** Profiles (analytically) and trains the lab's model for one cell, measuring time and memory. */
@@ -194,14 +190,14 @@ export async function runCoreCell(request: CoreCellRequest, onStep?: StepCallbac
     const profile = await profileStep(core.step);
     onStep?.();
     const tracker = summariseMeasured(
-      await measureTrainingStep(core.model, core.optimizer, core.batch, core.trainable, { kernelTimes: false }),
+      await measureTrainingStep(core.trainer.model, core.trainer.optimizer, core.batch, core.trainer.trainable, { kernelTimes: false }),
     );
     onStep?.();
-    const paramBytes = [...core.model.variables.values()].reduce((sum, variable) => sum + variable.size * 4, 0);
+    const paramBytes = [...core.trainer.model.variables.values()].reduce((sum, variable) => sum + variable.size * 4, 0);
     return {
       analytic,
       measured: {
-        staticBytes: { param: paramBytes, grad: core.gradBytes(), opt: core.optimizer.stateBytes() },
+        staticBytes: { param: paramBytes, grad: core.gradBytes(), opt: core.trainer.optimizer.stateBytes() },
         profile,
         memoryAfterSteps,
         tracker,
@@ -210,25 +206,5 @@ export async function runCoreCell(request: CoreCellRequest, onStep?: StepCallbac
     };
   } finally {
     core.dispose();
-  }
-}
-
-/** One training step as the trainer runs it for any method (GaLore's async projector refresh
- * included); also reports the bytes of the gradients it computed. */
-async function methodStep(
-  model: Model,
-  optimizer: MethodOptimizer,
-  batch: Batch,
-  trainable: ReadonlySet<string>,
-): Promise<{ loss: number; gradBytes: number }> {
-  const dropoutSeed = Math.floor(model.dropoutRng.next() * 4294967296);
-  const { loss, grads } = computeGradients(model, batch, trainable, dropoutSeed);
-  try {
-    await optimizer.prepareStep?.(grads);
-    tf.tidy(() => optimizer.step(grads));
-    const gradBytes = [...grads.values()].reduce((sum, grad) => sum + grad.size * 4, 0);
-    return { loss: (await loss.data())[0], gradBytes };
-  } finally {
-    tf.dispose([loss, ...grads.values()]);
   }
 }

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DoraCombineNode, LoraAddNode } from '../models/spec';
 import { createRng } from '../rng';
-import { compositeNorm, doraCombine, loraAdd, type DoraGradients } from './adapterOps';
+import { compositeNorm, doraCombine, type DoraGradients } from '../adapters/dora';
+import { loraAdd } from '../adapters/lora';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -13,14 +13,13 @@
 // A buffer shared by several tensors (reshapes, the tape's clones of saved tensors) counts once,
 // in the first group of PARAM, OPT, GRAD, ACT, TEMP that applies.
 //
-// Profiling is for sampled steps: this is a separate call that runs the step itself (as the
-// trainer does: gradients, the optimizer's async preparation, the update); the trainer's own step
-// path is untouched. Nothing else may use the engine while a step is measured.
+// Profiling is for sampled steps: this call runs the trainer's own step (trainStep) under the
+// engine observer, naming its loss and gradients through the step's observer hook. Nothing else may use the engine while a step is measured.
 import * as tf from '@tensorflow/tfjs';
 
 import type { MethodOptimizer } from '../adapters/method';
 import type { Model } from '../nn/model';
-import { computeGradients, type Batch } from '../train/step';
+import { trainStep, type Batch } from '../train/step';
 import { summariseTimeline } from './memory';
 import { EngineObserver, type ObservedKernel } from './measuredEngine';
 import { summariseMemory, type MemorySummary } from './profile';
@@ -114,17 +113,17 @@ export async function measureTrainingStep(
   let lossId = -1;
   let loss = NaN;
 
+  // The trainer's own step, watched: the observer names the loss and gradient tensors.
   const runStep = async (): Promise<void> => {
-    const { loss: lossTensor, grads } = computeGradients(model, batch, trainable, dropoutSeed);
-    lossId = lossTensor.id;
-    for (const grad of grads.values()) gradIds.push(grad.id);
-    try {
-      await optimizer.prepareStep?.(grads);
-      tf.tidy(() => optimizer.step(grads));
-      loss = (await lossTensor.data())[0];
-    } finally {
-      tf.dispose([lossTensor, ...grads.values()]);
-    }
+    loss = await trainStep(model, optimizer, batch, trainable, {
+      dropoutSeed,
+      observer: {
+        gradients: (lossTensor, grads) => {
+          lossId = lossTensor.id;
+          for (const grad of grads.values()) gradIds.push(grad.id);
+        },
+      },
+    });
   };
 
   const start = performance.now();

@@ -101,7 +101,33 @@ interface EngineInternals {
   endTape(): void;
 }
 
-const PATCHED_METHODS = ['trackTensor', 'disposeTensor', 'runKernelFunc', 'startScope', 'endScope', 'endTape'] as const;
+/** The engine methods the observer replaces while installed, with their arity in tfjs-core 4.22. */
+const PATCHED_METHODS = { trackTensor: 2, disposeTensor: 1, runKernelFunc: 1, startScope: 1, endScope: 1, endTape: 0 } as const;
+/** The engine state fields it reads that exist outside a tape or scope (activeTape and activeScope
+ * are set only inside one: a step whose tape the observer never sees fails in measured.ts). */
+const READ_STATE = ['gradientDepth', 'profiling', 'activeProfile', 'tensorInfo', 'scopeStack'] as const;
+
+/** The tfjs-core version these internals were read from; package.json pins tfjs to exactly it. */
+export const OBSERVED_TFJS_CORE_VERSION = '4.22.0';
+
+/**
+ * What has changed of the private engine surface the observer relies on, in words (empty when
+ * nothing has): a tfjs upgrade that renames or reshapes one of these breaks the measured profiler,
+ * and this says where, instead of a wrong memory chart.
+ */
+export function engineInternalsProblems(engine: object = tf.engine()): string[] {
+  const problems: string[] = [];
+  const methods = engine as unknown as Record<string, unknown>;
+  for (const [name, arity] of Object.entries(PATCHED_METHODS)) {
+    const method = methods[name];
+    if (typeof method !== 'function') problems.push(`Engine.${name} is gone (the observer wraps it)`);
+    else if (method.length !== arity) problems.push(`Engine.${name} now takes ${method.length} arguments, not ${arity}`);
+  }
+  const state = methods.state as Record<string, unknown> | undefined;
+  if (typeof state !== 'object' || state === null) problems.push('Engine.state is gone');
+  else for (const field of READ_STATE) if (!(field in state)) problems.push(`Engine.state.${field} is gone (the observer reads it)`);
+  return problems;
+}
 
 let installed = false;
 
@@ -171,9 +197,13 @@ export class EngineObserver {
 
   install(): void {
     if (installed) throw new Error('measured profile: a step is already being measured');
+    const problems = engineInternalsProblems(this.engine);
+    if (problems.length > 0) {
+      throw new Error(`measured profile: tfjs ${tf.version_core} changed the engine internals it watches (read from ${OBSERVED_TFJS_CORE_VERSION}): ${problems.join('; ')}`);
+    }
     installed = true;
     const engine = this.engine;
-    for (const name of PATCHED_METHODS) this.originals.set(name, Object.getOwnPropertyDescriptor(engine, name));
+    for (const name of Object.keys(PATCHED_METHODS)) this.originals.set(name, Object.getOwnPropertyDescriptor(engine, name));
     const original = {
       trackTensor: engine.trackTensor.bind(engine),
       disposeTensor: engine.disposeTensor.bind(engine),

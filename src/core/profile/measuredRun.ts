@@ -4,11 +4,12 @@
 // the measured step shows the steady state the analytic profile describes.
 import * as tf from '@tensorflow/tfjs';
 
-import { initializeDoraMagnitudes, METHODS, type MethodOptimizer, type MethodOptions } from '../adapters';
+import type { MethodOptions } from '../adapters/method';
 import type { MethodId } from '../ids';
 import type { ModelSpec } from '../models/spec';
-import { createModel, disposeModel, type Model } from '../nn/model';
-import { computeGradients, type Batch } from '../train/step';
+import { createModel, disposeModel } from '../nn/model';
+import type { Batch } from '../train/step';
+import { createTrainer, type Trainer } from '../train/trainer';
 import { measureTrainingStep, type MeasuredStep } from './measured';
 
 export interface MeasureMethodOptions {
@@ -22,17 +23,6 @@ export interface MeasureMethodOptions {
   kernelTimes?: boolean;
 }
 
-/** One step as the trainer runs it: gradients, the optimizer's async preparation, the update. */
-async function trainOnce(model: Model, optimizer: MethodOptimizer, batch: Batch, trainable: ReadonlySet<string>): Promise<void> {
-  const { loss, grads } = computeGradients(model, batch, trainable);
-  try {
-    await optimizer.prepareStep?.(grads);
-    tf.tidy(() => optimizer.step(grads));
-  } finally {
-    tf.dispose([loss, ...grads.values()]);
-  }
-}
-
 /** Measures a training step of `spec` (already rewritten by `method`) with the method's optimizer. */
 export async function measureMethodStep(
   spec: ModelSpec,
@@ -41,7 +31,7 @@ export async function measureMethodStep(
   { batch: batchSize, seed = 0, warmupSteps = 1, kernelTimes = true }: MeasureMethodOptions,
 ): Promise<MeasuredStep> {
   const model = createModel(spec, { seed });
-  let optimizer: MethodOptimizer | undefined;
+  let trainer: Trainer | undefined;
   const [height, width, channels] = spec.nodes[0].outShape;
   const classes = spec.nodes.find((n) => n.id === spec.output)?.outShape.at(-1) ?? 1;
   const batch: Batch = {
@@ -49,13 +39,11 @@ export async function measureMethodStep(
     y: tf.tensor1d(Array.from({ length: batchSize }, (_, i) => i % classes), 'int32'),
   };
   try {
-    if (method === 'dora') initializeDoraMagnitudes(model);
-    optimizer = METHODS[method].createOptimizer(model, { lr: 1e-3 }, methodOptions);
-    const trainable = new Set(Object.values(spec.params).filter((p) => p.trainable).map((p) => p.name));
-    for (let i = 0; i < warmupSteps; i++) await trainOnce(model, optimizer, batch, trainable);
-    return await measureTrainingStep(model, optimizer, batch, trainable, { kernelTimes });
+    trainer = createTrainer(model, { method, methodOptions, learningRate: 1e-3 });
+    for (let i = 0; i < warmupSteps; i++) await trainer.step(batch);
+    return await measureTrainingStep(model, trainer.optimizer, batch, trainer.trainable, { kernelTimes });
   } finally {
-    optimizer?.dispose();
+    trainer?.dispose();
     disposeModel(model);
     tf.dispose([batch.x, batch.y]);
   }

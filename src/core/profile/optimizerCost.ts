@@ -4,7 +4,7 @@
 // what the optimizer runs.
 import { classifierParamNames } from '../adapters/targets';
 import type { ModelSpec, ParamSpec } from '../models/spec';
-import { galoreCost, type GaloreParamCost } from '../optim/galore';
+import { galoreCost, type GaloreParamCost } from '../optim/galoreCost';
 import { numel } from './graph';
 import { BYTES_PER_FLOAT, type OptimizerCostSpec } from './types';
 

@@ -4,7 +4,7 @@
 import type { MethodOptions } from '../adapters/method';
 import type { MethodId } from '../ids';
 import { countParams } from '../models/count';
-import { DEFAULT_RANGE_FINDER } from '../optim/linalg';
+import { DEFAULT_RANGE_FINDER } from '../optim/linalgCost';
 import type { ModelSpec } from '../models/spec';
 import { countFlops } from './flops';
 import { analyseSpec } from './graph';

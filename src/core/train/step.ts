@@ -67,17 +67,31 @@ export function computeGradients(
   }
 }
 
-/** One optimizer step on a batch — gradients, the optimizer's (async) preparation, the update —
- * resolving to the batch's mean loss (NaN is returned, not thrown). */
+/** What a caller may watch during a step without copying it: the measured profiler (tensor ids) and
+ * the bench (gradient bytes). Called synchronously, before the optimizer runs; must not dispose. */
+export interface StepObserver {
+  gradients?(loss: tf.Scalar, grads: ReadonlyMap<string, tf.Tensor>): void;
+}
+
+export interface StepOptions {
+  /** The step's dropout seed; by default the next draw of the model's dropout generator. */
+  dropoutSeed?: number;
+  observer?: StepObserver;
+}
+
+/** THE training step, for every method and every caller (the run loop, pretraining, the measured
+ * profiler, the bench): gradients, the optimizer's (async) preparation — GaLore's projector
+ * refresh — and the update, resolving to the batch's mean loss (NaN is returned, not thrown). */
 export async function trainStep(
   model: Model,
   optimizer: Optimizer,
   batch: Batch,
   trainable: ReadonlySet<string>,
+  { dropoutSeed = nextDropoutSeed(model), observer }: StepOptions = {},
 ): Promise<number> {
-  const dropoutSeed = Math.floor(model.dropoutRng.next() * 4294967296);
   const { loss, grads } = computeGradients(model, batch, trainable, dropoutSeed);
   try {
+    observer?.gradients?.(loss, grads);
     await optimizer.prepareStep?.(grads);
     tf.tidy(() => optimizer.step(grads));
     return (await loss.data())[0];
@@ -85,6 +99,13 @@ export async function trainStep(
     tf.dispose([loss, ...grads.values()]);
   }
 }
+
+/** The next dropout seed of `model`'s generator (one draw per step). */
+export const nextDropoutSeed = (model: Model) => Math.floor(model.dropoutRng.next() * 4294967296);
+
+/** The names of the spec's trainable parameters: the set a step differentiates. */
+export const trainableNames = (model: Pick<Model, 'spec'>): Set<string> =>
+  new Set(Object.values(model.spec.params).filter((param) => param.trainable).map((param) => param.name));
 
 export interface Evaluation {
   accuracy: number;

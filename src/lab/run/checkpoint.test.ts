@@ -4,16 +4,17 @@
 // key (here in the session fallback, as where IndexedDB is unavailable); random init is said so.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pretrainedKeyOf, type PretrainedWeightsInfo } from '../app/baseWeights';
-import { DEFAULT_CONFIG, methodOptionsOf, modelOptionsOf, type LabConfig } from '../app/config';
-import { applyMethod } from '../core/adapters';
-import { DataError } from '../core/data/types';
-import { buildModelSpec } from '../core/models/registry';
-import type { ModelOptions } from '../core/models/spec';
-import { createModel, disposeModel, readParams, type Model } from '../core/nn/model';
-import { exportTorchvisionSafetensors } from '../core/weights/load';
+import { pretrainedKeyOf, type PretrainedWeightsInfo } from '../baseWeights';
+import { DEFAULT_CONFIG, methodOptionsOf, modelOptionsOf, type LabConfig } from '../config';
+import { applyMethod } from '../../core/adapters';
+import { DataError } from '../../core/data/types';
+import { buildModelSpec } from '../../core/models/registry';
+import type { ModelOptions } from '../../core/models/spec';
+import { createModel, disposeModel, readParams, type Model } from '../../core/nn/model';
+import { exportTorchvisionSafetensors } from '../../core/weights/load';
 import { loadBaseWeights, type BaseWeightsSource } from './checkpoint';
-import { storePretrainedWeights } from './pretrainedStore';
+import { getPretrainedWeights, storePretrainedWeights } from '../storage/pretrainedStore';
+import { plainEnvironment } from './environment';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -40,7 +41,7 @@ async function weightsFile(options: ModelOptions, name: string): Promise<{ file:
 const source = (config: LabConfig, choice: BaseWeightsSource['choice'], importedFile?: File): BaseWeightsSource => ({
   choice,
   pretrainTask: config.task === 'unseen_classes' ? 'source_0_4' : 'source',
-  baseUrl: 'http://127.0.0.1:9/',
+  environment: plainEnvironment('http://127.0.0.1:9/', { pretrainedBases: { get: getPretrainedWeights } }),
   freshHead: config.task === 'unseen_classes' || config.task === 'custom',
   pretrainedKey: pretrainedKeyOf(config),
   importedFile,

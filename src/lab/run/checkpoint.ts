@@ -5,16 +5,16 @@
 // with a new head (unseen classes, the user's images) keeps its classifier at random init whatever
 // the source. Files are checked whole before anything is assigned, so a file that does not fit
 // leaves the model as it was and the run fails with an error naming the key.
-import type { BaseWeightsId } from '../app/config';
-import { findShippedCheckpoint, sizeInWords, type ShippedCheckpoint } from '../app/baseWeights';
-import { DataError } from '../core/data/types';
-import type { ModelSpec } from '../core/models/spec';
-import type { Model } from '../core/nn/model';
-import type { PretrainTask } from '../core/train/pretrainTasks';
-import { headParamNames } from '../core/weights/torchvision';
-import { loadTorchvisionSafetensors } from '../core/weights/load';
-import { getPretrainedWeights } from './pretrainedStore';
-import type { CheckpointStatus } from './protocol';
+import type { BaseWeightsId } from '../config';
+import { findShippedCheckpoint, sizeInWords, type ShippedCheckpoint } from '../baseWeights';
+import { DataError } from '../../core/data/types';
+import type { ModelSpec } from '../../core/models/spec';
+import type { Model } from '../../core/nn/model';
+import type { PretrainTask } from '../../core/train/pretrainTasks';
+import { headParamNames } from '../../core/weights/torchvision';
+import { loadTorchvisionSafetensors } from '../../core/weights/load';
+import type { CheckpointStatus } from '../protocol';
+import type { RunEnvironment } from './environment';
 import { DownloadError } from './runData';
 
 const NO_CHECKPOINT = (why: string): CheckpointStatus => ({
@@ -23,11 +23,11 @@ const NO_CHECKPOINT = (why: string): CheckpointStatus => ({
 });
 
 /** The manifest's checkpoints, or null when none is served (or it does not read). */
-export async function fetchManifest(baseUrl: string): Promise<ShippedCheckpoint[] | null> {
-  const url = new URL('checkpoints/manifest.json', baseUrl).href;
+export async function fetchManifest(environment: Pick<RunEnvironment, 'baseUrl' | 'fetch'>): Promise<ShippedCheckpoint[] | null> {
+  const url = new URL('checkpoints/manifest.json', environment.baseUrl).href;
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await environment.fetch(url);
   } catch {
     return null;
   }
@@ -49,17 +49,17 @@ export async function loadBaseCheckpoint(
   model: Model,
   spec: ModelSpec,
   pretrainTask: PretrainTask,
-  baseUrl: string,
+  environment: Pick<RunEnvironment, 'baseUrl' | 'fetch'>,
   freshHead: boolean,
 ): Promise<CheckpointStatus> {
-  const entries = await fetchManifest(baseUrl);
+  const entries = await fetchManifest(environment);
   if (!entries) return NO_CHECKPOINT('no checkpoints/manifest.json is served');
   const entry = findShippedCheckpoint(entries, spec.options, pretrainTask, freshHead);
   if (!entry) return NO_CHECKPOINT(`none of ${sizeInWords(spec.options)}`);
-  const url = new URL(`checkpoints/${entry.file}`, baseUrl).href;
+  const url = new URL(`checkpoints/${entry.file}`, environment.baseUrl).href;
   let bytes: ArrayBuffer;
   try {
-    const response = await fetch(url);
+    const response = await environment.fetch(url);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     bytes = await response.arrayBuffer();
   } catch (error) {
@@ -72,7 +72,8 @@ export async function loadBaseCheckpoint(
 export interface BaseWeightsSource {
   choice: BaseWeightsId;
   pretrainTask: PretrainTask;
-  baseUrl: string;
+  /** Where the shipped checkpoints are fetched from and the browser's bases are kept. */
+  environment: Pick<RunEnvironment, 'baseUrl' | 'fetch' | 'pretrainedBases'>;
   /** The classifier stays at its random init (a task with a new head). */
   freshHead: boolean;
   /** The IndexedDB key of the base pretrained in this browser for the run's configuration (pretrainedKeyOf). */
@@ -88,11 +89,11 @@ export async function loadBaseWeights(model: Model, spec: ModelSpec, source: Bas
   const skip = source.freshHead ? headParamNames(spec) : [];
   switch (source.choice) {
     case 'shipped':
-      return loadBaseCheckpoint(model, spec, source.pretrainTask, source.baseUrl, source.freshHead);
+      return loadBaseCheckpoint(model, spec, source.pretrainTask, source.environment, source.freshHead);
     case 'random':
       return { kind: 'none', chosen: true, message: 'Random init, as chosen under Base weights: the “before fine-tuning” accuracy is chance level.' };
     case 'browser': {
-      const cached = await getPretrainedWeights(source.pretrainedKey);
+      const cached = await source.environment.pretrainedBases.get(source.pretrainedKey);
       if (!cached) {
         throw new DataError(FIELD, `no base model of this size is pretrained in this browser (${sizeInWords(spec.options)}): press “Pretrain base model”, or choose other base weights.`);
       }

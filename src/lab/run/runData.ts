@@ -1,15 +1,18 @@
 // The datasets of a run: the task's fine-tuning and test splits at a browser-sized count, from the
 // embedded synthetic domain (no download), from CIFAR-10 (a file the user chose, the browser's
 // cache, or a download, with a clear error when that fails), or the user's imported images.
-import type { LabConfig } from '../app/config';
-import { readCifar10Archive, CIFAR10_DEFAULT_URL, type Cifar10Splits } from '../core/data/cifar10';
-import { isSeverity } from '../core/data/corruptions';
-import type { ImageFolderImport } from '../core/data/imageFolder';
-import { generateSyntheticDataset } from '../core/data/synthetic';
-import { makeShiftTask, restrictToClasses, UNSEEN_FINE_TUNE_CLASSES, type SourceSplits } from '../core/data/tasks';
-import { DataError, selectImages, type Dataset } from '../core/data/types';
+import type { LabConfig } from '../config';
+import { readCifar10Archive, CIFAR10_DEFAULT_URL, type Cifar10Splits } from '../../core/data/cifar10';
+import { isSeverity } from '../../core/data/corruptions';
+import type { ImageFolderImport } from '../../core/data/imageFolder';
+import { generateSyntheticDataset } from '../../core/data/synthetic';
+import { makeShiftTask, restrictToClasses, UNSEEN_FINE_TUNE_CLASSES, type SourceSplits } from '../../core/data/tasks';
+import { DataError, selectImages, type Dataset } from '../../core/data/types';
 import { testImagesFor } from './runState';
-import { CIFAR10_CACHE_KEY, deleteCachedBlob, getCachedBlob, putCachedBlob } from './storage';
+import type { RunEnvironment } from './environment';
+
+/** The key of the CIFAR-10 archive in the data cache (one copy, whatever URL or file it came from). */
+export const CIFAR10_CACHE_KEY = 'cifar-10-binary.tar.gz';
 
 export interface RunData {
   train: Dataset;
@@ -44,25 +47,26 @@ function balancedSubset(dataset: Dataset, count: number): Dataset {
 /** Where the CIFAR-10 archive comes from, in order: the file the user chose (then cached), the
  * browser's cache (a previous download or file), a download (then cached). A cached copy that no
  * longer reads is dropped and downloaded again. */
-async function loadCifar10(baseUrl: string, chosenFile: File | undefined): Promise<Cifar10Splits> {
+async function loadCifar10(environment: RunEnvironment, chosenFile: File | undefined): Promise<Cifar10Splits> {
+  const cache = environment.dataCache;
   if (chosenFile) {
     const splits = await readCifar10Archive(chosenFile.stream() as ReadableStream<Uint8Array>, { archiveName: chosenFile.name, totalBytes: chosenFile.size });
-    await putCachedBlob(CIFAR10_CACHE_KEY, chosenFile, chosenFile.name);
+    await cache.put(CIFAR10_CACHE_KEY, chosenFile, chosenFile.name);
     return splits;
   }
-  const cached = await getCachedBlob(CIFAR10_CACHE_KEY);
+  const cached = await cache.get(CIFAR10_CACHE_KEY);
   if (cached) {
     try {
-      return await readCifar10Archive(cached.blob.stream() as ReadableStream<Uint8Array>, { archiveName: `${cached.info.source} (cached)`, totalBytes: cached.blob.size });
+      return await readCifar10Archive(cached.blob.stream() as ReadableStream<Uint8Array>, { archiveName: `${cached.source} (cached)`, totalBytes: cached.blob.size });
     } catch {
-      await deleteCachedBlob(CIFAR10_CACHE_KEY);
+      await cache.delete(CIFAR10_CACHE_KEY);
     }
   }
-  const url = new URL(CIFAR10_DEFAULT_URL, baseUrl).href;
+  const url = new URL(CIFAR10_DEFAULT_URL, environment.baseUrl).href;
   const advice = 'Choose the synthetic data source, choose the archive file, or serve it there (npm run data:cifar10).';
   let archive: Blob;
   try {
-    const response = await fetch(url);
+    const response = await environment.fetch(url);
     if (!response.ok) throw new DownloadError(`CIFAR-10 could not be downloaded from ${url}: HTTP ${response.status}. ${advice}`);
     archive = await response.blob();
   } catch (error) {
@@ -71,12 +75,12 @@ async function loadCifar10(baseUrl: string, chosenFile: File | undefined): Promi
   }
   // Cached only once it has read whole, so a broken download is not kept.
   const splits = await readCifar10Archive(archive.stream() as ReadableStream<Uint8Array>, { archiveName: url, totalBytes: archive.size });
-  await putCachedBlob(CIFAR10_CACHE_KEY, archive, url);
+  await cache.put(CIFAR10_CACHE_KEY, archive, url);
   return splits;
 }
 
-async function cifarSource(baseUrl: string, trainCount: number, testCount: number, classes: readonly number[] | null, chosenFile: File | undefined): Promise<SourceSplits> {
-  const splits = await loadCifar10(baseUrl, chosenFile);
+async function cifarSource(environment: RunEnvironment, trainCount: number, testCount: number, classes: readonly number[] | null, chosenFile: File | undefined): Promise<SourceSplits> {
+  const splits = await loadCifar10(environment, chosenFile);
   const restrict = (dataset: Dataset) => (classes ? restrictToClasses(dataset, classes) : dataset);
   return { train: balancedSubset(restrict(splits.train), trainCount), test: balancedSubset(restrict(splits.test), testCount) };
 }
@@ -96,7 +100,7 @@ export interface RunDataInputs {
   cifarArchive?: File;
 }
 
-export async function buildRunData(config: LabConfig, baseUrl: string, inputs: RunDataInputs = {}): Promise<RunData> {
+export async function buildRunData(config: LabConfig, environment: RunEnvironment, inputs: RunDataInputs = {}): Promise<RunData> {
   const trainCount = config.trainImages;
   const testCount = testImagesFor(trainCount);
   if (config.task === 'custom') {
@@ -115,7 +119,7 @@ export async function buildRunData(config: LabConfig, baseUrl: string, inputs: R
   const classes = config.task === 'unseen_classes' ? UNSEEN_FINE_TUNE_CLASSES : null;
   const source =
     config.dataSource === 'cifar10'
-      ? await cifarSource(baseUrl, trainCount, testCount, classes, inputs.cifarArchive)
+      ? await cifarSource(environment, trainCount, testCount, classes, inputs.cifarArchive)
       : syntheticSource(trainCount, testCount, classes);
   const sourceName = config.dataSource === 'cifar10' ? 'CIFAR-10' : 'synthetic';
   if (config.task === 'unseen_classes') {

@@ -3,9 +3,9 @@
 // record's meta, under pretrainedWeightsKey(options, task). The worker writes and reads them; the
 // page lists them (the Base weights choice, the data cache) and "Clear cached data" removes them.
 // No tfjs here: the page imports this module.
-import type { PretrainedWeightsInfo } from '../app/baseWeights';
-import { isPretrainedWeightsKey } from '../core/train/pretrainTasks';
-import { getCachedBlob, listCachedData, putCachedBlob } from './storage';
+import type { PretrainedWeightsInfo } from '../baseWeights';
+import { isPretrainedWeightsKey } from '../../core/train/pretrainTasks';
+import { getCachedBlob, listCachedData, putCachedBlob } from './indexedDb';
 
 export const PRETRAINED_SOURCE = 'pretrained in this browser';
 

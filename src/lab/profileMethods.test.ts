@@ -2,7 +2,7 @@
 // fully under every method (trainHead), and the configured optimizer is costed for the others.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, methodOptionsOf, type LabConfig } from './config';
-import { profileRequestOf } from './profileClient';
+import { profileRequestOf } from './profileMethods';
 import { profileMethods } from './profileMethods';
 
 const profilesOf = (config: LabConfig) => {

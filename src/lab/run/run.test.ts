@@ -2,8 +2,9 @@
 // with pause/resume, stop, early stopping and tensor disposal checked on the messages it posts.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type LabConfig } from '../app/config';
-import type { RunResponse } from './protocol';
+import { DEFAULT_CONFIG, type LabConfig } from '../config';
+import type { RunResponse } from '../protocol';
+import { plainEnvironment } from './environment';
 import { runTraining } from './run';
 import { RunControl } from './runState';
 
@@ -19,7 +20,7 @@ async function run(config: LabConfig, control = new RunControl(), onMessage?: (m
     runId: 7,
     config,
     // Nothing is served there: no manifest, so the run starts from random init and says so.
-    baseUrl: 'http://127.0.0.1:9/',
+    environment: plainEnvironment('http://127.0.0.1:9/'),
     labVersion: 'test',
     measureMemory: false,
     control,
@@ -44,7 +45,8 @@ describe('runTraining', () => {
     const started = messages.find((m) => m.type === 'run_started');
     expect(started).toMatchObject({ stepsPerEpoch: 2, totalSteps: 4, trainImages: 8, testImages: 16, checkpoint: { kind: 'none' } });
     const baseline = messages.find((m) => m.type === 'run_baseline');
-    expect(baseline && baseline.type === 'run_baseline' && baseline.cleanAccuracy).not.toBeNull();
+    // A shift has a clean split: its accuracy is a number (a missing message fails here, too).
+    expect(baseline).toMatchObject({ type: 'run_baseline', baseline: { epoch: 0, step: 0 }, cleanAccuracy: expect.any(Number) });
     const steps = messages.flatMap((m) => (m.type === 'run_progress' ? m.losses.map((p) => p.step) : []));
     expect(steps).toEqual([1, 2, 3, 4]);
     const evals = messages.filter((m) => m.type === 'run_eval');

@@ -8,16 +8,17 @@
 // ignored and why. Unknown keys are never copied into objects, so `__proto__` and friends are inert.
 import { FLOP_PHASES, MEMORY_GROUPS } from '../core/ids';
 import {
+  choiceSchema,
   CONFIG_FIELDS,
+  CONFIG_SCHEMA,
   DEFAULT_CONFIG,
-  FIELD_LABELS,
+  fieldLabel,
   hasErrors,
   isBooleanField,
   isChoiceField,
   isNumberField,
   numberProblem,
   validateConfig,
-  CHOICE_FIELDS,
   type ConfigField,
   type LabConfig,
 } from './config';
@@ -25,34 +26,8 @@ import { downsample, SUMMARY_CURVE_POINTS, type RunSummary } from './results';
 
 export const PERMALINK_VERSION = 1;
 
-/** Short key of each configuration field in the link (stable across versions of schema 1). */
-export const FIELD_KEYS: Readonly<Record<ConfigField, string>> = {
-  model: 'm',
-  width: 'w',
-  resolution: 'res',
-  stem: 'st',
-  numClasses: 'nc',
-  baseWeights: 'bw',
-  method: 'me',
-  rank: 'r',
-  alpha: 'a',
-  adaptDepthwise: 'dw',
-  trainBatchNorm: 'bn',
-  galoreUpdateGap: 'gg',
-  galoreScale: 'gs',
-  galoreThreshold: 'ge',
-  task: 'tk',
-  corruption: 'co',
-  severity: 'sv',
-  dataSource: 'ds',
-  optimizer: 'op',
-  learningRate: 'lr',
-  batchSize: 'bs',
-  epochs: 'ep',
-  patience: 'pa',
-  seed: 'sd',
-  trainImages: 'ti',
-};
+/** Short key of each configuration field in the link (the schema's `key`: stable across versions of schema 1). */
+export const FIELD_KEYS: Readonly<Record<ConfigField, string>> = Object.fromEntries(CONFIG_SCHEMA.map((field) => [field.id, field.key])) as Record<ConfigField, string>;
 
 const VERSION_KEY = 'v';
 const HIDDEN_KEY = 't';
@@ -166,7 +141,7 @@ const NUMBER_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 function parseField(field: ConfigField, text: string): { value: LabConfig[ConfigField] } | { problem: string } {
   if (text.length > MAX_VALUE_LENGTH) return { problem: `${text.length} characters long` };
   if (isChoiceField(field)) {
-    const choices: readonly string[] = CHOICE_FIELDS[field];
+    const choices: readonly string[] = choiceSchema(field).choices;
     return choices.includes(text) ? { value: text as LabConfig[typeof field] } : { problem: `${quote(text)} is not one of ${choices.join(', ')}` };
   }
   if (isBooleanField(field)) {
@@ -229,7 +204,7 @@ export function decodePermalink(hash: string): DecodedPermalink {
     }
     const parsed = parseField(field, text);
     if ('problem' in parsed) {
-      ignored.push(`${FIELD_LABELS[field]}: ${parsed.problem}; used the default (${encodeValue(DEFAULT_CONFIG[field])}).`);
+      ignored.push(`${fieldLabel(field)}: ${parsed.problem}; used the default (${encodeValue(DEFAULT_CONFIG[field])}).`);
       continue;
     }
     (config as unknown as Record<ConfigField, LabConfig[ConfigField]>)[field] = parsed.value;
@@ -239,7 +214,7 @@ export function decodePermalink(hash: string): DecodedPermalink {
   // An imported weights file stays in the browser that chose it: the link names the choice only.
   if (config.baseWeights === 'imported') {
     ignored.push(
-      `${FIELD_LABELS.baseWeights}: the link was made with an imported weights file, which cannot travel in a link; used the default (${encodeValue(DEFAULT_CONFIG.baseWeights)}). Choose the file again under Base weights to use it.`,
+      `${fieldLabel('baseWeights')}: the link was made with an imported weights file, which cannot travel in a link; used the default (${encodeValue(DEFAULT_CONFIG.baseWeights)}). Choose the file again under Base weights to use it.`,
     );
     config.baseWeights = DEFAULT_CONFIG.baseWeights;
   }
@@ -248,7 +223,7 @@ export function decodePermalink(hash: string): DecodedPermalink {
   // in error to their defaults, then, if that is not enough, everything.
   let issues = validateConfig(config).filter((issue) => issue.severity === 'error');
   for (const issue of issues) {
-    ignored.push(`${FIELD_LABELS[issue.field]}: ${issue.message} Used the default (${encodeValue(DEFAULT_CONFIG[issue.field])}).`);
+    ignored.push(`${fieldLabel(issue.field)}: ${issue.message} Used the default (${encodeValue(DEFAULT_CONFIG[issue.field])}).`);
     (config as unknown as Record<ConfigField, LabConfig[ConfigField]>)[issue.field] = DEFAULT_CONFIG[issue.field];
   }
   issues = validateConfig(config);

@@ -6,11 +6,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { classifierLayers } from '../core/adapters/targets';
 import { UNSEEN_FINE_TUNE_CLASSES } from '../core/data/tasks';
 import { buildModelSpec } from '../core/models/registry';
-import { runTraining } from '../worker/run';
-import type { RunResponse } from '../worker/protocol';
-import { RunControl } from '../worker/runState';
+import { plainEnvironment } from './run/environment';
+import { runTraining } from './run/run';
+import type { RunResponse } from './protocol';
+import { RunControl } from './run/runState';
 import { DEFAULT_CONFIG, headClassesOf, isFieldRelevant, modelOptionsOf, validateConfig, type LabConfig } from './config';
-import { profileRequestOf } from './profileClient';
+import { profileRequestOf } from './profileMethods';
 import { profileMethods } from './profileMethods';
 
 beforeAll(async () => {
@@ -63,7 +64,7 @@ describe('modelOptionsOf', () => {
     await runTraining({
       runId: 1,
       config,
-      baseUrl: 'http://127.0.0.1:9/', // nothing served: random init
+      environment: plainEnvironment('http://127.0.0.1:9/'), // nothing served: random init
       labVersion: 'test',
       measureMemory: false,
       control: new RunControl(),

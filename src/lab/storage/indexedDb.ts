@@ -1,6 +1,7 @@
 // The lab's cache of downloaded data in IndexedDB (the CIFAR-10 archive, ~160 MB), so that a reload
-// does not download it again, and of base models pretrained in the browser (pretrainedStore.ts). The one module that touches IndexedDB; the training worker reads and
-// fills it, the page lists and clears it. Where IndexedDB is missing or refuses (some private
+// does not download it again, and of base models pretrained in the browser (pretrainedStore.ts).
+// The one module that touches IndexedDB: the training worker reads and fills it (through
+// browserEnvironment.ts), the page lists and clears it. Where IndexedDB is missing or refuses (some private
 // modes, a full disk) every call degrades to "nothing cached": reads give null, writes false.
 
 const DB_NAME = 'peft-edge-lab';
@@ -8,9 +9,6 @@ const DB_VERSION = 1;
 const STORE = 'data';
 /** Some private modes leave open() pending forever: give up after this long. */
 const OPEN_TIMEOUT_MS = 3000;
-
-/** The key of the CIFAR-10 archive (one copy, whatever URL or file it came from). */
-export const CIFAR10_CACHE_KEY = 'cifar-10-binary.tar.gz';
 
 export interface CachedDataInfo {
   key: string;

@@ -3,15 +3,16 @@
 // The step is replaced by one that throws on its second call; everything else runs for real.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_CONFIG, type LabConfig } from '../app/config';
-import type { RunResponse } from './protocol';
+import { DEFAULT_CONFIG, type LabConfig } from '../config';
+import type { RunResponse } from '../protocol';
+import { plainEnvironment } from './environment';
 import { runTraining } from './run';
 import { RunControl } from './runState';
 
 const failure = vi.hoisted(() => ({ message: '' }));
 
-vi.mock('../core/train/step', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../core/train/step')>();
+vi.mock('../../core/train/step', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../core/train/step')>();
   let calls = 0;
   return {
     ...original,
@@ -35,7 +36,7 @@ async function runFailing(message: string, deviceLost: string | null): Promise<R
   await runTraining({
     runId: 3,
     config: TINY,
-    baseUrl: 'http://127.0.0.1:9/',
+    environment: plainEnvironment('http://127.0.0.1:9/'),
     labVersion: 'test',
     measureMemory: false,
     control: new RunControl(),

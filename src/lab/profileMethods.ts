@@ -1,14 +1,24 @@
-// Each method's analytic profile for one request: the profile worker's work, kept apart from the
-// worker's messaging so that tests can compute the same numbers the charts show.
-import { applyMethod, METHODS } from '../core/adapters';
+// Each method's analytic profile for one request: pure (no tfjs), so the page computes the charts'
+// numbers itself, the run loop costs its own configuration with the same function, and tests see
+// exactly what the charts show.
+import { applyMethod } from '../core/adapters/definitions';
 import { METHOD_IDS, type MethodId } from '../core/ids';
+import { methodOptionsOf, modelOptionsOf, type LabConfig } from './config';
 import { buildModelSpec } from '../core/models/registry';
 import { optimizerCostOfMethod, profileSpec } from '../core/profile/profile';
 import type { AnalyticProfile } from '../core/profile/types';
-import type { ProfileRequest } from '../worker/protocol';
+import type { ProfileRequest } from './protocol';
 
-/** Each method's note from the registry, for the method panel. */
-export const METHOD_REGISTRY_NOTES = Object.fromEntries(METHOD_IDS.map((method) => [method, METHODS[method].note])) as Record<MethodId, string>;
+/** What the profiler needs from a configuration: every method, on the configured model and step. */
+export function profileRequestOf(config: LabConfig): ProfileRequest {
+  return {
+    model: modelOptionsOf(config),
+    methods: [...METHOD_IDS],
+    methodOptions: methodOptionsOf(config),
+    batch: config.batchSize,
+    optimizer: config.optimizer,
+  };
+}
 
 export function profileMethods(request: ProfileRequest) {
   const base = buildModelSpec(request.model);

@@ -1,0 +1,58 @@
+// Words for ids, wherever the lab shows them (page, CLI, reports). Methods' words are their
+// descriptors' (methods.ts), re-exported here by id for charts and tables.
+import type { CorruptionName } from '../core/data/corruptions';
+import type { TaskId } from '../core/data/tasks';
+import type { FlopPhase, MemoryGroup, MethodId, ModelId, StemId } from '../core/ids';
+import { METHOD_IDS } from '../core/ids';
+import type { DataSourceId, OptimizerId } from './config';
+import { METHOD_DESCRIPTORS } from './methods';
+
+export const MODEL_NAMES: Record<ModelId, string> = {
+  mobilenet_v2: 'MobileNetV2',
+  mobilenet_v3_small: 'MobileNetV3-Small',
+  mobilenet_v3_large: 'MobileNetV3-Large',
+  resnet18: 'ResNet-18',
+};
+
+const byMethod = <T>(pick: (id: MethodId) => T) => Object.fromEntries(METHOD_IDS.map((id) => [id, pick(id)])) as Record<MethodId, T>;
+export const METHOD_NAMES: Record<MethodId, string> = byMethod((id) => METHOD_DESCRIPTORS[id].name);
+/** Short names for chart axes. */
+export const METHOD_SHORT_NAMES: Record<MethodId, string> = byMethod((id) => METHOD_DESCRIPTORS[id].shortName);
+
+export const STEM_NAMES: Record<StemId, string> = {
+  imagenet: 'ImageNet',
+  cifar: 'CIFAR',
+};
+
+export const TASK_NAMES: Record<TaskId, string> = {
+  shift: 'Distribution shift (corruption)',
+  unseen_classes: 'Unseen classes (5–9)',
+  custom: 'Your own images',
+};
+
+export const DATA_SOURCE_NAMES: Record<DataSourceId, string> = {
+  synthetic: 'Synthetic shapes (built in)',
+  cifar10: 'CIFAR-10 (download)',
+};
+
+export const OPTIMIZER_NAMES: Record<OptimizerId, string> = { adam: 'Adam', sgd: 'SGD' };
+
+export const corruptionName = (id: CorruptionName) => id.replace(/_/g, ' ');
+
+export const MEMORY_GROUP_NAMES: Record<MemoryGroup, string> = { param: 'PARAM', grad: 'GRAD', act: 'ACT', opt: 'OPT', temp: 'TEMP' };
+
+export const MEMORY_GROUP_MEANINGS: Record<MemoryGroup, string> = {
+  param: 'every weight, frozen or not, adapters and BN running stats included',
+  grad: 'gradients of the trainable parameters',
+  act: 'forward tensors kept for the backward pass',
+  opt: 'optimizer state (Adam moments, GaLore projections)',
+  temp: 'activation gradients and workspaces alive at that moment',
+};
+
+export const FLOP_PHASE_NAMES: Record<FlopPhase, string> = {
+  forward: 'Forward',
+  backward_input: 'Backward (input grads)',
+  backward_weight: 'Backward (weight grads)',
+  optimizer: 'Optimizer',
+  projection: 'GaLore projection',
+};

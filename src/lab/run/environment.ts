@@ -1,0 +1,40 @@
+// What a run needs from the world it runs in, passed in so that the same run loop runs in the
+// browser's training worker (fetch, IndexedDB), in Node (the CLI, `npm run study`) and in tests:
+// where files are fetched from, where downloaded data is cached, and where bases pretrained in the
+// browser are kept.
+import type { PretrainedWeightsInfo } from '../baseWeights';
+
+export interface CachedBlob {
+  blob: Blob;
+  /** Where it came from: a URL or a file name. */
+  source: string;
+}
+
+/** A key → blob cache that may refuse (no storage, full quota): then `put` says false. */
+export interface BlobCache {
+  get(key: string): Promise<CachedBlob | null>;
+  put(key: string, blob: Blob, source: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+}
+
+/** The bases pretrained in this browser ("Pretrain base model"), by pretrainedKeyOf. */
+export interface PretrainedBases {
+  get(key: string): Promise<{ bytes: ArrayBuffer; info: PretrainedWeightsInfo } | null>;
+}
+
+export interface RunEnvironment {
+  /** Checkpoints (checkpoints/manifest.json) and data are fetched relative to it. */
+  baseUrl: string;
+  fetch: (url: string) => Promise<Response>;
+  /** Where the CIFAR-10 archive is kept between runs. */
+  dataCache: BlobCache;
+  pretrainedBases: PretrainedBases;
+}
+
+export const NO_BLOB_CACHE: BlobCache = { get: async () => null, put: async () => false, delete: async () => {} };
+export const NO_PRETRAINED_BASES: PretrainedBases = { get: async () => null };
+
+/** An environment that fetches from `baseUrl` and keeps nothing (Node, tests). */
+export function plainEnvironment(baseUrl: string, overrides: Partial<Omit<RunEnvironment, 'baseUrl'>> = {}): RunEnvironment {
+  return { baseUrl, fetch: (url) => fetch(url), dataCache: NO_BLOB_CACHE, pretrainedBases: NO_PRETRAINED_BASES, ...overrides };
+}

@@ -1,0 +1,283 @@
+// One fine-tuning run, the same in the browser's training worker, in Node and in tests: data for
+// the task, the model the method rewrites, the base weights, the baseline evaluation, epochs of
+// steps with the method's trainer, evaluation after each epoch, early stopping, and a summary.
+// What it fetches and where it caches come from the environment (environment.ts); what it says
+// goes out through `post` as the worker protocol's messages. Every tensor is disposed; values are
+// read with `await data()` (never dataSync, which stalls a WebGPU worker).
+import * as tf from '@tensorflow/tfjs';
+import { applyMethod } from '../../core/adapters/definitions';
+import { batchCount, iterateBatches, type Batch as DataBatch } from '../../core/data/batching';
+import { DataError } from '../../core/data/types';
+import { buildModelSpec } from '../../core/models/registry';
+import { createModel, disposeModel, type Model } from '../../core/nn/model';
+import { measureTrainingStep, summariseMeasured } from '../../core/profile/measured';
+import type { AnalyticProfile } from '../../core/profile/types';
+import { evaluateDataset } from '../../core/train/evaluation';
+import { createTrainer, type Trainer } from '../../core/train/trainer';
+import { pretrainedKeyOf } from '../baseWeights';
+import { hasNewHead, methodOptionsOf, modelOptionsOf, type LabConfig } from '../config';
+import { profileMethods } from '../profileMethods';
+import type { CheckpointStatus, EvalPoint, LossPoint, MeasuredMemorySlot, RunErrorKind, RunResponse } from '../protocol';
+import { downsample, SUMMARY_CURVE_POINTS, type RunSummary } from '../results';
+import { loadBaseWeights } from './checkpoint';
+import type { RunEnvironment } from './environment';
+import { buildRunData, DownloadError, type RunData, type RunDataInputs } from './runData';
+import { EarlyStopping, etaSeconds, type RunControl, Throttle } from './runState';
+
+export interface RunContext {
+  runId: number;
+  config: LabConfig;
+  /** Where files come from and data is cached (browserRunEnvironment, plainEnvironment). */
+  environment: RunEnvironment;
+  labVersion: string;
+  measureMemory: boolean;
+  control: RunControl;
+  post: (message: RunResponse) => void;
+  /** The GPU adapter in words, for the summary. */
+  adapter: string;
+  /** Set when the WebGPU device was lost (then every error is that). */
+  deviceLost: () => string | null;
+  /** The user's imported images (the custom task), and a CIFAR-10 archive file they chose. */
+  dataInputs?: RunDataInputs;
+  /** The torchvision safetensors file the user imported (config.baseWeights 'imported'). */
+  baseWeightsFile?: File;
+}
+
+/** Progress messages at most this often (the last step's always goes). */
+const PROGRESS_INTERVAL_MS = 250;
+/** Eval chunks at most this big (the run's batch size when smaller, so the forward pass reuses
+ * the training step's compiled shapes). */
+const MAX_EVAL_BATCH = 64;
+
+/** A NaN/∞ loss: the run stops, the curves so far stay. */
+class NanLossError extends Error {}
+
+/** Everything a run trains with, once prepared. */
+interface PreparedRun {
+  data: RunData;
+  model: Model;
+  trainer: Trainer;
+  profile: AnalyticProfile;
+  checkpoint: CheckpointStatus;
+  /** Full batches only, unless there are fewer images than one batch. */
+  dropRemainder: boolean;
+  stepsPerEpoch: number;
+  totalSteps: number;
+}
+
+/** What the epochs of training produced. */
+interface TrainingOutcome {
+  steps: number;
+  losses: number[];
+  evals: EvalPoint[];
+  stoppedEarly: boolean;
+  trainSeconds: number;
+}
+
+export async function runTraining(context: RunContext): Promise<void> {
+  const { runId, post } = context;
+  const owned: { model?: Model; trainer?: Trainer; profile?: AnalyticProfile } = {};
+  try {
+    post({ type: 'run_phase', runId, phase: 'preparing', paused: false });
+    const run = await prepareRun(context, owned);
+    post({ type: 'run_started', runId, stepsPerEpoch: run.stepsPerEpoch, totalSteps: run.totalSteps, trainImages: run.data.train.labels.length, testImages: run.data.test.labels.length, checkpoint: run.checkpoint });
+    const baseline = await evaluateBaseline(run, context);
+    const outcome = await trainEpochs(run, context);
+    post({ type: 'run_done', runId, summary: summarise(run, baseline, outcome, context), reason: context.control.stopped ? 'stopped' : outcome.stoppedEarly ? 'early_stopped' : 'completed' });
+  } catch (error) {
+    post(failureMessage(error, context, owned.profile));
+  } finally {
+    owned.trainer?.dispose();
+    if (owned.model) disposeModel(owned.model);
+  }
+}
+
+/** The data, the method's model with its base weights, the analytic profile and the trainer.
+ * What it allocates goes into `owned` as soon as it exists, for the caller to free. */
+async function prepareRun(context: RunContext, owned: { model?: Model; trainer?: Trainer; profile?: AnalyticProfile }): Promise<PreparedRun> {
+  const { config } = context;
+  const data = await buildRunData(config, context.environment, context.dataInputs);
+  // A task with a new head (unseen classes, your images) fine-tunes a classifier for the task's
+  // classes, kept at its random init when the base weights load and trained fully whatever the
+  // method (methodOptions.trainHead, PEFT's modules_to_save). The model options are those the
+  // charts profile (modelOptionsOf).
+  const newHead = hasNewHead(config);
+  const modelOptions = modelOptionsOf(config);
+  checkClassCounts(config, modelOptions.numClasses, data.numClasses, newHead);
+  const methodOptions = methodOptionsOf(config);
+  const spec = applyMethod(buildModelSpec(modelOptions), config.method, methodOptions);
+  const { profiles, failures } = profileMethods({ model: modelOptions, methods: [config.method], methodOptions, batch: config.batchSize, optimizer: config.optimizer });
+  const profile = profiles[config.method];
+  if (!profile) throw new Error(`The profiler cannot cost this configuration: ${failures[config.method] ?? 'unknown reason'}`);
+  owned.profile = profile;
+
+  const model = createModel(spec, { seed: config.seed });
+  owned.model = model;
+  const checkpoint = await loadBaseWeights(model, spec, {
+    choice: config.baseWeights,
+    pretrainTask: data.pretrainTask,
+    environment: context.environment,
+    freshHead: newHead,
+    pretrainedKey: pretrainedKeyOf(config),
+    importedFile: context.baseWeightsFile,
+  });
+  // After the base weights: the method prepares the loaded model (DoRA's magnitudes ← ‖W‖).
+  const trainer = createTrainer(model, { method: config.method, methodOptions, learningRate: config.learningRate, optimizer: config.optimizer });
+  owned.trainer = trainer;
+
+  const trainCount = data.train.labels.length;
+  // BatchNorm statistics of a 1-image batch are degenerate: full batches, unless there are fewer images than one.
+  const dropRemainder = trainCount >= config.batchSize;
+  const stepsPerEpoch = batchCount(trainCount, config.batchSize, dropRemainder);
+  return { data, model, trainer, profile, checkpoint, dropRemainder, stepsPerEpoch, totalSteps: stepsPerEpoch * config.epochs };
+}
+
+function checkClassCounts(config: LabConfig, headClasses: number, dataClasses: number, newHead: boolean): void {
+  if (newHead && headClasses !== dataClasses) {
+    // The import sets Classes to the folders found; a link opened since may have changed it.
+    if (config.task === 'custom') throw new DataError('Classes', `Your images have ${dataClasses} classes but the model is set up for ${headClasses}: import the images again.`);
+    throw new Error(`The new head predicts ${headClasses} classes but the task has ${dataClasses}.`);
+  }
+  if (headClasses < dataClasses) {
+    throw new DataError('Classes', `The task has ${dataClasses} classes but the model predicts ${headClasses}: set Classes to at least ${dataClasses}.`);
+  }
+}
+
+/** Accuracy before fine-tuning on the task's test split, and for a shift on its clean test split. */
+async function evaluateBaseline(run: PreparedRun, { runId, config, post }: RunContext): Promise<EvalPoint> {
+  post({ type: 'run_phase', runId, phase: 'baseline', paused: false });
+  const evalBatch = Math.min(MAX_EVAL_BATCH, config.batchSize);
+  const before = await evaluateDataset(run.model, run.data.test, { batchSize: evalBatch });
+  const cleanAccuracy = run.data.cleanTest ? (await evaluateDataset(run.model, run.data.cleanTest, { batchSize: evalBatch })).accuracy : null;
+  const baseline: EvalPoint = { epoch: 0, step: 0, accuracy: before.accuracy, loss: before.loss };
+  post({ type: 'run_baseline', runId, baseline, cleanAccuracy });
+  return baseline;
+}
+
+/** Epochs of steps, each followed by an evaluation, until the schedule ends, early stopping
+ * triggers or the user stops; pauses wait between steps. */
+async function trainEpochs(run: PreparedRun, context: RunContext): Promise<TrainingOutcome> {
+  const { runId, config, control, post } = context;
+  const stopping = new EarlyStopping(config.patience);
+  const throttle = new Throttle(PROGRESS_INTERVAL_MS);
+  const outcome: TrainingOutcome = { steps: 0, losses: [], evals: [], stoppedEarly: false, trainSeconds: 0 };
+  let pending: LossPoint[] = [];
+  // The sampled step measured by the engine observer (the second, once optimizer state exists).
+  const measureAt = context.measureMemory ? Math.min(1, run.totalSteps - 1) : -1;
+  const progress = (epoch: number, examplesPerSecond: number, eta: number): RunResponse => ({
+    type: 'run_progress', runId, step: outcome.steps, totalSteps: run.totalSteps, epoch, epochs: config.epochs, examplesPerSecond, etaSeconds: eta, losses: pending,
+  });
+
+  post({ type: 'run_phase', runId, phase: 'training', paused: false });
+  training: for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    const batches = iterateBatches(run.data.train, { batchSize: config.batchSize, seed: config.seed, epoch, augment: true, dropRemainder: run.dropRemainder, inputSize: config.resolution });
+    for (const batch of batches) {
+      try {
+        await waitIfPaused(context);
+        if (control.stopped) break training;
+        const started = performance.now();
+        const loss = outcome.steps === measureAt ? await measuredStep(run, batch, context) : await run.trainer.step({ x: batch.images, y: batch.labels });
+        outcome.trainSeconds += (performance.now() - started) / 1000;
+        outcome.steps++;
+        pending.push({ step: outcome.steps, loss });
+        outcome.losses.push(loss);
+        if (!Number.isFinite(loss)) {
+          post(progress(epoch, 0, 0));
+          throw new NanLossError(`The loss became ${loss} at step ${outcome.steps} (epoch ${epoch}): training diverged, so the run stopped. Lower the learning rate (now ${config.learningRate}) and run again; the curves so far are kept.`);
+        }
+        if (throttle.ready(performance.now(), outcome.steps % run.stepsPerEpoch === 0)) {
+          const seconds = outcome.trainSeconds;
+          post(progress(epoch, seconds > 0 ? (outcome.steps * config.batchSize) / seconds : 0, etaSeconds(outcome.steps, run.totalSteps, seconds)));
+          pending = [];
+        }
+      } finally {
+        tf.dispose([batch.images, batch.labels]);
+      }
+    }
+    post({ type: 'run_phase', runId, phase: 'evaluating', paused: false });
+    const result = await evaluateDataset(run.model, run.data.test, { batchSize: Math.min(MAX_EVAL_BATCH, config.batchSize) });
+    const point: EvalPoint = { epoch, step: outcome.steps, accuracy: result.accuracy, loss: result.loss };
+    outcome.evals.push(point);
+    post({ type: 'run_eval', runId, point });
+    if (stopping.update(epoch, result.accuracy) === 'stop' && epoch < config.epochs) {
+      outcome.stoppedEarly = true;
+      break;
+    }
+    if (control.stopped) break;
+    post({ type: 'run_phase', runId, phase: 'training', paused: false });
+  }
+  return outcome;
+}
+
+async function waitIfPaused({ runId, control, post }: RunContext): Promise<void> {
+  if (!control.paused) return;
+  post({ type: 'run_phase', runId, phase: 'training', paused: true });
+  await control.waitWhilePaused();
+  post({ type: 'run_phase', runId, phase: 'training', paused: false });
+}
+
+/** One training step under the engine observer: the run's measured memory by group. */
+async function measuredStep(run: PreparedRun, batch: DataBatch, { runId, post }: RunContext): Promise<number> {
+  post({ type: 'run_phase', runId, phase: 'measuring', paused: false });
+  const { trainer } = run;
+  const measured = await measureTrainingStep(trainer.model, trainer.optimizer, { x: batch.images, y: batch.labels }, trainer.trainable, { kernelTimes: false });
+  const summary = summariseMeasured(measured);
+  const { total: _total, ...peakBytesByGroup } = summary.peak;
+  void _total;
+  const slot: MeasuredMemorySlot = {
+    peakBytesByGroup,
+    sumOfGroupMaximaBytes: summary.sumOfGroupMaxima.total,
+    allocatedBytes: summary.allocatedBytes ?? null,
+    backend: summary.backend,
+  };
+  post({ type: 'run_measured', runId, measured: slot });
+  post({ type: 'run_phase', runId, phase: 'training', paused: false });
+  return measured.loss;
+}
+
+function summarise(run: PreparedRun, baseline: EvalPoint, outcome: TrainingOutcome, context: RunContext): RunSummary {
+  const last = outcome.evals.at(-1) ?? baseline;
+  return {
+    labVersion: context.labVersion,
+    backend: tf.getBackend(),
+    adapter: context.adapter,
+    baselineAccuracy: baseline.accuracy,
+    finalAccuracy: last.accuracy,
+    finalLoss: last.loss,
+    epochsRun: outcome.evals.length,
+    steps: outcome.steps,
+    stoppedEarly: outcome.stoppedEarly,
+    trainSeconds: outcome.trainSeconds,
+    trainLoss: downsample(outcome.losses, SUMMARY_CURVE_POINTS),
+    evalAccuracy: outcome.evals.map((point) => point.accuracy),
+    peakBytesByGroup: { ...run.profile.memory.analytic.peak.bytes },
+    sumOfGroupMaximaBytes: run.profile.memory.analytic.sumOfGroupMaxima,
+    flopsByPhase: { ...run.profile.flops.correct.byPhase },
+  };
+}
+
+function isOutOfMemory(message: string): boolean {
+  return /out of memory|\boom\b|failed to allocate|allocation failed|array buffer allocation|exceeds .*max.*buffer|maxBufferSize|maxStorageBufferBindingSize/i.test(message);
+}
+
+function describeError(error: unknown): { kind: RunErrorKind; message: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof NanLossError) return { kind: 'nan_loss', message };
+  if (error instanceof DownloadError) return { kind: 'download', message };
+  if (error instanceof DataError) return { kind: 'data', message };
+  if (isOutOfMemory(message)) return { kind: 'out_of_memory', message: `Out of memory: ${message}` };
+  return { kind: 'internal', message };
+}
+
+/** The run's error, said for the page: a lost device explains everything after it; out of memory
+ * comes with the analytic breakdown that explains it. */
+function failureMessage(error: unknown, context: RunContext, profile: AnalyticProfile | undefined): RunResponse {
+  const lost = context.deviceLost();
+  const described = lost ? { kind: 'device_lost' as const, message: `The WebGPU device was lost: ${lost}. Reload the page to get a new one.` } : describeError(error);
+  return {
+    type: 'run_error',
+    runId: context.runId,
+    ...described,
+    ...(described.kind === 'out_of_memory' && profile ? { memoryBreakdown: { ...profile.memory.analytic.peak.bytes } } : {}),
+  };
+}
