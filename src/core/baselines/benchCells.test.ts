@@ -22,11 +22,19 @@ describe('bench cells on the CPU backend', () => {
       expect(steps).toBe(protocol.warmup + protocol.steps + 2);
       const analytic = result.analytic.memory.analytic.sumOfGroupMaxima;
       expect(result.measured.staticBytes).toEqual({ param: analytic.param, grad: analytic.grad, opt: analytic.opt });
-      // The tracker's static groups agree to the byte; ACT and the peak within the 15% of issue 5.
+      // The tracker's static groups agree to the byte; ACT and the peak in the one-sided bands of
+      // measured.agreement.test.ts (which says why): ACT at or up to 5% above analytic (BN's batch
+      // statistics and dropout's mask are kept beside what the analytic view counts), the peak from
+      // 1.5% below to 15% above it (measured here: ACT 1.011–1.015, peak 0.992–1.092).
       const tracked = result.measured.tracker.sumOfGroupMaxima;
       expect({ param: tracked.param, grad: tracked.grad, opt: tracked.opt }).toEqual({ param: analytic.param, grad: analytic.grad, opt: analytic.opt });
-      expect(Math.abs(tracked.act / analytic.act - 1)).toBeLessThan(0.15);
-      expect(Math.abs(result.measured.tracker.peak.total / result.analytic.memory.analytic.peak.total - 1)).toBeLessThan(0.15);
+      const actRatio = tracked.act / analytic.act;
+      const peakRatio = result.measured.tracker.peak.total / result.analytic.memory.analytic.peak.total;
+      console.log(`${method}: ACT ${actRatio.toFixed(4)}, peak ${peakRatio.toFixed(4)} (measured ÷ analytic)`);
+      expect(actRatio).toBeGreaterThanOrEqual(1);
+      expect(actRatio).toBeLessThanOrEqual(1.05);
+      expect(peakRatio).toBeGreaterThanOrEqual(0.985);
+      expect(peakRatio).toBeLessThanOrEqual(1.15);
       expect(result.timing.losses.every(Number.isFinite)).toBe(true);
       expect(result.measured.profile.peakBytes).toBeGreaterThan(result.measured.profile.bytesBefore);
     });

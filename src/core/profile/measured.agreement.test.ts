@@ -1,10 +1,22 @@
 // Measured against analytic for every model × method at a small size on the CPU backend (width
 // 0.25, 16×16, batch 2; a CPU step of a dense conv's weight gradient is slow, 32×32 would take
-// minutes): PARAM, GRAD and OPT must agree to the byte; ACT and the simultaneous peak within 15%,
-// every combination. Measured ACT runs 1–8% above analytic: BN keeps x with its batch mean and
-// variance (the analytic view: x̂ and 1/σ), and the ops left to tfjs's auto-diff (squeeze-excitation's
-// scaling, dropout, max pooling) keep what tfjs keeps.
-// The ratios of every combination are printed at the end.
+// minutes): PARAM, GRAD and OPT must agree to the byte; ACT and the simultaneous peak within the
+// one-sided bands below, every combination. The ratios of every combination are printed at the end.
+//
+// What is known, and so the bands (measured ÷ analytic, CPU backend, 2026-12-05):
+// - ACT: never below the analytic count, and above it only by what tfjs's auto-diff keeps for the
+//   ops the engine leaves to it: squeeze-excitation's scaling and hard-sigmoid (MobileNetV3),
+//   dropout's mask, and BN's batch mean and variance beside x (the analytic view keeps x̂ and 1/σ).
+//   Measured 1.010–1.035 on the MobileNets. ResNet-18 (none of those ops at this size: no SE, no
+//   dropout, no max pool with the CIFAR stem) is 176 bytes above for every method (44 floats, the
+//   size of the loss's softmax and one-hot labels, 2 × 10 each, and a few scalars): ratio 1.0003.
+//   Band: [1, 1.05]; ResNet-18 at most 256 bytes above.
+// - Peak: the analytic timeline frees each temporary at its last use, as the engine does, but counts
+//   no workspace inside a fused kernel or an auto-diffed op, so the measured peak sits above it:
+//   1.017–1.134 (GaLore's refresh step, with its range-finder workspace, the highest), except DoRA,
+//   0.992–0.999 (here and in benchCells.test.ts), where the analytic timeline is a slight upper
+//   bound. Band: [0.985, 1.15] — a peak that drops more than 1.5% below what the analytic profile
+//   says is alive, or rises past 15% above it, fails.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -19,7 +31,11 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const TOLERANCE = 0.15;
+/** One-sided bands of measured ÷ analytic (see the header for why). */
+const ACT_BAND = { min: 1, max: 1.05 } as const;
+const PEAK_BAND = { min: 0.985, max: 1.15 } as const;
+/** ResNet-18's measured ACT excess, in bytes (see the header). */
+const RESNET_ACT_EXCESS_MAX = 256;
 const BATCH = 2;
 // GaLore recomputes its projectors at every step, so the measured step is a refresh step, the one
 // the analytic optimizer phase shows.
@@ -56,7 +72,7 @@ function outcomeOf(model: ModelId, method: MethodId): Promise<Outcome> {
   return outcome;
 }
 
-const withinTolerance = (ratio: number) => Math.abs(ratio - 1) <= TOLERANCE;
+const within = (ratio: number, band: { min: number; max: number }) => ratio >= band.min && ratio <= band.max;
 
 for (const model of MODEL_IDS) {
   describe(`${model}, measured on the CPU backend vs analytic`, () => {
@@ -71,14 +87,16 @@ for (const model of MODEL_IDS) {
         expect(leakedTensors).toBe(0);
       });
 
-      it(`${method}: ACT within 15%`, async () => {
+      it(`${method}: ACT at or up to ${model === 'resnet18' ? `${RESNET_ACT_EXCESS_MAX} bytes` : '5%'} above analytic`, async () => {
         const { comparison } = await outcomeOf(model, method);
-        expect(withinTolerance(comparison.maxBytesByGroup.act.ratio), `ACT ratio ${comparison.maxBytesByGroup.act.ratio}`).toBe(true);
+        const { measured, analytic, ratio } = comparison.maxBytesByGroup.act;
+        expect(within(ratio, ACT_BAND), `ACT ratio ${ratio}`).toBe(true);
+        if (model === 'resnet18') expect(measured - analytic).toBeLessThanOrEqual(RESNET_ACT_EXCESS_MAX);
       });
 
-      it(`${method}: simultaneous peak within 15%`, async () => {
+      it(`${method}: simultaneous peak from 1.5% below to 15% above analytic`, async () => {
         const { comparison } = await outcomeOf(model, method);
-        expect(withinTolerance(comparison.peak.ratio), `peak ratio ${comparison.peak.ratio}`).toBe(true);
+        expect(within(comparison.peak.ratio, PEAK_BAND), `peak ratio ${comparison.peak.ratio}`).toBe(true);
       });
     }
   });
@@ -90,7 +108,7 @@ afterAll(async () => {
     const { comparison } = await outcome;
     const g = comparison.maxBytesByGroup;
     const same = (a: { ratio: number }) => (a.ratio === 1 ? '=' : a.ratio.toFixed(3));
-    rows.push(`${key}: ${same(g.param)} ${same(g.grad)} ${same(g.opt)} | ${g.act.ratio.toFixed(3)} | ${comparison.peak.ratio.toFixed(3)}`);
+    rows.push(`${key}: ${same(g.param)} ${same(g.grad)} ${same(g.opt)} | ${g.act.ratio.toFixed(4)} | ${comparison.peak.ratio.toFixed(4)}`);
   }
   console.log(rows.join('\n'));
 });
