@@ -2,10 +2,11 @@
 // its part. The tf.layers peer runs in the same job as the lab's MobileNetV2 full fine-tuning cell,
 // back to back in one page, so their ratio compares like with like.
 import { METHOD_IDS, MODEL_IDS, type MethodId, type ModelId } from '../../src/core/ids';
+import { takesOption } from '../../src/lab/methods';
 import type { RunPlan, Shard } from './flags';
 
 /** Methods whose cost depends on a rank (LoRA/DoRA r, GaLore's projection rank). */
-export const RANKED_METHODS: readonly MethodId[] = ['lora', 'dora', 'galore'];
+export const RANKED_METHODS: readonly MethodId[] = METHOD_IDS.filter((method) => takesOption(method, 'rank'));
 
 export interface CellKey {
   model: ModelId;

@@ -1,6 +1,6 @@
 // The lab's configuration: everything a run needs, flat so that forms, validation, permalinks and
 // CLI flags address each field by one name, all derived from one schema (CONFIG_SCHEMA).
-import { adaptsDepthwise } from '../core/adapters/lowRank';
+import { adaptsDepthwise, isLowRankVariant } from '../core/adapters/lowRank';
 import { buildModelSpec, MODEL_OPTION_LIMITS, ModelOptionsError } from '../core/models/registry';
 import type { OptimizerId as CoreOptimizerId } from '../core/optim/optimizer';
 import type { ModelSpec } from '../core/models/spec';
@@ -264,7 +264,7 @@ export function validateConfig(config: LabConfig): FieldIssue[] {
   if (issues.some((issue) => issue.severity === 'error')) return issues;
 
   // Cross-field rules, on a configuration whose every field is well-formed.
-  if (config.adaptDepthwise && (config.method === 'lora' || config.method === 'dora') && !adaptsDepthwise(config.method)) {
+  if (config.adaptDepthwise && isLowRankVariant(config.method) && !adaptsDepthwise(config.method)) {
     error('adaptDepthwise', `${METHOD_DESCRIPTORS[config.method].shortName} cannot adapt depthwise convs: their dense update has no per-channel norm. Turn this off or choose LoRA.`);
   }
   if (config.method === 'galore' && config.optimizer !== 'adam') {

@@ -17,6 +17,9 @@ import { adapterShapes, classifierParamNames, layerKind, selectTargets, type Ada
 
 export type LowRankVariant = 'lora' | 'dora';
 
+/** Whether a method is one of the low-rank adapter variants (LoRA, DoRA). */
+export const isLowRankVariant = (method: string): method is LowRankVariant => method === 'lora' || method === 'dora';
+
 export function adapterParamNames(layer: string): { a: string; b: string; magnitude: string } {
   return { a: `${layer}.lora_A.weight`, b: `${layer}.lora_B.weight`, magnitude: `${layer}.lora_magnitude_vector` };
 }
