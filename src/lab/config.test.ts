@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { classifierLayers } from '../core/adapters/targets';
 import { UNSEEN_FINE_TUNE_CLASSES } from '../core/data/tasks';
 import { buildModelSpec } from '../core/models/registry';
-import { plainEnvironment } from './run/environment';
+import { nothingServed, plainEnvironment } from './run/environment';
 import { runTraining } from './run/run';
 import type { RunResponse } from './protocol';
 import { RunControl } from './run/runState';
@@ -64,7 +64,7 @@ describe('modelOptionsOf', () => {
     await runTraining({
       runId: 1,
       config,
-      environment: plainEnvironment('http://127.0.0.1:9/'), // nothing served: random init
+      environment: plainEnvironment('http://127.0.0.1:9/', { fetch: nothingServed }), // nothing served: random init
       labVersion: 'test',
       measureMemory: false,
       control: new RunControl(),

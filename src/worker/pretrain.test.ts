@@ -10,7 +10,7 @@ import type { PretrainResponse, RunResponse } from '../lab/protocol';
 import { runPretraining } from './pretrain';
 import { runTraining } from '../lab/run/run';
 import { RunControl } from '../lab/run/runState';
-import { plainEnvironment } from '../lab/run/environment';
+import { nothingServed, plainEnvironment } from '../lab/run/environment';
 import { buildModelSpec } from '../core/models/registry';
 import { createModel, disposeModel } from '../core/nn/model';
 import { evaluateDataset } from '../core/train/evaluation';
@@ -70,7 +70,7 @@ describe('runPretraining', () => {
     await runTraining({
       runId: 1,
       config: { ...TINY, baseWeights: 'browser' },
-      environment: plainEnvironment('http://127.0.0.1:9/', { pretrainedBases: { get: getPretrainedWeights } }),
+      environment: plainEnvironment('http://127.0.0.1:9/', { fetch: nothingServed, pretrainedBases: { get: getPretrainedWeights } }),
       labVersion: 'test',
       measureMemory: false,
       control: new RunControl(),

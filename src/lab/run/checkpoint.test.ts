@@ -14,7 +14,7 @@ import { createModel, disposeModel, readParams, type Model } from '../../core/nn
 import { exportTorchvisionSafetensors } from '../../core/weights/load';
 import { loadBaseWeights, type BaseWeightsSource } from './checkpoint';
 import { getPretrainedWeights, storePretrainedWeights } from '../storage/pretrainedStore';
-import { plainEnvironment } from './environment';
+import { nothingServed, plainEnvironment } from './environment';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -41,7 +41,7 @@ async function weightsFile(options: ModelOptions, name: string): Promise<{ file:
 const source = (config: LabConfig, choice: BaseWeightsSource['choice'], importedFile?: File): BaseWeightsSource => ({
   choice,
   pretrainTask: config.task === 'unseen_classes' ? 'source_0_4' : 'source',
-  environment: plainEnvironment('http://127.0.0.1:9/', { pretrainedBases: { get: getPretrainedWeights } }),
+  environment: plainEnvironment('http://127.0.0.1:9/', { fetch: nothingServed, pretrainedBases: { get: getPretrainedWeights } }),
   freshHead: config.task === 'unseen_classes' || config.task === 'custom',
   pretrainedKey: pretrainedKeyOf(config),
   importedFile,

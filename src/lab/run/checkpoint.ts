@@ -1,6 +1,6 @@
 // The base weights of a run, as config.baseWeights chooses: the shipped checkpoint of the run's size
-// (public/checkpoints/manifest.json, written by npm run pretrain; none is not an error: the run
-// starts from random init and says so, but a failed download is), the base pretrained in this
+// (public/checkpoints/manifest.json, written by npm run pretrain; none served (404) is not an error:
+// the run starts from random init and says so, but a failed or unreadable download is), the base pretrained in this
 // browser (IndexedDB), a torchvision safetensors file the user imported, or random init. A task
 // with a new head (unseen classes, the user's images) keeps its classifier at random init whatever
 // the source. Files are checked whole before anything is assigned, so a file that does not fit
@@ -15,29 +15,27 @@ import { headParamNames } from '../../core/weights/torchvision';
 import { loadTorchvisionSafetensors } from '../../core/weights/load';
 import type { CheckpointStatus } from '../protocol';
 import type { RunEnvironment } from './environment';
-import { DownloadError } from './runData';
+import { DownloadError, fetchServed } from './fetchRetry';
 
 const NO_CHECKPOINT = (why: string): CheckpointStatus => ({
   kind: 'none',
   message: `No pretrained checkpoint for this size (${why}): starting from random init, so the “before fine-tuning” accuracy is chance level.`,
 });
 
-/** The manifest's checkpoints, or null when none is served (or it does not read). */
-export async function fetchManifest(environment: Pick<RunEnvironment, 'baseUrl' | 'fetch'>): Promise<ShippedCheckpoint[] | null> {
+/** The manifest's checkpoints, or null when none is served (404). A manifest that cannot be had
+ * (network, 5xx after retries) or read is an error naming the URL: it never reads as "none". */
+export async function fetchManifest(environment: Pick<RunEnvironment, 'baseUrl' | 'fetch' | 'retryDelaysMs'>): Promise<ShippedCheckpoint[] | null> {
   const url = new URL('checkpoints/manifest.json', environment.baseUrl).href;
-  let response: Response;
+  const response = await fetchServed(environment, url, 'The checkpoint manifest');
+  if (!response) return null;
+  let manifest: { checkpoints?: unknown };
   try {
-    response = await environment.fetch(url);
-  } catch {
-    return null;
+    manifest = (await response.json()) as { checkpoints?: unknown };
+  } catch (error) {
+    throw new DownloadError(`The checkpoint manifest ${url} is not readable JSON: ${error instanceof Error ? error.message : String(error)}.`, url, response.status);
   }
-  if (!response.ok) return null;
-  try {
-    const manifest = (await response.json()) as { checkpoints?: unknown };
-    return Array.isArray(manifest.checkpoints) ? (manifest.checkpoints as ShippedCheckpoint[]) : null;
-  } catch {
-    return null;
-  }
+  if (!Array.isArray(manifest.checkpoints)) throw new DownloadError(`The checkpoint manifest ${url} lists no "checkpoints".`, url, response.status);
+  return manifest.checkpoints as ShippedCheckpoint[];
 }
 
 /**
@@ -49,7 +47,7 @@ export async function loadBaseCheckpoint(
   model: Model,
   spec: ModelSpec,
   pretrainTask: PretrainTask,
-  environment: Pick<RunEnvironment, 'baseUrl' | 'fetch'>,
+  environment: Pick<RunEnvironment, 'baseUrl' | 'fetch' | 'retryDelaysMs'>,
   freshHead: boolean,
 ): Promise<CheckpointStatus> {
   const entries = await fetchManifest(environment);
@@ -57,14 +55,9 @@ export async function loadBaseCheckpoint(
   const entry = findShippedCheckpoint(entries, spec.options, pretrainTask, freshHead);
   if (!entry) return NO_CHECKPOINT(`none of ${sizeInWords(spec.options)}`);
   const url = new URL(`checkpoints/${entry.file}`, environment.baseUrl).href;
-  let bytes: ArrayBuffer;
-  try {
-    const response = await environment.fetch(url);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    bytes = await response.arrayBuffer();
-  } catch (error) {
-    throw new DownloadError(`The pretrained checkpoint ${url} could not be downloaded: ${error instanceof Error ? error.message : String(error)}.`);
-  }
+  const response = await fetchServed(environment, url, 'The pretrained checkpoint');
+  if (!response) throw new DownloadError(`The pretrained checkpoint ${url} is listed in the manifest but not served (HTTP 404).`, url, 404);
+  const bytes = await response.arrayBuffer();
   loadTorchvisionSafetensors(model, bytes, { source: entry.file, skip: freshHead ? headParamNames(spec) : [] });
   return { kind: 'loaded', origin: 'shipped', file: entry.file, cleanTestAccuracy: entry.cleanTestAccuracy, headSkipped: freshHead };
 }
@@ -73,7 +66,7 @@ export interface BaseWeightsSource {
   choice: BaseWeightsId;
   pretrainTask: PretrainTask;
   /** Where the shipped checkpoints are fetched from and the browser's bases are kept. */
-  environment: Pick<RunEnvironment, 'baseUrl' | 'fetch' | 'pretrainedBases'>;
+  environment: Pick<RunEnvironment, 'baseUrl' | 'fetch' | 'pretrainedBases' | 'retryDelaysMs'>;
   /** The classifier stays at its random init (a task with a new head). */
   freshHead: boolean;
   /** The IndexedDB key of the base pretrained in this browser for the run's configuration (pretrainedKeyOf). */

@@ -29,10 +29,15 @@ export interface RunEnvironment {
   /** Where the CIFAR-10 archive is kept between runs. */
   dataCache: BlobCache;
   pretrainedBases: PretrainedBases;
+  /** Waits before each retry of a failed download (fetchRetry.ts; default 250 ms, 1 s, 4 s). */
+  retryDelaysMs?: readonly number[];
 }
 
 export const NO_BLOB_CACHE: BlobCache = { get: async () => null, put: async () => false, delete: async () => {} };
 export const NO_PRETRAINED_BASES: PretrainedBases = { get: async () => null };
+
+/** A fetch for which nothing is served: every URL answers 404 (tests of runs from random init). */
+export const nothingServed = async (): Promise<Response> => new Response(null, { status: 404, statusText: 'Not Found' });
 
 /** An environment that fetches from `baseUrl` and keeps nothing (Node, tests). */
 export function plainEnvironment(baseUrl: string, overrides: Partial<Omit<RunEnvironment, 'baseUrl'>> = {}): RunEnvironment {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG, type LabConfig } from '../config';
 import type { RunResponse } from '../protocol';
-import { plainEnvironment } from './environment';
+import { nothingServed, plainEnvironment } from './environment';
 import { runTraining } from './run';
 import { RunControl } from './runState';
 
@@ -36,7 +36,7 @@ async function runFailing(message: string, deviceLost: string | null): Promise<R
   await runTraining({
     runId: 3,
     config: TINY,
-    environment: plainEnvironment('http://127.0.0.1:9/'),
+    environment: plainEnvironment('http://127.0.0.1:9/', { fetch: nothingServed }),
     labVersion: 'test',
     measureMemory: false,
     control: new RunControl(),

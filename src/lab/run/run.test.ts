@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type LabConfig } from '../config';
 import type { RunResponse } from '../protocol';
-import { plainEnvironment } from './environment';
+import { nothingServed, plainEnvironment } from './environment';
 import { runTraining } from './run';
 import { RunControl } from './runState';
 
@@ -20,7 +20,7 @@ async function run(config: LabConfig, control = new RunControl(), onMessage?: (m
     runId: 7,
     config,
     // Nothing is served there: no manifest, so the run starts from random init and says so.
-    environment: plainEnvironment('http://127.0.0.1:9/'),
+    environment: plainEnvironment('http://127.0.0.1:9/', { fetch: nothingServed }),
     labVersion: 'test',
     measureMemory: false,
     control,

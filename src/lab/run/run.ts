@@ -21,7 +21,8 @@ import type { CheckpointStatus, EvalPoint, LossPoint, MeasuredMemorySlot, RunErr
 import { downsample, SUMMARY_CURVE_POINTS, type RunSummary } from '../results';
 import { loadBaseWeights } from './checkpoint';
 import type { RunEnvironment } from './environment';
-import { buildRunData, DownloadError, type RunData, type RunDataInputs } from './runData';
+import { DownloadError } from './fetchRetry';
+import { buildRunData, type RunData, type RunDataInputs } from './runData';
 import { EarlyStopping, etaSeconds, type RunControl, Throttle } from './runState';
 
 export interface RunContext {

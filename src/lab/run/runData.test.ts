@@ -5,7 +5,7 @@ import { DEFAULT_CONFIG, type LabConfig } from '../config';
 import { writeCifar10Archive } from '../../core/data/cifar10';
 import { importImageFolder, type DecodeImage, type ImportEntry } from '../../core/data/imageFolder';
 import { generateSyntheticDataset } from '../../core/data/synthetic';
-import { plainEnvironment } from './environment';
+import { nothingServed, plainEnvironment } from './environment';
 import { buildRunData } from './runData';
 import { cacheAvailable, clearCachedData, getCachedBlob, listCachedData, putCachedBlob } from '../storage/indexedDb';
 
@@ -24,7 +24,7 @@ describe('buildRunData for the user’s images', () => {
 
   it('trains on the imported train split (capped, balanced) and tests on all of its test split, with a new head', async () => {
     const images = await imported(10);
-    const data = await buildRunData(custom, plainEnvironment('http://127.0.0.1:9/'), { customImages: images });
+    const data = await buildRunData(custom, plainEnvironment('http://127.0.0.1:9/', { fetch: nothingServed }), { customImages: images });
     expect(images.summary.split).toEqual({ train: 21, val: 3, test: 6 });
     expect(data).toMatchObject({ numClasses: 3, pretrainTask: 'source', cleanTest: null, source: 'your images (pets)' });
     expect(data.train.labels.length).toBe(8);
@@ -34,7 +34,7 @@ describe('buildRunData for the user’s images', () => {
   });
 
   it('says to import images first when there are none', async () => {
-    await expect(buildRunData(custom, plainEnvironment('http://127.0.0.1:9/'), { customImages: null })).rejects.toThrow(/Your own images: none are imported yet/);
+    await expect(buildRunData(custom, plainEnvironment('http://127.0.0.1:9/', { fetch: nothingServed }), { customImages: null })).rejects.toThrow(/Your own images: none are imported yet/);
   });
 });
 
@@ -46,7 +46,7 @@ describe('CIFAR-10 from a chosen file', () => {
     const file = new File([archive as Uint8Array<ArrayBuffer>], 'cifar-10-binary.tar.gz');
     const config: LabConfig = { ...DEFAULT_CONFIG, dataSource: 'cifar10', trainImages: 10 };
     // Nothing is served at the base URL: only the file can have given the data.
-    const data = await buildRunData(config, plainEnvironment('http://127.0.0.1:9/'), { cifarArchive: file });
+    const data = await buildRunData(config, plainEnvironment('http://127.0.0.1:9/', { fetch: nothingServed }), { cifarArchive: file });
     expect(data.train.labels.length).toBe(10);
     expect(data.test.labels.length).toBe(10);
     expect(data.source).toBe('CIFAR-10');

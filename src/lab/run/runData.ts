@@ -10,6 +10,7 @@ import { makeShiftTask, restrictToClasses, UNSEEN_FINE_TUNE_CLASSES, type Source
 import { DataError, selectImages, type Dataset } from '../../core/data/types';
 import { testImagesFor } from './runState';
 import type { RunEnvironment } from './environment';
+import { DownloadError, fetchServed } from './fetchRetry';
 
 /** The key of the CIFAR-10 archive in the data cache (one copy, whatever URL or file it came from). */
 export const CIFAR10_CACHE_KEY = 'cifar-10-binary.tar.gz';
@@ -27,10 +28,7 @@ export interface RunData {
   source: string;
 }
 
-/** A failed download, said with its URL. */
-export class DownloadError extends Error {
-  override name = 'DownloadError';
-}
+export { DownloadError } from './fetchRetry';
 
 /** The first `count` images of each class in turn (balanced), or all when there are fewer. */
 function balancedSubset(dataset: Dataset, count: number): Dataset {
@@ -64,14 +62,19 @@ async function loadCifar10(environment: RunEnvironment, chosenFile: File | undef
   }
   const url = new URL(CIFAR10_DEFAULT_URL, environment.baseUrl).href;
   const advice = 'Choose the synthetic data source, choose the archive file, or serve it there (npm run data:cifar10).';
+  let response: Response | null;
+  try {
+    response = await fetchServed(environment, url, 'CIFAR-10');
+  } catch (error) {
+    if (error instanceof DownloadError) throw new DownloadError(`${error.message} ${advice}`, url, error.status);
+    throw error;
+  }
+  if (!response) throw new DownloadError(`CIFAR-10 could not be downloaded from ${url}: HTTP 404 (not served). ${advice}`, url, 404);
   let archive: Blob;
   try {
-    const response = await environment.fetch(url);
-    if (!response.ok) throw new DownloadError(`CIFAR-10 could not be downloaded from ${url}: HTTP ${response.status}. ${advice}`);
     archive = await response.blob();
   } catch (error) {
-    if (error instanceof DownloadError) throw error;
-    throw new DownloadError(`CIFAR-10 could not be downloaded from ${url}: ${error instanceof Error ? error.message : String(error)}. ${advice}`);
+    throw new DownloadError(`CIFAR-10 could not be downloaded from ${url}: ${error instanceof Error ? error.message : String(error)}. ${advice}`, url, null);
   }
   // Cached only once it has read whole, so a broken download is not kept.
   const splits = await readCifar10Archive(archive.stream() as ReadableStream<Uint8Array>, { archiveName: url, totalBytes: archive.size });
