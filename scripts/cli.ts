@@ -3,6 +3,7 @@
 import { corruptCommand } from './cli/corrupt';
 import { evaluateCommand } from './cli/evaluate';
 import { CliUsageError, parseFlags, subcommandHelp, type Subcommand } from './cli/flags';
+import { finetuneCommand } from './cli/finetune';
 import { forwardCommand } from './cli/forward';
 import { paramsCommand } from './cli/params';
 import { profileCommand } from './cli/profile';
@@ -15,6 +16,7 @@ const SUBCOMMANDS: Subcommand[] = [
   profileCommand,
   corruptCommand,
   evaluateCommand,
+  finetuneCommand,
 ];
 
 function help(): string {

@@ -7,7 +7,7 @@ import { FLOP_PHASE_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/nam
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
 import { unitAxis } from './unitAxis';
-import { FLOP_PHASE_COLORS } from './colors';
+import { FLOP_PHASE_COLORS } from '../../lab/colors';
 import { MethodTick } from './MethodTick';
 import { FlopConventionToggle } from './ViewToggles';
 

@@ -8,7 +8,7 @@ import { useLabStore } from '../store';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
 import { unitAxis } from './unitAxis';
-import { BUDGET_COLOR, MEMORY_GROUP_COLORS, SUM_OF_MAXIMA_COLOR } from './colors';
+import { BUDGET_COLOR, MEMORY_GROUP_COLORS, SUM_OF_MAXIMA_COLOR } from '../../lab/colors';
 import { MethodTick } from './MethodTick';
 import { MemoryViewToggle } from './ViewToggles';
 

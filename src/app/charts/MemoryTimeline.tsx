@@ -7,7 +7,7 @@ import { MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES } from '../../lab/names';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
 import { unitAxis } from './unitAxis';
-import { MEMORY_GROUP_COLORS } from './colors';
+import { MEMORY_GROUP_COLORS } from '../../lab/colors';
 import { MemoryViewToggle } from './ViewToggles';
 
 /** Charted points at most: recharts slows down with thousands of stacked points. */

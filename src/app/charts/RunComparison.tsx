@@ -8,7 +8,7 @@ import { flopsPerStepOf, peakBytesOf } from '../../lab/results';
 import type { FinishedRun } from '../runSlice';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';
-import { METHOD_COLORS } from './colors';
+import { METHOD_COLORS } from '../../lab/colors';
 
 interface Point {
   label: string;

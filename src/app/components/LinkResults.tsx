@@ -1,6 +1,6 @@
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { MEMORY_GROUPS } from '../../core/ids';
-import { MEMORY_GROUP_COLORS } from '../charts/colors';
+import { MEMORY_GROUP_COLORS } from '../../lab/colors';
 import { formatBytes, formatFlops, formatPercent } from '../format';
 import { MEMORY_GROUP_NAMES } from '../../lab/names';
 import { flopsPerStepOf, peakBytesOf } from '../../lab/results';

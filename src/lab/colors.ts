@@ -1,6 +1,6 @@
-// Fixed colours, the same in every chart: a group or phase never changes colour between views.
+// Fixed colours, the same in every chart and figure (the page's, the study's SVGs): a group or phase never changes colour between views.
 // Tableau-10 hues, distinguishable with the common colour-vision deficiencies and on a projector.
-import type { FlopPhase, MemoryGroup, MethodId } from '../../core/ids';
+import type { FlopPhase, MemoryGroup, MethodId } from '../core/ids';
 
 export const MEMORY_GROUP_COLORS: Readonly<Record<MemoryGroup, string>> = {
   param: '#4c78a8',

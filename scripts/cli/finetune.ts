@@ -1,0 +1,127 @@
+// `finetune`: one fine-tuning run from flags, in Node, through the lab's own run loop (the one the
+// browser's training worker runs): the baseline before fine-tuning, the eval curve, every step's
+// loss, final and best accuracy, steps, time, images/s, memory by group and FLOPs, as JSON.
+// Every configuration field is a flag, named by the lab's schema, with the lab's default.
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { CONFIG_SCHEMA, DEFAULT_CONFIG, hasErrors, validateConfig, type FieldSchema, type LabConfig } from '../../src/lab/config';
+import { RunRecorder, type RunRecord } from '../../src/lab/run/record';
+import { runTraining } from '../../src/lab/run/run';
+import { RunControl } from '../../src/lab/run/runState';
+import type { RunEnvironment } from '../../src/lab/run/environment';
+import { CliUsageError, type FlagSpec, type FlagType, type FlagValue, type Subcommand } from './flags';
+import { nodeRunEnvironment } from './nodeEnvironment';
+import { useCpuBackend } from './tfjs';
+import { useWasmBackend } from './wasm';
+
+export const FINETUNE_SCHEMA = 'peft-edge-lab/finetune@1';
+
+function flagType(field: FieldSchema): FlagType {
+  if (field.kind === 'choice') return { kind: 'id', ids: field.choices };
+  if (field.kind === 'boolean') return { kind: 'boolean' };
+  return field.integer ? { kind: 'int', min: field.min, max: field.max } : { kind: 'number', min: field.min, max: field.max };
+}
+
+/** One flag per configuration field, from the lab's schema: its flag name, limits or choices, default. */
+export const CONFIG_FLAGS: FlagSpec[] = CONFIG_SCHEMA.map((field) => ({
+  name: field.flag,
+  type: flagType(field),
+  description: `${field.label}${field.hint ? ` (${field.hint.replace(/\.$/, '')})` : ''}`,
+  ...(field.kind === 'boolean' ? {} : { default: field.default as FlagValue }),
+}));
+
+export const BACKEND_FLAG: FlagSpec = { name: 'backend', type: { kind: 'id', ids: ['wasm', 'cpu'] }, description: 'tfjs backend (wasm is 10–30× faster here)', default: 'wasm' };
+
+/** The configuration the flags describe; a field that does not validate is a usage error naming it. */
+export function configFromFlags(flags: Record<string, FlagValue | undefined>): LabConfig {
+  const config = { ...DEFAULT_CONFIG } as Record<string, unknown>;
+  for (const field of CONFIG_SCHEMA) {
+    const value = flags[field.flag];
+    if (value !== undefined) config[field.id] = value;
+  }
+  const labConfig = config as unknown as LabConfig;
+  const issues = validateConfig(labConfig).filter((issue) => issue.severity === 'error');
+  if (hasErrors(issues)) {
+    const byFlag = (id: string) => CONFIG_SCHEMA.find((field) => field.id === id)?.flag ?? id;
+    throw new CliUsageError(issues.map((issue) => `--${byFlag(issue.field)}: ${issue.message}`).join('\n'));
+  }
+  if (labConfig.task === 'custom') throw new CliUsageError('--task custom: your own images are decoded by the browser; fine-tune them in the lab page');
+  if (labConfig.baseWeights === 'browser') throw new CliUsageError('--base-weights browser: bases pretrained in a browser live in that browser; use shipped, random, or imported with --weights');
+  return labConfig;
+}
+
+export interface FinetuneOptions {
+  environment?: RunEnvironment;
+  measureMemory?: boolean;
+  /** A torchvision safetensors file for --base-weights imported. */
+  weights?: File;
+  control?: RunControl;
+}
+
+export interface FinetuneResult extends RunRecord {
+  schema: typeof FINETUNE_SCHEMA;
+  /** Wall time of the whole run (data, baseline, training, evaluations). */
+  wallSeconds: number;
+}
+
+/** Runs one fine-tune through the lab's run loop on the active tfjs backend. */
+export async function runFinetune(config: LabConfig, options: FinetuneOptions = {}): Promise<FinetuneResult> {
+  const recorder = new RunRecorder(config);
+  const started = performance.now();
+  await runTraining({
+    runId: 1,
+    config,
+    environment: options.environment ?? nodeRunEnvironment(),
+    labVersion: 'cli',
+    measureMemory: options.measureMemory ?? false,
+    control: options.control ?? new RunControl(),
+    post: (message) => recorder.accept(message),
+    adapter: `no GPU (${tf.getBackend()})`,
+    deviceLost: () => null,
+    baseWeightsFile: options.weights,
+  });
+  const record = recorder.result();
+  return { schema: FINETUNE_SCHEMA, ...record, backend: record.backend || tf.getBackend(), wallSeconds: (performance.now() - started) / 1000 };
+}
+
+export async function useBackend(backend: string): Promise<void> {
+  if (backend === 'wasm') await useWasmBackend();
+  else await useCpuBackend();
+}
+
+const percent = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${(100 * value).toFixed(1)}%`);
+
+export const finetuneCommand: Subcommand = {
+  name: 'finetune',
+  summary: 'one fine-tuning run through the lab’s run loop (Node, wasm backend by default): accuracy before and after, curves, time, memory, FLOPs',
+  flags: [
+    ...CONFIG_FLAGS,
+    BACKEND_FLAG,
+    { name: 'weights', type: { kind: 'string' }, description: 'torchvision state_dict as .safetensors, for --base-weights imported' },
+    { name: 'checkpoints', type: { kind: 'string' }, description: 'folder (or URL) holding checkpoints/manifest.json', default: 'public' },
+    { name: 'measure', type: { kind: 'boolean' }, description: 'also measure one step’s memory by group with the engine observer' },
+    { name: 'json', type: { kind: 'boolean' }, description: `print the run as JSON (${FINETUNE_SCHEMA})` },
+  ],
+  async run(flags) {
+    const config = configFromFlags(flags);
+    if ((config.baseWeights === 'imported') !== (flags.weights !== undefined)) {
+      throw new CliUsageError('--weights FILE goes with --base-weights imported, and only with it');
+    }
+    const weights = flags.weights ? new File([await readFile(flags.weights as string)], basename(flags.weights as string)) : undefined;
+    await useBackend(flags.backend as string);
+    const result = await runFinetune(config, { environment: nodeRunEnvironment(flags.checkpoints as string), measureMemory: flags.measure === true, weights });
+    if (flags.json) console.log(JSON.stringify(result));
+    else {
+      const base = result.checkpoint?.kind === 'loaded' ? result.checkpoint.file : 'random init';
+      console.log(`${config.model} w${config.width} ${config.resolution}×${config.resolution}, ${config.method}, task ${config.task}${config.task === 'shift' ? ` (${config.corruption} ${config.severity})` : ''}, seed ${config.seed}, from ${base}`);
+      console.log(`before: ${percent(result.baseline?.accuracy)}${result.baseline?.cleanAccuracy != null ? ` (clean ${percent(result.baseline.cleanAccuracy)})` : ''}`);
+      for (const point of result.evalCurve) console.log(`epoch ${point.epoch} (step ${point.step}): ${percent(point.accuracy)}`);
+      console.log(`final ${percent(result.finalAccuracy)}, best ${percent(result.bestAccuracy)}; ${result.steps} steps, ${result.imagesPerSecond.toFixed(1)} images/s, ${result.wallSeconds.toFixed(1)} s`);
+    }
+    if (result.error) {
+      console.error(`error (${result.error.kind}): ${result.error.message}`);
+      process.exitCode = 1;
+    }
+  },
+};
