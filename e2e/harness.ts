@@ -1,4 +1,4 @@
-// Test harness page (built beside the app as harness.html): puts tfjs and the lab's core on
+// Test harness page (built beside the app as harness.html): puts tfjs, the lab's core and its run loop on
 // `window.labHarness`, so Playwright specs and the benchmark can run core code on the browser's
 // real WebGPU backend with page.evaluate, without going through the UI.
 import * as tf from '@tensorflow/tfjs';
@@ -17,8 +17,34 @@ import * as measured from '../src/core/profile/measured';
 import * as measuredRun from '../src/core/profile/measuredRun';
 import * as measuredCompare from '../src/core/profile/measuredCompare';
 import * as fusedKernels from '../src/core/kernels/fused';
+import type { LabConfig } from '../src/lab/config';
+import { plainEnvironment } from '../src/lab/run/environment';
+import { RunRecorder, type RunRecord } from '../src/lab/run/record';
+import { runTraining } from '../src/lab/run/run';
+import { RunControl } from '../src/lab/run/runState';
 
-const harness = { tf, backend, selfTest, bench, adapters, linalg, models, nnModel, trainStep, layers, optim, profile, measured, measuredRun, measuredCompare, fusedKernels };
+/** One fine-tune through the lab's run loop on this page's backend (`npm run study -- --browser`),
+ * its files (checkpoints) fetched from the app beside the harness. */
+async function runFinetune(config: LabConfig): Promise<RunRecord & { wallSeconds: number }> {
+  const recorder = new RunRecorder(config);
+  const started = performance.now();
+  const report = await window.labHarnessReady;
+  const adapter = report.adapter ? [report.adapter.vendor, report.adapter.architecture].filter(Boolean).join(' ') : report.backend;
+  await runTraining({
+    runId: 1,
+    config,
+    environment: plainEnvironment(new URL('../', location.href).href),
+    labVersion: 'study',
+    measureMemory: false,
+    control: new RunControl(),
+    post: (message) => recorder.accept(message),
+    adapter,
+    deviceLost: () => null,
+  });
+  return { ...recorder.result(), wallSeconds: (performance.now() - started) / 1000 };
+}
+
+const harness = { tf, backend, selfTest, bench, adapters, linalg, models, nnModel, trainStep, layers, optim, profile, measured, measuredRun, measuredCompare, fusedKernels, study: { runFinetune } };
 export type LabHarness = typeof harness;
 
 declare global {

@@ -12,7 +12,7 @@ import type { ModelOptions } from '../src/core/models/spec';
 import { runBases, studySettingBasis } from './bench/bases';
 import { openBenchPage, type BenchPage } from './bench/browser';
 import { ensureBuild } from './bench/build';
-import { evaluateClaims } from './bench/claims';
+import { evaluateClaims } from '../src/lab/costClaims';
 import { HELP, parseBenchArgs, UsageError, type RunPlan } from './bench/flags';
 import { formatDuration, formatMiB, formatMs, formatRatio } from './bench/format';
 import { cellId, jobSteps, planJobs, shardJobs, type BenchJob, type CellKey } from './bench/grid';

@@ -11,7 +11,8 @@ import { useBackend } from './cli/finetune';
 import { formatDuration } from './bench/format';
 import { HELP, parseStudyArgs, planRuns, shardRuns, UsageError, type StudyPlan } from './study/plan';
 import { writeStudyFiles } from './study/output';
-import { readProgress, runPlanned } from './study/runner';
+import { openStudyBrowser } from './study/browser';
+import { readProgress, runPlanned, type Finetune } from './study/runner';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const pct = (value: number) => `${(100 * value).toFixed(1)}%`;
@@ -19,13 +20,23 @@ const today = () => new Date().toISOString().slice(0, 10);
 const deviceOf = (backend: string) => `node-${backend}`;
 const SHARD_FILE = /\.shard-(\d+)-of-(\d+)\.json$/;
 
-function reportOf(runs: StudyRun[], plan: Pick<StudyPlan, 'settings' | 'backend'>, command: string): StudyReport {
-  return { schema: STUDY_SCHEMA, createdAt: new Date().toISOString(), backend: plan.backend, device: deviceOf(plan.backend), command, settings: plan.settings, runs, ...summariseStudy(runs) };
+function reportOf(runs: StudyRun[], plan: Pick<StudyPlan, 'settings'>, where: { backend: string; device: string }, command: string): StudyReport {
+  return { schema: STUDY_SCHEMA, createdAt: new Date().toISOString(), backend: where.backend, device: where.device, command, settings: plan.settings, runs, ...summariseStudy(runs) };
 }
 
 /** Runs this process's part of the grid; writes the report (or a shard's) unless stopped early. */
 async function runStudy(plan: StudyPlan, command: string): Promise<void> {
-  await useBackend(plan.backend);
+  const browser = plan.browser ? await openStudyBrowser(log) : null;
+  try {
+    if (!browser) await useBackend(plan.backend);
+    const where = browser ? { backend: browser.backend, device: browser.device } : { backend: plan.backend, device: deviceOf(plan.backend) };
+    await runPart(plan, command, where, browser?.finetune);
+  } finally {
+    await browser?.close();
+  }
+}
+
+async function runPart(plan: StudyPlan, command: string, where: { backend: string; device: string }, finetune: Finetune | undefined): Promise<void> {
   mkdirSync(plan.outDir, { recursive: true });
   const planned = shardRuns(planRuns(plan), plan.shard);
   const suffix = plan.shard ? `.shard-${plan.shard.index}-of-${plan.shard.count}` : '';
@@ -34,19 +45,19 @@ async function runStudy(plan: StudyPlan, command: string): Promise<void> {
   const resumed = plan.resume ? readProgress(progressFile).runs.length : 0;
   log(`study${suffix}: ${planned.length} runs${resumed > 0 ? ` (${resumed} done before, resumed)` : ''}, ${plan.settings.trainImages} images × ${plan.settings.epochs} epochs each, ${plan.backend} backend`);
   let ranHere = 0;
-  const runs = await runPlanned(planned, plan, progressFile, (run, done, total) => {
+  const runs = await runPlanned(planned, { ...plan, backend: where.backend as StudyPlan['backend'] }, progressFile, (run, done, total) => {
     ranHere++;
     const elapsed = Date.now() - started;
     const eta = formatDuration((elapsed / ranHere) * (total - done));
     const outcome = run.failure ? `failed: ${run.failure}` : `${pct(run.baselineAccuracy)} → ${pct(run.finalAccuracy)}`;
     log(`[${done}/${total}] ${runKeyString(run)}: ${outcome} (${run.timing.wallSeconds.toFixed(0)} s, ${run.timing.imagesPerSecond.toFixed(1)} img/s)  ETA ${eta}`);
-  });
+  }, finetune);
   if (runs.length < planned.length) {
     log(`stopped after ${runs.length} of ${planned.length} runs: npm run study -- <same flags> --resume finishes it`);
     return;
   }
-  const base = `${today()}-${deviceOf(plan.backend)}`;
-  const report = reportOf(runs, plan, command);
+  const base = `${today()}-${where.device}`;
+  const report = reportOf(runs, plan, where, command);
   if (plan.shard) {
     writeStudyJson(join(plan.outDir, `${base}${suffix}.json`), report);
   } else {
@@ -73,11 +84,11 @@ function mergeShards(outDir: string, command: string): void {
   const count = Number([...counts][0]);
   if (counts.size !== 1 || indices.size !== count) throw new UsageError(`shards of ${[...counts].join(' and ')} parts, ${indices.size} present: every part of one split is needed`);
   const settings = JSON.stringify(reports[0].settings);
-  if (reports.some((r) => r.schema !== STUDY_SCHEMA || JSON.stringify(r.settings) !== settings || r.backend !== reports[0].backend)) {
+  if (reports.some((r) => r.schema !== STUDY_SCHEMA || JSON.stringify(r.settings) !== settings || r.backend !== reports[0].backend || r.device !== reports[0].device)) {
     throw new UsageError('the shard reports are of different studies (schema, settings or backend differ)');
   }
   const runs = reports.flatMap((r) => r.runs);
-  const report = reportOf(runs, { settings: reports[0].settings, backend: reports[0].backend as StudyPlan['backend'] }, command);
+  const report = reportOf(runs, { settings: reports[0].settings }, { backend: reports[0].backend, device: reports[0].device }, command);
   const base = files[0].replace(SHARD_FILE, '');
   for (const path of writeStudyFiles(report, outDir, base)) log(`wrote ${path}`);
   for (const name of files) rmSync(join(outDir, name));
@@ -109,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (parsed.mode === 'merge') mergeShards(parsed.outDir, command);
-    else if (parsed.parallel > 1 && !parsed.shard) await runParallel(parsed, argv, command);
+    else if (parsed.parallel > 1 && !parsed.shard && !parsed.browser) await runParallel(parsed, argv, command);
     else await runStudy(parsed, command);
     return 0;
   } catch (error) {

@@ -6,7 +6,7 @@ import { METHODS } from '../../src/core/adapters';
 import { METHOD_IDS, MODEL_IDS } from '../../src/core/ids';
 import { buildModelSpec } from '../../src/core/models/registry';
 import { optimizerCostOfMethod, profileSpec, summariseProfile } from '../../src/core/profile/profile';
-import type { Basis, CellCosts } from './claims';
+import type { Basis, CellCosts } from '../../src/lab/costClaims';
 import { RANKED_METHODS } from './grid';
 import type { CellRecord } from './report';
 

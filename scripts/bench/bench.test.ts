@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { evaluateClaim, evaluateClaims, CLAIMS, type Basis, type CellCosts } from './claims';
+import { evaluateClaim, evaluateClaims, CLAIMS, type Basis, type CellCosts } from '../../src/lab/costClaims';
 import { parseBenchArgs, UsageError, type RunPlan } from './flags';
 import { cellId, planJobs, shardJobs } from './grid';
 import { deviceSlug, findShardFiles, mergeShardReports, REPORT_SCHEMA, type BenchReport, type CellRecord } from './report';

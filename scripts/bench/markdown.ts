@@ -3,7 +3,7 @@ import type { KernelTime } from '../../src/core/baselines/stepTiming';
 import { FLOP_PHASES, MEMORY_GROUPS } from '../../src/core/ids';
 import type { GroupSummary } from '../../src/core/profile/profile';
 import { formatDuration, formatGflop, formatMiB, formatMs, formatPercent, formatRate, formatRatio } from './format';
-import { formatClaimValue } from './claims';
+import { formatClaimValue } from '../../src/lab/costClaims';
 import type { BenchReport, CellRecord } from './report';
 
 /** Issue 3's targets for the lab core against the tf.layers build. */

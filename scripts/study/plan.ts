@@ -25,6 +25,8 @@ export interface StudyPlan {
   seeds: number[];
   settings: StudySettings;
   backend: 'wasm' | 'cpu';
+  /** In headless Chromium on WebGPU instead of Node. */
+  browser: boolean;
   shard: Shard | null;
   parallel: number;
   resume: boolean;
@@ -90,7 +92,8 @@ and write study-results/<date>-<device>.json, .md and SVG figures, with the stud
   --resume              skip the runs already finished in --out (after a kill or a crash)
   --out DIR             output folder (default study-results)
   --max-runs N          stop after N runs (as a killed study would)
-  --browser             the same grid in headless Chromium on WebGPU (see the closing note: not yet)
+  --browser             the same grid in headless Chromium on WebGPU, the engine the lab runs (for a
+                        machine with a GPU; on SwiftShader it is slow). --backend and --parallel do not apply
 `;
 
 function list<T extends string>(raw: string, valid: readonly T[], flag: string): T[] {
@@ -140,9 +143,6 @@ export function parseStudyArgs(argv: readonly string[]): StudyCommand {
   if (values.has('help')) return { mode: 'help' };
   const outDir = str('out') ?? 'study-results';
   if (values.has('merge')) return { mode: 'merge', outDir };
-  if (values.has('browser')) {
-    throw new UsageError('--browser is not available yet: this version runs the grid in Node (wasm or cpu backend) through the same run loop as the browser worker');
-  }
   const quick = values.has('quick');
   const one = (name: string, fallback: number, min: number) => (str(name) === undefined ? fallback : integers(str(name) as string, name, min)[0]);
   const settings: StudySettings = {
@@ -171,6 +171,7 @@ export function parseStudyArgs(argv: readonly string[]): StudyCommand {
     seeds: str('seeds') ? integers(str('seeds') as string, 'seeds', 0) : QUICK.seeds,
     settings,
     backend,
+    browser: values.has('browser'),
     shard,
     parallel: one('parallel', quick ? QUICK.parallel : 1, 1),
     resume: values.has('resume'),

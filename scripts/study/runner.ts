@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { FLOP_PHASES, MEMORY_GROUPS } from '../../src/core/ids';
 import { runKeyString, type StudyRun } from '../../src/lab/study/report';
-import { runFinetune } from '../cli/finetune';
+import { runFinetune, type FinetuneResult } from '../cli/finetune';
 import type { PlannedRun, StudyPlan } from './plan';
 
 /** What a progress file's first line says: the grid it belongs to (resume refuses another's). */
@@ -14,6 +14,7 @@ export interface ProgressHeader {
   settings: StudyPlan['settings'];
   backend: string;
 }
+
 
 export function readProgress(file: string): { header: ProgressHeader | null; runs: StudyRun[] } {
   if (!existsSync(file)) return { header: null, runs: [] };
@@ -35,11 +36,16 @@ export function readProgress(file: string): { header: ProgressHeader | null; run
 }
 
 /** Runs `planned` (those not already in the progress file), appending each as it ends. */
+/** One fine-tune of a configuration: in this Node process (runFinetune), or in a browser page. */
+export type Finetune = (config: PlannedRun['config']) => Promise<FinetuneRun>;
+type FinetuneRun = Pick<FinetuneResult, 'baseline' | 'evalCurve' | 'finalAccuracy' | 'bestAccuracy' | 'steps' | 'stepsPerEpoch' | 'peakBytesByGroup' | 'flopsByPhase' | 'wallSeconds' | 'trainSeconds' | 'imagesPerSecond' | 'error' | 'outcome'>;
+
 export async function runPlanned(
   planned: readonly PlannedRun[],
   plan: Pick<StudyPlan, 'settings' | 'backend' | 'resume' | 'maxRuns'>,
   progressFile: string,
   onRun: (run: StudyRun, done: number, total: number) => void,
+  finetune: Finetune = (config) => runFinetune(config),
 ): Promise<StudyRun[]> {
   const existing = readProgress(progressFile);
   if (existing.header && !plan.resume) throw new Error(`${progressFile}: a study was interrupted here; rerun with --resume to finish it, or delete the file to start over`);
@@ -58,7 +64,7 @@ export async function runPlanned(
       continue;
     }
     if (plan.maxRuns !== null && ran >= plan.maxRuns) break;
-    const run = await runOne(next);
+    const run = await runOne(next, finetune);
     appendFileSync(progressFile, `${JSON.stringify(run)}\n`);
     runs.push(run);
     ran++;
@@ -67,8 +73,8 @@ export async function runPlanned(
   return runs;
 }
 
-async function runOne({ cell, seed, config }: PlannedRun): Promise<StudyRun> {
-  const result = await runFinetune(config);
+async function runOne({ cell, seed, config }: PlannedRun, finetune: Finetune): Promise<StudyRun> {
+  const result = await finetune(config);
   const peakBytesByGroup = result.peakBytesByGroup ?? { param: 0, grad: 0, act: 0, opt: 0, temp: 0 };
   const flopsByPhase = result.flopsByPhase ?? { forward: 0, backward_input: 0, backward_weight: 0, optimizer: 0, projection: 0 };
   const failed = result.error !== null || result.outcome === 'failed' || result.finalAccuracy === null || result.baseline === null;

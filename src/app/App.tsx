@@ -3,6 +3,7 @@ import { ChartsArea } from './charts/ChartsArea';
 import { ModelComparison } from './charts/ModelComparison';
 import { RankSweep } from './charts/RankSweep';
 import { RunComparison } from './charts/RunComparison';
+import { StudyResults } from './charts/StudyResults';
 import { TrainingCurves } from './charts/TrainingCurves';
 import { BatchActions } from './components/BatchActions';
 import { RunPanel } from './components/RunPanel';
@@ -18,7 +19,9 @@ export function App() {
   const connect = useLabStore((s) => s.connect);
   const validConfig = useLabStore((s) => s.validConfig);
   const requestProfiles = useLabStore((s) => s.requestProfiles);
+  const loadShippedStudy = useLabStore((s) => s.loadShippedStudy);
   useEffect(() => connect(), [connect]);
+  useEffect(() => void loadShippedStudy(), [loadShippedStudy]);
   useEffect(() => requestProfiles(validConfig), [requestProfiles, validConfig]);
   usePermalinkSync();
   return (
@@ -47,6 +50,7 @@ export function App() {
           <RankSweep />
           <ModelComparison />
           <ChartsArea />
+          <StudyResults />
         </main>
       </div>
     </div>

@@ -3,6 +3,7 @@
 // had to skip, with why.
 import { METHOD_IDS, type MethodId } from '../core/ids';
 import { hasErrors, validateConfig, type LabConfig } from '../lab/config';
+import type { ClaimId } from '../lab/claims';
 import { takesOption } from '../lab/methods';
 import { METHOD_SHORT_NAMES } from '../lab/names';
 
@@ -79,24 +80,30 @@ export type PresetId = 'baseline_profiling' | 'rank_sweep_brightness' | 'hard_sh
 export interface Preset {
   id: PresetId;
   title: string;
+  /** What the preset runs (not what it will show: the claims say what the study found, and the
+   * lab's measurement stands beside each). */
   description: string;
+  claims: readonly ClaimId[];
 }
 
 export const PRESETS: readonly Preset[] = [
   {
     id: 'baseline_profiling',
     title: 'Baseline profiling: MobileNetV2 vs ResNet-18',
-    description: 'Peak memory and FLOPs of every method on both models (profiling only, no training): PEFT saves far less on the MobileNet.',
+    description: 'Peak memory and FLOPs of every method on both models (profiling only, no training).',
+    claims: ['peft_memory_mobilenets', 'peft_memory_resnet18'],
   },
   {
     id: 'rank_sweep_brightness',
     title: 'Rank sweep on a brightness shift',
     description: 'LoRA at ranks 5–30 on brightness (severity 5): accuracy, memory and FLOPs against rank.',
+    claims: ['lora_rank_range'],
   },
   {
     id: 'hard_shift_lora_galore',
     title: 'Hard shift: impulse noise, LoRA vs GaLore',
-    description: 'Impulse noise at severity 5, LoRA against GaLore: GaLore is the more robust, at more FLOPs.',
+    description: 'Impulse noise at severity 5, LoRA against GaLore: accuracy, memory and FLOPs of each.',
+    claims: ['galore_close_to_fft', 'galore_flops_overhead'],
   },
 ];
 

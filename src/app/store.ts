@@ -13,6 +13,7 @@ import { startProfileWorker } from './profileClient';
 import { createCustomImagesSlice, type CustomImagesState } from './customImagesSlice';
 import { createBaseWeightsSlice, type BaseWeightsState } from './baseWeightsSlice';
 import { createRunSlice, type RunSliceState } from './runSlice';
+import { createStudySlice, type StudyState } from './studySlice';
 import { startTrainingWorker } from './workerClient';
 
 /** The analytic profiles of every method for one model and step, and what they were computed for. */
@@ -28,7 +29,7 @@ export type MemoryViewChoice = 'analytic' | 'pytorch';
 /** Which FLOP counting convention the FLOP charts show. */
 export type FlopConventionChoice = 'correct' | 'torch';
 
-export interface LabState extends RunSliceState, CustomImagesState, BaseWeightsState {
+export interface LabState extends RunSliceState, CustomImagesState, BaseWeightsState, StudyState {
   backend: BackendReport | null;
   backendError: string | null;
   selfTest: SelfTestResult | null;
@@ -155,6 +156,7 @@ export const useLabStore = create<LabState>((set, get) => {
     ...runSlice.state,
     ...customImagesSlice.state,
     ...baseWeightsSlice.state,
+    ...createStudySlice<LabState>(set),
     backend: null,
     backendError: null,
     selfTest: null,

@@ -16,7 +16,7 @@ export interface ClaimFigure {
 }
 
 export interface StudyClaim {
-  id: string;
+  id: ClaimId;
   /** Cost claims are checked by the bench (analytic and measured bytes, FLOPs); accuracy claims by
    * the study runner (fine-tuning runs over seeds). */
   kind: 'cost' | 'accuracy';
@@ -115,9 +115,21 @@ export const STUDY_CLAIMS = [
   },
 ] as const satisfies readonly StudyClaim[];
 
-export type ClaimId = (typeof STUDY_CLAIMS)[number]['id'];
+export type ClaimId =
+  | 'peft_memory_mobilenets'
+  | 'peft_memory_resnet18'
+  | 'adapter_update_flops'
+  | 'dora_memory_over_lora'
+  | 'galore_memory_vs_lora'
+  | 'galore_flops_overhead'
+  | 'bn_head_memory'
+  | 'bn_head_hard_shift'
+  | 'lora_best_tradeoff'
+  | 'dora_no_accuracy_gain'
+  | 'galore_close_to_fft'
+  | 'lora_rank_range';
 
-const CLAIMS_BY_ID = new Map<string, StudyClaim>(STUDY_CLAIMS.map((claim) => [claim.id, claim]));
+const CLAIMS_BY_ID = new Map<ClaimId, StudyClaim>(STUDY_CLAIMS.map((claim) => [claim.id, claim]));
 
 export function claimById(id: ClaimId): StudyClaim {
   return CLAIMS_BY_ID.get(id) as StudyClaim;

@@ -2,6 +2,7 @@
 // study's experiments as presets.
 import { useState } from 'react';
 import { hasErrors } from '../../lab/config';
+import { ClaimLines } from './ClaimLines';
 import { compareAllPlan, DEFAULT_SWEEP_RANKS, parseRanks, PRESETS, presetConfig, presetPlan, rankSweepPlan, type PresetId } from '../runPlans';
 import type { CurrentRun } from '../runSlice';
 import { useLabStore } from '../store';
@@ -54,6 +55,7 @@ export function BatchActions() {
             {p.title}
           </button>
           <p className="field-hint">{p.description}</p>
+          <ClaimLines claimIds={p.claims} />
         </div>
       ))}
     </section>

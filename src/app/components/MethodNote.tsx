@@ -1,15 +1,17 @@
 import { hasNewHead } from '../../lab/config';
-import { METHOD_DESCRIPTORS, studyFindingOf } from '../../lab/methods';
+import { claimsAbout } from '../../lab/claims';
+import { METHOD_DESCRIPTORS } from '../../lab/methods';
+import { ClaimLines } from './ClaimLines';
 import { useLabStore } from '../store';
 
-/** What the chosen method trains, its formula, and what the study found (its claims, with their
- * figures), with what happens to the new classifier of a task that has one; then how the lab
- * implements it, where it departs from the reference implementation. */
+/** What the chosen method trains, its formula, what the study found (its claims, with their figures)
+ * each with what the lab measured beside it, what happens to the new classifier of a task that has
+ * one; then how the lab implements it, where it departs from the reference implementation. */
 export function MethodNote() {
   const method = useLabStore((s) => s.config.method);
   const newHead = useLabStore((s) => hasNewHead(s.config));
   const descriptor = METHOD_DESCRIPTORS[method];
-  const finding = studyFindingOf(method);
+  const claims = claimsAbout(method);
   return (
     <section className="method-note" aria-label="About this method">
       <p className="formula">{descriptor.formula}</p>
@@ -21,9 +23,11 @@ export function MethodNote() {
           <strong>New head:</strong> {descriptor.newHead}
         </p>
       )}
-      <p>
-        <strong>Study:</strong> {finding || 'The reference the other methods are measured against.'}
-      </p>
+      {claims.length > 0 ? (
+        <ClaimLines claimIds={claims.map((claim) => claim.id)} />
+      ) : (
+        <p>The reference the other methods are measured against.</p>
+      )}
       <details>
         <summary>How the lab implements it</summary>
         <p>{descriptor.implementation}</p>

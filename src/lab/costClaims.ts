@@ -2,9 +2,9 @@
 // numbers. Each claim is a range; a verdict is computed from the values: reproduced when every lab value lies in the
 // range widened by a stated tolerance, contradicted when one does not (named in the reason), not
 // comparable when the cells it needs are missing. Nothing here is a hard-coded verdict.
-import { MODEL_IDS, type MethodId, type ModelId } from '../../src/core/ids';
-import type { FlopSummary } from '../../src/core/profile/profile';
-import { claimText, formatFigure, STUDY_CLAIMS, type ClaimId, type StudyClaim } from '../../src/lab/claims';
+import { MODEL_IDS, type MethodId, type ModelId } from '../core/ids';
+import type { FlopSummary } from '../core/profile/profile';
+import { claimText, formatFigure, STUDY_CLAIMS, type ClaimId, type StudyClaim } from './claims';
 
 export type Verdict = 'reproduced' | 'contradicted' | 'not comparable';
 

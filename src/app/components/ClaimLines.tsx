@@ -1,0 +1,30 @@
+import { claimById, claimText, type ClaimId } from '../../lab/claims';
+import { accuracyMeasurement, costMeasurement, type LabMeasurement } from '../../lab/labMeasurements';
+import { useLabStore } from '../store';
+
+/** Each of the study's claims with what the lab measured beside it: a cost claim on the charts'
+ * analytic profiles of this configuration, an accuracy claim by the loaded study result. */
+export function ClaimLines({ claimIds }: { claimIds: readonly ClaimId[] }) {
+  const profiles = useLabStore((s) => s.profiles);
+  const study = useLabStore((s) => s.study);
+  if (claimIds.length === 0) return null;
+  return (
+    <ul className="claims">
+      {claimIds.map((id) => {
+        const claim = claimById(id);
+        const measured: LabMeasurement | null =
+          claim.kind === 'cost' ? (profiles ? costMeasurement(id, profiles.byMethod, profiles.request) : null) : accuracyMeasurement(id, study);
+        return (
+          <li key={id} data-claim={id}>
+            <span className="claim-study">
+              <strong>Study:</strong> {claimText(claim)}
+            </span>{' '}
+            <span className="claim-lab" data-verdict={measured?.verdict ?? 'pending'}>
+              <strong>Lab:</strong> {measured ? <>{measured.verdict} — {measured.detail} <span className="muted">({measured.basis})</span></> : 'computing…'}
+            </span>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

@@ -1,0 +1,46 @@
+// What the lab measured beside each of the study's claims, for the page: a cost claim judged on
+// the analytic profiles of the configuration on screen (the bench's own checks, costClaims.ts), an
+// accuracy claim by a study result's verdict (npm run study). Never the study's figure alone.
+import type { MethodId } from '../core/ids';
+import { summariseProfile } from '../core/profile/profile';
+import type { AnalyticProfile } from '../core/profile/types';
+import { claimById, type ClaimId } from './claims';
+import { CLAIMS, evaluateClaim, type CellCosts } from './costClaims';
+import { takesOption } from './methods';
+import type { ProfileRequest } from './protocol';
+import type { StudyReport } from './study/report';
+
+export interface LabMeasurement {
+  verdict: string;
+  /** Where the number comes from and what it is. */
+  basis: string;
+  detail: string;
+}
+
+/** A cost claim on the current configuration's analytic profiles; null for an accuracy claim. */
+export function costMeasurement(claimId: ClaimId, profiles: Partial<Record<MethodId, AnalyticProfile>>, request: ProfileRequest): LabMeasurement | null {
+  const claim = CLAIMS.find((candidate) => candidate.id === claimId);
+  if (!claim) return null;
+  const cells: CellCosts[] = Object.entries(profiles).map(([method, profile]) => ({
+    model: request.model.model,
+    method: method as MethodId,
+    rank: takesOption(method as MethodId, 'rank') ? request.methodOptions.rank : null,
+    peakBytes: profile.memory.analytic.peak.total,
+    torchFlops: summariseProfile(profile).flops.torchConvention,
+    galoreUpdateProjGap: method === 'galore' ? request.methodOptions.galore.updateProjGap : null,
+  }));
+  const basis = `this configuration (analytic, batch ${request.batch}, ${request.model.resolution}×${request.model.resolution})`;
+  const evaluation = evaluateClaim(claim, { id: 'analytic_run', label: basis, cells });
+  return { verdict: evaluation.verdict, basis, detail: evaluation.reason };
+}
+
+/** An accuracy claim as a study result judged it; null for a cost claim or without a result. */
+export function accuracyMeasurement(claimId: ClaimId, study: { report: StudyReport; source: string } | null): LabMeasurement | null {
+  if (claimById(claimId).kind !== 'accuracy') return null;
+  if (!study) return { verdict: 'not measured', basis: 'no study result loaded', detail: 'Run npm run study, or load a study result.' };
+  const verdict = study.report.verdicts.find((v) => v.claimId === claimId);
+  const { settings } = study.report;
+  const seeds = new Set(study.report.runs.map((run) => run.seed)).size;
+  const basis = `${study.source}: ${settings.trainImages} images × ${settings.epochs} epochs, ${seeds} seeds, ${study.report.backend}`;
+  return verdict ? { verdict: verdict.verdict, basis, detail: verdict.evidence.join(' ') } : { verdict: 'not measured', basis, detail: 'This study result does not judge this claim.' };
+}
