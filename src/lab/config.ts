@@ -2,7 +2,7 @@
 // CLI flags address each field by one name, all derived from one schema (CONFIG_SCHEMA).
 import { adaptsDepthwise, isLowRankVariant } from '../core/adapters/lowRank';
 import { buildModelSpec, MODEL_OPTION_LIMITS, ModelOptionsError } from '../core/models/registry';
-import type { OptimizerId as CoreOptimizerId } from '../core/optim/optimizer';
+import { BASE_WEIGHTS_IDS, DATA_SOURCE_IDS, LAB_OPTIMIZER_IDS, type BaseWeightsId, type DataSourceId, type OptimizerId } from './ids';
 import type { ModelSpec } from '../core/models/spec';
 import type { MethodOptions } from '../core/adapters/method';
 import { isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, type StemId } from '../core/ids';
@@ -11,19 +11,7 @@ import { TASK_IDS, UNSEEN_FINE_TUNE_CLASSES, type TaskId } from '../core/data/ta
 import { METHOD_DESCRIPTORS, takesOption, type MethodOption } from './methods';
 import { corruptionName, DATA_SOURCE_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, STEM_NAMES, TASK_NAMES } from './names';
 
-/** Where the images come from: the embedded synthetic domain (no download) or real CIFAR-10. */
-export const DATA_SOURCE_IDS = ['synthetic', 'cifar10'] as const;
-export type DataSourceId = (typeof DATA_SOURCE_IDS)[number];
-
-/** Where a run's base weights come from: the checkpoint shipped for this size (random init when
- * none is), one pretrained in this browser (IndexedDB), a torchvision safetensors file the user
- * imported (it cannot travel in a link), or random init. */
-export const BASE_WEIGHTS_IDS = ['shipped', 'browser', 'imported', 'random'] as const;
-export type BaseWeightsId = (typeof BASE_WEIGHTS_IDS)[number];
-
-/** The optimizers a lab run offers (core's optim/ implements AdamW too, for the profiler and CLI). */
-export const LAB_OPTIMIZER_IDS = ['adam', 'sgd'] as const satisfies readonly CoreOptimizerId[];
-export type OptimizerId = (typeof LAB_OPTIMIZER_IDS)[number];
+export { BASE_WEIGHTS_IDS, DATA_SOURCE_IDS, LAB_OPTIMIZER_IDS, type BaseWeightsId, type DataSourceId, type OptimizerId } from './ids';
 
 export interface LabConfig {
   model: ModelId;

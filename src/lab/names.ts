@@ -4,7 +4,7 @@ import type { CorruptionName } from '../core/data/corruptions';
 import type { TaskId } from '../core/data/tasks';
 import type { FlopPhase, MemoryGroup, MethodId, ModelId, StemId } from '../core/ids';
 import { METHOD_IDS } from '../core/ids';
-import type { DataSourceId, OptimizerId } from './config';
+import type { DataSourceId, OptimizerId } from './ids';
 import { METHOD_DESCRIPTORS } from './methods';
 
 export const MODEL_NAMES: Record<ModelId, string> = {

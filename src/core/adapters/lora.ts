@@ -2,35 +2,18 @@
 //
 //   y = W·x + s·B(A(x)),   s = α / r,   A: C_in → r (kaiming-uniform),   B: r → C_out (zeros),
 //
-// so training starts from the base model. This file holds the method's math: the combine node of
-// the forward pass with its backward (loraAdd), and merging, folding s·B·A into the base weight for
-// inference and export and taking it out again. The spec rewrite that adds A and B is lowRank.ts.
+// so training starts from the base model. The combine y = base + s·B(A(x)) and its backward are
+// loraAdd, a custom op of the interpreter (src/core/nn/adapterOps.ts); this file holds merging,
+// folding s·B·A into the base weight for inference and export and taking it out again. The spec
+// rewrite that adds A and B is lowRank.ts.
 import * as tf from '@tensorflow/tfjs';
 
 import type { LoraAddNode, ModelSpec } from '../models/spec';
-import { customOp } from '../nn/customOp';
 import { createModel, type Model } from '../nn/model';
 import { adapterParamNames, unloadAdapters } from './lowRank';
+
+export { loraAdd } from '../nn/adapterOps';
 import { layerKind, type AdaptableLayer } from './targets';
-
-export function checkSameShape(id: string, base: tf.Tensor, delta: tf.Tensor): void {
-  if (base.shape.join() !== delta.shape.join()) {
-    throw new Error(`forward: adapter node ${id} combines shapes [${base.shape.join(', ')}] and [${delta.shape.join(', ')}]`);
-  }
-}
-
-/** LoRA: base + scaling · B(A(x)); `wanted` says which of (base, delta) need the gradient. */
-export function loraAdd(node: LoraAddNode, base: tf.Tensor, delta: tf.Tensor, wanted: readonly [boolean, boolean]): tf.Tensor {
-  checkSameShape(node.id, base, delta);
-  return customOp(
-    [base, delta].filter((_, i) => wanted[i]),
-    () => ({
-      value: tf.add(base, tf.mul(delta, node.scaling)),
-      // A new tensor per input: the tape disposes each input's gradient on its own.
-      gradFunc: (dy) => [...(wanted[0] ? [tf.clone(dy)] : []), ...(wanted[1] ? [tf.mul(dy, node.scaling)] : [])],
-    }),
-  );
-}
 
 interface MergeTarget {
   node: LoraAddNode;

@@ -5,8 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DoraCombineNode, LoraAddNode } from '../models/spec';
 import { createRng } from '../rng';
-import { compositeNorm, doraCombine, type DoraGradients } from '../adapters/dora';
-import { loraAdd } from '../adapters/lora';
+import { compositeNorm, doraCombine, loraAdd, type DoraGradients } from './adapterOps';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

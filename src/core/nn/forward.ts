@@ -12,7 +12,7 @@
 // - batch norm keeps x and its batch mean and variance (x̂ is recomputed); relu/relu6/hardsigmoid
 //   their output, hardswish its input; residual adds, pooling, flatten and LoRA's sum keep
 //   nothing; DoRA's combine keeps its
-//   per-channel norm, and base + s·delta when the magnitude trains (src/core/adapters/lora.ts, dora.ts);
+//   per-channel norm, and base + s·delta when the magnitude trains (adapterOps.ts);
 // - the backward pass frees each op's saved tensors and output gradient as soon as the op's own
 //   gradients exist (customOp.ts).
 // Ops left to tfjs's auto-diff keep what tfjs keeps: squeeze-excitation's channel scaling (both
@@ -21,8 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mixSeed } from '../rng';
 import type { NodeSpec } from '../models/spec';
 import { ACTIVATIONS } from './activations';
-import { doraCombine } from '../adapters/dora';
-import { loraAdd } from '../adapters/lora';
+import { doraCombine, loraAdd } from './adapterOps';
 import { batchNormEval, batchNormTraining, type BatchStatsSink } from './batchnorm';
 import { offTape } from './customOp';
 import { planGradients, type GradientPlan, type GradientTargets } from './gradientPlan';

@@ -8,17 +8,8 @@
 // contradicted if any part is, reproduced if all are, else inconclusive; "not measured" without cells.
 import { METHOD_SHORT_NAMES } from '../names';
 import type { ClaimId } from '../claims';
-import type { CellKey, StudyCell, StudyRun } from './report';
+import type { CellKey, ClaimVerdict, StudyCell, StudyRun, Verdict } from './types';
 import { pairedDifference, type Interval } from './stats';
-
-export type Verdict = 'reproduced' | 'contradicted' | 'inconclusive' | 'not measured';
-
-export interface ClaimVerdict {
-  claimId: ClaimId;
-  verdict: Verdict;
-  /** One sentence per comparison, with its numbers. */
-  evidence: string[];
-}
 
 /** "Far behind": at least 10 accuracy points (the study reports up to ~40 on impulse noise). */
 export const FAR = 0.1;

@@ -1,0 +1,17 @@
+// The lab's own ids (beside core's, src/core/ids.ts): where a run's images and base weights come
+// from, and which optimizers a lab run offers.
+import type { OptimizerId as CoreOptimizerId } from '../core/optim/optimizer';
+
+/** Where the images come from: the embedded synthetic domain (no download) or real CIFAR-10. */
+export const DATA_SOURCE_IDS = ['synthetic', 'cifar10'] as const;
+export type DataSourceId = (typeof DATA_SOURCE_IDS)[number];
+
+/** Where a run's base weights come from: the checkpoint shipped for this size (random init when
+ * none is), one pretrained in this browser (IndexedDB), a torchvision safetensors file the user
+ * imported (it cannot travel in a link), or random init. */
+export const BASE_WEIGHTS_IDS = ['shipped', 'browser', 'imported', 'random'] as const;
+export type BaseWeightsId = (typeof BASE_WEIGHTS_IDS)[number];
+
+/** The optimizers a lab run offers (core's optim/ implements AdamW too, for the profiler and CLI). */
+export const LAB_OPTIMIZER_IDS = ['adam', 'sgd'] as const satisfies readonly CoreOptimizerId[];
+export type OptimizerId = (typeof LAB_OPTIMIZER_IDS)[number];
