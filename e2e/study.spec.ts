@@ -22,7 +22,7 @@ test('the shipped study result’s verdicts stand beside their claims; a tampere
   await expect(panel.getByRole('img', { name: /^Accuracy against peak memory/ })).toBeVisible();
 
   // In the method note, beside BN+head's claim.
-  await page.getByLabel('Method').selectOption('bn_head');
+  await page.getByRole('combobox', { name: 'Method', exact: true }).selectOption('bn_head');
   const note = page.getByRole('region', { name: 'About this method' });
   const bnVerdict = shipped.verdicts.find((v) => v.claimId === 'bn_head_hard_shift')!;
   const line = note.locator('li[data-claim="bn_head_hard_shift"]');

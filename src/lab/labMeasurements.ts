@@ -14,7 +14,8 @@ export interface LabMeasurement {
   verdict: string;
   /** Where the number comes from and what it is. */
   basis: string;
-  detail: string;
+  /** The comparisons behind the verdict, one sentence each. */
+  detail: string[];
 }
 
 /** A cost claim on the current configuration's analytic profiles; null for an accuracy claim. */
@@ -31,16 +32,16 @@ export function costMeasurement(claimId: ClaimId, profiles: Partial<Record<Metho
   }));
   const basis = `this configuration (analytic, batch ${request.batch}, ${request.model.resolution}×${request.model.resolution})`;
   const evaluation = evaluateClaim(claim, { id: 'analytic_run', label: basis, cells });
-  return { verdict: evaluation.verdict, basis, detail: evaluation.reason };
+  return { verdict: evaluation.verdict, basis, detail: [evaluation.reason] };
 }
 
 /** An accuracy claim as a study result judged it; null for a cost claim or without a result. */
 export function accuracyMeasurement(claimId: ClaimId, study: { report: StudyReport; source: string } | null): LabMeasurement | null {
   if (claimById(claimId).kind !== 'accuracy') return null;
-  if (!study) return { verdict: 'not measured', basis: 'no study result loaded', detail: 'Run npm run study, or load a study result.' };
+  if (!study) return { verdict: 'not measured', basis: 'no study result loaded', detail: ['Run npm run study, or load a study result.'] };
   const verdict = study.report.verdicts.find((v) => v.claimId === claimId);
   const { settings } = study.report;
   const seeds = new Set(study.report.runs.map((run) => run.seed)).size;
   const basis = `${study.source}: ${settings.trainImages} images × ${settings.epochs} epochs, ${seeds} seeds, ${study.report.backend}`;
-  return verdict ? { verdict: verdict.verdict, basis, detail: verdict.evidence.join(' ') } : { verdict: 'not measured', basis, detail: 'This study result does not judge this claim.' };
+  return verdict ? { verdict: verdict.verdict, basis, detail: verdict.evidence } : { verdict: 'not measured', basis, detail: ['This study result does not judge this claim.'] };
 }

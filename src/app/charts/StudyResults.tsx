@@ -64,7 +64,13 @@ export function StudyResults() {
                 <tr key={v.claimId} data-claim={v.claimId}>
                   <td>{claimText(claimById(v.claimId))}</td>
                   <td data-verdict={v.verdict}>{v.verdict}</td>
-                  <td>{v.evidence.join(' ')}</td>
+                  <td>
+                    <ul className="evidence">
+                      {v.evidence.map((line) => (
+                        <li key={line}>{line}</li>
+                      ))}
+                    </ul>
+                  </td>
                 </tr>
               ))}
             </tbody>

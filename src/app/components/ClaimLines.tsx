@@ -20,8 +20,18 @@ export function ClaimLines({ claimIds }: { claimIds: readonly ClaimId[] }) {
               <strong>Study:</strong> {claimText(claim)}
             </span>{' '}
             <span className="claim-lab" data-verdict={measured?.verdict ?? 'pending'}>
-              <strong>Lab:</strong> {measured ? <>{measured.verdict} — {measured.detail} <span className="muted">({measured.basis})</span></> : 'computing…'}
+              <strong>Lab:</strong> {measured ? <>{measured.verdict} <span className="muted">({measured.basis})</span></> : 'computing…'}
             </span>
+            {measured && (
+              <details className="claim-evidence">
+                <summary>The numbers</summary>
+                <ul>
+                  {measured.detail.map((line) => (
+                    <li key={line}>{line}</li>
+                  ))}
+                </ul>
+              </details>
+            )}
           </li>
         );
       })}
