@@ -12,6 +12,7 @@ import { RunControl } from '../../src/lab/run/runState';
 import type { RunEnvironment } from '../../src/lab/run/environment';
 import { CliUsageError, type FlagSpec, type FlagType, type FlagValue, type Subcommand } from './flags';
 import { nodeRunEnvironment } from './nodeEnvironment';
+import { importImagesFromDisk } from './nodeImages';
 import { useCpuBackend } from './tfjs';
 import { useWasmBackend } from './wasm';
 
@@ -46,13 +47,14 @@ export function configFromFlags(flags: Record<string, FlagValue | undefined>): L
     const byFlag = (id: string) => CONFIG_SCHEMA.find((field) => field.id === id)?.flag ?? id;
     throw new CliUsageError(issues.map((issue) => `--${byFlag(issue.field)}: ${issue.message}`).join('\n'));
   }
-  if (labConfig.task === 'custom') throw new CliUsageError('--task custom: your own images are decoded by the browser; fine-tune them in the lab page');
   if (labConfig.baseWeights === 'browser') throw new CliUsageError('--base-weights browser: bases pretrained in a browser live in that browser; use shipped, random, or imported with --weights');
   return labConfig;
 }
 
 export interface FinetuneOptions {
   environment?: RunEnvironment;
+  /** The folder of your own images (one sub-folder per class) for --task custom. */
+  imagesFolder?: string;
   measureMemory?: boolean;
   /** A torchvision safetensors file for --base-weights imported. */
   weights?: File;
@@ -66,7 +68,10 @@ export interface FinetuneResult extends RunRecord {
 }
 
 /** Runs one fine-tune through the lab's run loop on the active tfjs backend. */
-export async function runFinetune(config: LabConfig, options: FinetuneOptions = {}): Promise<FinetuneResult> {
+export async function runFinetune(requested: LabConfig, options: FinetuneOptions = {}): Promise<FinetuneResult> {
+  // Your own images: imported (and split with the seed) as the page does; the head has one output per class.
+  const customImages = requested.task === 'custom' && options.imagesFolder ? await importImagesFromDisk(options.imagesFolder, requested.resolution, requested.seed) : null;
+  const config = customImages ? { ...requested, numClasses: customImages.train.numClasses } : requested;
   const recorder = new RunRecorder(config);
   const started = performance.now();
   await runTraining({
@@ -80,6 +85,7 @@ export async function runFinetune(config: LabConfig, options: FinetuneOptions = 
     adapter: `no GPU (${tf.getBackend()})`,
     deviceLost: () => null,
     baseWeightsFile: options.weights,
+    dataInputs: { customImages },
   });
   const record = recorder.result();
   return { schema: FINETUNE_SCHEMA, ...record, backend: record.backend || tf.getBackend(), wallSeconds: (performance.now() - started) / 1000 };
@@ -99,6 +105,7 @@ export const finetuneCommand: Subcommand = {
     ...CONFIG_FLAGS,
     BACKEND_FLAG,
     { name: 'weights', type: { kind: 'string' }, description: 'torchvision state_dict as .safetensors, for --base-weights imported' },
+    { name: 'images', type: { kind: 'string' }, description: 'a folder of your own images, one sub-folder per class (PNG, JPEG), for --task custom' },
     { name: 'checkpoints', type: { kind: 'string' }, description: 'folder (or URL) holding checkpoints/manifest.json', default: 'public' },
     { name: 'measure', type: { kind: 'boolean' }, description: 'also measure one step’s memory by group with the engine observer' },
     { name: 'json', type: { kind: 'boolean' }, description: `print the run as JSON (${FINETUNE_SCHEMA})` },
@@ -108,9 +115,10 @@ export const finetuneCommand: Subcommand = {
     if ((config.baseWeights === 'imported') !== (flags.weights !== undefined)) {
       throw new CliUsageError('--weights FILE goes with --base-weights imported, and only with it');
     }
+    if ((config.task === 'custom') !== (flags.images !== undefined)) throw new CliUsageError('--images FOLDER goes with --task custom, and only with it');
     const weights = flags.weights ? new File([await readFile(flags.weights as string)], basename(flags.weights as string)) : undefined;
     await useBackend(flags.backend as string);
-    const result = await runFinetune(config, { environment: nodeRunEnvironment(flags.checkpoints as string), measureMemory: flags.measure === true, weights });
+    const result = await runFinetune(config, { environment: nodeRunEnvironment(flags.checkpoints as string), measureMemory: flags.measure === true, weights, imagesFolder: flags.images as string | undefined });
     if (flags.json) console.log(JSON.stringify(result));
     else {
       const base = result.checkpoint?.kind === 'loaded' ? result.checkpoint.file : 'random init';

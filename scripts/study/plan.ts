@@ -1,6 +1,7 @@
 // `npm run study` flags and the grid they describe: models × methods × tasks × ranks × seeds, the
 // study's schedule by default (Adam, r = 4, α = 4, 5 epochs, patience 10), in a fixed order so
 // that shards and resumed runs agree on what each run is.
+import { existsSync, statSync } from 'node:fs';
 import { isOneOf, METHOD_IDS, MODEL_IDS, type MethodId, type ModelId } from '../../src/core/ids';
 import { CORRUPTION_NAMES } from '../../src/core/data/corruptions';
 import { DEFAULT_CONFIG, hasErrors, validateConfig, type LabConfig } from '../../src/lab/config';
@@ -79,7 +80,8 @@ and write study-results/<date>-<device>.json, .md and SVG figures, with the stud
                         r = 4, seeds 0,1,2, ${QUICK.trainImages} training images × 5 epochs, 2 processes (< 20 min on 2 cores)
   --models LIST         ${MODEL_IDS.join(',')} (default mobilenet_v2)
   --methods LIST        ${METHOD_IDS.join(',')} (default all)
-  --tasks LIST          shifts as corruption:severity (e.g. impulse_noise:5) and unseen_classes
+  --tasks LIST          shifts as corruption:severity (e.g. impulse_noise:5), unseen_classes, and
+                        images:FOLDER (your own images, one sub-folder per class, PNG or JPEG)
                         (default brightness:5,impulse_noise:5)
   --ranks LIST          ranks of LoRA, DoRA and GaLore (default 4)
   --seeds LIST          seeds (default 0,1,2)
@@ -109,11 +111,19 @@ function integers(raw: string, flag: string, min: number): number[] {
   return [...new Set(items)].sort((a, b) => a - b);
 }
 
+/** The folder of an `images:<folder>` task, or null. */
+export const imagesFolderOf = (studyTask: StudyTask): string | null => (studyTask.startsWith('images:') ? studyTask.slice('images:'.length) : null);
+
 function task(raw: string): StudyTask {
   if (raw === 'unseen_classes') return raw;
+  const folder = imagesFolderOf(raw);
+  if (folder !== null) {
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`--tasks ${raw}: ${folder} is not a folder (one sub-folder per class)`);
+    return raw;
+  }
   const [corruption, severity] = raw.split(':');
   if (!isOneOf(CORRUPTION_NAMES, corruption) || !/^[1-5]$/.test(severity ?? '')) {
-    throw new UsageError(`--tasks: ${JSON.stringify(raw)} is no task (corruption:severity with a corruption of ${CORRUPTION_NAMES.join(', ')} and severity 1–5, or unseen_classes)`);
+    throw new UsageError(`--tasks: ${JSON.stringify(raw)} is no task (corruption:severity with a corruption of ${CORRUPTION_NAMES.join(', ')} and severity 1–5, unseen_classes, or images:FOLDER)`);
   }
   return raw;
 }
@@ -162,6 +172,7 @@ export function parseStudyArgs(argv: readonly string[]): StudyCommand {
     if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard ${str('shard')}: i/n with 1 ≤ i ≤ n`);
     shard = { index: Number(m[1]), count: Number(m[2]) };
   }
+  if (values.has('browser') && (str('tasks') ?? '').includes('images:')) throw new UsageError('--browser cannot read an images folder from disk: run images:FOLDER tasks in Node');
   const plan: StudyPlan = {
     mode: 'run',
     models: str('models') ? list(str('models') as string, MODEL_IDS, 'models') : quick ? QUICK.models : ['mobilenet_v2'],
@@ -215,8 +226,8 @@ function configOf(settings: StudySettings, model: ModelId, method: MethodId, stu
     method,
     rank: rank ?? DEFAULT_CONFIG.rank,
     alpha: settings.alpha,
-    task: studyTask === 'unseen_classes' ? 'unseen_classes' : 'shift',
-    ...(studyTask === 'unseen_classes' ? {} : { corruption: corruption as LabConfig['corruption'], severity: Number(severity) }),
+    task: studyTask === 'unseen_classes' ? 'unseen_classes' : imagesFolderOf(studyTask) ? 'custom' : 'shift',
+    ...(studyTask === 'unseen_classes' || imagesFolderOf(studyTask) ? {} : { corruption: corruption as LabConfig['corruption'], severity: Number(severity) }),
     dataSource: settings.dataSource as LabConfig['dataSource'],
     baseWeights: settings.baseWeights as LabConfig['baseWeights'],
     optimizer: 'adam',

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { FLOP_PHASES, MEMORY_GROUPS } from '../../src/core/ids';
 import { runKeyString, type StudyRun } from '../../src/lab/study/report';
 import { runFinetune, type FinetuneResult } from '../cli/finetune';
-import type { PlannedRun, StudyPlan } from './plan';
+import { imagesFolderOf, type PlannedRun, type StudyPlan } from './plan';
 
 /** What a progress file's first line says: the grid it belongs to (resume refuses another's). */
 export interface ProgressHeader {
@@ -37,7 +37,7 @@ export function readProgress(file: string): { header: ProgressHeader | null; run
 
 /** Runs `planned` (those not already in the progress file), appending each as it ends. */
 /** One fine-tune of a configuration: in this Node process (runFinetune), or in a browser page. */
-export type Finetune = (config: PlannedRun['config']) => Promise<FinetuneRun>;
+export type Finetune = (config: PlannedRun['config'], imagesFolder: string | null) => Promise<FinetuneRun>;
 type FinetuneRun = Pick<FinetuneResult, 'baseline' | 'evalCurve' | 'finalAccuracy' | 'bestAccuracy' | 'steps' | 'stepsPerEpoch' | 'peakBytesByGroup' | 'flopsByPhase' | 'wallSeconds' | 'trainSeconds' | 'imagesPerSecond' | 'error' | 'outcome'>;
 
 export async function runPlanned(
@@ -45,7 +45,7 @@ export async function runPlanned(
   plan: Pick<StudyPlan, 'settings' | 'backend' | 'resume' | 'maxRuns'>,
   progressFile: string,
   onRun: (run: StudyRun, done: number, total: number) => void,
-  finetune: Finetune = (config) => runFinetune(config),
+  finetune: Finetune = (config, imagesFolder) => runFinetune(config, imagesFolder ? { imagesFolder } : {}),
 ): Promise<StudyRun[]> {
   const existing = readProgress(progressFile);
   if (existing.header && !plan.resume) throw new Error(`${progressFile}: a study was interrupted here; rerun with --resume to finish it, or delete the file to start over`);
@@ -74,7 +74,7 @@ export async function runPlanned(
 }
 
 async function runOne({ cell, seed, config }: PlannedRun, finetune: Finetune): Promise<StudyRun> {
-  const result = await finetune(config);
+  const result = await finetune(config, imagesFolderOf(cell.task));
   const peakBytesByGroup = result.peakBytesByGroup ?? { param: 0, grad: 0, act: 0, opt: 0, temp: 0 };
   const flopsByPhase = result.flopsByPhase ?? { forward: 0, backward_input: 0, backward_weight: 0, optimizer: 0, projection: 0 };
   const failed = result.error !== null || result.outcome === 'failed' || result.finalAccuracy === null || result.baseline === null;
