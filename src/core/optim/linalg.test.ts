@@ -161,4 +161,34 @@ describe('topLeftSingularSubspaceCost', () => {
     expect(cost.liftFlops).toBe(2 * 100 * 8 * 4);
     expect(cost.totalFlops).toBe(cost.matmulFlops + cost.orthonormalizeFlops + cost.smallSvdFlops + cost.liftFlops);
   });
+
+  it('counts what the range finder runs: the matrix products match the BatchMatMul kernels tfjs dispatches', async () => {
+    // The cost model's matmul, Gram–Schmidt (Qᵀv and Q·h, twice per column) and lift FLOPs against
+    // 2·m·k·n summed over the BatchMatMul kernels that tf.profile records during the computation,
+    // for a matrix whose sketch is narrower than its rows (the range-finder path). The rest of the
+    // cost is arithmetic the count cannot see: each Gram–Schmidt column's norm and division (3 FLOPs
+    // per element) and the small Jacobi SVD, which runs in plain JS and whose sweep count depends on
+    // the data (JACOBI_SWEEPS_ESTIMATE).
+    const [rows, cols, rank] = [40, 200, 4];
+    const options = { oversampling: 8, powerIterations: 2, seed: 7 };
+    const a = tf.tensor2d(gaussianMatrix(rows, cols, 3), [rows, cols]);
+    const info = await tf.profile(async () => {
+      const { basis } = await topLeftSingularSubspace(a, rank, options);
+      basis.dispose();
+    });
+    a.dispose();
+    const size = (shape: number[]) => shape.reduce((p, q) => p * q, 1);
+    const dispatched = info.kernels
+      .filter((kernel) => kernel.name === 'BatchMatMul')
+      .reduce((sum, kernel) => {
+        const [left, right] = kernel.inputShapes.map(size);
+        const out = size(kernel.outputShapes[0]);
+        // A (m × k) · B (k × n) = C (m × n): |A|·|B| / |C| = k², whatever the transposes.
+        return sum + 2 * out * Math.round(Math.sqrt((left * right) / out));
+      }, 0);
+    const cost = topLeftSingularSubspaceCost(rows, cols, rank, options);
+    const k = rank + options.oversampling;
+    const normsAndDivisions = 3 * k * ((1 + options.powerIterations) * rows + options.powerIterations * cols);
+    expect(dispatched).toBe(cost.matmulFlops + cost.liftFlops + cost.orthonormalizeFlops - normsAndDivisions);
+  });
 });
