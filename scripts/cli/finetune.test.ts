@@ -16,11 +16,16 @@ describe('cli finetune flags', () => {
     });
   });
 
+  it('takes your own images only with --task custom, and the reverse', async () => {
+    await expect(finetuneCommand.run(parseFlags(['--task', 'custom'], finetuneCommand.flags))).rejects.toThrow('--images FOLDER goes with --task custom, and only with it');
+    await expect(finetuneCommand.run(parseFlags(['--images', '/tmp'], finetuneCommand.flags))).rejects.toThrow('--images FOLDER goes with --task custom, and only with it');
+  });
+
   it('refuses out-of-range values and invalid combinations, naming the flag and what is valid', () => {
     expect(() => parse(['--severity', '6'])).toThrow('--severity "6": must be an integer in [1, 5]');
     expect(() => parse(['--method', 'dora', '--adapt-depthwise'])).toThrow(/^--adapt-depthwise: DoRA cannot adapt depthwise convs/);
     expect(() => parse(['--method', 'galore', '--optimizer', 'sgd'])).toThrow(/^--optimizer: GaLore keeps Adam’s moments/);
-    expect(() => parse(['--task', 'custom'])).toThrow(CliUsageError);
+    expect(() => parse(['--base-weights', 'browser'])).toThrow(CliUsageError);
     expect(() => parse(['--bogus'])).toThrow(/unknown flag --bogus \(valid: --model, --width/);
   });
 });
