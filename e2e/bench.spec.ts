@@ -54,20 +54,37 @@ test('npm run bench on one cell writes a report that agrees with the analytic pr
     // The live tensors of the real step on WebGPU: PARAM, GRAD and OPT to the byte.
     const groups = expected.memory.analytic.sumOfGroupMaxima;
     expect(result.measured.staticBytes).toEqual({ param: groups.param, grad: groups.grad, opt: groups.opt });
-    // The measured tracker's groups on WebGPU: the same to the byte, ACT and the peak within 15%.
+    // The measured tracker's groups on WebGPU: the same to the byte; ACT and the peak in the one-sided
+    // bands of src/core/profile/measured.agreement.test.ts, which says why (ACT at or up to 5% above
+    // analytic: BN's batch statistics and the ops left to tfjs's auto-diff; the peak from 1.5% below
+    // to 15% above: workspaces inside fused kernels). This cell measured 1.014 and 1.085 on the CPU.
     const tracked = result.measured.tracker;
     expect({ param: tracked.sumOfGroupMaxima.param, grad: tracked.sumOfGroupMaxima.grad, opt: tracked.sumOfGroupMaxima.opt }).toEqual({
       param: groups.param,
       grad: groups.grad,
       opt: groups.opt,
     });
-    expect(Math.abs(tracked.sumOfGroupMaxima.act / groups.act - 1)).toBeLessThan(0.15);
-    expect(Math.abs(tracked.peak.total / expected.memory.analytic.peak.total - 1)).toBeLessThan(0.15);
+    const actRatio = tracked.sumOfGroupMaxima.act / groups.act;
+    const peakRatio = tracked.peak.total / expected.memory.analytic.peak.total;
+    console.log(`WebGPU tracker ÷ analytic: ACT ${actRatio.toFixed(4)}, peak ${peakRatio.toFixed(4)}`);
+    expect(actRatio).toBeGreaterThanOrEqual(1);
+    expect(actRatio).toBeLessThanOrEqual(1.05);
+    expect(peakRatio).toBeGreaterThanOrEqual(0.985);
+    expect(peakRatio).toBeLessThanOrEqual(1.15);
 
     expect(result.timing.stepMs).toHaveLength(1);
     expect(Number.isFinite(result.timing.losses[0])).toBe(true);
     expect(result.measured.profile.peakBytes).toBeGreaterThan(result.measured.profile.bytesBefore);
-    expect(cell.throughput!.achievedGflopPerSecond).toBeCloseTo(expected.flops.correct.total / (result.timing.medianStepMs * 1e6), 9);
+    // Throughput from raw inputs, not the bench's own numbers: one timed step, so its median is
+    // that step's time; the FLOPs of a step are the Node profiler's; GFLOP/s in SI units; the fraction is of the matmul rate the same run measured,
+    // and a dispatch-bound 16×16 network cannot beat a 256³ matmul on the same backend.
+    const throughput = cell.throughput!;
+    const stepSeconds = result.timing.stepMs[0] / 1000;
+    expect(throughput.medianStepMs).toBe(result.timing.stepMs[0]);
+    expect(throughput.achievedGflopPerSecond * 1e9 * stepSeconds).toBeCloseTo(expected.flops.correct.total, 0);
+    expect(throughput.fractionOfMatmulRate * report.runs[0].roofline.gflopPerSecond).toBeCloseTo(throughput.achievedGflopPerSecond, 9);
+    expect(throughput.fractionOfMatmulRate).toBeGreaterThan(0);
+    expect(throughput.fractionOfMatmulRate).toBeLessThan(1);
     expect(report.claims.length).toBeGreaterThan(0);
   } finally {
     rmSync(outDir, { recursive: true, force: true });
