@@ -4,6 +4,7 @@ import { corruptCommand } from './cli/corrupt';
 import { evaluateCommand } from './cli/evaluate';
 import { CliUsageError, parseFlags, subcommandHelp, type Subcommand } from './cli/flags';
 import { finetuneCommand } from './cli/finetune';
+import { fitCommand } from './cli/fit';
 import { forwardCommand } from './cli/forward';
 import { paramsCommand } from './cli/params';
 import { profileCommand } from './cli/profile';
@@ -17,6 +18,7 @@ const SUBCOMMANDS: Subcommand[] = [
   corruptCommand,
   evaluateCommand,
   finetuneCommand,
+  fitCommand,
 ];
 
 function help(): string {
