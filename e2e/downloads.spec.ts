@@ -8,20 +8,24 @@ import { expect, test } from '@playwright/test';
 import { configure, recordWorkerMessages, TINY } from './tiny';
 
 let proxy: Server | undefined;
+/** What the proxy did with each manifest request since the run was started. */
 const manifestRequests: string[] = [];
+/** Until the run starts, the page's own manifest requests (the base-weights choice) pass. */
+let onManifest: ((n: number) => 'pass' | 'drop' | number) | null = null;
 
 test.afterEach(async () => {
   await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
   proxy = undefined;
   manifestRequests.length = 0;
+  onManifest = null;
 });
 
-/** A proxy to the preview server; `manifest(n)` decides the n-th manifest request: pass, drop or a status. */
-async function startProxy(target: string, manifest: (n: number) => 'pass' | 'drop' | number): Promise<string> {
+/** A proxy to the preview server; once a run starts, `onManifest(n)` decides the n-th manifest request: pass, drop or a status. */
+async function startProxy(target: string): Promise<string> {
   const upstream = new URL(target);
   proxy = createServer((req, res) => {
-    if ((req.url ?? '').includes('checkpoints/manifest.json')) {
-      const action = manifest(manifestRequests.length);
+    if ((req.url ?? '').includes('checkpoints/manifest.json') && onManifest) {
+      const action = onManifest(manifestRequests.length);
       manifestRequests.push(String(action));
       if (action === 'drop') return req.socket.destroy();
       if (typeof action === 'number') return res.writeHead(action).end();
@@ -38,10 +42,11 @@ async function startProxy(target: string, manifest: (n: number) => 'pass' | 'dro
 
 test('a dropped manifest connection is retried, and the run goes on', async ({ page, baseURL }) => {
   test.setTimeout(240_000);
-  const origin = await startProxy(baseURL as string, (n) => (n === 0 ? 'drop' : 'pass'));
+  const origin = await startProxy(baseURL as string);
   await recordWorkerMessages(page);
   await page.goto(origin);
   await configure(page, TINY);
+  onManifest = (n) => (n === 0 ? 'drop' : 'pass');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect.poll(async () => (await page.evaluate(() => window.__workerMessages)).find((m) => m.type === 'run_done' || m.type === 'run_error')?.type, { timeout: 200_000 }).toBe('run_done');
   const started = (await page.evaluate(() => window.__workerMessages)).find((m) => m.type === 'run_started') as unknown as { checkpoint: { kind: string; message: string } };
@@ -52,10 +57,11 @@ test('a dropped manifest connection is retried, and the run goes on', async ({ p
 
 test('a manifest that keeps failing stops the run naming the URL and the status', async ({ page, baseURL }) => {
   test.setTimeout(120_000);
-  const origin = await startProxy(baseURL as string, () => 503);
+  const origin = await startProxy(baseURL as string);
   await recordWorkerMessages(page);
   await page.goto(origin);
   await configure(page, TINY);
+  onManifest = () => 503;
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'checkpoints/manifest.json' })).toContainText(
     `The checkpoint manifest could not be downloaded from ${origin}checkpoints/manifest.json: HTTP 503 Service Unavailable (after 4 tries).`,

@@ -3,6 +3,7 @@
 // "Pretrain base model" job in the training worker (progress, cancel, result). The worker trains
 // and caches; this only reduces its messages and lists IndexedDB.
 import type { StoreApi } from 'zustand';
+import { fetchManifest } from '../lab/run/checkpoint';
 import type { PretrainPhase, PretrainResponse, WorkerRequest } from '../lab/protocol';
 import { listPretrainedWeights } from '../lab/storage/pretrainedStore';
 import { pretrainedKeyOf, type PretrainedWeightsInfo, type ShippedCheckpoint } from '../lab/baseWeights';
@@ -24,6 +25,8 @@ export interface PretrainJob {
 export interface BaseWeightsState {
   /** The manifest's checkpoints: undefined while read, null when none is served. */
   shippedCheckpoints: ShippedCheckpoint[] | null | undefined;
+  /** Why the manifest could not be read (network, server error), or null. */
+  shippedCheckpointsError: string | null;
   /** Bases pretrained in this browser: undefined while read, null where IndexedDB is unavailable
    * (then only this session's, which the worker keeps until a reload). */
   pretrainedBases: PretrainedWeightsInfo[] | null | undefined;
@@ -53,14 +56,13 @@ interface HostState extends BaseWeightsState {
 
 let nextJobId = 1;
 
-async function readManifest(baseUrl: string): Promise<ShippedCheckpoint[] | null> {
+/** The shipped checkpoints, read as a run reads them (retries; only a 404 means none served); a
+ * manifest that cannot be had is said so, never read as "none". */
+async function readManifest(baseUrl: string): Promise<Pick<BaseWeightsState, 'shippedCheckpoints' | 'shippedCheckpointsError'>> {
   try {
-    const response = await fetch(new URL('checkpoints/manifest.json', baseUrl).href);
-    if (!response.ok) return null;
-    const manifest = (await response.json()) as { checkpoints?: unknown };
-    return Array.isArray(manifest.checkpoints) ? (manifest.checkpoints as ShippedCheckpoint[]) : null;
-  } catch {
-    return null;
+    return { shippedCheckpoints: await fetchManifest({ baseUrl, fetch: (url) => fetch(url) }), shippedCheckpointsError: null };
+  } catch (error) {
+    return { shippedCheckpoints: undefined, shippedCheckpointsError: error instanceof Error ? error.message : String(error) };
   }
 }
 
@@ -122,6 +124,7 @@ export function createBaseWeightsSlice<S extends HostState>(
 
   const state: BaseWeightsState = {
     shippedCheckpoints: undefined,
+    shippedCheckpointsError: null,
     pretrainedBases: undefined,
     baseWeightsFile: null,
     pretrainJob: null,
@@ -131,7 +134,7 @@ export function createBaseWeightsSlice<S extends HostState>(
     loadBaseWeightSources: (baseUrl) => {
       if (sourcesLoaded) return;
       sourcesLoaded = true;
-      void readManifest(baseUrl).then((shippedCheckpoints) => patch({ shippedCheckpoints }));
+      void readManifest(baseUrl).then(patch);
       void refreshPretrainedBases();
     },
     refreshPretrainedBases,

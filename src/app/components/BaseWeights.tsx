@@ -158,6 +158,7 @@ export function BaseWeights() {
   const choice = useLabStore((s) => s.config.baseWeights);
   const config = useLabStore((s) => s.validConfig);
   const shippedCheckpoints = useLabStore((s) => s.shippedCheckpoints);
+  const manifestError = useLabStore((s) => s.shippedCheckpointsError);
   const pretrainedBases = useLabStore((s) => s.pretrainedBases);
   const file = useLabStore((s) => s.baseWeightsFile);
   const loadBaseWeightSources = useLabStore((s) => s.loadBaseWeightSources);
@@ -190,7 +191,9 @@ export function BaseWeights() {
     case 'shipped':
       explanation = shipped
         ? `Starts from ${shipped.file}, shipped with the lab: pretrained on the synthetic source domain, ${formatPercent(shipped.cleanTestAccuracy)} clean test accuracy.`
-        : shippedCheckpoints === undefined
+        : manifestError
+          ? `The list of shipped checkpoints could not be read: ${manifestError} A run will try again.`
+          : shippedCheckpoints === undefined
           ? 'Reading the list of shipped checkpoints…'
           : `No checkpoint is shipped for ${size}: runs start from random init. Pretrain one below, or import weights.`;
       break;
