@@ -393,33 +393,15 @@ describe('against the reference code (Python: Pillow, scikit-image, scipy, OpenC
     return found;
   }
 
-  /**
-   * KNOWN BUG (corruptions.ts, zoom_blur): the reference's zoom factors are np.arange(1, stop, 0.01),
-   * which NumPy fills as start + k·delta with delta = (1 + 0.01) − 1 = 0.010000000000000009, not
-   * 1 + k·0.01. At severity 5 the last factor is then 1.2500000000000002, the 26-px crop zooms to
-   * round(32.500000000000006) = 33 px instead of 32, and the output moves by up to 3 levels.
-   * The fix is one line in corruptions.ts (`1 + k * (1 + 0.01 - 1)`; with it this case passes
-   * exactly). Until then this case is expected to fail; drop it from the list once fixed.
-   */
-  const KNOWN_BUGS: readonly string[] = ['zoom_blur/5'];
-
   for (const name of manifest.order) {
     if (name === 'jpeg_compression') continue;
     it(`${name}: equal to the reference output at severities 1–5 (±1 only where the reference sits on an integer)`, () => {
       for (const severity of CORRUPTION_SEVERITIES) {
-        if (KNOWN_BUGS.includes(`${name}/${severity}`)) continue;
         const found = mismatches(name, severity);
         expect(found.slice(0, 5), `severity ${severity}: ${found.length} values differ`).toEqual([]);
       }
     });
   }
-  for (const known of KNOWN_BUGS) {
-    const [name, severity] = known.split('/');
-    it.fails(`${name} severity ${severity}: KNOWN BUG, differs from the reference (NumPy's arange; see above)`, () => {
-      expect(mismatches(name as CorruptionName, Number(severity) as Severity)).toEqual([]);
-    });
-  }
-
   it('jpeg_compression: within libjpeg integer-DCT rounding of Pillow’s codec at qualities 80–40', () => {
     // libjpeg's islow DCT and quantiser work in fixed point, the lab's DCT in float64, so a
     // coefficient near a quantisation boundary can round the other way and move its 8×8 block by a

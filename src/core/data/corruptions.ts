@@ -202,8 +202,12 @@ const CORRUPTIONS: Readonly<Record<CorruptionName, Corruption>> = {
     const factorCount = CORRUPTION_PARAMETERS.zoom_blur[severity - 1];
     const x = toUnit(pixels);
     const sum = x.slice();
+    // The reference's factors are np.arange(1, stop, 0.01), which NumPy fills as 1 + k·δ with
+    // δ = (1 + 0.01) − 1 = 0.010000000000000009: at severity 5 the last factor is 1.2500000000000002,
+    // whose crop zooms to round(32.500000000000006) = 33 px, not 32.
+    const step = 1 + 0.01 - 1;
     for (let k = 0; k < factorCount; k++) {
-      const zoomed = clippedZoom(x, height, 1 + k * 0.01);
+      const zoomed = clippedZoom(x, height, 1 + k * step);
       for (let i = 0; i < sum.length; i++) sum[i] += zoomed[i];
     }
     for (let i = 0; i < sum.length; i++) sum[i] /= factorCount + 1;
