@@ -43,7 +43,7 @@ async function runPart(plan: StudyPlan, command: string, where: { backend: strin
   const progressFile = join(plan.outDir, `progress${suffix}.jsonl`);
   const started = Date.now();
   const resumed = plan.resume ? readProgress(progressFile).runs.length : 0;
-  log(`study${suffix}: ${planned.length} runs${resumed > 0 ? ` (${resumed} done before, resumed)` : ''}, ${plan.settings.trainImages} images × ${plan.settings.epochs} epochs each, ${plan.backend} backend`);
+  log(`study${suffix}: ${planned.length} runs${resumed > 0 ? ` (${resumed} done before, resumed)` : ''}, ${plan.settings.trainImages} images × ${plan.settings.epochs} epochs each, ${where.backend} backend on ${where.device}`);
   let ranHere = 0;
   const runs = await runPlanned(planned, { ...plan, backend: where.backend as StudyPlan['backend'] }, progressFile, (run, done, total) => {
     ranHere++;
