@@ -3,7 +3,7 @@
 // "Pretrain base model" job in the training worker (progress, cancel, result). The worker trains
 // and caches; this only reduces its messages and lists IndexedDB.
 import type { StoreApi } from 'zustand';
-import { fetchManifest } from '../lab/run/checkpoint';
+import { fetchManifest } from '../lab/run/manifest';
 import type { PretrainPhase, PretrainResponse, WorkerRequest } from '../lab/protocol';
 import { listPretrainedWeights } from '../lab/storage/pretrainedStore';
 import { pretrainedKeyOf, type PretrainedWeightsInfo, type ShippedCheckpoint } from '../lab/baseWeights';

@@ -7,6 +7,7 @@ import type { AnalyticProfile } from '../core/profile/types';
 import type { ProfileRequest, ProfileWorkerRequest, ProfileWorkerResponse, SelfTestResult, WorkerRequest, WorkerResponse } from '../lab/protocol';
 import { DEFAULT_CONFIG, hasErrors, validateConfig, type ConfigField, type FieldIssue, type LabConfig } from '../lab/config';
 import { decodePermalink } from '../lab/permalink';
+import { edgeDevice, type FitPlan } from '../lab/planner';
 import type { RunSummary } from '../lab/results';
 import { profileRequestOf } from '../lab/profileMethods';
 import { startProfileWorker } from './profileClient';
@@ -74,6 +75,13 @@ export interface LabState extends RunSliceState, CustomImagesState, BaseWeightsS
   setMemoryView: (view: MemoryViewChoice) => void;
   setFlopConvention: (convention: FlopConventionChoice) => void;
   setDeviceBudgetMiB: (budget: number | null) => void;
+  /** The edge planner's device preset (its budget is deviceBudgetMiB); null for a typed budget. */
+  deviceId: string | null;
+  chooseDevice: (deviceId: string | null) => void;
+  /** The planner's answer for the last requested configuration and budget. */
+  fitPlan: { key: string; budgetBytes: number; plan: FitPlan } | null;
+  fitError: string | null;
+  requestFit: (config: LabConfig, budgetMiB: number) => void;
 }
 
 let send: ((request: WorkerRequest) => void) | null = null;
@@ -83,6 +91,9 @@ let pendingProfile: { requestId: number; request: ProfileRequest; key: string } 
 /** Requests of the model comparison, by id (a range of their own, apart from the charts'). */
 const comparisonRequests = new Map<number, { model: ModelId; request: ProfileRequest }>();
 let nextComparisonId = 1_000_000_000;
+/** The latest planner request: only its answer is kept (ids of their own range). */
+let pendingFit: { requestId: number; key: string; budgetBytes: number } | null = null;
+let nextFitId = 2_000_000_000;
 let customImagesSlice: ReturnType<typeof createCustomImagesSlice<LabState>> | null = null;
 
 function stateFromLink(hash: string) {
@@ -137,6 +148,12 @@ export const useLabStore = create<LabState>((set, get) => {
     }
   };
   const onProfileMessage = (message: ProfileWorkerResponse) => {
+    if (message.type === 'fit_result' || message.type === 'fit_error') {
+      if (!pendingFit || message.requestId !== pendingFit.requestId) return;
+      if (message.type === 'fit_result') set({ fitPlan: { key: pendingFit.key, budgetBytes: pendingFit.budgetBytes, plan: message.plan }, fitError: null });
+      else set({ fitError: message.message });
+      return;
+    }
     const comparison = comparisonRequests.get(message.requestId);
     if (comparison) {
       comparisonRequests.delete(message.requestId);
@@ -217,7 +234,22 @@ export const useLabStore = create<LabState>((set, get) => {
     deviceBudgetMiB: null,
     setMemoryView: (memoryView) => set({ memoryView }),
     setFlopConvention: (flopConvention) => set({ flopConvention }),
-    setDeviceBudgetMiB: (deviceBudgetMiB) => set({ deviceBudgetMiB }),
+    setDeviceBudgetMiB: (deviceBudgetMiB) => set({ deviceBudgetMiB, deviceId: null }),
+    deviceId: null,
+    chooseDevice: (deviceId) => {
+      const device = deviceId ? edgeDevice(deviceId) : undefined;
+      set({ deviceId: device ? device.id : null, deviceBudgetMiB: device ? device.budgetBytes / 2 ** 20 : null });
+    },
+    fitPlan: null,
+    fitError: null,
+    requestFit: (config, budgetMiB) => {
+      const budgetBytes = Math.floor(budgetMiB * 2 ** 20);
+      const key = JSON.stringify([config, budgetBytes]);
+      if (pendingFit?.key === key) return;
+      pendingFit = { requestId: nextFitId++, key, budgetBytes };
+      sendProfile ??= startProfileWorker(onProfileMessage, (message) => set({ profileError: message })).send;
+      sendProfile({ type: 'fit', requestId: pendingFit.requestId, config, budgetBytes });
+    },
   };
 });
 

@@ -8,6 +8,7 @@ import type { ImageFolderSummary } from '../core/data/imageFolder';
 import type { LabConfig } from './config';
 import type { PretrainedWeightsInfo } from './baseWeights';
 import type { RunSummary } from './results';
+import type { FitPlan } from './planner';
 
 export interface SelfTestResult {
   /** Largest |a − b| / max(|b|, tiny) over the conv output and both gradients, active backend vs CPU. */
@@ -174,7 +175,10 @@ export type WorkerResponse =
  * core (measured in Node: MobileNetV2 w0.35 at 32×32, batch 32, 148 ms) — a long task that would
  * make the page stutter on every change; and a second worker, so that the charts follow the
  * controls instantly even while the training worker is busy. */
-export type ProfileWorkerRequest = { type: 'profile'; requestId: number; request: ProfileRequest };
+export type ProfileWorkerRequest =
+  | { type: 'profile'; requestId: number; request: ProfileRequest }
+  /** The edge planner: every method's largest batch that fits `budgetBytes` on `config` (planFit). */
+  | { type: 'fit'; requestId: number; config: LabConfig; budgetBytes: number };
 
 export type ProfileWorkerResponse =
   | {
@@ -184,4 +188,6 @@ export type ProfileWorkerResponse =
       /** Methods that cannot run this configuration, with why (e.g. DoRA on depthwise convs). */
       failures: Partial<Record<MethodId, string>>;
     }
-  | { type: 'profile_error'; requestId: number; message: string };
+  | { type: 'profile_error'; requestId: number; message: string }
+  | { type: 'fit_result'; requestId: number; plan: FitPlan }
+  | { type: 'fit_error'; requestId: number; message: string };

@@ -1,4 +1,5 @@
 import { CostSummary } from '../components/CostSummary';
+import { EdgePlanner } from './EdgePlanner';
 import { useChartSnapshot } from './chartSnapshot';
 import { FlopsByMethod } from './FlopsByMethod';
 import { LayerTable } from './LayerTable';
@@ -12,6 +13,7 @@ export function ChartsArea() {
     <>
       <CostSummary snapshot={snapshot} />
       <MemoryByMethod snapshot={snapshot} />
+      <EdgePlanner />
       <MemoryTimeline snapshot={snapshot} />
       <FlopsByMethod snapshot={snapshot} />
       <LayerTable snapshot={snapshot} />

@@ -6,7 +6,7 @@
 // the source. Files are checked whole before anything is assigned, so a file that does not fit
 // leaves the model as it was and the run fails with an error naming the key.
 import type { BaseWeightsId } from '../config';
-import { findShippedCheckpoint, sizeInWords, type ShippedCheckpoint } from '../baseWeights';
+import { findShippedCheckpoint, sizeInWords } from '../baseWeights';
 import { DataError } from '../../core/data/types';
 import type { ModelSpec } from '../../core/models/spec';
 import type { Model } from '../../core/nn/model';
@@ -16,27 +16,14 @@ import { loadTorchvisionSafetensors } from '../../core/weights/load';
 import type { CheckpointStatus } from '../protocol';
 import type { RunEnvironment } from './environment';
 import { DownloadError, fetchServed } from './fetchRetry';
+import { fetchManifest } from './manifest';
+
+export { fetchManifest } from './manifest';
 
 const NO_CHECKPOINT = (why: string): CheckpointStatus => ({
   kind: 'none',
   message: `No pretrained checkpoint for this size (${why}): starting from random init, so the “before fine-tuning” accuracy is chance level.`,
 });
-
-/** The manifest's checkpoints, or null when none is served (404). A manifest that cannot be had
- * (network, 5xx after retries) or read is an error naming the URL: it never reads as "none". */
-export async function fetchManifest(environment: Pick<RunEnvironment, 'baseUrl' | 'fetch' | 'retryDelaysMs'>): Promise<ShippedCheckpoint[] | null> {
-  const url = new URL('checkpoints/manifest.json', environment.baseUrl).href;
-  const response = await fetchServed(environment, url, 'The checkpoint manifest');
-  if (!response) return null;
-  let manifest: { checkpoints?: unknown };
-  try {
-    manifest = (await response.json()) as { checkpoints?: unknown };
-  } catch (error) {
-    throw new DownloadError(`The checkpoint manifest ${url} is not readable JSON: ${error instanceof Error ? error.message : String(error)}.`, url, response.status);
-  }
-  if (!Array.isArray(manifest.checkpoints)) throw new DownloadError(`The checkpoint manifest ${url} lists no "checkpoints".`, url, response.status);
-  return manifest.checkpoints as ShippedCheckpoint[];
-}
 
 /**
  * Loads the checkpoint of `spec`'s size for `pretrainTask` into `model`, when the manifest lists
