@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decadeTicks, formatLossTick } from './format';
+import { decadeTicks, formatBytes, formatChange, formatDuration, formatFlops, formatLossTick, formatPercent } from './format';
 
 describe('formatLossTick', () => {
   it('keeps two decimals for ordinary losses and shortens a diverging run’s to at most 5 characters', () => {
@@ -25,5 +25,37 @@ describe('decadeTicks', () => {
       expect(ticks[0]).toBeLessThanOrEqual(min);
       expect(ticks.at(-1)!).toBeGreaterThanOrEqual(max);
     }
+  });
+});
+
+// The e2e specs build their expected strings with these: pinned here to values worked out by hand.
+describe('formatBytes, formatFlops, formatPercent, formatChange, formatDuration', () => {
+  it('bytes in binary multiples, three significant digits', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1024)).toBe('1.00 KiB');
+    expect(formatBytes(1536)).toBe('1.50 KiB'); // 1536 / 1024
+    expect(formatBytes(10 * 1024 * 1024)).toBe('10.0 MiB');
+    expect(formatBytes(180_776_960)).toBe('172 MiB'); // 180,776,960 / 1,048,576 = 172.40
+    expect(formatBytes(1_610_612_736)).toBe('1.50 GiB'); // 1.5 · 2³⁰
+  });
+
+  it('FLOPs in decimal multiples', () => {
+    expect(formatFlops(999)).toBe('999 FLOPs');
+    expect(formatFlops(1000)).toBe('1.00 kFLOPs');
+    expect(formatFlops(221_000_000)).toBe('221 MFLOPs');
+    expect(formatFlops(2_970_000_000)).toBe('2.97 GFLOPs');
+    expect(formatFlops(42_500_000_000_000)).toBe('42.5 TFLOPs');
+  });
+
+  it('percentages and changes to one decimal, durations in words', () => {
+    expect(formatPercent(0.123456)).toBe('12.3%');
+    expect(formatPercent(1)).toBe('100.0%');
+    expect(formatChange(110, 100)).toBe('+10.0%');
+    expect(formatChange(90, 100)).toBe('−10.0%');
+    expect(formatDuration(42)).toBe('42 s');
+    expect(formatDuration(185)).toBe('3 min 05 s');
+    expect(formatDuration(3720)).toBe('1 h 02 min');
+    expect(formatDuration(Number.NaN)).toBe('—');
   });
 });
