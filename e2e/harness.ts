@@ -19,29 +19,22 @@ import * as measuredCompare from '../src/core/profile/measuredCompare';
 import * as fusedKernels from '../src/core/kernels/fused';
 import type { LabConfig } from '../src/lab/config';
 import { plainEnvironment } from '../src/lab/run/environment';
-import { RunRecorder, type RunRecord } from '../src/lab/run/record';
-import { runTraining } from '../src/lab/run/run';
+import { recordRun, type RunRecord } from '../src/lab/run/record';
 import { RunControl } from '../src/lab/run/runState';
 
 /** One fine-tune through the lab's run loop on this page's backend (`npm run study -- --browser`),
  * its files (checkpoints) fetched from the app beside the harness. */
 async function runFinetune(config: LabConfig): Promise<RunRecord & { wallSeconds: number }> {
-  const recorder = new RunRecorder(config);
-  const started = performance.now();
   const report = await window.labHarnessReady;
   const adapter = report.adapter ? [report.adapter.vendor, report.adapter.architecture].filter(Boolean).join(' ') : report.backend;
-  await runTraining({
-    runId: 1,
-    config,
+  return recordRun(config, {
     environment: plainEnvironment(new URL('../', location.href).href),
     labVersion: 'study',
     measureMemory: false,
     control: new RunControl(),
-    post: (message) => recorder.accept(message),
     adapter,
     deviceLost: () => null,
   });
-  return { ...recorder.result(), wallSeconds: (performance.now() - started) / 1000 };
 }
 
 const harness = { tf, backend, selfTest, bench, adapters, linalg, models, nnModel, trainStep, layers, optim, profile, measured, measuredRun, measuredCompare, fusedKernels, study: { runFinetune } };

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STUDY_SCHEMA, summariseStudy, runKeyString, type StudyReport, type StudyRun } from '../src/lab/study/report';
-import { useBackend } from './cli/finetune';
+import { useNodeBackend } from './cli/wasm';
 import { formatDuration } from './bench/format';
 import { HELP, parseStudyArgs, planRuns, shardRuns, UsageError, type StudyPlan } from './study/plan';
 import { writeStudyFiles } from './study/output';
@@ -28,7 +28,7 @@ function reportOf(runs: StudyRun[], plan: Pick<StudyPlan, 'settings'>, where: { 
 async function runStudy(plan: StudyPlan, command: string): Promise<void> {
   const browser = plan.browser ? await openStudyBrowser(log) : null;
   try {
-    if (!browser) await useBackend(plan.backend);
+    if (!browser) await useNodeBackend(plan.backend);
     const where = browser ? { backend: browser.backend, device: browser.device } : { backend: plan.backend, device: deviceOf(plan.backend) };
     await runPart(plan, command, where, browser?.finetune);
   } finally {
@@ -68,7 +68,6 @@ async function runPart(plan: StudyPlan, command: string, where: { backend: strin
 }
 
 function writeStudyJson(path: string, report: StudyReport): void {
-  mkdirSync(join(path, '..'), { recursive: true });
   // Shards are merged whole, so a plain JSON write is enough.
   writeFileSync(path, `${JSON.stringify(report)}\n`);
   log(`wrote ${path}`);

@@ -18,8 +18,7 @@ import { loadTorchvisionSafetensors } from '../../src/core/weights/load';
 import { evaluateDataset, MANIFEST_FILE, type Manifest } from '../pretrain/checkpoints';
 import { InputFileError } from './corrupt';
 import { CliUsageError, type FlagValue, type Subcommand } from './flags';
-import { useCpuBackend } from './tfjs';
-import { useWasmBackend } from './wasm';
+import { BACKEND_FLAG, useNodeBackend } from './wasm';
 
 export interface EvaluateOptions {
   checkpoint: string;
@@ -59,13 +58,12 @@ export const evaluateCommand: Subcommand = {
     { name: 'width', type: { kind: 'number', exclusiveMin: 0 }, description: 'width multiplier, for a checkpoint the manifest does not list', default: DEFAULT_CONFIG.width },
     { name: 'resolution', type: { kind: 'int', min: 8 }, description: 'input side, for a checkpoint the manifest does not list', default: DEFAULT_CONFIG.resolution },
     { name: 'stem', type: { kind: 'id', ids: STEM_IDS }, description: 'stem, for a checkpoint the manifest does not list', default: DEFAULT_CONFIG.stem },
-    { name: 'backend', type: { kind: 'id', ids: ['wasm', 'cpu'] }, description: 'tfjs backend (wasm is 10–30× faster here)', default: 'wasm' },
+    BACKEND_FLAG,
     { name: 'json', type: { kind: 'boolean' }, description: 'print JSON {checkpoint, options, classes, results: [{corruption, severity, images, accuracy, loss}]}' },
   ],
   async run(flags) {
     const options = evaluateOptionsFromFlags(flags);
-    if (flags.backend === 'wasm') await useWasmBackend();
-    else await useCpuBackend();
+    await useNodeBackend(flags.backend as string);
     const results = await runEvaluate(options);
     if (flags.json) {
       console.log(JSON.stringify({ checkpoint: options.checkpoint, options: options.modelOptions, classes: options.classes, backend: tf.getBackend(), results }));

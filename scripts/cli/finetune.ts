@@ -6,15 +6,13 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CONFIG_SCHEMA, DEFAULT_CONFIG, hasErrors, validateConfig, type FieldSchema, type LabConfig } from '../../src/lab/config';
-import { RunRecorder, type RunRecord } from '../../src/lab/run/record';
-import { runTraining } from '../../src/lab/run/run';
+import { recordRun, type RunRecord } from '../../src/lab/run/record';
 import { RunControl } from '../../src/lab/run/runState';
 import type { RunEnvironment } from '../../src/lab/run/environment';
 import { CliUsageError, type FlagSpec, type FlagType, type FlagValue, type Subcommand } from './flags';
 import { nodeRunEnvironment } from './nodeEnvironment';
 import { importImagesFromDisk } from './nodeImages';
-import { useCpuBackend } from './tfjs';
-import { useWasmBackend } from './wasm';
+import { BACKEND_FLAG, useNodeBackend } from './wasm';
 
 export const FINETUNE_SCHEMA = 'peft-edge-lab/finetune@1';
 
@@ -31,8 +29,6 @@ export const CONFIG_FLAGS: FlagSpec[] = CONFIG_SCHEMA.map((field) => ({
   description: `${field.label}${field.hint ? ` (${field.hint.replace(/\.$/, '')})` : ''}`,
   ...(field.kind === 'boolean' ? {} : { default: field.default as FlagValue }),
 }));
-
-export const BACKEND_FLAG: FlagSpec = { name: 'backend', type: { kind: 'id', ids: ['wasm', 'cpu'] }, description: 'tfjs backend (wasm is 10–30× faster here)', default: 'wasm' };
 
 /** The configuration the flags describe; a field that does not validate is a usage error naming it. */
 export function configFromFlags(flags: Record<string, FlagValue | undefined>): LabConfig {
@@ -72,28 +68,17 @@ export async function runFinetune(requested: LabConfig, options: FinetuneOptions
   // Your own images: imported (and split with the seed) as the page does; the head has one output per class.
   const customImages = requested.task === 'custom' && options.imagesFolder ? await importImagesFromDisk(options.imagesFolder, requested.resolution, requested.seed) : null;
   const config = customImages ? { ...requested, numClasses: customImages.train.numClasses } : requested;
-  const recorder = new RunRecorder(config);
-  const started = performance.now();
-  await runTraining({
-    runId: 1,
-    config,
+  const record = await recordRun(config, {
     environment: options.environment ?? nodeRunEnvironment(),
     labVersion: 'cli',
     measureMemory: options.measureMemory ?? false,
     control: options.control ?? new RunControl(),
-    post: (message) => recorder.accept(message),
     adapter: `no GPU (${tf.getBackend()})`,
     deviceLost: () => null,
     baseWeightsFile: options.weights,
     dataInputs: { customImages },
   });
-  const record = recorder.result();
-  return { schema: FINETUNE_SCHEMA, ...record, backend: record.backend || tf.getBackend(), wallSeconds: (performance.now() - started) / 1000 };
-}
-
-export async function useBackend(backend: string): Promise<void> {
-  if (backend === 'wasm') await useWasmBackend();
-  else await useCpuBackend();
+  return { schema: FINETUNE_SCHEMA, ...record, backend: record.backend || tf.getBackend() };
 }
 
 const percent = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${(100 * value).toFixed(1)}%`);
@@ -117,7 +102,7 @@ export const finetuneCommand: Subcommand = {
     }
     if ((config.task === 'custom') !== (flags.images !== undefined)) throw new CliUsageError('--images FOLDER goes with --task custom, and only with it');
     const weights = flags.weights ? new File([await readFile(flags.weights as string)], basename(flags.weights as string)) : undefined;
-    await useBackend(flags.backend as string);
+    await useNodeBackend(flags.backend as string);
     const result = await runFinetune(config, { environment: nodeRunEnvironment(flags.checkpoints as string), measureMemory: flags.measure === true, weights, imagesFolder: flags.images as string | undefined });
     if (flags.json) console.log(JSON.stringify(result));
     else {

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { denseWeightGradAsConv, depthwiseWeightGradAsConv } from '../../src/core/nn/layers';
+import { useCpuBackend } from './tfjs';
 
 const WASM = 'wasm';
 
@@ -53,6 +54,16 @@ export function depthwiseInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, stride:
     const padded = tf.pad(spread, [[0, 0], [before, height + pad - spreadHeight], [before, width + pad - spreadWidth], [0, 0]]);
     return tf.depthwiseConv2d(padded, tf.reverse(filter, [0, 1]) as tf.Tensor4D, 1, 'valid');
   });
+}
+
+/** The Node backends the training scripts offer, and the one flag that picks between them. */
+export const NODE_BACKENDS = ['wasm', 'cpu'] as const;
+export const BACKEND_FLAG = { name: 'backend', type: { kind: 'id', ids: NODE_BACKENDS }, description: 'tfjs backend (wasm is 10–30× faster here)', default: 'wasm' } as const;
+
+/** Switches tfjs to `backend` (wasm with the training kernels it lacks, or the pure-JS CPU one). */
+export async function useNodeBackend(backend: string): Promise<void> {
+  if (backend === 'wasm') await useWasmBackend();
+  else await useCpuBackend();
 }
 
 let registered = false;

@@ -4,8 +4,8 @@
 // nothing shows one as the lab's own without the lab's measurement beside it.
 import type { MethodId } from '../core/ids';
 
-/** How a figure reads: a percentage, a ratio, or accuracy points. */
-export type FigureUnit = 'percent' | 'ratio' | 'points';
+/** How a figure reads: a percentage, a ratio, accuracy points, or a range of ranks. */
+export type FigureUnit = 'percent' | 'ratio' | 'points' | 'ranks';
 
 export interface ClaimFigure {
   unit: FigureUnit;
@@ -111,7 +111,7 @@ export const STUDY_CLAIMS = [
     kind: 'accuracy',
     methods: ['lora'],
     statement: "LoRA's accuracy holds across ranks {figure}.",
-    figure: { unit: 'ratio', low: 5, high: 30 },
+    figure: { unit: 'ranks', low: 5, high: 30 },
   },
 ] as const satisfies readonly StudyClaim[];
 
@@ -135,17 +135,18 @@ export function claimById(id: ClaimId): StudyClaim {
   return CLAIMS_BY_ID.get(id) as StudyClaim;
 }
 
-/** A figure in words: "22–48%", "~67%", "~95%", "1.13–2×", "~40 points"; ranks read "5–30". */
-export function formatFigure(figure: ClaimFigure, claimId?: string): string {
+const FIGURE_SUFFIX: Record<FigureUnit, string> = { percent: '%', ratio: '×', points: ' points', ranks: '' };
+
+/** A figure in words: "22–48%", "~67%", "~95%", "1.13–2×", "~40 points", ranks "5–30". */
+export function formatFigure(figure: ClaimFigure): string {
   const { unit, low, high } = figure;
-  if (claimId === 'lora_rank_range') return `${low}–${high}`;
-  const suffix = unit === 'percent' ? '%' : unit === 'ratio' ? '×' : ' points';
+  const suffix = FIGURE_SUFFIX[unit];
   return low === high ? `~${low}${suffix}` : `${low}–${high}${suffix}`;
 }
 
 /** The claim's sentence with its figure filled in. */
 export function claimText(claim: StudyClaim): string {
-  return claim.figure ? claim.statement.replace('{figure}', formatFigure(claim.figure, claim.id)) : claim.statement;
+  return claim.figure ? claim.statement.replace('{figure}', formatFigure(claim.figure)) : claim.statement;
 }
 
 /** The claims about `method`, in the order above. */

@@ -18,8 +18,6 @@ import type { RunEnvironment } from './environment';
 import { DownloadError, fetchServed } from './fetchRetry';
 import { fetchManifest } from './manifest';
 
-export { fetchManifest } from './manifest';
-
 const NO_CHECKPOINT = (why: string): CheckpointStatus => ({
   kind: 'none',
   message: `No pretrained checkpoint for this size (${why}): starting from random init, so the “before fine-tuning” accuracy is chance level.`,

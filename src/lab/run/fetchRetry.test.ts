@@ -10,7 +10,7 @@ import { createModel, disposeModel } from '../../core/nn/model';
 import { exportTorchvisionSafetensors } from '../../core/weights/load';
 import { DEFAULT_CONFIG, modelOptionsOf, type LabConfig } from '../config';
 import type { RunResponse } from '../protocol';
-import { fetchManifest } from './checkpoint';
+import { fetchManifest } from './manifest';
 import { plainEnvironment } from './environment';
 import { fetchServed } from './fetchRetry';
 import { runTraining } from './run';

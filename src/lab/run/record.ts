@@ -5,6 +5,7 @@
 import type { BytesByGroup, FlopsByPhase } from '../../core/profile/types';
 import type { LabConfig } from '../config';
 import type { CheckpointStatus, EvalPoint, MeasuredMemorySlot, RunErrorKind, RunResponse } from '../protocol';
+import { runTraining, type RunContext } from './run';
 
 export interface RunRecord {
   config: LabConfig;
@@ -122,4 +123,18 @@ export class RunRecorder {
   result(): RunRecord {
     return structuredClone(this.record);
   }
+}
+
+/** One run of the run loop, recorded: everything `runTraining` needs but the configuration, the
+ * post callback and the run id, which this supplies. */
+export type RecordedRunContext = Omit<RunContext, 'runId' | 'config' | 'post'>;
+
+/** Runs `config` through the run loop and returns its record, with the wall time of the whole run
+ * (data, baseline, training, evaluations). The one way the CLI, the study and the browser harness
+ * turn a run into a record. */
+export async function recordRun(config: LabConfig, context: RecordedRunContext): Promise<RunRecord & { wallSeconds: number }> {
+  const recorder = new RunRecorder(config);
+  const started = performance.now();
+  await runTraining({ ...context, runId: 1, config, post: (message) => recorder.accept(message) });
+  return { ...recorder.result(), wallSeconds: (performance.now() - started) / 1000 };
 }
