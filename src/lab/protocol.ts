@@ -9,6 +9,7 @@ import type { LabConfig } from './config';
 import type { PretrainedWeightsInfo } from './baseWeights';
 import type { RunSummary } from './results';
 import type { FitPlan } from './planner';
+import type { HubFile } from './hub/hubFiles';
 
 export interface SelfTestResult {
   /** Largest |a − b| / max(|b|, tiny) over the conv output and both gradients, active backend vs CPU. */
@@ -90,6 +91,10 @@ export type WorkerRequest =
    * pretrainTaskOf), evaluate it, cache it in IndexedDB. One job at a time, never during a run. */
   | { type: 'pretrain'; jobId: number; config: LabConfig; epochs: number; trainImages: number }
   | { type: 'cancel_pretrain'; jobId: number }
+  /** Download a hub file into the cache (hub/hubFiles.ts: checked, whole or nothing); jobs run side
+   * by side, each cancellable. A file that cannot be cached fails the job (its point is the cache). */
+  | { type: 'hub_fetch'; jobId: number; file: HubFile; hubUrl: string }
+  | { type: 'cancel_hub_fetch'; jobId: number }
   /** Decode, resize to `size` and split (seeded) the user's images; on success they replace the
    * images the custom task trains on, on failure the previous ones stay. */
   | { type: 'import_images'; importId: number; source: ImageImportSource; size: number; seed: number }
@@ -162,8 +167,18 @@ export type PretrainResponse =
   | { type: 'pretrain_cancelled'; jobId: number }
   | { type: 'pretrain_error'; jobId: number; message: string };
 
+export type HubFetchResponse =
+  /** `totalBytes`: null when the server does not say. */
+  | { type: 'hub_fetch_progress'; jobId: number; loadedBytes: number; totalBytes: number | null }
+  /** The file is in the cache. `droppedCorruptEntry`: a cached copy failed its sha256 check and was fetched again. */
+  | { type: 'hub_fetch_done'; jobId: number; bytes: number; sha256: string; fromCache: boolean; droppedCorruptEntry: boolean }
+  | { type: 'hub_fetch_cancelled'; jobId: number }
+  /** Names the URL and the HTTP status, or the storage needed. */
+  | { type: 'hub_fetch_error'; jobId: number; message: string };
+
 export type WorkerResponse =
   | { type: 'ready'; report: BackendReport }
+  | HubFetchResponse
   | ImportResponse
   | PretrainResponse
   | { type: 'self_test_result'; result: SelfTestResult }

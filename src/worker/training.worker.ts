@@ -14,6 +14,7 @@ import type { PretrainResponse, RunResponse, WorkerRequest, WorkerResponse } fro
 import { runTraining } from '../lab/run/run';
 import { browserRunEnvironment } from '../lab/storage/browserEnvironment';
 import { RunControl, Throttle } from '../lab/run/runState';
+import { runHubFetchJob } from '../lab/hub/hubFetchJob';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (message: WorkerResponse) => scope.postMessage(message);
@@ -23,6 +24,19 @@ let deviceLostMessage: string | null = null;
 let current: { runId: number; control: RunControl; finished: Promise<void> } | null = null;
 /** A "Pretrain base model" job: one at a time, never beside a run. */
 let pretraining: { jobId: number; control: RunControl; finished: Promise<void> } | null = null;
+/** What this origin's storage can still take (quota − usage), or null where the browser does not say. */
+async function storageFreeBytes(): Promise<number | null> {
+  try {
+    const estimate = await navigator.storage?.estimate?.();
+    if (estimate?.quota === undefined || estimate.usage === undefined) return null;
+    return Math.max(0, estimate.quota - estimate.usage);
+  } catch {
+    return null;
+  }
+}
+
+/** Hub downloads in progress ('hub_fetch'), by job id, to cancel them. */
+const hubFetches = new Map<number, AbortController>();
 /** The user's images the custom task trains on: replaced only by a complete import. */
 let customImages: ImageFolderImport | null = null;
 /** Only the newest import may replace them (an older one finishing later is dropped). */
@@ -96,7 +110,7 @@ async function start(request: Extract<WorkerRequest, { type: 'start' }>) {
   const finished = runTraining({
     runId: request.runId,
     config: request.config,
-    environment: browserRunEnvironment(request.baseUrl),
+    environment: browserRunEnvironment(request.baseUrl, storageFreeBytes),
     labVersion: request.labVersion,
     measureMemory: request.measureMemory,
     control,
@@ -163,6 +177,16 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       case 'cancel_pretrain':
         if (pretraining?.jobId === request.jobId) pretraining.control.stop();
         break;
+      case 'hub_fetch': {
+        const controller = new AbortController();
+        hubFetches.set(request.jobId, controller);
+        const { fetch, dataCache } = browserRunEnvironment(request.hubUrl, storageFreeBytes);
+        await runHubFetchJob(request, { fetch, cache: dataCache, signal: controller.signal, post }).finally(() => hubFetches.delete(request.jobId));
+        break;
+      }
+      case 'cancel_hub_fetch':
+        hubFetches.get(request.jobId)?.abort();
+        break;
       case 'pause':
         if (current?.runId === request.runId) current.control.pause();
         break;
@@ -177,6 +201,7 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
     const message = error instanceof Error ? error.message : String(error);
     if (request.type === 'start') post({ type: 'run_error', runId: request.runId, kind: 'internal', message });
     else if (request.type === 'pretrain') post({ type: 'pretrain_error', jobId: request.jobId, message });
+    else if (request.type === 'hub_fetch') post({ type: 'hub_fetch_error', jobId: request.jobId, message });
     else post({ type: 'error', message });
   }
 };

@@ -8,13 +8,17 @@ export interface CachedBlob {
   blob: Blob;
   /** Where it came from: a URL or a file name. */
   source: string;
+  /** What was stored with it (a hub file's sha256 and size: hub/hubFiles.ts). */
+  meta?: unknown;
 }
 
 /** A key → blob cache that may refuse (no storage, full quota): then `put` says false. */
 export interface BlobCache {
   get(key: string): Promise<CachedBlob | null>;
-  put(key: string, blob: Blob, source: string): Promise<boolean>;
+  put(key: string, blob: Blob, source: string, meta?: unknown): Promise<boolean>;
   delete(key: string): Promise<void>;
+  /** Bytes the storage can still take, where it can say (to report a full quota with the size needed). */
+  freeBytes?(): Promise<number | null>;
 }
 
 /** The bases pretrained in this browser ("Pretrain base model"), by pretrainedKeyOf. */
@@ -25,7 +29,7 @@ export interface PretrainedBases {
 export interface RunEnvironment {
   /** Checkpoints (checkpoints/manifest.json) and data are fetched relative to it. */
   baseUrl: string;
-  fetch: (url: string) => Promise<Response>;
+  fetch: (url: string, init?: RequestInit) => Promise<Response>;
   /** Where the CIFAR-10 archive is kept between runs. */
   dataCache: BlobCache;
   pretrainedBases: PretrainedBases;
@@ -41,5 +45,5 @@ export const nothingServed = async (): Promise<Response> => new Response(null, {
 
 /** An environment that fetches from `baseUrl` and keeps nothing (Node, tests). */
 export function plainEnvironment(baseUrl: string, overrides: Partial<Omit<RunEnvironment, 'baseUrl'>> = {}): RunEnvironment {
-  return { baseUrl, fetch: (url) => fetch(url), dataCache: NO_BLOB_CACHE, pretrainedBases: NO_PRETRAINED_BASES, ...overrides };
+  return { baseUrl, fetch: (url, init) => fetch(url, init), dataCache: NO_BLOB_CACHE, pretrainedBases: NO_PRETRAINED_BASES, ...overrides };
 }

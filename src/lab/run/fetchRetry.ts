@@ -37,6 +37,8 @@ export async function fetchServed(environment: Pick<RunEnvironment, 'fetch' | 'r
     try {
       response = await environment.fetch(url);
     } catch (error) {
+      // A cancelled download is an answer, not a network fault: never retried.
+      if (error instanceof Error && error.name === 'AbortError') throw error;
       last = error instanceof Error ? error.message : String(error);
       lastStatus = null;
       continue;

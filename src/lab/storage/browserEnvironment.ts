@@ -4,17 +4,19 @@ import type { RunEnvironment } from '../run/environment';
 import { deleteCachedBlob, getCachedBlob, putCachedBlob } from './indexedDb';
 import { getPretrainedWeights } from './pretrainedStore';
 
-export function browserRunEnvironment(baseUrl: string): RunEnvironment {
+/** `freeBytes`: what the origin's storage can still take (navigator.storage, which the worker has). */
+export function browserRunEnvironment(baseUrl: string, freeBytes?: () => Promise<number | null>): RunEnvironment {
   return {
     baseUrl,
-    fetch: (url) => fetch(url),
+    fetch: (url, init) => fetch(url, init),
     dataCache: {
       get: async (key) => {
         const cached = await getCachedBlob(key);
-        return cached ? { blob: cached.blob, source: cached.info.source } : null;
+        return cached ? { blob: cached.blob, source: cached.info.source, meta: cached.info.meta } : null;
       },
-      put: (key, blob, source) => putCachedBlob(key, blob, source),
+      put: (key, blob, source, meta) => putCachedBlob(key, blob, source, meta),
       delete: (key) => deleteCachedBlob(key),
+      freeBytes,
     },
     pretrainedBases: { get: getPretrainedWeights },
   };
