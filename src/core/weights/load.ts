@@ -2,6 +2,7 @@
 // pretrained weights" and "download fine-tuned weights" use, and the CLI's --weights.
 import type { Model } from '../nn/model';
 import { assignParams, readParams } from '../nn/model';
+import { looksLikePth, readPth } from './pth';
 import { readSafetensors, writeSafetensors } from './safetensors';
 import { exportTorchStateDict, importTorchStateDict, type ImportOptions, type ImportResult } from './torchvision';
 
@@ -31,4 +32,18 @@ export async function exportTorchvisionSafetensors(model: Model, metadata: Recor
   const values = await readParams(model);
   const stateDict = exportTorchStateDict(model.spec, values, { numBatchesTracked: 0 });
   return writeSafetensors(stateDict, { format: 'pt', ...metadata });
+}
+
+/**
+ * Reads a torchvision state_dict from a .safetensors file or a torch.save .pth/.pt file (told apart
+ * by their first bytes, not by the name) and assigns it as loadTorchvisionSafetensors does: every
+ * key, shape and dtype is checked before the first assignment, so on error the model is unchanged.
+ */
+export async function loadTorchvisionFile(model: Model, bytes: Uint8Array | ArrayBuffer, options: ImportOptions = {}): Promise<ImportResult> {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  if (!looksLikePth(view)) return loadTorchvisionSafetensors(model, view, options);
+  const source = options.source ?? 'pth';
+  const result = importTorchStateDict(model.spec, await readPth(view, source), { ...options, source });
+  assignParams(model, result.values);
+  return result;
 }
