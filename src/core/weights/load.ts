@@ -1,10 +1,11 @@
-// torchvision safetensors ⇄ a live tfjs Model (src/core/nn): what the app's "bring your own
+// torchvision (and timm) safetensors ⇄ a live tfjs Model (src/core/nn): what the app's "bring your own
 // pretrained weights" and "download fine-tuned weights" use, and the CLI's --weights.
 import type { Model } from '../nn/model';
 import { assignParams, readParams } from '../nn/model';
 import { looksLikePth, readPth } from './pth';
 import { readSafetensors, writeSafetensors } from './safetensors';
 import { exportTorchStateDict, importTorchStateDict, type ImportOptions, type ImportResult } from './torchvision';
+import { timmToTorchvision } from './timm';
 
 /**
  * Reads a torchvision state_dict saved as safetensors and assigns it to the model's variables.
@@ -19,6 +20,21 @@ export function loadTorchvisionSafetensors(
   const source = options.source ?? 'safetensors';
   const file = readSafetensors(bytes, source);
   const result = importTorchStateDict(model.spec, file.tensors, { ...options, source });
+  assignParams(model, result.values);
+  return result;
+}
+
+/**
+ * Reads a timm state_dict saved as safetensors (the hub's `timm/<architecture>.<tag>/model.safetensors`),
+ * maps it to torchvision's names (timm.ts) and assigns it as loadTorchvisionSafetensors does; `skip`
+ * takes torchvision names (headParamNames for a new head). Everything is checked, in timm's names,
+ * before the first assignment: on error the model is unchanged.
+ */
+export function loadTimmSafetensors(model: Model, bytes: Uint8Array | ArrayBuffer, options: ImportOptions = {}): ImportResult {
+  const source = options.source ?? 'safetensors';
+  const file = readSafetensors(bytes, source);
+  const stateDict = timmToTorchvision(model.spec, file.tensors, { source, skip: options.skip });
+  const result = importTorchStateDict(model.spec, stateDict, { ...options, source });
   assignParams(model, result.values);
   return result;
 }
