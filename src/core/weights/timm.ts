@@ -26,7 +26,7 @@
 // value may be negative (a nearly dead channel); σ²_lab + ε_lab = σ²_timm + ε_timm stays positive,
 // and so does every running update of it. In training mode the lab normalises with batch statistics
 // and ε = 1e-3 where timm would add 1e-5, a relative change of about 1e-3/(2σ²_B): negligible except
-// for channels whose batch variance is near 1e-3; and each running update moves the fold's offset by
+// for channels whose batch variance is near 1e-3; and each running update scales the fold's offset by
 // (1 − momentum), so after fine-tuning the model is a plain torchvision-convention one (which is
 // what the lab exports). The lab also keeps torchvision's BN momentum (0.01 in V3; timm's is 0.1).
 import type { ModelId } from '../ids';
