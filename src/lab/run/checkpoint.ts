@@ -1,7 +1,7 @@
 // The base weights of a run, as config.baseWeights chooses: the shipped checkpoint of the run's size
 // (public/checkpoints/manifest.json, written by npm run pretrain; none served (404) is not an error:
 // the run starts from random init and says so, but a failed or unreadable download is), the base pretrained in this
-// browser (IndexedDB), a torchvision safetensors file the user imported, or random init. A task
+// browser (IndexedDB), a torchvision safetensors or .pth file the user imported, or random init. A task
 // with a new head (unseen classes, the user's images) keeps its classifier at random init whatever
 // the source. Files are checked whole before anything is assigned, so a file that does not fit
 // leaves the model as it was and the run fails with an error naming the key.
@@ -11,8 +11,10 @@ import { DataError } from '../../core/data/types';
 import type { ModelSpec } from '../../core/models/spec';
 import type { Model } from '../../core/nn/model';
 import type { PretrainTask } from '../../core/train/pretrainTasks';
+import { PickleError } from '../../core/weights/pickle';
+import { PthError } from '../../core/weights/pth';
 import { headParamNames } from '../../core/weights/torchvision';
-import { loadTorchvisionSafetensors } from '../../core/weights/load';
+import { loadTorchvisionFile, loadTorchvisionSafetensors } from '../../core/weights/load';
 import type { CheckpointStatus } from '../protocol';
 import type { RunEnvironment } from './environment';
 import { DownloadError, fetchServed } from './fetchRetry';
@@ -56,7 +58,7 @@ export interface BaseWeightsSource {
   freshHead: boolean;
   /** The IndexedDB key of the base pretrained in this browser for the run's configuration (pretrainedKeyOf). */
   pretrainedKey: string;
-  /** The torchvision safetensors the user imported. */
+  /** The torchvision state_dict the user imported (.safetensors, or a torch.save .pth/.pt). */
   importedFile?: Blob & { name?: string };
 }
 
@@ -85,7 +87,7 @@ export async function loadBaseWeights(model: Model, spec: ModelSpec, source: Bas
     }
     case 'imported': {
       const file = source.importedFile;
-      if (!file) throw new DataError(FIELD, 'no weights file is chosen: choose a torchvision .safetensors file under Base weights (a file does not travel in a link).');
+      if (!file) throw new DataError(FIELD, 'no weights file is chosen: choose a torchvision .safetensors or .pth file under Base weights (a file does not travel in a link).');
       const name = file.name || 'the imported file';
       let bytes: ArrayBuffer;
       try {
@@ -94,10 +96,13 @@ export async function loadBaseWeights(model: Model, spec: ModelSpec, source: Bas
         throw new DataError(FIELD, `${name} could not be read: ${error instanceof Error ? error.message : String(error)}.`);
       }
       try {
-        // Everything is checked before the first assignment: on error the model is unchanged.
-        loadTorchvisionSafetensors(model, bytes, { source: name, skip });
+        // The format comes from the bytes, not the name; everything is checked before the first
+        // assignment: on error the model is unchanged.
+        await loadTorchvisionFile(model, bytes, { source: name, skip });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
+        // A file that is not a readable state_dict says why by itself; the size hint is for one that is.
+        if (error instanceof PthError || error instanceof PickleError) throw new DataError(FIELD, message);
         throw new DataError(FIELD, `${message}\nChoose weights of ${sizeInWords(spec.options)}${source.freshHead ? ' (the classifier is not loaded: any class count fits)' : ''}, or set the model to the file’s.`);
       }
       return { kind: 'loaded', origin: 'imported', file: name, cleanTestAccuracy: null, headSkipped: source.freshHead };
