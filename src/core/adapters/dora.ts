@@ -14,7 +14,7 @@
 // The spec rewrite that adds A, B, m and the combine node is LoRA's (lowRank.ts, variant 'dora').
 import * as tf from '@tensorflow/tfjs';
 
-import type { DoraCombineNode } from '../models/spec';
+import type { DoraCombineNode, ModelSpec } from '../models/spec';
 import { compositeNorm } from '../nn/adapterOps';
 import type { Model } from '../nn/model';
 
@@ -48,4 +48,49 @@ export function initializeDoraMagnitudes(model: Model): void {
       if (node.op === 'dora_combine') get(node.magnitude).assign(compositeWeightNorm(node, get));
     }
   });
+}
+
+/**
+ * DoRA folded into its base weights, for export (PEFT's merge): per output channel j,
+ *   W'[:, j] = m_j · (W + s·AB)[:, j] / ‖(W + s·AB)[:, j]‖,
+ * on lab-layout arrays (W as [K, out], A [K, r], B [r, out]); the norm over the same axes as the
+ * forward's (compositeNorm). Accumulated in float64, rounded once to float32. Biases are unchanged
+ * (DoRA adds them after the rescaling). A merged set belongs with `unloadAdapters(spec)`. Pure.
+ */
+export function mergeDoraValues(spec: ModelSpec, values: Readonly<Record<string, Float32Array>>): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = { ...values };
+  const get = (name: string): Float32Array => {
+    const value = values[name];
+    if (!value) throw new Error(`merge: no values for ${name}`);
+    return value;
+  };
+  for (const node of spec.nodes) {
+    if (node.op === 'lora_add') throw new Error('merge: mergeDoraValues got a LoRA node; LoRA merges with mergeLoraValues');
+    if (node.op !== 'dora_combine') continue;
+    const [w, a, b, m] = [node.baseWeight, node.loraA, node.loraB, node.magnitude].map(get);
+    const outputs = m.length;
+    const rows = w.length / outputs;
+    const rank = a.length / rows;
+    if (!Number.isInteger(rows) || !Number.isInteger(rank) || b.length !== rank * outputs) {
+      throw new Error(`merge: ${node.id} has W of ${w.length}, A of ${a.length}, B of ${b.length} values for ${outputs} channels`);
+    }
+    const composite = new Float64Array(w.length);
+    const squares = new Float64Array(outputs);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < outputs; j++) {
+        let delta = 0;
+        for (let k = 0; k < rank; k++) delta += a[i * rank + k] * b[k * outputs + j];
+        const value = w[i * outputs + j] + node.scaling * delta;
+        composite[i * outputs + j] = value;
+        squares[j] += value * value;
+      }
+    }
+    const merged = new Float32Array(w.length);
+    for (let i = 0; i < composite.length; i++) {
+      const j = i % outputs;
+      merged[i] = (m[j] * composite[i]) / Math.sqrt(squares[j]);
+    }
+    out[node.baseWeight] = merged;
+  }
+  return out;
 }
