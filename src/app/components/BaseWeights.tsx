@@ -1,6 +1,6 @@
 // Where a run's base weights come from: the checkpoint shipped for this size (which, and its clean
 // accuracy), a base pretrained in this browser (cached in IndexedDB), a torchvision safetensors
-// file, or random init; and "Pretrain base model", which trains this size's base in the training
+// or .pth file, or random init; and "Pretrain base model", which trains this size's base in the training
 // worker with progress and cancel, measures its clean accuracy, caches it and selects it.
 import { useEffect, useState } from 'react';
 import { PRETRAIN_CLASSES, PRETRAIN_DEFAULTS, PRETRAIN_EPOCHS } from '../../core/train/pretrainTasks';
@@ -207,7 +207,7 @@ export function BaseWeights() {
     case 'imported':
       explanation = file
         ? `Starts from ${file.name} (${formatBytes(file.size)}), checked when the run starts: a torchvision state_dict of ${size}${freshHead ? ' (its classifier is not loaded: this task trains a new one)' : ''}.`
-        : 'Choose a torchvision state_dict saved as .safetensors below. A file does not travel in a link.';
+        : 'Choose a torchvision state_dict saved as .safetensors or with torch.save (.pth, .pt) below. A file does not travel in a link.';
       break;
     case 'random':
       explanation = 'Every weight at random init: the “before fine-tuning” accuracy is chance level.';
@@ -222,11 +222,11 @@ export function BaseWeights() {
         {explanation}
       </p>
       <div className="field">
-        <label htmlFor="base-weights-file">Torchvision weights (.safetensors)</label>
+        <label htmlFor="base-weights-file">Torchvision weights (.safetensors, .pth)</label>
         <input
           id="base-weights-file"
           type="file"
-          accept=".safetensors,application/octet-stream"
+          accept=".safetensors,.pth,.pt,application/octet-stream"
           onChange={(event) => {
             const chosen = event.target.files?.[0] ?? null;
             if (chosen) setBaseWeightsFile(chosen);
