@@ -7,6 +7,8 @@ import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CONFIG_SCHEMA, DEFAULT_CONFIG, hasErrors, validateConfig, type FieldSchema, type LabConfig } from '../../src/lab/config';
 import { recordRun, type RunRecord } from '../../src/lab/run/record';
+import { disposeModel, type Model } from '../../src/core/nn/model';
+import { writeRunExports, type WrittenExports } from './exportFiles';
 import { RunControl } from '../../src/lab/run/runState';
 import type { RunEnvironment } from '../../src/lab/run/environment';
 import { CliUsageError, type FlagSpec, type FlagType, type FlagValue, type Subcommand } from './flags';
@@ -55,12 +57,16 @@ export interface FinetuneOptions {
   /** A torchvision safetensors file for --base-weights imported. */
   weights?: File;
   control?: RunControl;
+  /** Write the run's downloads (fine-tuned weights, PEFT adapter, results JSON and CSV) here. */
+  exportDir?: string;
 }
 
 export interface FinetuneResult extends RunRecord {
   schema: typeof FINETUNE_SCHEMA;
   /** Wall time of the whole run (data, baseline, training, evaluations). */
   wallSeconds: number;
+  /** With --export: the files written and what this configuration cannot export. */
+  exports?: WrittenExports;
 }
 
 /** Runs one fine-tune through the lab's run loop on the active tfjs backend. */
@@ -68,6 +74,7 @@ export async function runFinetune(requested: LabConfig, options: FinetuneOptions
   // Your own images: imported (and split with the seed) as the page does; the head has one output per class.
   const customImages = requested.task === 'custom' && options.imagesFolder ? await importImagesFromDisk(options.imagesFolder, requested.resolution, requested.seed) : null;
   const config = customImages ? { ...requested, numClasses: customImages.train.numClasses } : requested;
+  let kept: Model | null = null;
   const record = await recordRun(config, {
     environment: options.environment ?? nodeRunEnvironment(),
     labVersion: 'cli',
@@ -75,10 +82,20 @@ export async function runFinetune(requested: LabConfig, options: FinetuneOptions
     control: options.control ?? new RunControl(),
     adapter: `no GPU (${tf.getBackend()})`,
     deviceLost: () => null,
+    ...(options.exportDir ? { keepModel: (model: Model) => void (kept = model) } : {}),
     baseWeightsFile: options.weights,
     dataInputs: { customImages },
   });
-  return { schema: FINETUNE_SCHEMA, ...record, backend: record.backend || tf.getBackend() };
+  const result: FinetuneResult = { schema: FINETUNE_SCHEMA, ...record, backend: record.backend || tf.getBackend() };
+  const model = kept as Model | null;
+  if (model && options.exportDir) {
+    try {
+      result.exports = await writeRunExports(options.exportDir, { model, config, record, labVersion: 'cli' });
+    } finally {
+      disposeModel(model);
+    }
+  }
+  return result;
 }
 
 const percent = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${(100 * value).toFixed(1)}%`);
@@ -94,6 +111,7 @@ export const finetuneCommand: Subcommand = {
     { name: 'checkpoints', type: { kind: 'string' }, description: 'folder (or URL) holding checkpoints/manifest.json', default: 'public' },
     { name: 'measure', type: { kind: 'boolean' }, description: 'also measure one step’s memory by group with the engine observer' },
     { name: 'json', type: { kind: 'boolean' }, description: `print the run as JSON (${FINETUNE_SCHEMA})` },
+    { name: 'export', type: { kind: 'string' }, description: 'write the fine-tuned weights (torchvision safetensors), the PEFT adapter (LoRA/DoRA, .zip) and the results (JSON, CSV) to this folder' },
   ],
   async run(flags) {
     const config = configFromFlags(flags);
@@ -103,7 +121,7 @@ export const finetuneCommand: Subcommand = {
     if ((config.task === 'custom') !== (flags.images !== undefined)) throw new CliUsageError('--images FOLDER goes with --task custom, and only with it');
     const weights = flags.weights ? new File([await readFile(flags.weights as string)], basename(flags.weights as string)) : undefined;
     await useNodeBackend(flags.backend as string);
-    const result = await runFinetune(config, { environment: nodeRunEnvironment(flags.checkpoints as string), measureMemory: flags.measure === true, weights, imagesFolder: flags.images as string | undefined });
+    const result = await runFinetune(config, { environment: nodeRunEnvironment(flags.checkpoints as string), measureMemory: flags.measure === true, weights, imagesFolder: flags.images as string | undefined, exportDir: flags.export as string | undefined });
     if (flags.json) console.log(JSON.stringify(result));
     else {
       const base = result.checkpoint?.kind === 'loaded' ? result.checkpoint.file : 'random init';
@@ -111,6 +129,8 @@ export const finetuneCommand: Subcommand = {
       console.log(`before: ${percent(result.baseline?.accuracy)}${result.baseline?.cleanAccuracy != null ? ` (clean ${percent(result.baseline.cleanAccuracy)})` : ''}`);
       for (const point of result.evalCurve) console.log(`epoch ${point.epoch} (step ${point.step}): ${percent(point.accuracy)}`);
       console.log(`final ${percent(result.finalAccuracy)}, best ${percent(result.bestAccuracy)}; ${result.steps} steps, ${result.imagesPerSecond.toFixed(1)} images/s, ${result.wallSeconds.toFixed(1)} s`);
+      for (const path of result.exports?.written ?? []) console.log(`wrote ${path}`);
+      for (const { kind, reason } of result.exports?.unavailable ?? []) console.log(`no ${kind}: ${reason}`);
     }
     if (result.error) {
       console.error(`error (${result.error.kind}): ${result.error.message}`);

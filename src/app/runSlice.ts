@@ -2,7 +2,9 @@
 // comparison charts show, and the queue of a batch (compare all, rank sweep, preset, re-run).
 // The worker does every step; this only reduces its messages.
 import type { StoreApi } from 'zustand';
-import type { CheckpointStatus, EvalPoint, LossPoint, MeasuredMemorySlot, RunErrorKind, RunPhase, RunResponse, WorkerRequest } from '../lab/protocol';
+import type { CheckpointStatus, EvalPoint, ExportResponse, LossPoint, MeasuredMemorySlot, RunErrorKind, RunPhase, RunResponse, WorkerRequest } from '../lab/protocol';
+import type { ExportKind } from '../lab/exports';
+import { saveDownload } from './download';
 import type { BytesByGroup } from '../core/profile/types';
 import type { LabConfig } from '../lab/config';
 import type { RunSummary } from '../lab/results';
@@ -79,6 +81,16 @@ export interface RunSliceState {
   /** Re-runs the opened link's configuration and keeps its saved results beside the new run. */
   rerunLink: () => void;
   clearRuns: () => void;
+  /** The downloads of the current run (after it finished): what is being prepared, what failed. */
+  runExports: RunExports | null;
+  /** Asks the worker for one download of the current, finished run; it is saved when it comes. */
+  requestExport: (kind: ExportKind) => void;
+}
+
+export interface RunExports {
+  runId: number;
+  preparing: ExportKind[];
+  errors: Partial<Record<ExportKind, string>>;
 }
 
 /** What the slice needs from the rest of the store. */
@@ -128,7 +140,7 @@ export function createRunSlice<S extends HostState>(
   set: StoreApi<S>['setState'],
   get: StoreApi<S>['getState'],
   send: (request: WorkerRequest) => void,
-): { state: RunSliceState; onRunMessage: (message: RunResponse) => void } {
+): { state: RunSliceState; onRunMessage: (message: RunResponse) => void; onExportMessage: (message: ExportResponse) => void } {
   const patch = (partial: Partial<HostState>) => set(partial as unknown as Partial<S>);
   const update = (change: (run: CurrentRun) => Partial<CurrentRun>) => {
     const run = get().run;
@@ -221,8 +233,32 @@ export function createRunSlice<S extends HostState>(
     }
   };
 
+  const onExportMessage = (message: ExportResponse) => {
+    const current = get().runExports;
+    if (!current || current.runId !== message.runId) return;
+    const preparing = current.preparing.filter((kind) => kind !== message.kind);
+    if (message.type === 'export_file') {
+      const { [message.kind]: _cleared, ...errors } = current.errors;
+      void _cleared;
+      patch({ runExports: { ...current, preparing, errors } });
+      saveDownload(message.name, message.mime, message.bytes);
+    } else {
+      patch({ runExports: { ...current, preparing, errors: { ...current.errors, [message.kind]: message.message } } });
+    }
+  };
+
   const state: RunSliceState = {
     run: null,
+    runExports: null,
+    requestExport: (kind) => {
+      const run = get().run;
+      if (!run || (run.status !== 'done' && run.status !== 'stopped')) return;
+      const current = get().runExports;
+      const exports = current?.runId === run.runId ? current : { runId: run.runId, preparing: [], errors: {} };
+      if (exports.preparing.includes(kind)) return;
+      patch({ runExports: { ...exports, preparing: [...exports.preparing, kind] } });
+      send({ type: 'export', runId: run.runId, kind });
+    },
     runs: [],
     queue: null,
     batchNotes: [],
@@ -262,5 +298,5 @@ export function createRunSlice<S extends HostState>(
     },
     clearRuns: () => patch({ runs: [] }),
   };
-  return { state, onRunMessage };
+  return { state, onRunMessage, onExportMessage };
 }

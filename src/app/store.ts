@@ -136,6 +136,10 @@ export const useLabStore = create<LabState>((set, get) => {
       case 'run_error':
         runSlice.onRunMessage(message);
         break;
+      case 'export_file':
+      case 'export_error':
+        runSlice.onExportMessage(message);
+        break;
       case 'ready':
         set({ backend: message.report, backendError: null });
         break;

@@ -8,6 +8,7 @@ import type { ImageFolderSummary } from '../core/data/imageFolder';
 import type { LabConfig } from './config';
 import type { PretrainedWeightsInfo } from './baseWeights';
 import type { RunSummary } from './results';
+import type { ExportKind } from './exports';
 import type { FitPlan } from './planner';
 import type { HubFile } from './hub/hubFiles';
 
@@ -100,7 +101,10 @@ export type WorkerRequest =
   | { type: 'import_images'; importId: number; source: ImageImportSource; size: number; seed: number }
   | { type: 'pause'; runId: number }
   | { type: 'resume'; runId: number }
-  | { type: 'stop'; runId: number };
+  | { type: 'stop'; runId: number }
+  /** One download of the last finished run (src/lab/exports.ts); the worker keeps that run's model
+   * until the next run starts. */
+  | { type: 'export'; runId: number; kind: ExportKind };
 
 export type RunResponse =
   | {
@@ -176,8 +180,15 @@ export type HubFetchResponse =
   /** Names the URL and the HTTP status, or the storage needed. */
   | { type: 'hub_fetch_error'; jobId: number; message: string };
 
+/** A download's bytes (transferred), or why there is none: no such finished run any more, or a
+ * configuration that cannot have it (exportProblems). */
+export type ExportResponse =
+  | { type: 'export_file'; runId: number; kind: ExportKind; name: string; mime: string; bytes: ArrayBuffer }
+  | { type: 'export_error'; runId: number; kind: ExportKind; message: string };
+
 export type WorkerResponse =
   | { type: 'ready'; report: BackendReport }
+  | ExportResponse
   | HubFetchResponse
   | ImportResponse
   | PretrainResponse

@@ -2,7 +2,7 @@
 // pause/resume/stop address it by id.
 /// <reference lib="webworker" />
 import * as tf from '@tensorflow/tfjs';
-import { hasErrors, validateConfig } from '../lab/config';
+import { hasErrors, validateConfig, type LabConfig } from '../lab/config';
 import { initBackend } from '../core/backend';
 import type { BackendReport } from '../core/backendInfo';
 import type { ImageFolderImport } from '../core/data/imageFolder';
@@ -12,6 +12,9 @@ import { importImages } from './imageImport';
 import { runPretraining } from './pretrain';
 import type { PretrainResponse, RunResponse, WorkerRequest, WorkerResponse } from '../lab/protocol';
 import { runTraining } from '../lab/run/run';
+import { buildRunExport, ExportUnavailableError } from '../lab/run/exports';
+import { RunRecorder } from '../lab/run/record';
+import { disposeModel, type Model } from '../core/nn/model';
 import { browserRunEnvironment } from '../lab/storage/browserEnvironment';
 import { RunControl, Throttle } from '../lab/run/runState';
 import { runHubFetchJob } from '../lab/hub/hubFetchJob';
@@ -22,6 +25,31 @@ const post = (message: WorkerResponse) => scope.postMessage(message);
 let backendReady: Promise<BackendReport> | null = null;
 let deviceLostMessage: string | null = null;
 let current: { runId: number; control: RunControl; finished: Promise<void> } | null = null;
+/** The last finished run's fine-tuned model and record, for its downloads: freed when the next run
+ * or pretraining starts. */
+let lastRun: { runId: number; model: Model; config: LabConfig; recorder: RunRecorder; labVersion: string } | null = null;
+
+function releaseLastRun(): void {
+  if (lastRun) disposeModel(lastRun.model);
+  lastRun = null;
+}
+
+async function exportRequest({ runId, kind }: Extract<WorkerRequest, { type: 'export' }>) {
+  if (lastRun?.runId !== runId) {
+    post({ type: 'export_error', runId, kind, message: 'This run’s model is gone (a newer run or pretraining replaced it): run it again to download it.' });
+    return;
+  }
+  try {
+    const { model, config, recorder, labVersion } = lastRun;
+    const file = await buildRunExport({ model, config, record: recorder.result(), labVersion }, kind);
+    // A copy that owns its whole buffer, so it can be transferred rather than cloned.
+    const bytes = file.bytes.slice().buffer;
+    scope.postMessage({ type: 'export_file', runId, kind, name: file.name, mime: file.mime, bytes } satisfies WorkerResponse, [bytes]);
+  } catch (error) {
+    const message = error instanceof ExportUnavailableError ? error.message : `The export failed: ${error instanceof Error ? error.message : String(error)}`;
+    post({ type: 'export_error', runId, kind, message });
+  }
+}
 /** A "Pretrain base model" job: one at a time, never beside a run. */
 let pretraining: { jobId: number; control: RunControl; finished: Promise<void> } | null = null;
 /** What this origin's storage can still take (quota − usage), or null where the browser does not say. */
@@ -105,8 +133,10 @@ async function start(request: Extract<WorkerRequest, { type: 'start' }>) {
     pretraining.control.stop();
     await pretraining.finished;
   }
+  releaseLastRun();
   const report = await ensureBackend();
   const control = new RunControl();
+  const recorder = new RunRecorder(request.config);
   const finished = runTraining({
     runId: request.runId,
     config: request.config,
@@ -114,7 +144,13 @@ async function start(request: Extract<WorkerRequest, { type: 'start' }>) {
     labVersion: request.labVersion,
     measureMemory: request.measureMemory,
     control,
-    post: (message: RunResponse) => post(message),
+    post: (message: RunResponse) => {
+      recorder.accept(message);
+      post(message);
+    },
+    keepModel: (model) => {
+      lastRun = { runId: request.runId, model, config: request.config, recorder, labVersion: request.labVersion };
+    },
     adapter: adapterInWords(report),
     deviceLost: () => deviceLostMessage,
     dataInputs: { customImages, cifarArchive: request.cifarArchive },
@@ -138,6 +174,7 @@ async function pretrain(request: Extract<WorkerRequest, { type: 'pretrain' }>) {
     pretraining.control.stop();
     await pretraining.finished;
   }
+  releaseLastRun();
   await ensureBackend();
   const control = new RunControl();
   const finished = runPretraining({
@@ -195,6 +232,9 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
         break;
       case 'stop':
         if (current?.runId === request.runId) current.control.stop();
+        break;
+      case 'export':
+        await exportRequest(request);
         break;
     }
   } catch (error) {

@@ -7,6 +7,7 @@ import { formatBytes, formatDuration, formatPercent } from '../format';
 import { MEMORY_GROUP_NAMES } from '../../lab/names';
 import type { CurrentRun } from '../runSlice';
 import { useLabStore } from '../store';
+import { ExportPanel } from './ExportPanel';
 import { formatSpeed, Stat, StepProgressBar } from './StepProgress';
 
 const PHASE_WORDS: Record<CurrentRun['phase'], string> = {
@@ -173,6 +174,7 @@ export function RunPanel() {
       ))}
       {run ? <RunProgress run={run} /> : <p className="muted">Press Start to fine-tune the configured model with the configured method.</p>}
       {run && <RunNotes run={run} />}
+      {run && <ExportPanel run={run} />}
     </section>
   );
 }

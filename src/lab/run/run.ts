@@ -42,6 +42,9 @@ export interface RunContext {
   dataInputs?: RunDataInputs;
   /** The torchvision safetensors file the user imported (config.baseWeights 'imported'). */
   baseWeightsFile?: File;
+  /** Takes the fine-tuned model of a finished run (not of a failed one), which it then owns (the
+   * worker keeps it for the run's downloads); without it the model is disposed with the run. */
+  keepModel?: (model: Model) => void;
 }
 
 /** Progress messages at most this often (the last step's always goes). */
@@ -84,7 +87,13 @@ export async function runTraining(context: RunContext): Promise<void> {
     post({ type: 'run_started', runId, stepsPerEpoch: run.stepsPerEpoch, totalSteps: run.totalSteps, trainImages: run.data.train.labels.length, testImages: run.data.test.labels.length, checkpoint: run.checkpoint });
     const baseline = await evaluateBaseline(run, context);
     const outcome = await trainEpochs(run, context);
-    post({ type: 'run_done', runId, summary: summarise(run, baseline, outcome, context), reason: context.control.stopped ? 'stopped' : outcome.stoppedEarly ? 'early_stopped' : 'completed' });
+    const summary = summarise(run, baseline, outcome, context);
+    // Handed over before run_done goes out, so an export asked for on run_done finds it.
+    if (context.keepModel) {
+      context.keepModel(run.model);
+      owned.model = undefined;
+    }
+    post({ type: 'run_done', runId, summary, reason: context.control.stopped ? 'stopped' : outcome.stoppedEarly ? 'early_stopped' : 'completed' });
   } catch (error) {
     post(failureMessage(error, context, owned.profile));
   } finally {
