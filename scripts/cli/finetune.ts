@@ -21,6 +21,7 @@ export const FINETUNE_SCHEMA = 'peft-edge-lab/finetune@1';
 function flagType(field: FieldSchema): FlagType {
   if (field.kind === 'choice') return { kind: 'id', ids: field.choices };
   if (field.kind === 'boolean') return { kind: 'boolean' };
+  if (field.kind === 'text') return { kind: 'string' };
   return field.integer ? { kind: 'int', min: field.min, max: field.max } : { kind: 'number', min: field.min, max: field.max };
 }
 

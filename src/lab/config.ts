@@ -9,7 +9,9 @@ import { isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, 
 import { CORRUPTION_NAMES, type CorruptionName } from '../core/data/corruptions';
 import { TASK_IDS, UNSEEN_FINE_TUNE_CLASSES, type TaskId } from '../core/data/tasks';
 import { METHOD_DESCRIPTORS, takesOption, type MethodOption } from './methods';
-import { corruptionName, DATA_SOURCE_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, STEM_NAMES, TASK_NAMES } from './names';
+import { DEFAULT_HUB_URL, hubUrlProblem } from './hub/hubFiles';
+import { hubBaseProblem } from './hub/hubBases';
+import { BASE_WEIGHTS_NAMES, corruptionName, DATA_SOURCE_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, STEM_NAMES, TASK_NAMES } from './names';
 
 export { BASE_WEIGHTS_IDS, DATA_SOURCE_IDS, LAB_OPTIMIZER_IDS, type BaseWeightsId, type DataSourceId, type OptimizerId } from './ids';
 
@@ -22,6 +24,8 @@ export interface LabConfig {
   stem: StemId;
   numClasses: number;
   baseWeights: BaseWeightsId;
+  /** Where Hugging Face hub files come from (the hub, or a mirror in its layout). */
+  hubUrl: string;
   method: MethodId;
   /** LoRA/DoRA adapter rank, and GaLore's projection rank. */
   rank: number;
@@ -83,7 +87,14 @@ export interface BooleanFieldSchema<F extends ConfigField = ConfigField> extends
   kind: 'boolean';
 }
 
-export type FieldSchema = NumberFieldSchema | ChoiceFieldSchema | BooleanFieldSchema;
+export interface TextFieldSchema<F extends ConfigField = ConfigField> extends FieldCommon<F> {
+  kind: 'text';
+  maxLength: number;
+  /** What is wrong with a value, or null. */
+  problem: (text: string) => string | null;
+}
+
+export type FieldSchema = NumberFieldSchema | ChoiceFieldSchema | BooleanFieldSchema | TextFieldSchema;
 
 const methodTakes = (option: MethodOption) => (config: LabConfig) => takesOption(config.method, option);
 const named = <T extends string>(names: Record<T, string>) => (id: string) => names[id as T] ?? id;
@@ -102,7 +113,19 @@ export const CONFIG_SCHEMA: readonly FieldSchema[] = [
   { id: 'stem', kind: 'choice', label: 'Stem', key: 'st', flag: 'stem', default: 'cifar', choices: STEM_IDS, choiceLabel: named(STEM_NAMES), hint: 'CIFAR: stride 1 for small inputs.' },
   // The unseen-classes task fixes its new head at the unseen classes' count.
   { id: 'numClasses', kind: 'number', label: 'Classes', key: 'nc', flag: 'classes', default: 10, min: MODEL_OPTION_LIMITS.minClasses, max: 1000, integer: true, relevant: (config) => !hasNewHead(config) },
-  { id: 'baseWeights', kind: 'choice', label: 'Base weights', key: 'bw', flag: 'base-weights', default: 'shipped', choices: BASE_WEIGHTS_IDS, choiceLabel: (id) => id },
+  { id: 'baseWeights', kind: 'choice', label: 'Base weights', key: 'bw', flag: 'base-weights', default: 'shipped', choices: BASE_WEIGHTS_IDS, choiceLabel: named(BASE_WEIGHTS_NAMES) },
+  {
+    id: 'hubUrl',
+    kind: 'text',
+    label: 'Hub URL',
+    key: 'hub',
+    flag: 'hub-url',
+    default: DEFAULT_HUB_URL,
+    maxLength: 200,
+    problem: hubUrlProblem,
+    hint: 'The Hugging Face hub, or a mirror with its layout ({hub}/{repo}/resolve/{revision}/{file}).',
+    relevant: usesHub,
+  },
   { id: 'method', kind: 'choice', label: 'Method', key: 'me', flag: 'method', default: 'lora', choices: METHOD_IDS, choiceLabel: (id) => METHOD_DESCRIPTORS[id as MethodId]?.name ?? id },
   { id: 'rank', kind: 'number', label: 'Rank', key: 'r', flag: 'rank', default: 4, min: 1, max: 512, integer: true, hint: 'Adapter or projection rank r.', relevant: methodTakes('rank') },
   { id: 'alpha', kind: 'number', label: 'Alpha', key: 'a', flag: 'alpha', default: 4, min: 0.001, max: 4096, integer: false, hint: 'Update scaled by α / r.', relevant: methodTakes('alpha') },
@@ -139,14 +162,26 @@ export const fieldLabel = (field: ConfigField): string => fieldSchema(field).lab
 
 export type NumberField = { [F in ConfigField]: LabConfig[F] extends number ? F : never }[ConfigField];
 export type BooleanField = { [F in ConfigField]: LabConfig[F] extends boolean ? F : never }[ConfigField];
-export type ChoiceField = Exclude<ConfigField, NumberField | BooleanField>;
+/** The free-text fields (strings that are not choices; the schema's kind 'text'). */
+export type TextField = 'hubUrl';
+export type ChoiceField = Exclude<ConfigField, NumberField | BooleanField | TextField>;
 
 export const isNumberField = (field: string): field is NumberField => SCHEMA_BY_ID.get(field as ConfigField)?.kind === 'number';
 export const isChoiceField = (field: string): field is ChoiceField => SCHEMA_BY_ID.get(field as ConfigField)?.kind === 'choice';
 export const isBooleanField = (field: string): field is BooleanField => SCHEMA_BY_ID.get(field as ConfigField)?.kind === 'boolean';
+export const isTextField = (field: string): field is TextField => SCHEMA_BY_ID.get(field as ConfigField)?.kind === 'text';
 
 export const numberSchema = (field: NumberField) => fieldSchema(field) as NumberFieldSchema;
 export const choiceSchema = (field: ChoiceField) => fieldSchema(field) as ChoiceFieldSchema;
+export const textSchema = (field: TextField) => fieldSchema(field) as TextFieldSchema;
+
+/** A text field's problem (too long, or its own rule), or null. Shared by the form and the permalink. */
+export function textProblem(field: TextField, value: unknown): string | null {
+  const { maxLength, problem } = textSchema(field);
+  if (typeof value !== 'string') return 'Enter text.';
+  if (value.length > maxLength) return `At most ${maxLength} characters.`;
+  return problem(value);
+}
 
 /** Whether a field matters for this configuration (the rest are kept but not shown). */
 export function isFieldRelevant(field: ConfigField, config: LabConfig): boolean {
@@ -177,6 +212,16 @@ export function numberProblem(field: NumberField, value: unknown): string | null
  * method (PEFT's modules_to_save). */
 export const hasNewHead = (config: Pick<LabConfig, 'task'>) => config.task === 'unseen_classes' || config.task === 'custom';
 
+/** Whether the classifier is new and trains fully whatever the method: a task with a new head, or
+ * the hub's ImageNet weights, whose 1000-class head gives way to one for the task's classes. */
+export const trainsNewHead = (config: Pick<LabConfig, 'task' | 'baseWeights'>) => hasNewHead(config) || config.baseWeights === 'hub';
+
+/** Whether a configuration downloads from the Hugging Face hub (then Hub URL matters). */
+export function usesHub(config: Pick<LabConfig, 'baseWeights' | 'dataSource' | 'task'>): boolean {
+  return config.baseWeights === 'hub' || (config.task !== 'custom' && HUB_DATA_SOURCES.includes(config.dataSource));
+}
+const HUB_DATA_SOURCES: readonly string[] = ['hub_cifar10'];
+
 /** The classes the model predicts: the unseen-classes head has one output per unseen class (the
  * task fixes them, whatever Classes says); otherwise the configured count, which for the user's
  * own images the import sets to the number of class folders found. */
@@ -196,7 +241,7 @@ export function methodOptionsOf(config: LabConfig): MethodOptions {
     alpha: config.alpha,
     targets: { depthwise: config.adaptDepthwise },
     trainBatchNorm: config.trainBatchNorm,
-    trainHead: hasNewHead(config),
+    trainHead: trainsNewHead(config),
     galore: {
       rank: config.rank,
       updateProjGap: config.galoreUpdateGap,
@@ -244,6 +289,10 @@ export function validateConfig(config: LabConfig): FieldIssue[] {
     const value: unknown = config[field.id];
     if (field.kind === 'choice' && !isOneOf(field.choices, value)) error(field.id, `Choose one of: ${field.choices.join(', ')}.`);
     if (field.kind === 'boolean' && typeof value !== 'boolean') error(field.id, 'Must be on or off.');
+    if (field.kind === 'text' && (typeof value !== 'string' || isFieldRelevant(field.id, config))) {
+      const problem = textProblem(field.id as TextField, value);
+      if (problem) error(field.id, problem);
+    }
     if (field.kind === 'number' && isFieldRelevant(field.id, config)) {
       const problem = numberProblem(field.id as NumberField, value);
       if (problem) error(field.id, problem);
@@ -254,6 +303,10 @@ export function validateConfig(config: LabConfig): FieldIssue[] {
   // Cross-field rules, on a configuration whose every field is well-formed.
   if (config.adaptDepthwise && isLowRankVariant(config.method) && !adaptsDepthwise(config.method)) {
     error('adaptDepthwise', `${METHOD_DESCRIPTORS[config.method].shortName} cannot adapt depthwise convs: their dense update has no per-channel norm. Turn this off or choose LoRA.`);
+  }
+  if (config.baseWeights === 'hub') {
+    const problem = hubBaseProblem(config);
+    if (problem) error('baseWeights', problem);
   }
   if (config.method === 'galore' && config.optimizer !== 'adam') {
     error('optimizer', 'GaLore keeps Adam’s moments in the projected space: choose Adam.');
@@ -268,7 +321,7 @@ export function validateConfig(config: LabConfig): FieldIssue[] {
     return issues;
   }
   if (takesOption(config.method, 'rank')) {
-    const ranks = fullRanks(spec, config.method, config.adaptDepthwise, hasNewHead(config));
+    const ranks = fullRanks(spec, config.method, config.adaptDepthwise, trainsNewHead(config));
     const largest = Math.max(...ranks.map((layer) => layer.fullRank));
     const exceeded = ranks.filter((layer) => config.rank >= layer.fullRank);
     if (config.rank > largest) {

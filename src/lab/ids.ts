@@ -7,9 +7,10 @@ export const DATA_SOURCE_IDS = ['synthetic', 'cifar10'] as const;
 export type DataSourceId = (typeof DATA_SOURCE_IDS)[number];
 
 /** Where a run's base weights come from: the checkpoint shipped for this size (random init when
- * none is), one pretrained in this browser (IndexedDB), a torchvision safetensors file the user
- * imported (it cannot travel in a link), or random init. */
-export const BASE_WEIGHTS_IDS = ['shipped', 'browser', 'imported', 'random'] as const;
+ * none is), one pretrained in this browser (IndexedDB), timm's ImageNet-pretrained weights from the
+ * Hugging Face hub (width 1, ImageNet stem), a torchvision safetensors file the user imported (it
+ * cannot travel in a link), or random init. */
+export const BASE_WEIGHTS_IDS = ['shipped', 'browser', 'hub', 'imported', 'random'] as const;
 export type BaseWeightsId = (typeof BASE_WEIGHTS_IDS)[number];
 
 /** The optimizers a lab run offers (core's optim/ implements AdamW too, for the profiler and CLI). */

@@ -4,7 +4,7 @@ import type { CorruptionName } from '../core/data/corruptions';
 import type { TaskId } from '../core/data/tasks';
 import type { FlopPhase, MemoryGroup, MethodId, ModelId, StemId } from '../core/ids';
 import { METHOD_IDS } from '../core/ids';
-import type { DataSourceId, OptimizerId } from './ids';
+import type { BaseWeightsId, DataSourceId, OptimizerId } from './ids';
 import { METHOD_DESCRIPTORS } from './methods';
 
 export const MODEL_NAMES: Record<ModelId, string> = {
@@ -33,6 +33,14 @@ export const TASK_NAMES: Record<TaskId, string> = {
 export const DATA_SOURCE_NAMES: Record<DataSourceId, string> = {
   synthetic: 'Synthetic shapes (built in)',
   cifar10: 'CIFAR-10 (download)',
+};
+
+export const BASE_WEIGHTS_NAMES: Record<BaseWeightsId, string> = {
+  shipped: 'Shipped checkpoint',
+  browser: 'Pretrained in this browser',
+  hub: 'ImageNet-pretrained (Hugging Face hub, timm)',
+  imported: 'Imported file',
+  random: 'Random init',
 };
 
 export const OPTIMIZER_NAMES: Record<OptimizerId, string> = { adam: 'Adam', sgd: 'SGD' };

@@ -17,6 +17,8 @@ import {
   isBooleanField,
   isChoiceField,
   isNumberField,
+  isTextField,
+  textProblem,
   numberProblem,
   validateConfig,
   type ConfigField,
@@ -139,6 +141,10 @@ const NUMBER_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /** Parses one field's text into a valid value, or says why not. */
 function parseField(field: ConfigField, text: string): { value: LabConfig[ConfigField] } | { problem: string } {
+  if (isTextField(field)) {
+    const problem = textProblem(field, text);
+    return problem ? { problem: `${quote(text)}: ${problem.replace(/\.$/, '')}` } : { value: text };
+  }
   if (text.length > MAX_VALUE_LENGTH) return { problem: `${text.length} characters long` };
   if (isChoiceField(field)) {
     const choices: readonly string[] = choiceSchema(field).choices;

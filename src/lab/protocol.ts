@@ -32,14 +32,17 @@ export interface ProfileRequest {
 export type CheckpointStatus =
   | {
       kind: 'loaded';
-      /** The shipped checkpoint, the base pretrained in this browser, or the file the user imported. */
-      origin: 'shipped' | 'browser' | 'imported';
+      /** The shipped checkpoint, the base pretrained in this browser, the hub's ImageNet weights, or the file the user imported. */
+      origin: 'shipped' | 'browser' | 'hub' | 'imported';
       /** The file's name (shipped, imported) or the cached base's description (browser). */
       file: string;
       /** Clean test accuracy when pretrained (unknown for an imported file). */
       cleanTestAccuracy: number | null;
-      /** The classifier was left at its random init (a task with a new head). */
+      /** The classifier was left at its random init (a task with a new head; always for the hub's weights). */
       headSkipped: boolean;
+      /** The hub's weights: the file's sha256, and whether it came from this browser's cache. */
+      sha256?: string;
+      fromCache?: boolean;
     }
   /** Random init: no checkpoint of this size (or none shipped), or chosen (`chosen`), said in words. */
   | { kind: 'none'; message: string; chosen?: boolean };

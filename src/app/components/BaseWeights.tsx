@@ -179,6 +179,8 @@ export function BaseWeights() {
         return shippedCheckpoints === undefined ? 'Shipped checkpoint' : 'Shipped checkpoint (none for this size)';
       case 'browser':
         return cached ? `Pretrained in this browser (${formatPercent(cached.cleanTestAccuracy)} clean)` : 'Pretrained in this browser (none yet)';
+      case 'hub':
+        return 'ImageNet-pretrained (Hugging Face hub, timm)';
       case 'imported':
         return file ? `Imported file (${file.name})` : 'Imported file (choose below)';
       case 'random':
@@ -209,11 +211,14 @@ export function BaseWeights() {
         ? `Starts from ${file.name} (${formatBytes(file.size)}), checked when the run starts: a torchvision state_dict of ${size}${freshHead ? ' (its classifier is not loaded: this task trains a new one)' : ''}.`
         : 'Choose a torchvision state_dict saved as .safetensors or with torch.save (.pth, .pt) below. A file does not travel in a link.';
       break;
+    case 'hub':
+      explanation = 'Starts from timm’s ImageNet-pretrained weights of this model, downloaded once from the Hugging Face hub (or the mirror below) and cached in this browser.';
+      break;
     case 'random':
       explanation = 'Every weight at random init: the “before fine-tuning” accuracy is chance level.';
       break;
   }
-  if (freshHead && choice !== 'random' && choice !== 'imported') explanation += ' This task trains a new classifier: the base’s is not loaded.';
+  if (freshHead && choice !== 'random' && choice !== 'imported' && choice !== 'hub') explanation += ' This task trains a new classifier: the base’s is not loaded.';
 
   return (
     <div className="base-weights">

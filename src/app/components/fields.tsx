@@ -13,6 +13,8 @@ import {
   type ConfigField,
   type LabConfig,
   type NumberField as NumberFieldName,
+  type TextField as TextFieldName,
+  textSchema,
 } from '../../lab/config';
 import { useLabStore } from '../store';
 
@@ -149,6 +151,17 @@ export function NumberField({ field }: { field: NumberFieldName }) {
           }}
         />
       )}
+    </FieldFrame>
+  );
+}
+
+export function TextField({ field }: { field: TextFieldName }) {
+  const value = useLabStore((s) => s.config[field]);
+  const setField = useLabStore((s) => s.setField);
+  if (!useFieldShown(field)) return null;
+  return (
+    <FieldFrame field={field}>
+      {(aria) => <input {...aria} type="url" spellCheck={false} autoComplete="off" maxLength={textSchema(field).maxLength} value={value} onChange={(event) => setField(field, event.target.value)} />}
     </FieldFrame>
   );
 }

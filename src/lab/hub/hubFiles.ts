@@ -28,6 +28,20 @@ export interface HubFile {
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 
+/** Why `text` cannot be a hub URL, or null: an absolute http(s) URL without query, fragment or credentials. */
+export function hubUrlProblem(text: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `Enter a URL such as ${DEFAULT_HUB_URL}.`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'Must be an http:// or https:// URL.';
+  if (url.search || url.hash || text.includes('?') || text.includes('#')) return 'Without ?query or #fragment: files are fetched under it.';
+  if (url.username || url.password) return 'Without a user name or password.';
+  return null;
+}
+
 const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 
 /** The file's download URL under `hubUrl`, as the hub lays them out (the revision is one path

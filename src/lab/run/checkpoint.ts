@@ -19,6 +19,8 @@ import type { CheckpointStatus } from '../protocol';
 import type { RunEnvironment } from './environment';
 import { DownloadError, fetchServed } from './fetchRetry';
 import { fetchManifest } from './manifest';
+import { loadHubBase } from '../hub/hubWeights';
+import { DEFAULT_HUB_URL } from '../hub/hubFiles';
 
 const NO_CHECKPOINT = (why: string): CheckpointStatus => ({
   kind: 'none',
@@ -53,7 +55,9 @@ export interface BaseWeightsSource {
   choice: BaseWeightsId;
   pretrainTask: PretrainTask;
   /** Where the shipped checkpoints are fetched from and the browser's bases are kept. */
-  environment: Pick<RunEnvironment, 'baseUrl' | 'fetch' | 'pretrainedBases' | 'retryDelaysMs'>;
+  environment: Pick<RunEnvironment, 'baseUrl' | 'fetch' | 'pretrainedBases' | 'retryDelaysMs' | 'dataCache'>;
+  /** Where the hub's ImageNet weights are downloaded from (config.hubUrl; the hub itself by default); they are cached in the data cache. */
+  hubUrl?: string;
   /** The classifier stays at its random init (a task with a new head). */
   freshHead: boolean;
   /** The IndexedDB key of the base pretrained in this browser for the run's configuration (pretrainedKeyOf). */
@@ -70,6 +74,8 @@ export async function loadBaseWeights(model: Model, spec: ModelSpec, source: Bas
   switch (source.choice) {
     case 'shipped':
       return loadBaseCheckpoint(model, spec, source.pretrainTask, source.environment, source.freshHead);
+    case 'hub':
+      return loadHubBase(model, spec, { hubUrl: source.hubUrl ?? DEFAULT_HUB_URL, fetch: source.environment.fetch, cache: source.environment.dataCache, retryDelaysMs: source.environment.retryDelaysMs });
     case 'random':
       return { kind: 'none', chosen: true, message: 'Random init, as chosen under Base weights: the “before fine-tuning” accuracy is chance level.' };
     case 'browser': {

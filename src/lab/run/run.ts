@@ -130,6 +130,7 @@ async function prepareRun(context: RunContext, owned: { model?: Model; trainer?:
     freshHead: newHead,
     pretrainedKey: pretrainedKeyOf(config),
     importedFile: context.baseWeightsFile,
+    hubUrl: config.hubUrl,
   });
   // After the base weights: the method prepares the loaded model (DoRA's magnitudes ← ‖W‖).
   const trainer = createTrainer(model, { method: config.method, methodOptions, learningRate: config.learningRate, optimizer: config.optimizer });

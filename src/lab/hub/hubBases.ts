@@ -1,0 +1,53 @@
+// The ImageNet-pretrained bases on the Hugging Face hub (base weights 'hub'): which timm repository
+// holds each model's weights, when a configuration can use them, and how large the file is. Pure
+// (no tfjs): the page, the validation and the run read it.
+//
+// The repositories are timm's own (`timm/<architecture>.<tag>`, a plain state_dict in
+// model.safetensors) at width 1, 1000 ImageNet classes; the mapping onto the lab's spec is
+// core/weights/timm.ts. The revision is 'main', not a pinned commit: the lab cannot reach the hub
+// from where it is built to read the commits' sha256, so what it guarantees instead is that every
+// cached copy is checked against the sha256 computed when it was downloaded, and every key and
+// shape against the spec when it loads.
+import type { ModelId } from '../../core/ids';
+import { buildModelSpec } from '../../core/models/registry';
+import type { ModelOptions } from '../../core/models/spec';
+import { TIMM_ARCHITECTURES } from '../../core/weights/timm';
+import type { HubFile } from './hubFiles';
+
+/** timm's ImageNet-1k training recipe of each repository (the tag after the architecture). */
+export const HUB_BASE_TAGS: Record<ModelId, string> = {
+  mobilenet_v2: 'ra_in1k',
+  mobilenet_v3_small: 'lamb_in1k',
+  mobilenet_v3_large: 'ra_in1k',
+  resnet18: 'tv_in1k',
+};
+
+export const HUB_BASE_REVISION = 'main';
+
+/** The classes of the hub's heads (ImageNet-1k): never loaded, a new head replaces it. */
+export const IMAGENET_CLASSES = 1000;
+
+/** The hub file of `model`'s ImageNet-pretrained weights. */
+export const hubBaseFileOf = (model: ModelId): HubFile => ({
+  repoType: 'model',
+  repo: `timm/${TIMM_ARCHITECTURES[model]}.${HUB_BASE_TAGS[model]}`,
+  revision: HUB_BASE_REVISION,
+  path: 'model.safetensors',
+});
+
+/** What a configuration must have for the hub's weights to fit (any resolution, any class count). */
+export const HUB_BASE_FIX = { width: 1, stem: 'imagenet' } as const;
+
+/** Why `options` cannot start from the hub's weights, with the fix, or null when they can. */
+export function hubBaseProblem(options: Pick<ModelOptions, 'width' | 'stem'>): string | null {
+  const wrong = [options.width !== HUB_BASE_FIX.width ? `width ${options.width}` : null, options.stem !== HUB_BASE_FIX.stem ? `the ${options.stem} stem` : null].filter((x) => x !== null);
+  if (wrong.length === 0) return null;
+  return `The ImageNet-pretrained weights are those of width 1 with the ImageNet stem (at any resolution), not ${wrong.join(' and ')}: set Width to 1 and Stem to ImageNet, or choose other base weights.`;
+}
+
+/** The size of `model`'s hub file as its spec says: every float32 weight and BatchNorm statistic of
+ * the 1000-class model (timm's file adds a header and BatchNorm step counters, a few kB). */
+export function hubBaseBytesOf(model: ModelId): number {
+  const spec = buildModelSpec({ model, width: HUB_BASE_FIX.width, resolution: 224, stem: HUB_BASE_FIX.stem, numClasses: IMAGENET_CLASSES });
+  return Object.values(spec.params).reduce((sum, param) => sum + param.shape.reduce((a, b) => a * b, 1) * 4, 0);
+}
