@@ -52,7 +52,7 @@ describe('the downloads of a finished run', () => {
       disposeModel(model);
     }
     expect(JSON.parse(readSafetensors(weights).metadata.lab_config)).toEqual(config);
-    const second = await finishedRun({ ...config, baseWeights: 'imported' }, new File([weights], 'finetuned.safetensors'));
+    const second = await finishedRun({ ...config, baseWeights: 'imported' }, new File([weights.slice()], 'finetuned.safetensors'));
     if (second.model) disposeModel(second.model);
     const last = first.record.evalCurve.at(-1);
     expect(second.record.checkpoint).toMatchObject({ kind: 'loaded', origin: 'imported' });
