@@ -13,7 +13,7 @@ import { RunControl } from '../../src/lab/run/runState';
 import type { RunEnvironment } from '../../src/lab/run/environment';
 import { CliUsageError, type FlagSpec, type FlagType, type FlagValue, type Subcommand } from './flags';
 import { nodeRunEnvironment } from './nodeEnvironment';
-import { importImagesFromDisk } from './nodeImages';
+import { importImagesFromDisk, nodeDecodeImage } from './nodeImages';
 import { BACKEND_FLAG, useNodeBackend } from './wasm';
 
 export const FINETUNE_SCHEMA = 'peft-edge-lab/finetune@1';
@@ -85,7 +85,8 @@ export async function runFinetune(requested: LabConfig, options: FinetuneOptions
     deviceLost: () => null,
     ...(options.exportDir ? { keepModel: (model: Model) => void (kept = model) } : {}),
     baseWeightsFile: options.weights,
-    dataInputs: { customImages },
+    // The hub's CIFAR-10 is PNG in parquet: decoded with pngjs, as your images are.
+    dataInputs: { customImages, decodePng: (png) => nodeDecodeImage(png, 'image.png', requested.resolution) },
   });
   const result: FinetuneResult = { schema: FINETUNE_SCHEMA, ...record, backend: record.backend || tf.getBackend() };
   const model = kept as Model | null;

@@ -15,6 +15,7 @@ import { createCustomImagesSlice, type CustomImagesState } from './customImagesS
 import { createBaseWeightsSlice, type BaseWeightsState } from './baseWeightsSlice';
 import { createRunSlice, type RunSliceState } from './runSlice';
 import { createStudySlice, type StudyState } from './studySlice';
+import { createHubDownloadsSlice, type HubDownloadsState } from './hubDownloadsSlice';
 import { startTrainingWorker } from './workerClient';
 
 /** The analytic profiles of every method for one model and step, and what they were computed for. */
@@ -30,7 +31,7 @@ export type MemoryViewChoice = 'analytic' | 'pytorch';
 /** Which FLOP counting convention the FLOP charts show. */
 export type FlopConventionChoice = 'correct' | 'torch';
 
-export interface LabState extends RunSliceState, CustomImagesState, BaseWeightsState, StudyState {
+export interface LabState extends RunSliceState, CustomImagesState, BaseWeightsState, StudyState, HubDownloadsState {
   backend: BackendReport | null;
   backendError: string | null;
   selfTest: SelfTestResult | null;
@@ -112,6 +113,7 @@ export const useLabStore = create<LabState>((set, get) => {
   const runSlice = createRunSlice<LabState>(set, get, (request) => send?.(request));
   customImagesSlice = createCustomImagesSlice<LabState>(set, get, (request) => send?.(request));
   const baseWeightsSlice = createBaseWeightsSlice<LabState>(set, get, (request) => send?.(request));
+  const hubDownloadsSlice = createHubDownloadsSlice<LabState>(set, get, (request) => send?.(request));
   const onMessage = (message: WorkerResponse) => {
     switch (message.type) {
       case 'import_progress':
@@ -125,6 +127,12 @@ export const useLabStore = create<LabState>((set, get) => {
       case 'pretrain_cancelled':
       case 'pretrain_error':
         baseWeightsSlice.onPretrainMessage(message);
+        break;
+      case 'hub_fetch_progress':
+      case 'hub_fetch_done':
+      case 'hub_fetch_cancelled':
+      case 'hub_fetch_error':
+        hubDownloadsSlice.onHubFetchMessage(message);
         break;
       case 'run_started':
       case 'run_phase':
@@ -177,6 +185,7 @@ export const useLabStore = create<LabState>((set, get) => {
     ...runSlice.state,
     ...customImagesSlice.state,
     ...baseWeightsSlice.state,
+    ...hubDownloadsSlice.state,
     ...createStudySlice<LabState>(set),
     backend: null,
     backendError: null,

@@ -40,6 +40,8 @@ export interface LabConfig {
   corruption: CorruptionName;
   severity: number;
   dataSource: DataSourceId;
+  /** Hub CIFAR-10: train on the hub's train file (50,000 images) instead of part of its test file. */
+  hubTrainFile: boolean;
   optimizer: OptimizerId;
   learningRate: number;
   batchSize: number;
@@ -138,6 +140,16 @@ export const CONFIG_SCHEMA: readonly FieldSchema[] = [
   { id: 'corruption', kind: 'choice', label: 'Corruption', key: 'co', flag: 'corruption', default: 'brightness', choices: CORRUPTION_NAMES, choiceLabel: (id) => corruptionName(id as CorruptionName), relevant: (config) => config.task === 'shift' },
   { id: 'severity', kind: 'number', label: 'Severity', key: 'sv', flag: 'severity', default: 5, min: 1, max: 5, integer: true, hint: '1 mild … 5 severe.', relevant: (config) => config.task === 'shift' },
   { id: 'dataSource', kind: 'choice', label: 'Data source', key: 'ds', flag: 'data-source', default: 'synthetic', choices: DATA_SOURCE_IDS, choiceLabel: named(DATA_SOURCE_NAMES), relevant: (config) => config.task !== 'custom' },
+  {
+    id: 'hubTrainFile',
+    kind: 'boolean',
+    label: 'Use the hub’s train file',
+    key: 'htf',
+    flag: 'hub-train-file',
+    default: false,
+    hint: 'Off: the test file (10,000 images) is split into train and test with the seed. On: also download the train file (50,000 images, ~120 MB).',
+    relevant: (config) => config.task !== 'custom' && config.dataSource === 'hub_cifar10',
+  },
   { id: 'optimizer', kind: 'choice', label: 'Optimizer', key: 'op', flag: 'optimizer', default: 'adam', choices: LAB_OPTIMIZER_IDS, choiceLabel: named(OPTIMIZER_NAMES) },
   { id: 'learningRate', kind: 'number', label: 'Learning rate', key: 'lr', flag: 'lr', default: 1e-3, min: 1e-7, max: 10, integer: false },
   { id: 'batchSize', kind: 'number', label: 'Batch size', key: 'bs', flag: 'batch', default: 32, min: 1, max: 1024, integer: true },

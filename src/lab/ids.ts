@@ -2,8 +2,9 @@
 // from, and which optimizers a lab run offers.
 import type { OptimizerId as CoreOptimizerId } from '../core/optim/optimizer';
 
-/** Where the images come from: the embedded synthetic domain (no download) or real CIFAR-10. */
-export const DATA_SOURCE_IDS = ['synthetic', 'cifar10'] as const;
+/** Where the images come from: the embedded synthetic domain (no download), or real CIFAR-10 as a
+ * self-hosted archive (or a file the user has) or as parquet from the Hugging Face hub. */
+export const DATA_SOURCE_IDS = ['synthetic', 'cifar10', 'hub_cifar10'] as const;
 export type DataSourceId = (typeof DATA_SOURCE_IDS)[number];
 
 /** Where a run's base weights come from: the checkpoint shipped for this size (random init when

@@ -33,6 +33,7 @@ export const TASK_NAMES: Record<TaskId, string> = {
 export const DATA_SOURCE_NAMES: Record<DataSourceId, string> = {
   synthetic: 'Synthetic shapes (built in)',
   cifar10: 'CIFAR-10 (download)',
+  hub_cifar10: 'CIFAR-10 (Hugging Face hub)',
 };
 
 export const BASE_WEIGHTS_NAMES: Record<BaseWeightsId, string> = {

@@ -8,7 +8,8 @@ import type { BackendReport } from '../core/backendInfo';
 import type { ImageFolderImport } from '../core/data/imageFolder';
 import { DataError } from '../core/data/types';
 import { backendSelfTest } from '../core/selfTest';
-import { importImages } from './imageImport';
+import { browserDecodeImage, importImages } from './imageImport';
+import { CIFAR_IMAGE_SIZE } from '../core/data/cifar10';
 import { runPretraining } from './pretrain';
 import type { PretrainResponse, RunResponse, WorkerRequest, WorkerResponse } from '../lab/protocol';
 import { runTraining } from '../lab/run/run';
@@ -153,7 +154,7 @@ async function start(request: Extract<WorkerRequest, { type: 'start' }>) {
     },
     adapter: adapterInWords(report),
     deviceLost: () => deviceLostMessage,
-    dataInputs: { customImages, cifarArchive: request.cifarArchive },
+    dataInputs: { customImages, cifarArchive: request.cifarArchive, decodePng: (png) => browserDecodeImage(png, 'image.png', CIFAR_IMAGE_SIZE) },
     baseWeightsFile: request.baseWeightsFile,
   });
   current = { runId: request.runId, control, finished };

@@ -1,11 +1,15 @@
-// CIFAR-10 from a file the user has (instead of the download), and the browser's cache of it and of
-// the base models pretrained in this browser: what is cached, and a button that clears it all. The worker fills the cache (src/worker/storage.ts); a
+// CIFAR-10 from a file the user has (instead of the download), the hub's CIFAR-10 files (download
+// with progress and Cancel), and the browser's cache of them and of the base models pretrained in
+// this browser: what is cached, and a button that clears it all. The worker fills the cache; a
 // browser without IndexedDB (some private modes) simply downloads again after each reload.
 import { useEffect, useState } from 'react';
 import { listCachedData, clearCachedData, type CachedDataInfo } from '../../lab/storage/indexedDb';
+import { hubCacheKey, isHubCacheMeta } from '../../lab/hub/hubFiles';
+import { hubCifar10FilesFor, type HubCifar10File } from '../../lab/hubCifar10';
+import { CheckboxField, TextField } from './fields';
 import { isPretrainedWeightsKey } from '../../core/train/pretrainTasks';
 import { sizeInWords, type PretrainedWeightsInfo } from '../../lab/baseWeights';
-import { formatBytes, formatPercent } from '../format';
+import { formatBytes, formatCount, formatPercent } from '../format';
 import { useLabStore } from '../store';
 
 /** undefined: not read yet; null: IndexedDB unavailable. */
@@ -18,12 +22,63 @@ function cacheEntryName(entry: CachedDataInfo): string {
     const info = entry.meta as PretrainedWeightsInfo;
     return `Pretrained base ${sizeInWords(info.options)}, ${info.task === 'source' ? 'all source classes' : 'source classes 0–4'}, ${formatPercent(info.cleanTestAccuracy)} clean`;
   }
+  if (isHubCacheMeta(entry.meta)) return `${entry.meta.hubFile.repo} ${entry.meta.hubFile.path}`;
   return CACHE_NAMES[entry.key] ?? entry.key;
+}
+
+const SPLIT_WORDS = { test: 'test file', train: 'train file' } as const;
+
+/** One of the hub's CIFAR-10 files: cached, downloading (progress, Cancel), failed, or a Download button. */
+function HubCifarFile({ entry, cached }: { entry: HubCifar10File; cached: CachedDataInfo | undefined }) {
+  const download = useLabStore((s) => s.hubDownloads[hubCacheKey(entry.file)]);
+  const startHubDownload = useLabStore((s) => s.startHubDownload);
+  const cancelHubDownload = useLabStore((s) => s.cancelHubDownload);
+  const hubUrlInvalid = useLabStore((s) => s.issues.some((issue) => issue.field === 'hubUrl' && issue.severity === 'error'));
+  const name = `CIFAR-10 ${SPLIT_WORDS[entry.split]}`;
+  const what = `${name} (${formatCount(entry.images)} images, ${cached ? formatBytes(cached.bytes) : `about ${formatBytes(entry.approxBytes)}`})`;
+  if (download?.status === 'downloading') {
+    const { loadedBytes, totalBytes } = download;
+    return (
+      <div className="hub-file" data-testid={`hub-cifar-${entry.split}`}>
+        <p role="status" className="muted">
+          Downloading {what}: {formatBytes(loadedBytes)}
+          {totalBytes !== null ? ` of ${formatBytes(totalBytes)}` : ''}
+        </p>
+        <progress aria-label={`Downloading ${name}`} value={loadedBytes} max={totalBytes ?? undefined} />{' '}
+        <button type="button" className="secondary" onClick={() => cancelHubDownload(entry.file)}>
+          Cancel
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="hub-file" data-testid={`hub-cifar-${entry.split}`}>
+      {cached ? (
+        <p className="field-hint">{what}: cached in this browser.</p>
+      ) : (
+        <>
+          <p className="field-hint">
+            {what}: not downloaded yet{download?.status === 'cancelled' ? ' (download cancelled)' : ''}. A run downloads it itself; here you see the progress.
+          </p>
+          <button type="button" className="secondary" disabled={hubUrlInvalid} onClick={() => startHubDownload(entry.file)}>
+            Download {name}
+          </button>
+        </>
+      )}
+      {download?.status === 'error' && (
+        <div role="alert" className="banner banner-error">
+          <strong>Download failed:</strong> {download.message}
+        </div>
+      )}
+    </div>
+  );
 }
 
 export function DataCache() {
   const task = useLabStore((s) => s.config.task);
   const dataSource = useLabStore((s) => s.config.dataSource);
+  const hubTrainFile = useLabStore((s) => s.config.hubTrainFile);
+  const baseWeights = useLabStore((s) => s.config.baseWeights);
   const runStatus = useLabStore((s) => s.run?.status);
   const cifarArchive = useLabStore((s) => s.cifarArchive);
   const setCifarArchive = useLabStore((s) => s.setCifarArchive);
@@ -46,8 +101,9 @@ export function DataCache() {
   }, [runStatus, refreshes, cacheRevision]);
 
   const usesCifar = task !== 'custom' && dataSource === 'cifar10';
+  const usesHub = task !== 'custom' && dataSource === 'hub_cifar10';
   const hasCached = Array.isArray(listing) && listing.length > 0;
-  if (!usesCifar && !hasCached) return null;
+  if (!usesCifar && !usesHub && !hasCached) return null;
 
   const clear = async () => {
     const cleared = await clearCachedData();
@@ -83,6 +139,16 @@ export function DataCache() {
               'Optional: cifar-10-binary.tar.gz from your disk instead of the download. Either way the archive is cached in this browser, so a reload does not fetch it again.'
             )}
           </p>
+        </div>
+      )}
+      {usesHub && (
+        <div className="field">
+          {/* With the hub's base weights, Hub URL is in their card already. */}
+          {baseWeights !== 'hub' && <TextField field="hubUrl" />}
+          <CheckboxField field="hubTrainFile" />
+          {hubCifar10FilesFor({ hubTrainFile }).map((entry) => (
+            <HubCifarFile key={entry.split} entry={entry} cached={listing?.find((cached) => cached.key === hubCacheKey(entry.file))} />
+          ))}
         </div>
       )}
       <div className="cache-status" aria-live="polite">

@@ -1,16 +1,21 @@
 // The datasets of a run: the task's fine-tuning and test splits at a browser-sized count, from the
 // embedded synthetic domain (no download), from CIFAR-10 (a file the user chose, the browser's
-// cache, or a download, with a clear error when that fails), or the user's imported images.
+// cache, or a download, with a clear error when that fails), from CIFAR-10's parquet files on the
+// Hugging Face hub (cached the same way), or the user's imported images.
 import type { LabConfig } from '../config';
 import { readCifar10Archive, CIFAR10_DEFAULT_URL, type Cifar10Splits } from '../../core/data/cifar10';
+import { readCifar10Parquet, type DecodePng } from '../../core/data/cifarParquet';
+import { mixSeed } from '../../core/rng';
 import { isSeverity } from '../../core/data/corruptions';
 import type { ImageFolderImport } from '../../core/data/imageFolder';
 import { generateSyntheticDataset } from '../../core/data/synthetic';
-import { makeShiftTask, restrictToClasses, UNSEEN_FINE_TUNE_CLASSES, type SourceSplits } from '../../core/data/tasks';
+import { makeShiftTask, restrictToClasses, splitDataset, UNSEEN_FINE_TUNE_CLASSES, type SourceSplits } from '../../core/data/tasks';
 import { DataError, selectImages, type Dataset } from '../../core/data/types';
 import { testImagesFor } from './runState';
 import type { RunEnvironment } from './environment';
 import { DownloadError, fetchServed } from './fetchRetry';
+import { fetchHubFile, hubCacheKey, hubFileUrl } from '../hub/hubFiles';
+import { HUB_CIFAR10_FILES, HUB_CIFAR10_HOLDOUT_FRACTION, type HubCifar10File } from '../hubCifar10';
 
 /** The key of the CIFAR-10 archive in the data cache (one copy, whatever URL or file it came from). */
 export const CIFAR10_CACHE_KEY = 'cifar-10-binary.tar.gz';
@@ -82,10 +87,49 @@ async function loadCifar10(environment: RunEnvironment, chosenFile: File | undef
   return splits;
 }
 
-async function cifarSource(environment: RunEnvironment, trainCount: number, testCount: number, classes: readonly number[] | null, chosenFile: File | undefined): Promise<SourceSplits> {
-  const splits = await loadCifar10(environment, chosenFile);
+/** A real dataset's splits cut to the task's classes and the run's counts. */
+function subsetSplits(splits: { train: Dataset; test: Dataset }, trainCount: number, testCount: number, classes: readonly number[] | null): SourceSplits {
   const restrict = (dataset: Dataset) => (classes ? restrictToClasses(dataset, classes) : dataset);
   return { train: balancedSubset(restrict(splits.train), trainCount), test: balancedSubset(restrict(splits.test), testCount) };
+}
+
+async function cifarSource(environment: RunEnvironment, trainCount: number, testCount: number, classes: readonly number[] | null, chosenFile: File | undefined): Promise<SourceSplits> {
+  return subsetSplits(await loadCifar10(environment, chosenFile), trainCount, testCount, classes);
+}
+
+/** Hub files decoded in this worker (by sha256), so the runs of a queue decode each file once. */
+const decodedHubFiles = new Map<string, Dataset>();
+const DECODED_HUB_FILES_KEPT = Object.keys(HUB_CIFAR10_FILES).length;
+
+/** One of the hub's CIFAR-10 files: from the cache (a download the page started, or an earlier run)
+ * or downloaded and cached (hub/hubFiles.ts), then read. A file that does not read as CIFAR-10 is
+ * dropped from the cache, so a fixed file is downloaded again instead of failing on the old copy. */
+async function loadHubCifarFile(entry: HubCifar10File, config: LabConfig, environment: RunEnvironment, decode: DecodePng): Promise<Dataset> {
+  const { bytes, sha256, fromCache } = await fetchHubFile(entry.file, { hubUrl: config.hubUrl, fetch: environment.fetch, cache: environment.dataCache, retryDelaysMs: environment.retryDelaysMs });
+  const known = decodedHubFiles.get(sha256);
+  if (known) return known;
+  let dataset: Dataset;
+  try {
+    dataset = await readCifar10Parquet(bytes, { fileName: `${hubFileUrl(config.hubUrl, entry.file)}${fromCache ? ' (cached)' : ''}`, decode });
+  } catch (error) {
+    if (error instanceof DataError) await environment.dataCache.delete(hubCacheKey(entry.file));
+    throw error;
+  }
+  if (decodedHubFiles.size >= DECODED_HUB_FILES_KEPT) decodedHubFiles.delete(decodedHubFiles.keys().next().value as string);
+  decodedHubFiles.set(sha256, dataset);
+  return dataset;
+}
+
+/** CIFAR-10 from the hub: its test file split (stratified, with the seed) into images to fine-tune
+ * on and images to test on; or, when the configuration asks for it, the train file to fine-tune on
+ * and the whole test file to test on, as the archive's splits. */
+async function hubCifarSource(config: LabConfig, environment: RunEnvironment, trainCount: number, testCount: number, classes: readonly number[] | null, decode: DecodePng | undefined): Promise<SourceSplits> {
+  if (!decode) throw new Error('This run was given no PNG decoder, which the hub’s CIFAR-10 needs (the training worker and the CLI pass one).');
+  const test = await loadHubCifarFile(HUB_CIFAR10_FILES.test, config, environment, decode);
+  const splits = config.hubTrainFile
+    ? { train: await loadHubCifarFile(HUB_CIFAR10_FILES.train, config, environment, decode), test }
+    : splitDataset(test, HUB_CIFAR10_HOLDOUT_FRACTION, mixSeed(config.seed, 0x687562));
+  return subsetSplits(splits, trainCount, testCount, classes);
 }
 
 function syntheticSource(trainCount: number, testCount: number, classes: readonly number[] | null): SourceSplits {
@@ -101,6 +145,8 @@ export interface RunDataInputs {
   customImages?: ImageFolderImport | null;
   /** A CIFAR-10 archive the user chose. */
   cifarArchive?: File;
+  /** Decodes the PNGs of the hub's CIFAR-10 (the worker: the browser's decoder; Node: pngjs). */
+  decodePng?: DecodePng;
 }
 
 export async function buildRunData(config: LabConfig, environment: RunEnvironment, inputs: RunDataInputs = {}): Promise<RunData> {
@@ -123,8 +169,10 @@ export async function buildRunData(config: LabConfig, environment: RunEnvironmen
   const source =
     config.dataSource === 'cifar10'
       ? await cifarSource(environment, trainCount, testCount, classes, inputs.cifarArchive)
-      : syntheticSource(trainCount, testCount, classes);
-  const sourceName = config.dataSource === 'cifar10' ? 'CIFAR-10' : 'synthetic';
+      : config.dataSource === 'hub_cifar10'
+        ? await hubCifarSource(config, environment, trainCount, testCount, classes, inputs.decodePng)
+        : syntheticSource(trainCount, testCount, classes);
+  const sourceName = { synthetic: 'synthetic', cifar10: 'CIFAR-10', hub_cifar10: 'CIFAR-10 (Hugging Face hub)' }[config.dataSource];
   if (config.task === 'unseen_classes') {
     return { train: source.train, test: source.test, cleanTest: null, numClasses: classes!.length, pretrainTask: 'source_0_4', source: sourceName };
   }
