@@ -1,9 +1,11 @@
 // Base weights in real Chromium, on a tiny model (MobileNetV2 width 0.25, 32×32: no checkpoint is
 // shipped for it). Import: torchvision-named safetensors made here; a file of another width is
 // refused in the run panel's alert naming the key, a fitting one is the run's base (its classifier
-// is all zeros, so the loss before fine-tuning is exactly ln 10). Pretrain in the browser: 1 epoch
+// is all zeros, so the loss before fine-tuning is exactly ln 10). A .pth written by torch.save is a
+// base too, and a tampered one is refused naming the forbidden call. Pretrain in the browser: 1 epoch
 // of 8 synthetic images with progress, then its clean accuracy; it is the selected base, still
 // cached after a reload, a run starts from it, and "Clear cached data" removes it.
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { buildModelSpec } from '../src/core/models/registry';
 import type { ModelOptions } from '../src/core/models/spec';
@@ -47,7 +49,7 @@ test('imports torchvision weights: a file of another size is refused naming the 
   const start = page.getByRole('button', { name: 'Start', exact: true });
 
   // Choosing the file selects "Imported file"; one of width 0.35 does not fit the 0.25 model.
-  const fileInput = page.getByLabel('Torchvision weights (.safetensors)');
+  const fileInput = page.getByLabel('Torchvision weights (.safetensors, .pth)');
   await fileInput.setInputFiles({ name: 'wide.safetensors', mimeType: 'application/octet-stream', buffer: torchvisionWeights({ ...SIZE, width: 0.35 }) });
   await expect(baseWeights).toHaveValue('imported');
   await expect(page.getByTestId('base-weights-note')).toContainText('Starts from wide.safetensors');
@@ -72,6 +74,33 @@ test('imports torchvision weights: a file of another size is refused naming the 
   await page.reload();
   await expect(page.getByRole('combobox', { name: 'Base weights', exact: true })).toHaveValue('shipped');
   await expect(page.getByText(/Base weights: the link was made with an imported weights file, which cannot travel in a link/)).toBeVisible();
+  expect(pageErrors).toEqual([]);
+});
+
+test('imports a torch.save .pth: one whose pickle would run code is refused naming the call, a state_dict torch wrote is the base', async ({ page }) => {
+  // fixtures/pth (scripts/fixtures/make_pth_fixtures.py, Debian's torch 1.13): torchvision's
+  // mobilenet_v3_small at width 0.05 with the CIFAR stem, the smallest lab-sized model.
+  const pth = 'mobilenet_v3_small_w005_cifar.pth';
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto('/');
+  await configure(page, { ...TINY, model: 'mobilenet_v3_small', width: '0.05' });
+  const fileInput = page.getByLabel('Torchvision weights (.safetensors, .pth)');
+  const start = page.getByRole('button', { name: 'Start', exact: true });
+  const alert = page.getByRole('alert');
+
+  await fileInput.setInputFiles({ name: 'tampered.pth', mimeType: 'application/octet-stream', buffer: readFileSync('fixtures/pth/tampered_system.pth') });
+  await expect(page.getByRole('combobox', { name: 'Base weights', exact: true })).toHaveValue('imported');
+  await start.click();
+  await expect(alert).toContainText('Base weights: tampered.pth (data.pkl): forbidden global posix.system');
+  await expect(alert).toContainText('nothing was run');
+
+  await fileInput.setInputFiles({ name: pth, mimeType: 'application/octet-stream', buffer: readFileSync(`fixtures/pth/${pth}`) });
+  await start.click();
+  await expect(page.getByTestId('run-base-weights')).toContainText(`Base weights: imported file ${pth}.`);
+  await expect(page.getByTestId('run-baseline')).not.toHaveText('…');
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
+  await expect(alert).toHaveCount(0);
   expect(pageErrors).toEqual([]);
 });
 
