@@ -55,7 +55,7 @@ export interface FinetuneOptions {
   /** The folder of your own images (one sub-folder per class) for --task custom. */
   imagesFolder?: string;
   measureMemory?: boolean;
-  /** A torchvision safetensors file for --base-weights imported. */
+  /** A torchvision state_dict file (.safetensors or .pth) for --base-weights imported. */
   weights?: File;
   control?: RunControl;
   /** Write the run's downloads (fine-tuned weights, PEFT adapter, results JSON and CSV) here. */
@@ -108,7 +108,7 @@ export const finetuneCommand: Subcommand = {
   flags: [
     ...CONFIG_FLAGS,
     BACKEND_FLAG,
-    { name: 'weights', type: { kind: 'string' }, description: 'torchvision state_dict as .safetensors, for --base-weights imported' },
+    { name: 'weights', type: { kind: 'string' }, description: 'torchvision state_dict as .safetensors or a torch.save .pth/.pt, for --base-weights imported' },
     { name: 'images', type: { kind: 'string' }, description: 'a folder of your own images, one sub-folder per class (PNG, JPEG), for --task custom' },
     { name: 'checkpoints', type: { kind: 'string' }, description: 'folder (or URL) holding checkpoints/manifest.json', default: 'public' },
     { name: 'measure', type: { kind: 'boolean' }, description: 'also measure one step’s memory by group with the engine observer' },

@@ -1,5 +1,5 @@
 // `cli forward`: one training-mode forward (and optionally backward) pass of a zoo model on an NCHW
-// batch, with torchvision-named weights from safetensors, printing logits, mean cross-entropy and
+// batch, with torchvision-named weights from safetensors or a .pth, printing logits, mean cross-entropy and
 // per-parameter gradient summaries in torchvision layout. Used to check the engine against PyTorch
 // (fixtures/torch); the tests call the same `forwardOptionsFromFlags` + `runForward`.
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import type { ModelOptions } from '../../src/core/models/spec';
 import { forward } from '../../src/core/nn/forward';
 import { createModel, disposeModel } from '../../src/core/nn/model';
 import { computeGradients, crossEntropy } from '../../src/core/train/step';
-import { loadTorchvisionSafetensors } from '../../src/core/weights/load';
+import { loadTorchvisionFile } from '../../src/core/weights/load';
 import { readSafetensors } from '../../src/core/weights/safetensors';
 import { labToTorch, paramLayouts } from '../../src/core/weights/torchvision';
 import { CliUsageError, type FlagValue, type Subcommand } from './flags';
@@ -50,7 +50,7 @@ export const forwardCommand: Subcommand = {
     {
       name: 'weights',
       type: { kind: 'string' },
-      description: 'torchvision state_dict as .safetensors (torchvision names and layouts); without it the seeded init (--seed)',
+      description: 'torchvision state_dict as .safetensors or a torch.save .pth/.pt (torchvision names and layouts); without it the seeded init (--seed)',
     },
     {
       name: 'input',
@@ -161,7 +161,7 @@ export async function runForward(options: ForwardOptions): Promise<ForwardResult
   };
   try {
     // The app's loader: checks the whole file against the spec before assigning anything.
-    if (options.weights !== undefined) loadTorchvisionSafetensors(model, readFileSync(options.weights), { source: options.weights });
+    if (options.weights !== undefined) await loadTorchvisionFile(model, readFileSync(options.weights), { source: options.weights });
     const [logits, loss] = tf.tidy(() => {
       const out = forward(model, batch.x, { training: true });
       return [out, crossEntropy(out, batch.y)] as const;
