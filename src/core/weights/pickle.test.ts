@@ -2,7 +2,7 @@
 // them): what torch.save emits is rebuilt; every other opcode and any global off the allow-list is a
 // PickleError naming it, and no handler runs for it. (The .pth files torch wrote: pth.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { PickleDict, PickleError, PickleGlobal, PickleTuple, unpickle, type UnpickleOptions } from './pickle';
+import { PickleDict, PickleError, PickleGlobal, PickleTuple, unpickle, unpickleFrom, type UnpickleOptions } from './pickle';
 
 const ascii = (s: string): number[] => Array.from(new TextEncoder().encode(s));
 const BINUNICODE = (s: string): number[] => {
@@ -123,6 +123,12 @@ describe('unpickle', () => {
       expect(error, message.source).toBeInstanceOf(PickleError);
       expect((error as Error).message, message.source).toMatch(message);
     }
+  });
+
+  it('reads pickles written one after another, saying where each ends (the legacy torch.save format)', () => {
+    const bytes = new Uint8Array([0x80, 2, 0x4b, 7, 0x2e, 0x80, 2, ...BINUNICODE('x'), 0x2e, 0xaa]);
+    expect(unpickleFrom(bytes, 0, { globals: {} })).toEqual({ value: 7, end: 5 });
+    expect(unpickleFrom(bytes, 5, { globals: {} })).toEqual({ value: 'x', end: 14 });
   });
 
   it('names the global whose handler refused its arguments', () => {

@@ -92,12 +92,18 @@ export function pickleTypeName(value: unknown): string {
  * offset) on anything else, and on truncated or malformed input.
  */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
+  return unpickleFrom(bytes, 0, options).value;
+}
+
+/** As unpickle, for a pickle starting at byte `start` of `bytes`; `end` is the byte after its STOP
+ * (the legacy torch.save format writes several pickles and raw data one after another). */
+export function unpickleFrom(bytes: Uint8Array, start: number, options: UnpickleOptions): { value: unknown; end: number } {
   const source = options.source ?? 'pickle';
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
-  let at = 0;
+  let at = start;
   let opAt = 0;
 
   const fail = (problem: string): PickleError => new PickleError(`${source}: ${problem} (at byte ${opAt})`);
@@ -189,7 +195,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
       case 0x2e: { // STOP
         if (marks.length > 0) throw fail('STOP inside an unclosed MARK');
         if (stack.length !== 1) throw fail(`STOP with ${stack.length} values on the stack, expected 1`);
-        return stack[0];
+        return { value: stack[0], end: at };
       }
       case 0x28: // MARK
         marks.push(stack.length);

@@ -16,11 +16,17 @@ import { exportTorchvisionSafetensors, loadTorchvisionFile } from './load';
 import { PickleError } from './pickle';
 import { looksLikePth, PthError, readPth } from './pth';
 import { readSafetensors, type SafetensorsDtype } from './safetensors';
-import { paramLayouts, torchToLab } from './torchvision';
+import { paramLayouts, torchToLab, type StateDictTensor } from './torchvision';
 
 const DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/pth');
 const MODEL_FILE = 'mobilenet_v3_small_w005_cifar.pth';
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(DIR, name)));
+
+interface ExpectedTensor {
+  dtype: string;
+  shape: number[];
+  values: (number | boolean)[];
+}
 
 interface Expected {
   torch: string;
@@ -30,7 +36,8 @@ interface Expected {
       num_batches_tracked: number;
       keys: { name: string; dtype: string; shape: number[]; kind: FormulaKind; sum: number }[];
     };
-    'tensors.pth': { keys: Record<string, { dtype: string; shape: number[]; values: (number | boolean)[] }> };
+    'tensors.pth': { keys: Record<string, ExpectedTensor> };
+    'legacy.pth': { keys: Record<string, ExpectedTensor> };
   };
 }
 const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Expected;
@@ -39,6 +46,18 @@ const modelFixture = expected.files[MODEL_FILE];
 const TORCH_DTYPES: Record<string, SafetensorsDtype> = {
   float32: 'F32', float16: 'F16', bfloat16: 'BF16', float64: 'F64', int64: 'I64', int32: 'I32', uint8: 'U8', bool: 'BOOL',
 };
+
+/** The tensors are those torch.load gave: keys in order, dtypes, shapes, values (float64 rounds to float32). */
+function expectTensors(sd: Record<string, StateDictTensor>, keys: Record<string, ExpectedTensor>): void {
+  expect(Object.keys(sd)).toEqual(Object.keys(keys));
+  for (const [name, want] of Object.entries(keys)) {
+    const dtype = TORCH_DTYPES[want.dtype];
+    expect(sd[name].dtype, name).toBe(dtype);
+    expect(sd[name].shape, name).toEqual(want.shape);
+    const values = want.values.map((v) => (dtype === 'F64' ? Math.fround(Number(v)) : Number(v)));
+    expect(Array.from(sd[name].data), name).toEqual(values);
+  }
+}
 
 /** The torch.save zip of `file` with some entries' bytes replaced (written by Node's zlib-based fixture writer). */
 async function rezip(file: string, replace: (path: string, bytes: Uint8Array) => Uint8Array): Promise<Uint8Array> {
@@ -90,18 +109,20 @@ describe('readPth on torch.save files', () => {
 
   it('reads views, shared storages, strides and every dtype as torch.load gives them', async () => {
     const sd = await readPth(fixture('tensors.pth'), 'tensors.pth');
-    const keys = expected.files['tensors.pth'].keys;
-    expect(Object.keys(sd)).toEqual(Object.keys(keys));
-    for (const [name, want] of Object.entries(keys)) {
-      const dtype = TORCH_DTYPES[want.dtype];
-      expect(sd[name].dtype, name).toBe(dtype);
-      expect(sd[name].shape, name).toEqual(want.shape);
-      // Floats come back as float32 (float64 rounds), integers and bools exactly.
-      const values = want.values.map((v) => (dtype === 'F64' ? Math.fround(Number(v)) : Number(v)));
-      expect(Array.from(sd[name].data), name).toEqual(values);
-    }
+    expectTensors(sd, expected.files['tensors.pth'].keys);
     // The non-contiguous cases really are: torch wrote the transposed tensor's storage in its original order.
     expect(Array.from(sd.transposed.data)).toEqual([0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
+  });
+
+  it('reads the legacy (pre-1.6, non-zip) format of older torchvision downloads', async () => {
+    const bytes = fixture('legacy.pth');
+    expect(looksLikePth(bytes)).toBe(true);
+    expectTensors(await readPth(bytes, 'legacy.pth'), expected.files['legacy.pth'].keys);
+    for (const length of [bytes.length - 1, bytes.length - 40, 300]) {
+      const error = await readPth(bytes.subarray(0, length), 'old.pth').catch((e: unknown) => e);
+      expect(error, `${length} bytes`).toBeInstanceOf(Error);
+      expect((error as Error).message, `${length} bytes`).toMatch(/^old\.pth(: is truncated: storage "\d+" needs \d+ bytes, \d+ are left| \(state_dict\): truncated pickle)/);
+    }
   });
 
   it('reads big-endian storages when byteorder says so', async () => {
@@ -117,14 +138,6 @@ describe('readPth on torch.save files', () => {
     await expect(readPth(pth, 'view.pth')).rejects.toThrow(
       /^view\.pth: tensor "w" \(size \[2, 2\], stride \[2, 1\], offset 1\) reaches element 4 of storage "0", which holds 4$/,
     );
-  });
-
-  it('refuses the legacy (non-zip) format, saying how to re-save', async () => {
-    const bytes = fixture('legacy.pth');
-    expect(looksLikePth(bytes)).toBe(true);
-    const error = await readPth(bytes, 'legacy.pth').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PthError);
-    expect((error as Error).message).toMatch(/^legacy\.pth is in PyTorch's legacy format .*Re-save it in Python: torch\.save\(torch\.load\("old\.pth", map_location="cpu"\), "new\.pth"\)/);
   });
 
   it('refuses a pickle that would run code, naming the global', async () => {

@@ -1,4 +1,4 @@
-// PyTorch .pth/.pt files (torch.save, the zip format of torch ≥ 1.6 and torchvision's downloads):
+// PyTorch .pth/.pt files (torch.save, and torchvision's downloads). The zip format (torch ≥ 1.6):
 //   <archive>/data.pkl     the pickled object: a dict of tensors, each a call of
 //                          torch._utils._rebuild_tensor_v2(storage, offset, size, stride, …) whose
 //                          storage is a persistent id ('storage', torch.FloatStorage, key, location, numel)
@@ -7,9 +7,10 @@
 // data.pkl goes through the restricted unpickler (pickle.ts) with only the globals a state_dict
 // needs; every tensor's view (offset, size, stride) is checked against its storage before any value
 // is read. The result is the state_dict as torchvision.ts's StateDictTensor, in torch layout.
+// The legacy format (torch < 1.6, older torchvision downloads) holds the same pickle: readLegacyPth.
 import { DataError } from '../data/types';
 import { looksLikeZip, readZipDirectory, readZipEntry, type ZipEntry } from '../data/zip';
-import { PickleDict, PickleError, PickleGlobal, PickleTuple, pickleTypeName, unpickle, type GlobalHandler } from './pickle';
+import { PickleDict, PickleError, PickleGlobal, PickleTuple, pickleTypeName, unpickleFrom, type GlobalHandler } from './pickle';
 import { f16BitsToNumber, type SafetensorsDtype, type TensorData } from './safetensors';
 import type { StateDictTensor } from './torchvision';
 
@@ -69,6 +70,15 @@ const asIntTuple = (value: unknown, what: string): number[] => {
   return value.items.map((item, i) => asInt(item, `${what}[${i}]`));
 };
 
+/** A tensor from the first four arguments of torch's _rebuild_tensor(_v2): storage, offset, size, stride. */
+function tensorRef([storage, offset, size, stride]: readonly unknown[]): TensorRef {
+  if (!(storage instanceof StorageRef)) throw new Error(`the storage is a ${pickleTypeName(storage)}`);
+  const shape = asIntTuple(size, 'size');
+  const strides = asIntTuple(stride, 'stride');
+  if (shape.length !== strides.length) throw new Error(`size has ${shape.length} dimensions but stride ${strides.length}`);
+  return new TensorRef(storage, asInt(offset, 'storage offset'), shape, strides);
+}
+
 /** What data.pkl may use: an (Ordered)dict of tensors or parameters, storage types only as persistent ids. */
 function allowedGlobals(): Record<string, GlobalHandler | null> {
   const globals: Record<string, GlobalHandler | null> = {
@@ -79,12 +89,12 @@ function allowedGlobals(): Record<string, GlobalHandler | null> {
     // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
     'torch._utils._rebuild_tensor_v2': (args) => {
       if (args.length < 6 || args.length > 7) throw new Error(`${args.length} arguments, expected 6 or 7`);
-      const [storage, offset, size, stride] = args;
-      if (!(storage instanceof StorageRef)) throw new Error(`the storage is a ${pickleTypeName(storage)}`);
-      const shape = asIntTuple(size, 'size');
-      const strides = asIntTuple(stride, 'stride');
-      if (shape.length !== strides.length) throw new Error(`size has ${shape.length} dimensions but stride ${strides.length}`);
-      return new TensorRef(storage, asInt(offset, 'storage offset'), shape, strides);
+      return tensorRef(args);
+    },
+    // torch before 0.4 (older torchvision downloads): (storage, storage_offset, size, stride)
+    'torch._utils._rebuild_tensor': (args) => {
+      if (args.length !== 4) throw new Error(`${args.length} arguments, expected 4`);
+      return tensorRef(args);
     },
     // An nn.Parameter: (tensor, requires_grad, backward_hooks)
     'torch._utils._rebuild_parameter': (args) => {
@@ -97,18 +107,13 @@ function allowedGlobals(): Record<string, GlobalHandler | null> {
 }
 
 /**
- * Reads a torch.save'd state_dict (zip format) into tensors by key, in torch layout. Throws a
- * PthError (or, for a forbidden pickle, a PickleError) naming the problem; returns only after every
- * tensor was read and checked.
+ * Reads a torch.save'd state_dict (the zip format, or the legacy one of torch < 1.6) into tensors by
+ * key, in torch layout. Throws a PthError (or, for a forbidden pickle, a PickleError) naming the
+ * problem; returns only after every tensor was read and checked.
  */
 export async function readPth(input: Uint8Array | ArrayBuffer, source = 'pth'): Promise<Record<string, StateDictTensor>> {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
-  if (isLegacyPth(bytes)) {
-    throw new PthError(
-      `${source} is in PyTorch's legacy format (torch.save with _use_new_zipfile_serialization=False, or torch older than 1.6), which the lab does not read. ` +
-        'Re-save it in Python: torch.save(torch.load("old.pth", map_location="cpu"), "new.pth").',
-    );
-  }
+  if (isLegacyPth(bytes)) return readLegacyPth(bytes, source);
   if (!looksLikeZip(bytes)) throw new PthError(`${source} is not a PyTorch file (a torch.save zip archive)`);
 
   let entries: ZipEntry[];
@@ -140,12 +145,70 @@ export async function readPth(input: Uint8Array | ArrayBuffer, source = 'pth'): 
     littleEndian = order === 'little';
   }
 
+  const { stateDict } = unpickleStateDict(await read(pickles[0].path), 0, source, 'data.pkl');
+  const raw = new Map<string, Uint8Array>();
+  for (const storage of stateDict.storages.values()) raw.set(storage.key, await read(`${prefix}data/${storage.key}`));
+  return tensorsOf(stateDict, raw, littleEndian, source);
+}
+
+/** The legacy format's first pickle. */
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const LEGACY_PROTOCOL_VERSION = 1001;
+
+/**
+ * The legacy format (torch < 1.6, or _use_new_zipfile_serialization=False; older torchvision
+ * downloads): pickles one after another — the magic number, the protocol version, system info
+ * (byte order), the state_dict (persistent ids ('storage', type, key, location, numel, view)), the
+ * sorted storage keys — then each storage as an int64 element count and its raw bytes.
+ */
+function readLegacyPth(bytes: Uint8Array, source: string): Record<string, StateDictTensor> {
+  const header = (start: number, what: string) => unpickleFrom(bytes, start, { source: `${source} (${what})`, globals: {} });
+  const magic = header(0, 'magic number');
+  if (magic.value !== LEGACY_MAGIC) throw new PthError(`${source} is not a PyTorch file (its first pickle is not torch.save's magic number)`);
+  const version = header(magic.end, 'protocol version');
+  if (version.value !== LEGACY_PROTOCOL_VERSION) throw new PthError(`${source}: legacy protocol version ${String(version.value)}, expected ${LEGACY_PROTOCOL_VERSION}`);
+  const sysInfo = header(version.end, 'system info');
+  const order = sysInfo.value instanceof PickleDict ? sysInfo.value.entries.get('little_endian') : undefined;
+  if (typeof order !== 'boolean') throw new PthError(`${source}: the system info does not say the byte order (little_endian)`);
+  const { stateDict, end } = unpickleStateDict(bytes, sysInfo.end, source, 'state_dict');
+  const keys = header(end, 'storage keys');
+  if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string')) throw new PthError(`${source}: the storage keys are not a list of str`);
+
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const raw = new Map<string, Uint8Array>();
+  let at = keys.end;
+  for (const key of keys.value as string[]) {
+    const storage = stateDict.storages.get(key);
+    if (!storage) throw new PthError(`${source}: storage "${key}" is written but no tensor uses it`);
+    if (at + 8 > bytes.length) throw new PthError(`${source}: is truncated: storage "${key}" is missing (was the download or copy cut short?)`);
+    const count = Number(view.getBigInt64(at, order));
+    const length = count * ELEMENT_BYTES[storage.dtype];
+    if (count !== storage.numel) throw new PthError(`${source}: storage "${key}" holds ${count} elements, the state_dict says ${storage.numel}`);
+    if (at + 8 + length > bytes.length) {
+      throw new PthError(`${source}: is truncated: storage "${key}" needs ${length} bytes, ${bytes.length - at - 8} are left (was the download or copy cut short?)`);
+    }
+    raw.set(key, bytes.subarray(at + 8, at + 8 + length));
+    at += 8 + length;
+  }
+  return tensorsOf(stateDict, raw, order, source);
+}
+
+/** The pickled state_dict: its tensors (strided views) by key, and the storages they use by key. */
+interface PickledStateDict {
+  tensors: [string, TensorRef][];
+  storages: Map<string, StorageRef>;
+}
+
+/** Unpickles the state_dict at `start` of `bytes` (`what`: its name in messages) with the allowed globals only. */
+function unpickleStateDict(bytes: Uint8Array, start: number, source: string, what: string): { stateDict: PickledStateDict; end: number } {
   const storages = new Map<string, StorageRef>();
+  // The zip format's persistent id has 5 items; the legacy one adds a view (None since torch 0.4).
   const persistentLoad = (pid: unknown): StorageRef => {
-    if (!(pid instanceof PickleTuple) || pid.items.length !== 5 || pid.items[0] !== 'storage') {
+    if (!(pid instanceof PickleTuple) || pid.items.length < 5 || pid.items.length > 6 || pid.items[0] !== 'storage') {
       throw new Error(`expected ('storage', type, key, location, numel), got a ${pickleTypeName(pid)}`);
     }
-    const [, type, key, , numel] = pid.items;
+    const [, type, key, , numel, view] = pid.items;
+    if (view !== undefined && view !== null) throw new Error('a storage view (torch before 0.4) is not supported: re-save the file with a recent torch');
     if (!(type instanceof PickleGlobal) || type.module !== 'torch' || !(type.name in STORAGE_DTYPES)) {
       throw new Error(`storage type ${pickleTypeName(type)} is not one of torch.${Object.keys(STORAGE_DTYPES).join(', torch.')}`);
     }
@@ -160,8 +223,9 @@ export async function readPth(input: Uint8Array | ArrayBuffer, source = 'pth'): 
   };
 
   let root: unknown;
+  let end: number;
   try {
-    root = unpickle(await read(pickles[0].path), { source: `${source} (data.pkl)`, globals: allowedGlobals(), persistentLoad });
+    ({ value: root, end } = unpickleFrom(bytes, start, { source: `${source} (${what})`, globals: allowedGlobals(), persistentLoad }));
   } catch (error) {
     if (error instanceof PickleError && /forbidden global/.test(error.message)) {
       throw new PickleError(`${error.message}. A .pth for the lab holds a state_dict of tensors only (torch.save(model.state_dict(), path)), not a whole model or other objects.`);
@@ -182,20 +246,23 @@ export async function readPth(input: Uint8Array | ArrayBuffer, source = 'pth'): 
     const keys = notTensors.slice(0, 5).join(', ') + (notTensors.length > 5 ? `, … ${notTensors.length - 5} more` : '');
     throw new PthError(`${source} is not a plain state_dict: ${keys} ${notTensors.length === 1 ? 'is' : 'are'} not a tensor. Save the model's state_dict itself: torch.save(model.state_dict(), path)`);
   }
-
-  // Check every view before reading a value; then read each storage once (tensors may share one).
+  // Every view is checked before any storage is read.
   for (const [key, tensor] of tensors) checkView(key, tensor, source);
-  const raw = new Map<string, Uint8Array>();
-  for (const storage of storages.values()) {
-    const data = await read(`${prefix}data/${storage.key}`);
+  return { stateDict: { tensors, storages }, end };
+}
+
+/** The tensors' values from their storages' bytes (each storage read once: tensors may share one). */
+function tensorsOf(stateDict: PickledStateDict, raw: Map<string, Uint8Array>, littleEndian: boolean, source: string): Record<string, StateDictTensor> {
+  for (const storage of stateDict.storages.values()) {
+    const data = raw.get(storage.key);
     const needed = storage.numel * ELEMENT_BYTES[storage.dtype];
+    if (!data) throw new PthError(`${source}: storage "${storage.key}" is missing`);
     if (data.length !== needed) {
       throw new PthError(`${source}: storage "${storage.key}" has ${data.length} bytes, but ${storage.numel} × ${storage.dtype} need ${needed}`);
     }
-    raw.set(storage.key, data);
   }
   const out: Record<string, StateDictTensor> = {};
-  for (const [key, tensor] of tensors) {
+  for (const [key, tensor] of stateDict.tensors) {
     out[key] = { dtype: tensor.storage.dtype, shape: tensor.shape, data: gather(tensor, raw.get(tensor.storage.key)!, littleEndian, key, source) };
   }
   return out;

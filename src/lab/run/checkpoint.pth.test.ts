@@ -1,6 +1,7 @@
 // Base weights 'imported' with a torch.save .pth (fixtures/pth, written by Debian's torch): the
 // format is told by content (the name says nothing), the run's model (adapters included) gets the
-// file's weights, and a hostile or cut file is refused with its own reason, the model untouched.
+// file's weights, and a hostile or cut file is refused with its own reason (one of another model
+// with the size hint), the model untouched.
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -63,7 +64,10 @@ describe("loadBaseWeights 'imported' with a .pth", () => {
       const hostile = loadBaseWeights(model, model.spec, source(new File([fixture('tampered_system.pth')], 'tampered.pth')));
       await expect(hostile).rejects.toBeInstanceOf(DataError);
       await expect(hostile).rejects.toThrow(/^Base weights: tampered\.pth \(data\.pkl\): forbidden global posix\.system: .*nothing was run.*\(torch\.save\(model\.state_dict\(\), path\)\), not a whole model or other objects\.$/);
-      await expect(loadBaseWeights(model, model.spec, source(new File([fixture('legacy.pth')], 'old.pth')))).rejects.toThrow(/^Base weights: old\.pth is in PyTorch's legacy format/);
+      // A legacy-format file is read, and refused as any state_dict of another model is.
+      await expect(loadBaseWeights(model, model.spec, source(new File([fixture('legacy.pth')], 'old.pth')))).rejects.toThrow(
+        /^Base weights: old\.pth does not match mobilenet_v3_small \(\d+ unexpected, \d+ missing; nothing was loaded\):\n {2}unexpected key "0\.weight" \(shape \[3, 2, 1, 1\]\)[^]*\nChoose weights of mobilenet_v3_small/,
+      );
       const cut = fixture('mobilenet_v3_small_w005_cifar.pth').slice(0, 50_000);
       await expect(loadBaseWeights(model, model.spec, source(new File([cut], 'cut.pth')))).rejects.toThrow(/^Base weights: cut\.pth: is truncated/);
       const after = await readParams(model);
