@@ -38,6 +38,7 @@ interface Expected {
     };
     'tensors.pth': { keys: Record<string, ExpectedTensor> };
     'legacy.pth': { keys: Record<string, ExpectedTensor> };
+    'tensors_torch2.pth': { torch: string; keys: Record<string, ExpectedTensor> };
   };
 }
 const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Expected;
@@ -114,6 +115,13 @@ describe('readPth on torch.save files', () => {
     expect(Array.from(sd.transposed.data)).toEqual([0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
   });
 
+  it("reads a torch 2.x file (byteorder, .format_version, .storage_alignment, .data/serialization_id records)", async () => {
+    expect(expected.files['tensors_torch2.pth'].torch).toMatch(/^2\./);
+    const sd = await readPth(fixture('tensors_torch2.pth'), 'tensors_torch2.pth');
+    expectTensors(sd, expected.files['tensors_torch2.pth'].keys);
+    expect(expected.files['tensors_torch2.pth'].keys).toEqual(expected.files['tensors.pth'].keys);
+  });
+
   it('reads the legacy (pre-1.6, non-zip) format of older torchvision downloads', async () => {
     const bytes = fixture('legacy.pth');
     expect(looksLikePth(bytes)).toBe(true);
@@ -121,7 +129,7 @@ describe('readPth on torch.save files', () => {
     for (const length of [bytes.length - 1, bytes.length - 40, 300]) {
       const error = await readPth(bytes.subarray(0, length), 'old.pth').catch((e: unknown) => e);
       expect(error, `${length} bytes`).toBeInstanceOf(Error);
-      expect((error as Error).message, `${length} bytes`).toMatch(/^old\.pth(: is truncated: storage "\d+" needs \d+ bytes, \d+ are left| \(state_dict\): truncated pickle)/);
+      expect((error as Error).message, `${length} bytes`).toMatch(/^old\.pth(: is truncated: storage "\d+" (needs \d+ bytes, \d+ are left|is missing)| \(state_dict\): truncated pickle)/);
     }
   });
 
