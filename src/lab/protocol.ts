@@ -40,9 +40,11 @@ export type CheckpointStatus =
       cleanTestAccuracy: number | null;
       /** The classifier was left at its random init (a task with a new head; always for the hub's weights). */
       headSkipped: boolean;
-      /** The hub's weights: the file's sha256, and whether it came from this browser's cache. */
+      /** The hub's weights: the file's sha256, whether it came from this browser's cache, and whether
+       * a cached copy failed its sha256 check and was downloaded again. */
       sha256?: string;
       fromCache?: boolean;
+      droppedCorruptEntry?: boolean;
     }
   /** Random init: no checkpoint of this size (or none shipped), or chosen (`chosen`), said in words. */
   | { kind: 'none'; message: string; chosen?: boolean };

@@ -2,14 +2,17 @@
 // accuracy), a base pretrained in this browser (cached in IndexedDB), a torchvision safetensors
 // or .pth file, or random init; and "Pretrain base model", which trains this size's base in the training
 // worker with progress and cancel, measures its clean accuracy, caches it and selects it.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { PRETRAIN_CLASSES, PRETRAIN_DEFAULTS, PRETRAIN_EPOCHS } from '../../core/train/pretrainTasks';
 import { pretrainedKeyOf, pretrainModelOptionsOf, pretrainTaskOf, pretrainTestImagesFor, shippedCheckpointOf, sizeInWords, type PretrainedWeightsInfo } from '../../lab/baseWeights';
-import { hasErrors, hasNewHead, modelOptionsOf, type BaseWeightsId, type LabConfig } from '../../lab/config';
+import { hasErrors, hasNewHead, headClassesOf, modelOptionsOf, type BaseWeightsId, type LabConfig } from '../../lab/config';
 import { formatBytes, formatDuration, formatPercent } from '../format';
 import type { PretrainJob } from '../baseWeightsSlice';
 import { useLabStore } from '../store';
-import { SelectField } from './fields';
+import { SelectField, TextField } from './fields';
+import { HUB_BASE_FIX, hubBaseBytesOf, hubBaseFileOf, hubBaseProblem, IMAGENET_CLASSES } from '../../lab/hub/hubBases';
+import { hubCacheKey, hubFileUrl, isHubCacheMeta, type HubCacheMeta } from '../../lab/hub/hubFiles';
+import { listCachedData } from '../../lab/storage/indexedDb';
 import { formatSpeed, Stat, StepProgressBar } from './StepProgress';
 
 const PRETRAIN_LIMITS = { epochs: { min: 1, max: 100 }, images: { min: 8, max: 10_000 } } as const;
@@ -152,6 +155,126 @@ function PretrainBase({ config }: { config: LabConfig }) {
   );
 }
 
+/** One click: choosing the hub's weights (not a link that opens with them) downloads them when they
+ * fit this size and are not cached yet. */
+function useDownloadWhenChosen(cached: HubCacheMeta | null | undefined) {
+  const choice = useLabStore((s) => s.config.baseWeights);
+  const previous = useRef(choice);
+  useEffect(() => {
+    const chosenNow = previous.current !== 'hub' && choice === 'hub';
+    previous.current = choice;
+    if (!chosenNow) return;
+    const { config, issues, hubDownloads, startHubDownload } = useLabStore.getState();
+    const file = hubBaseFileOf(config.model);
+    const fits = hubBaseProblem(config) === null && !issues.some((issue) => issue.field === 'hubUrl' && issue.severity === 'error');
+    if (fits && cached === null && hubDownloads[hubCacheKey(file)]?.status !== 'downloading') startHubDownload(file);
+  }, [choice, cached]);
+}
+
+/** The hub file of this key in this browser's cache (sha256 and size; checked again on every read),
+ * null when not cached, undefined while read. Read again when the cache changes or a run ends. */
+function useCachedHubFile(key: string): HubCacheMeta | null | undefined {
+  const cacheRevision = useLabStore((s) => s.cacheRevision);
+  const runStatus = useLabStore((s) => s.run?.status);
+  const downloadStatus = useLabStore((s) => s.hubDownloads[key]?.status);
+  const [found, setFound] = useState<{ key: string; meta: HubCacheMeta | null } | undefined>(undefined);
+  useEffect(() => {
+    let cancelled = false;
+    void listCachedData().then((entries) => {
+      const meta = entries?.find((entry) => entry.key === key)?.meta;
+      if (!cancelled) setFound({ key, meta: isHubCacheMeta(meta) ? meta : null });
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [key, cacheRevision, runStatus, downloadStatus]);
+  return found?.key === key ? found.meta : undefined;
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/** Base weights 'hub': which file, whether it fits this size (and the fix), its download with
+ * progress and Cancel, whether it is cached, and what happens to its ImageNet head. */
+function HubBase() {
+  const config = useLabStore((s) => s.config);
+  const download = useLabStore((s) => s.hubDownloads[hubCacheKey(hubBaseFileOf(s.config.model))]);
+  const hubUrlInvalid = useLabStore((s) => s.issues.some((issue) => issue.field === 'hubUrl' && issue.severity === 'error'));
+  const { setField, startHubDownload, cancelHubDownload } = useLabStore.getState();
+  const file = hubBaseFileOf(config.model);
+  const cached = useCachedHubFile(hubCacheKey(file));
+  const problem = hubBaseProblem(config);
+  const downloading = download?.status === 'downloading';
+  const size = download?.totalBytes ?? cached?.bytes ?? hubBaseBytesOf(config.model);
+  return (
+    <div className="hub-base" data-testid="hub-base">
+      <TextField field="hubUrl" />
+      <p className="field-hint">
+        <a href={`${config.hubUrl.replace(/\/+$/, '')}/${file.repo}`} target="_blank" rel="noreferrer">
+          {file.repo}
+        </a>{' '}
+        ({file.path}, {download?.totalBytes != null || cached ? '' : 'about '}
+        {mib(size)}): timm’s ImageNet-1k weights at width 1, revision “{file.revision}” — not pinned to a commit, so the lab keeps the sha256 of what it downloaded and checks the cached copy against it on every read.
+      </p>
+      {problem ? (
+        // The problem itself is said under the choice (the configuration's issue); here is its fix.
+        <div data-testid="hub-base-problem">
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              setField('width', HUB_BASE_FIX.width);
+              setField('stem', HUB_BASE_FIX.stem);
+              if (!cached && !hubUrlInvalid) startHubDownload(file);
+            }}
+          >
+            Use width 1 and the ImageNet stem
+          </button>
+        </div>
+      ) : (
+        <>
+          <p className="field-hint" data-testid="hub-base-head">
+            The {IMAGENET_CLASSES}-class ImageNet head is not loaded: a new head for this task’s {headClassesOf(config)} classes replaces it and trains, whatever the method
+            (as PEFT’s modules_to_save), so the “before fine-tuning” accuracy is chance level.
+          </p>
+          <p className="field-hint" data-testid="hub-base-cache" aria-live="polite">
+            {cached === undefined
+              ? 'Reading this browser’s cache…'
+              : cached
+                ? `Cached in this browser: ${mib(cached.bytes)}, sha256 ${cached.sha256.slice(0, 12)}…; runs read it from there.`
+                : `Not in this browser yet: download it now, or a run downloads it from ${hubFileUrl(config.hubUrl, file)}.`}
+          </p>
+          <div className="run-buttons">
+            {!cached && (
+              <button type="button" className="secondary" disabled={downloading || hubUrlInvalid} onClick={() => startHubDownload(file)}>
+                Download ImageNet weights
+              </button>
+            )}
+            {downloading && (
+              <button type="button" className="secondary" onClick={() => cancelHubDownload(file)}>
+                Cancel download
+              </button>
+            )}
+          </div>
+        </>
+      )}
+      {downloading && (
+        <div className="run-progress" aria-live="polite">
+          <StepProgressBar label="Download progress" step={download.loadedBytes} total={download.totalBytes ?? 0} />
+          <p className="muted" data-testid="hub-download-bytes">
+            {mib(download.loadedBytes)} of {download.totalBytes === null ? 'unknown size' : mib(download.totalBytes)}
+          </p>
+        </div>
+      )}
+      {download?.status === 'error' && (
+        <p role="alert" className="banner banner-error" data-testid="hub-download-error">
+          {download.message}
+        </p>
+      )}
+      {download?.status === 'cancelled' && <p className="field-hint">Download cancelled: nothing was cached.</p>}
+    </div>
+  );
+}
+
 /** The Base weights choice with what each option means for the configured size, the file input, and pretraining. */
 export function BaseWeights() {
   const hidden = useLabStore((s) => s.hiddenFields.includes('baseWeights'));
@@ -164,6 +287,9 @@ export function BaseWeights() {
   const loadBaseWeightSources = useLabStore((s) => s.loadBaseWeightSources);
   const setBaseWeightsFile = useLabStore((s) => s.setBaseWeightsFile);
   useEffect(() => loadBaseWeightSources(document.baseURI), [loadBaseWeightSources]);
+  const hubFile = hubBaseFileOf(config.model);
+  const hubCached = useCachedHubFile(hubCacheKey(hubFile));
+  useDownloadWhenChosen(hubCached);
   if (hidden) return null;
 
   const shipped = shippedCheckpoints ? shippedCheckpointOf(shippedCheckpoints, config) : undefined;
@@ -180,7 +306,7 @@ export function BaseWeights() {
       case 'browser':
         return cached ? `Pretrained in this browser (${formatPercent(cached.cleanTestAccuracy)} clean)` : 'Pretrained in this browser (none yet)';
       case 'hub':
-        return 'ImageNet-pretrained (Hugging Face hub, timm)';
+        return `ImageNet-pretrained (Hugging Face hub, timm)${hubCached ? ', cached' : ''}`;
       case 'imported':
         return file ? `Imported file (${file.name})` : 'Imported file (choose below)';
       case 'random':
@@ -226,6 +352,7 @@ export function BaseWeights() {
       <p className="field-hint" data-testid="base-weights-note">
         {explanation}
       </p>
+      {choice === 'hub' && <HubBase />}
       <div className="field">
         <label htmlFor="base-weights-file">Torchvision weights (.safetensors, .pth)</label>
         <input

@@ -2,7 +2,9 @@
 // epoch, examples/s and ETA; where the base weights came from; errors, explained.
 import { MEMORY_GROUPS } from '../../core/ids';
 import { pretrainedKeyOf } from '../../lab/baseWeights';
-import { hasErrors, methodOptionsOf, modelOptionsOf } from '../../lab/config';
+import { hasErrors, headClassesOf, methodOptionsOf, modelOptionsOf } from '../../lab/config';
+import { IMAGENET_CLASSES } from '../../lab/hub/hubBases';
+import type { CheckpointStatus } from '../../lab/protocol';
 import { formatBytes, formatDuration, formatPercent } from '../format';
 import { MEMORY_GROUP_NAMES } from '../../lab/names';
 import type { CurrentRun } from '../runSlice';
@@ -115,9 +117,14 @@ function RunNotes({ run }: { run: CurrentRun }) {
       )}
       {run.checkpoint?.kind === 'loaded' && (
         <p className="muted" data-testid="run-base-weights">
-          Base weights: {run.checkpoint.origin === 'imported' ? `imported file ${run.checkpoint.file}` : run.checkpoint.file}
+          Base weights: {loadedBaseInWords(run.checkpoint)}
           {run.checkpoint.cleanTestAccuracy !== null ? ` (clean accuracy ${formatPercent(run.checkpoint.cleanTestAccuracy)} when pretrained)` : ''}
-          {run.checkpoint.headSkipped ? '; its classifier was not loaded (this task trains a new one)' : ''}. {run.trainImages} fine-tuning images, {run.testImages} test images.
+          {run.checkpoint.headSkipped
+            ? run.checkpoint.origin === 'hub'
+              ? `; its ${IMAGENET_CLASSES}-class ImageNet head was replaced by a new ${headClassesOf(run.config)}-class head, which trains`
+              : '; its classifier was not loaded (this task trains a new one)'
+            : ''}
+          . {run.trainImages} fine-tuning images, {run.testImages} test images.
         </p>
       )}
       {drop !== null && run.cleanAccuracy !== null && run.baseline && (
@@ -151,6 +158,14 @@ function RunNotes({ run }: { run: CurrentRun }) {
 }
 
 /** The run's controls and progress, at the top of the main area. */
+/** Where a run's loaded base came from, in words. */
+function loadedBaseInWords(checkpoint: Extract<CheckpointStatus, { kind: 'loaded' }>): string {
+  if (checkpoint.origin === 'imported') return `imported file ${checkpoint.file}`;
+  if (checkpoint.origin !== 'hub') return checkpoint.file;
+  const how = checkpoint.fromCache ? 'from this browser’s cache' : checkpoint.droppedCorruptEntry ? 'downloaded again (the cached copy failed its sha256 check) and cached' : 'downloaded and cached';
+  return `ImageNet-pretrained ${checkpoint.file}, ${how} (sha256 ${checkpoint.sha256?.slice(0, 12) ?? '?'}…)`;
+}
+
 export function RunPanel() {
   const run = useLabStore((s) => s.run);
   const queue = useLabStore((s) => s.queue);

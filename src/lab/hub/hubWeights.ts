@@ -36,5 +36,5 @@ export async function loadHubBase(model: Model, spec: ModelSpec, source: HubBase
     const message = error instanceof Error ? error.message : String(error);
     throw new DataError(FIELD, `${message}\nThe file at ${source.hubUrl} is not timm's ${spec.options.model} at width 1: check the Hub URL.`);
   }
-  return { kind: 'loaded', origin: 'hub', file: name, cleanTestAccuracy: null, headSkipped: true, sha256: fetched.sha256, fromCache: fetched.fromCache };
+  return { kind: 'loaded', origin: 'hub', file: name, cleanTestAccuracy: null, headSkipped: true, sha256: fetched.sha256, fromCache: fetched.fromCache, droppedCorruptEntry: fetched.droppedCorruptEntry };
 }
