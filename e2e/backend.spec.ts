@@ -59,7 +59,7 @@ function convReference(x: Float32Array, w: Float32Array, [n, s, ci, co]: [number
 test('the lab starts on WebGPU and shows the adapter', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto('/');
+  await page.goto('/#view=lab');
   await expect(page.getByRole('heading', { name: 'PEFT Edge Lab' })).toBeVisible();
   await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
   await expect(page.getByTestId('adapter-info')).not.toHaveText('no WebGPU adapter');
@@ -128,7 +128,7 @@ test('without WebGPU the page falls back and says what the user loses', async ({
       body: `Object.defineProperty(WorkerNavigator.prototype, 'gpu', { get: () => undefined, configurable: true });\n${body}`,
     });
   });
-  await page.goto('/');
+  await page.goto('/#view=lab');
   await expect(page.getByTestId('backend-name')).not.toHaveText('webgpu');
   await expect(page.getByRole('alert')).toContainText('WebGPU is not available here.');
 });

@@ -35,7 +35,7 @@ test('imports a folder and a zip of images per class, reports bad input, and tra
     }
     writeFileSync(join(root, 'README.txt'), 'person / no person, 3 images each');
 
-    await page.goto('/');
+    await page.goto('/#view=lab');
     await page.getByRole('combobox', { name: 'Task', exact: true }).selectOption('custom');
     const start = page.getByRole('button', { name: 'Start', exact: true });
     await expect(start).toBeDisabled();
@@ -131,7 +131,7 @@ test('caches the CIFAR-10 archive in IndexedDB: a reload does not download it ag
     expect(messages.find((m) => m.type === 'run_error')).toBeUndefined();
   };
 
-  await page.goto('/');
+  await page.goto('/#view=lab');
   await runTiny();
   expect(downloads).toBe(1);
   await expect(page.getByTestId('cached-data')).toContainText('CIFAR-10 archive');

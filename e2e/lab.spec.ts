@@ -30,7 +30,7 @@ async function expectCurrentFigures(page: Page, figures: { peak: string; sumOfMa
 test('picking model, method and rank by label updates the charts to the profiler’s numbers', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto('/');
+  await page.goto('/#view=lab');
 
   // Defaults: LoRA r = 4 on MobileNetV2; every method's bar has its readout.
   const defaults = expectedFigures(DEFAULT_CONFIG);
@@ -66,7 +66,7 @@ test('picking model, method and rank by label updates the charts to the profiler
 });
 
 test('an invalid field is explained inline and the charts keep the last valid configuration', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/#view=lab');
   const defaults = expectedFigures(DEFAULT_CONFIG);
   await expect(page.getByTestId('current-peak')).toHaveText(defaults('lora').peak);
 

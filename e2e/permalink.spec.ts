@@ -78,7 +78,7 @@ async function fieldValues(page: Page) {
 
 test('a copied permalink opens the same configuration in a new page', async ({ page, context }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
-  await page.goto('/');
+  await page.goto('/#view=lab');
   await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption('mobilenet_v3_small');
   await page.getByRole('combobox', { name: 'Method', exact: true }).selectOption('dora');
   await page.getByRole('spinbutton', { name: 'Rank', exact: true }).fill('6');

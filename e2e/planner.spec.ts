@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG } from '../src/lab/config';
 import { edgeDevice, planFit } from '../src/lab/planner';
 
 test('a device preset gives every method’s largest batch, as the planner computes it', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/#view=lab');
   const card = page.getByRole('region', { name: 'What fits my device' });
   const pi = edgeDevice('rpi4-1gb')!;
   await card.getByLabel('Device').selectOption(pi.id);

@@ -37,7 +37,7 @@ async function lineDots(figure: Locator): Promise<{ x: number; y: number }[]> {
 test('"Compare all methods" runs every method on the same data and seed, one entry each with accuracy, peak memory and FLOPs', async ({ page }) => {
   test.setTimeout(300_000);
   const pageErrors = collectPageErrors(page);
-  await page.goto('/');
+  await page.goto('/#view=lab');
   await configure(page, tiny);
 
   await page.getByRole('button', { name: 'Compare all methods' }).click();
@@ -75,7 +75,7 @@ test('"Compare all methods" runs every method on the same data and seed, one ent
 test('a rank sweep over two ranks charts accuracy, peak memory and FLOPs against rank', async ({ page }) => {
   test.setTimeout(180_000);
   const pageErrors = collectPageErrors(page);
-  await page.goto('/');
+  await page.goto('/#view=lab');
   await configure(page, tiny);
 
   const ranks = page.getByRole('textbox', { name: 'Ranks to sweep' });
@@ -120,7 +120,7 @@ test('a rank sweep over two ranks charts accuracy, peak memory and FLOPs against
 test('a loss that blows up stops the run with a visible message and keeps the curves drawn so far', async ({ page }) => {
   test.setTimeout(180_000);
   const pageErrors = collectPageErrors(page);
-  await page.goto('/');
+  await page.goto('/#view=lab');
   // The largest learning rate the form accepts, with plain SGD on MobileNetV3-small (hardswish is
   // unbounded above): the loss grows ~10⁴× a step and overflows after about 8 steps.
   const diverging: TinyForm = { ...tiny, method: 'fft', optimizer: 'sgd', learningRate: '10', batch: '4', images: '16', epochs: '5' };

@@ -11,7 +11,7 @@ const shipped = JSON.parse(readFileSync('public/study/quick.json', 'utf8')) as S
 
 test('the shipped study result’s verdicts stand beside their claims; a tampered file is refused', async ({ page }) => {
   expect(parseStudyReport(shipped)).toHaveProperty('report');
-  await page.goto('/');
+  await page.goto('/#view=lab');
   const panel = page.getByRole('region', { name: 'What each method buys (study result)' });
   const verdicts = panel.getByRole('table', { name: 'The study’s accuracy claims, judged on this result' });
   for (const verdict of shipped.verdicts) {

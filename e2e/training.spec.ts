@@ -13,7 +13,7 @@ test('a tiny fine-tune runs in the worker, draws its curves, and travels in the 
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await recordWorkerMessages(page);
-  await page.goto('/');
+  await page.goto('/#view=lab');
 
   await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption(TINY.model);
   await setNumber(page, 'Width', TINY.width);

@@ -6,7 +6,7 @@ import type { MethodId, ModelId } from '../core/ids';
 import type { AnalyticProfile } from '../core/profile/types';
 import type { ProfileRequest, ProfileWorkerRequest, ProfileWorkerResponse, SelfTestResult, WorkerRequest, WorkerResponse } from '../lab/protocol';
 import { DEFAULT_CONFIG, hasErrors, validateConfig, type ConfigField, type FieldIssue, type LabConfig } from '../lab/config';
-import { decodePermalink } from '../lab/permalink';
+import { decodeNavigation, decodePermalink, hasConfiguration } from '../lab/permalink';
 import { edgeDevice, type FitPlan } from '../lab/planner';
 import type { RunSummary } from '../lab/results';
 import { profileRequestOf } from '../lab/profileMethods';
@@ -16,6 +16,7 @@ import { createBaseWeightsSlice, type BaseWeightsState } from './baseWeightsSlic
 import { createRunSlice, type RunSliceState } from './runSlice';
 import { createStudySlice, type StudyState } from './studySlice';
 import { createHubDownloadsSlice, type HubDownloadsState } from './hubDownloadsSlice';
+import { createFindingsSlice, type FindingsState } from './findingsSlice';
 import { startTrainingWorker } from './workerClient';
 
 /** The analytic profiles of every method for one model and step, and what they were computed for. */
@@ -31,7 +32,7 @@ export type MemoryViewChoice = 'analytic' | 'pytorch';
 /** Which FLOP counting convention the FLOP charts show. */
 export type FlopConventionChoice = 'correct' | 'torch';
 
-export interface LabState extends RunSliceState, CustomImagesState, BaseWeightsState, StudyState, HubDownloadsState {
+export interface LabState extends RunSliceState, CustomImagesState, BaseWeightsState, StudyState, FindingsState, HubDownloadsState {
   backend: BackendReport | null;
   backendError: string | null;
   selfTest: SelfTestResult | null;
@@ -95,6 +96,9 @@ let nextComparisonId = 1_000_000_000;
 /** The latest planner request: only its answer is kept (ids of their own range). */
 let pendingFit: { requestId: number; key: string; budgetBytes: number } | null = null;
 let nextFitId = 2_000_000_000;
+/** Profile requests answered to a callback (the findings cards), by id (a range of their own). */
+const callbackRequests = new Map<number, (result: { profiles: ProfileSet['byMethod'] } | { error: string }) => void>();
+let nextCallbackId = 3_000_000_000;
 let customImagesSlice: ReturnType<typeof createCustomImagesSlice<LabState>> | null = null;
 
 function stateFromLink(hash: string) {
@@ -166,6 +170,12 @@ export const useLabStore = create<LabState>((set, get) => {
       else set({ fitError: message.message });
       return;
     }
+    const callback = callbackRequests.get(message.requestId);
+    if (callback) {
+      callbackRequests.delete(message.requestId);
+      callback(message.type === 'profile_result' ? { profiles: message.profiles } : { error: message.message });
+      return;
+    }
     const comparison = comparisonRequests.get(message.requestId);
     if (comparison) {
       comparisonRequests.delete(message.requestId);
@@ -187,6 +197,12 @@ export const useLabStore = create<LabState>((set, get) => {
     ...baseWeightsSlice.state,
     ...hubDownloadsSlice.state,
     ...createStudySlice<LabState>(set),
+    ...createFindingsSlice<LabState>(set, get, (request, onResult) => {
+      const requestId = nextCallbackId++;
+      callbackRequests.set(requestId, onResult);
+      sendProfile ??= startProfileWorker(onProfileMessage, (message) => set({ profileError: message })).send;
+      sendProfile({ type: 'profile', requestId, request });
+    }),
     backend: null,
     backendError: null,
     selfTest: null,
@@ -213,7 +229,12 @@ export const useLabStore = create<LabState>((set, get) => {
       set((state) => ({ config: next, issues, validConfig: hasErrors(issues) ? state.validConfig : next, linkResults: null, sharedResults: null }));
     },
 
-    loadPermalink: (hash) => set({ ...stateFromLink(hash), sharedResults: null }),
+    loadPermalink: (hash) => {
+      const navigation = decodeNavigation(hash);
+      const view = navigation.view ?? (hasConfiguration(hash) ? 'lab' : get().view);
+      // A link that only navigates keeps the configuration on screen.
+      set({ ...(hasConfiguration(hash) ? { ...stateFromLink(hash), sharedResults: null } : {}), view, focusedFinding: navigation.finding });
+    },
     dismissLinkProblems: () => set({ linkProblems: [] }),
     setHiddenFields: (hiddenFields) => set({ hiddenFields }),
 

@@ -17,3 +17,16 @@ export type BaseWeightsId = (typeof BASE_WEIGHTS_IDS)[number];
 /** The optimizers a lab run offers (core's optim/ implements AdamW too, for the profiler and CLI). */
 export const LAB_OPTIMIZER_IDS = ['adam', 'sgd'] as const satisfies readonly CoreOptimizerId[];
 export type OptimizerId = (typeof LAB_OPTIMIZER_IDS)[number];
+
+/** The cards of the findings tour (src/lab/findings.ts), as links name them (`#view=findings&f=…`). */
+export const FINDING_IDS = [
+  'activations_dominate',
+  'lora_tradeoff',
+  'dora_costs_more',
+  'galore_robust_but_costly',
+  'bn_head_cheap_but_brittle',
+  'flop_ratio_artefact',
+  'cnn_vs_llm',
+] as const;
+export type FindingId = (typeof FINDING_IDS)[number];
+export const isFindingId = (text: string): text is FindingId => (FINDING_IDS as readonly string[]).includes(text);

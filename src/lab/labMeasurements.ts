@@ -18,11 +18,14 @@ export interface LabMeasurement {
   detail: string[];
 }
 
-/** A cost claim on the current configuration's analytic profiles; null for an accuracy claim. */
-export function costMeasurement(claimId: ClaimId, profiles: Partial<Record<MethodId, AnalyticProfile>>, request: ProfileRequest): LabMeasurement | null {
-  const claim = CLAIMS.find((candidate) => candidate.id === claimId);
-  if (!claim) return null;
-  const cells: CellCosts[] = Object.entries(profiles).map(([method, profile]) => ({
+/** Every method's analytic profiles for one request (the profile worker's answer). */
+export interface ProfiledRequest {
+  request: ProfileRequest;
+  byMethod: Partial<Record<MethodId, AnalyticProfile>>;
+}
+
+function cellsOf({ request, byMethod }: ProfiledRequest): CellCosts[] {
+  return Object.entries(byMethod).map(([method, profile]) => ({
     model: request.model.model,
     method: method as MethodId,
     rank: takesOption(method as MethodId, 'rank') ? request.methodOptions.rank : null,
@@ -30,9 +33,21 @@ export function costMeasurement(claimId: ClaimId, profiles: Partial<Record<Metho
     torchFlops: summariseProfile(profile).flops.torchConvention,
     galoreUpdateProjGap: method === 'galore' ? request.methodOptions.galore.updateProjGap : null,
   }));
-  const basis = `this configuration (analytic, batch ${request.batch}, ${request.model.resolution}×${request.model.resolution})`;
-  const evaluation = evaluateClaim(claim, { id: 'analytic_run', label: basis, cells });
+}
+
+/** A cost claim judged on the analytic profiles of one or more requests (one per model); null for
+ * an accuracy claim. `basis` says in words what the requests are. */
+export function costMeasurementOn(claimId: ClaimId, profiled: readonly ProfiledRequest[], basis: string): LabMeasurement | null {
+  const claim = CLAIMS.find((candidate) => candidate.id === claimId);
+  if (!claim) return null;
+  const evaluation = evaluateClaim(claim, { id: 'analytic_run', label: basis, cells: profiled.flatMap(cellsOf) });
   return { verdict: evaluation.verdict, basis, detail: [evaluation.reason] };
+}
+
+/** A cost claim on the current configuration's analytic profiles; null for an accuracy claim. */
+export function costMeasurement(claimId: ClaimId, profiles: Partial<Record<MethodId, AnalyticProfile>>, request: ProfileRequest): LabMeasurement | null {
+  const basis = `this configuration (analytic, batch ${request.batch}, ${request.model.resolution}×${request.model.resolution})`;
+  return costMeasurementOn(claimId, [{ request, byMethod: profiles }], basis);
 }
 
 /** An accuracy claim as a study result judged it; null for a cost claim or without a result. */

@@ -24,6 +24,7 @@ import {
   type ConfigField,
   type LabConfig,
 } from './config';
+import { isFindingId, type FindingId } from './ids';
 import { downsample, SUMMARY_CURVE_POINTS, type RunSummary } from './results';
 
 export const PERMALINK_VERSION = 1;
@@ -34,6 +35,9 @@ export const FIELD_KEYS: Readonly<Record<ConfigField, string>> = Object.fromEntr
 const VERSION_KEY = 'v';
 const HIDDEN_KEY = 't';
 const RESULTS_KEY = 'rs';
+/** Navigation, not configuration: which view a link opens, and which findings card. */
+const VIEW_KEY = 'view';
+const FINDING_KEY = 'f';
 const FIELD_BY_KEY = new Map(CONFIG_FIELDS.map((field) => [FIELD_KEYS[field], field]));
 
 /** Links longer than this are not read at all (a real one is well under 4 KiB). */
@@ -187,6 +191,9 @@ export function decodePermalink(hash: string): DecodedPermalink {
     values.set(key, value);
   }
 
+  // A link that only navigates (`#view=findings&f=…`) carries no configuration to check.
+  if ([...values.keys()].every((key) => key === VIEW_KEY || key === FINDING_KEY)) return defaults();
+
   const versionText = values.get(VERSION_KEY);
   if (versionText === undefined) {
     ignored.push(`The link has no schema version: read it as version ${PERMALINK_VERSION}.`);
@@ -202,7 +209,7 @@ export function decodePermalink(hash: string): DecodedPermalink {
   const config: LabConfig = { ...DEFAULT_CONFIG };
   const fromLink = new Set<ConfigField>();
   for (const [key, text] of values) {
-    if (key === VERSION_KEY || key === HIDDEN_KEY || key === RESULTS_KEY) continue;
+    if (key === VERSION_KEY || key === HIDDEN_KEY || key === RESULTS_KEY || key === VIEW_KEY || key === FINDING_KEY) continue;
     const field = FIELD_BY_KEY.get(key);
     if (!field) {
       ignored.push(`Unknown key ${quote(key)} ignored.`);
@@ -327,4 +334,40 @@ function decodeResults(text: string, ignored: string[]): RunSummary | null {
     sumOfGroupMaximaBytes: compact.ms,
     flopsByPhase: Object.fromEntries(FLOP_PHASES.map((phase, i) => [phase, compact.fp[i]])) as RunSummary['flopsByPhase'],
   };
+}
+
+// ── navigation ─────────────────────────────────────────────────────────────────────────────────
+
+export type LabView = 'findings' | 'lab';
+
+export interface LinkNavigation {
+  /** The view the link asks for; null when it names none (a configuration link opens the lab). */
+  view: LabView | null;
+  /** The findings card it points at (implies the findings view). */
+  finding: FindingId | null;
+}
+
+/** Which view and card a link opens. Never throws; an unknown view or card is ignored. */
+export function decodeNavigation(hash: string): LinkNavigation {
+  const body = hash.startsWith('#') ? hash.slice(1) : hash;
+  if (body.length > MAX_HASH_LENGTH) return { view: null, finding: null };
+  const params = new URLSearchParams(body);
+  const viewText = params.get(VIEW_KEY);
+  const findingText = params.get(FINDING_KEY);
+  const finding = findingText !== null && isFindingId(findingText) ? findingText : null;
+  const view = viewText === 'findings' || viewText === 'lab' ? viewText : finding ? 'findings' : null;
+  return { view, finding };
+}
+
+/** Whether a link holds a configuration (any key besides navigation). */
+export function hasConfiguration(hash: string): boolean {
+  const body = hash.startsWith('#') ? hash.slice(1) : hash;
+  return [...new URLSearchParams(body).keys()].some((key) => key !== VIEW_KEY && key !== FINDING_KEY);
+}
+
+/** The link of the findings view, or of one card in it. */
+export function encodeFindingsLink(finding: FindingId | null = null): string {
+  const params = new URLSearchParams({ [VIEW_KEY]: 'findings' });
+  if (finding) params.set(FINDING_KEY, finding);
+  return `#${params.toString()}`;
 }

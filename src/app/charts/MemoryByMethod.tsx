@@ -10,6 +10,7 @@ import { ChartCard } from './ChartCard';
 import { unitAxis } from './unitAxis';
 import { BUDGET_COLOR, MEMORY_GROUP_COLORS, SUM_OF_MAXIMA_COLOR } from '../../lab/colors';
 import { MethodTick } from './MethodTick';
+import { STUDY_PROFILING } from '../../lab/findings';
 import { MemoryViewToggle } from './ViewToggles';
 
 interface MethodMemory {
@@ -77,6 +78,7 @@ export const MemoryByMethod = memo(function MemoryByMethod({ snapshot }: { snaps
           </ComposedChart>
         </ResponsiveContainer>
       </div>
+      <ActivationNote method={current} memory={methods.find((m) => m.method === current)?.memory ?? null} />
       <table className="readout">
         <caption className="visually-hidden">Peak memory by method</caption>
         <thead>
@@ -110,6 +112,26 @@ export const MemoryByMethod = memo(function MemoryByMethod({ snapshot }: { snaps
     </ChartCard>
   );
 });
+
+/** Above this share of the peak, activations are nearly everything and the methods look alike. */
+const ACT_DOMINATES = 0.9;
+
+/** Says so when ACT is nearly the whole peak, and offers the study's profiling setting in one click. */
+function ActivationNote({ method, memory }: { method: MethodId; memory: MemoryProfile | null }) {
+  const config = useLabStore((s) => s.validConfig);
+  const applyConfig = useLabStore((s) => s.applyConfig);
+  if (!memory || memory.peak.bytes.act / memory.peak.total <= ACT_DOMINATES) return null;
+  const { resolution, batchSize } = STUDY_PROFILING;
+  return (
+    <p className="banner banner-info" data-testid="act-dominates">
+      ACT is {formatPercent(memory.peak.bytes.act / memory.peak.total)} of {METHOD_SHORT_NAMES[method]}’s peak: at batch {config.batchSize} and {config.resolution}×{config.resolution} the saved
+      activations are nearly everything, so methods that shrink only gradients and optimizer state barely differ here. The study profiled one image at {resolution}×{resolution}.{' '}
+      <button type="button" className="link-button" onClick={() => applyConfig({ ...config, ...STUDY_PROFILING })}>
+        Use the study’s profiling setting ({resolution}×{resolution}, batch {batchSize}, width {STUDY_PROFILING.width})
+      </button>
+    </p>
+  );
+}
 
 function BudgetInput() {
   const budgetMiB = useLabStore((s) => s.deviceBudgetMiB);
