@@ -99,6 +99,7 @@ export default tseslint.config(
         patterns: [
           { group: ['**/worker/**'], message: 'The page never imports the worker: share through src/lab (protocol, storage).' },
           { group: ['@tensorflow/*'], message: 'The page loads no tfjs: training runs in the worker, costing in the profile worker.' },
+          { group: ['hyparquet', '**/core/data/cifarParquet', '**/lab/run/runData'], message: 'The parquet reader stays in the worker: the page reads the hub files’ names and sizes from lab/hubCifar10.' },
         ],
       }],
     },
