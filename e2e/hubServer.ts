@@ -76,7 +76,10 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
 
   const sendBody = async (request: IncomingMessage, response: ServerResponse, path: string) => {
     const bytes = files.get(path)!;
-    const headers: Record<string, string | number> = { ...CORS, 'Content-Type': 'application/octet-stream', 'Accept-Ranges': 'bytes', ETag: `"${sha256.get(path)}"` };
+    // Like the hub's CDN, an ETag that is 64 hex digits but not the file's sha256 (only the 302's
+    // X-Linked-Etag is), so that nothing may take one for the other.
+    const cdnEtag = createHash('sha256').update(`cdn:${sha256.get(path)}`).digest('hex');
+    const headers: Record<string, string | number> = { ...CORS, 'Content-Type': 'application/octet-stream', 'Accept-Ranges': 'bytes', ETag: `"${cdnEtag}"` };
     const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
     const from = range ? Number(range[1]) : 0;
     if (from >= bytes.length && bytes.length > 0) return response.writeHead(416, { ...CORS, 'Content-Range': `bytes */${bytes.length}` }).end();
