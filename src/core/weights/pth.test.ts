@@ -122,7 +122,7 @@ describe('readPth on torch.save files', () => {
     expect(expected.files['tensors_torch2.pth'].keys).toEqual(expected.files['tensors.pth'].keys);
   });
 
-  it('reads the legacy (pre-1.6, non-zip) format of older torchvision downloads', async () => {
+  it("reads the legacy (pre-1.6, non-zip) format of torch.save", async () => {
     const bytes = fixture('legacy.pth');
     expect(looksLikePth(bytes)).toBe(true);
     expectTensors(await readPth(bytes, 'legacy.pth'), expected.files['legacy.pth'].keys);

@@ -286,12 +286,30 @@ function checkView(key: string, tensor: TensorRef, source: string): void {
   }
 }
 
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Row-major without gaps (a dimension of size 1 may have any stride). */
+function isContiguous(tensor: TensorRef): boolean {
+  let expected = 1;
+  for (let k = tensor.shape.length - 1; k >= 0; k--) {
+    if (tensor.shape[k] !== 1 && tensor.stride[k] !== expected) return false;
+    expected *= tensor.shape[k];
+  }
+  return true;
+}
+
 /** The view's elements in row-major order, decoded as safetensors.ts does (floats → Float32Array, I64 → exact Float64Array, small ints → Int32Array). */
 function gather(tensor: TensorRef, bytes: Uint8Array, littleEndian: boolean, key: string, source: string): TensorData {
   const { dtype } = tensor.storage;
   const count = tensor.shape.reduce((a, b) => a * b, 1);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = ELEMENT_BYTES[dtype];
+  if (dtype === 'F32' && littleEndian === HOST_LITTLE_ENDIAN && isContiguous(tensor)) {
+    // The common case (a parameter saved as itself): one copy, into a fresh aligned buffer.
+    const copy = new Uint8Array(count * 4);
+    copy.set(bytes.subarray(tensor.offset * 4, (tensor.offset + count) * 4));
+    return new Float32Array(copy.buffer);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const read = elementReader(dtype, view, littleEndian);
   const out = dtype === 'I64' ? new Float64Array(count) : dtype === 'F64' || dtype === 'F32' || dtype === 'F16' || dtype === 'BF16' ? new Float32Array(count) : new Int32Array(count);
   const rank = tensor.shape.length;
