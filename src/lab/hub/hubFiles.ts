@@ -5,8 +5,9 @@
 // How the hub serves a file: GET {hub}/{repo}/resolve/{revision}/{path} (datasets under
 // {hub}/datasets/…) answers with the file or, for large (LFS/Xet) files, a 302 to a CDN; both send
 // CORS headers, and fetch follows the redirect. The hub puts the file's sha256 and size in
-// X-Linked-Etag and X-Linked-Size on the 302 only, which a browser's fetch never sees, so the sha256
-// is computed here from the bytes: the cache keeps it beside the file and checks it on every read.
+// X-Linked-Etag and X-Linked-Size on the 302 only, which a browser's fetch never sees (it cannot stop
+// at a redirect); the CDN's own ETag is 64 hex digits too but another hash, so it is never read. The
+// sha256 is computed here from the bytes: the cache keeps it beside the file and checks it on every read.
 // Where the final response does expose X-Linked-Etag (a mirror serving the file itself), or the
 // caller knows the sha256, the download is checked against it too.
 //
