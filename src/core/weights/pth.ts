@@ -1,4 +1,4 @@
-// PyTorch .pth/.pt files (torch.save, and torchvision's downloads). The zip format (torch ≥ 1.6):
+// PyTorch .pth/.pt files (torch.save, torchvision's downloads). The zip format (torch ≥ 1.6):
 //   <archive>/data.pkl     the pickled object: a dict of tensors, each a call of
 //                          torch._utils._rebuild_tensor_v2(storage, offset, size, stride, …) whose
 //                          storage is a persistent id ('storage', torch.FloatStorage, key, location, numel)
@@ -7,11 +7,11 @@
 // data.pkl goes through the restricted unpickler (pickle.ts) with only the globals a state_dict
 // needs; every tensor's view (offset, size, stride) is checked against its storage before any value
 // is read. The result is the state_dict as torchvision.ts's StateDictTensor, in torch layout.
-// The legacy format (torch < 1.6, older torchvision downloads) holds the same pickle: readLegacyPth.
+// The legacy format (torch < 1.6) holds the same pickle: readLegacyPth.
 import { DataError } from '../data/types';
 import { looksLikeZip, readZipDirectory, readZipEntry, type ZipEntry } from '../data/zip';
 import { PickleDict, PickleError, PickleGlobal, PickleTuple, pickleTypeName, unpickleFrom, type GlobalHandler } from './pickle';
-import { f16BitsToNumber, type SafetensorsDtype, type TensorData } from './safetensors';
+import { dtypeByteSize, f16BitsToNumber, type SafetensorsDtype, type TensorData } from './safetensors';
 import type { StateDictTensor } from './torchvision';
 
 export class PthError extends Error {
@@ -25,10 +25,6 @@ export class PthError extends Error {
 const STORAGE_DTYPES: Record<string, SafetensorsDtype> = {
   DoubleStorage: 'F64', FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16',
   LongStorage: 'I64', IntStorage: 'I32', ShortStorage: 'I16', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL',
-};
-
-const ELEMENT_BYTES: Record<SafetensorsDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
 };
 
 /** A storage as the pickle refers to it; its bytes are read from the zip afterwards. */
@@ -91,7 +87,7 @@ function allowedGlobals(): Record<string, GlobalHandler | null> {
       if (args.length < 6 || args.length > 7) throw new Error(`${args.length} arguments, expected 6 or 7`);
       return tensorRef(args);
     },
-    // torch before 0.4 (older torchvision downloads): (storage, storage_offset, size, stride)
+    // torch before 0.4: (storage, storage_offset, size, stride)
     'torch._utils._rebuild_tensor': (args) => {
       if (args.length !== 4) throw new Error(`${args.length} arguments, expected 4`);
       return tensorRef(args);
@@ -156,8 +152,7 @@ const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL_VERSION = 1001;
 
 /**
- * The legacy format (torch < 1.6, or _use_new_zipfile_serialization=False; older torchvision
- * downloads): pickles one after another — the magic number, the protocol version, system info
+ * The legacy format (torch < 1.6, or _use_new_zipfile_serialization=False): pickles one after another — the magic number, the protocol version, system info
  * (byte order), the state_dict (persistent ids ('storage', type, key, location, numel, view)), the
  * sorted storage keys — then each storage as an int64 element count and its raw bytes.
  */
@@ -182,7 +177,7 @@ function readLegacyPth(bytes: Uint8Array, source: string): Record<string, StateD
     if (!storage) throw new PthError(`${source}: storage "${key}" is written but no tensor uses it`);
     if (at + 8 > bytes.length) throw new PthError(`${source}: is truncated: storage "${key}" is missing (was the download or copy cut short?)`);
     const count = Number(view.getBigInt64(at, order));
-    const length = count * ELEMENT_BYTES[storage.dtype];
+    const length = count * dtypeByteSize(storage.dtype);
     if (count !== storage.numel) throw new PthError(`${source}: storage "${key}" holds ${count} elements, the state_dict says ${storage.numel}`);
     if (at + 8 + length > bytes.length) {
       throw new PthError(`${source}: is truncated: storage "${key}" needs ${length} bytes, ${bytes.length - at - 8} are left (was the download or copy cut short?)`);
@@ -255,7 +250,7 @@ function unpickleStateDict(bytes: Uint8Array, start: number, source: string, wha
 function tensorsOf(stateDict: PickledStateDict, raw: Map<string, Uint8Array>, littleEndian: boolean, source: string): Record<string, StateDictTensor> {
   for (const storage of stateDict.storages.values()) {
     const data = raw.get(storage.key);
-    const needed = storage.numel * ELEMENT_BYTES[storage.dtype];
+    const needed = storage.numel * dtypeByteSize(storage.dtype);
     if (!data) throw new PthError(`${source}: storage "${storage.key}" is missing`);
     if (data.length !== needed) {
       throw new PthError(`${source}: storage "${storage.key}" has ${data.length} bytes, but ${storage.numel} × ${storage.dtype} need ${needed}`);
@@ -302,7 +297,7 @@ function isContiguous(tensor: TensorRef): boolean {
 function gather(tensor: TensorRef, bytes: Uint8Array, littleEndian: boolean, key: string, source: string): TensorData {
   const { dtype } = tensor.storage;
   const count = tensor.shape.reduce((a, b) => a * b, 1);
-  const size = ELEMENT_BYTES[dtype];
+  const size = dtypeByteSize(dtype);
   if (dtype === 'F32' && littleEndian === HOST_LITTLE_ENDIAN && isContiguous(tensor)) {
     // The common case (a parameter saved as itself): one copy, into a fresh aligned buffer.
     const copy = new Uint8Array(count * 4);
