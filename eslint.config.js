@@ -14,6 +14,8 @@ const ANALYTIC_FILES = [
   'src/core/profile/{flops,graph,memory,optimizerCost,profile,types,tinyNets}.ts',
   'src/core/adapters/{definitions,fullAndHead,galore,lowRank,method,targets}.ts',
   'src/core/optim/{galoreCost,linalgCost}.ts',
+  // What can be exported, said on the page beside its download buttons.
+  'src/core/weights/exportable.ts',
 ];
 const domGlobals = ['window', 'document', 'navigator', 'localStorage', 'sessionStorage', 'HTMLElement', 'HTMLCanvasElement', 'location', 'history'];
 

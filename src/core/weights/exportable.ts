@@ -14,12 +14,15 @@ export function adaptedLayers(spec: ModelSpec): AdaptableLayer[] {
 
 const depthwiseLayers = (spec: ModelSpec) => adaptedLayers(spec).filter((layer) => layerKind(layer) === 'depthwise').map((layer) => layer.id);
 
+/** A few layer ids, then how many more. */
+const someOf = (ids: string[]) => (ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', '));
+
 /** Why the adapted model has no torchvision state_dict, or null: a LoRA update of a depthwise conv
  * is a dense conv, which a depthwise conv's weight cannot hold. */
 export function mergeProblem(spec: ModelSpec): string | null {
   const depthwise = depthwiseLayers(spec);
   if (depthwise.length === 0) return null;
-  return `LoRA adapts depthwise convs (${depthwise.join(', ')}): each update is a dense conv, which a depthwise conv's weight cannot hold, so this model has no torchvision state_dict`;
+  return `LoRA adapts depthwise convs (${someOf(depthwise)}): each update is a dense conv, which a depthwise conv's weight cannot hold, so this model has no torchvision state_dict`;
 }
 
 /** Why the spec has no PEFT adapter, or null. */
@@ -27,7 +30,7 @@ export function peftProblem(spec: ModelSpec): string | null {
   if (adaptedLayers(spec).length === 0) return 'only LoRA and DoRA have a PEFT adapter';
   const depthwise = depthwiseLayers(spec);
   if (depthwise.length > 0) {
-    return `LoRA adapts depthwise convs (${depthwise.join(', ')}) with a dense lora_B; PEFT 0.21 gives a grouped conv a grouped lora_B (and needs r divisible by the groups), so it would misread this adapter`;
+    return `LoRA adapts depthwise convs (${someOf(depthwise)}) with a dense lora_B; PEFT 0.21 gives a grouped conv a grouped lora_B (and needs r divisible by the groups), so it would misread this adapter`;
   }
   return null;
 }
