@@ -109,9 +109,9 @@ export function unpickleFrom(bytes: Uint8Array, start: number, options: Unpickle
   const fail = (problem: string): PickleError => new PickleError(`${source}: ${problem} (at byte ${opAt})`);
   const need = (n: number): number => {
     if (n < 0 || at + n > bytes.length) throw fail(`truncated pickle: needs ${n} more bytes, ${bytes.length - at} left`);
-    const start = at;
+    const begin = at;
     at += n;
-    return start;
+    return begin;
   };
   const u8 = () => bytes[need(1)];
   const u16 = () => view.getUint16(need(2), true);
@@ -137,9 +137,9 @@ export function unpickleFrom(bytes: Uint8Array, start: number, options: Unpickle
     return stack.splice(mark);
   };
   const text = (n: number, decoder: TextDecoder): string => {
-    const start = need(n);
+    const begin = need(n);
     try {
-      return decoder.decode(bytes.subarray(start, start + n));
+      return decoder.decode(bytes.subarray(begin, begin + n));
     } catch {
       throw fail('a string is not valid UTF-8');
     }
@@ -171,7 +171,7 @@ export function unpickleFrom(bytes: Uint8Array, start: number, options: Unpickle
   };
   const append = (target: unknown, items: unknown[]): void => {
     if (!Array.isArray(target)) throw fail(`APPEND(S) on a ${pickleTypeName(target)}, not a list`);
-    target.push(...items);
+    for (const item of items) target.push(item); // (not push(...items): a long list would overflow the call stack)
   };
   const signedLittleEndian = (start: number, n: number): number | bigint => {
     let value = 0n;
