@@ -66,8 +66,13 @@ async function rezip(file: string, replace: (path: string, bytes: Uint8Array) =>
   return makeZip(entries.map((e) => ({ path: e.path, data: replace(e.path, e.bytes!) })));
 }
 
-/** A torch.save zip holding {"w": float32 tensor (size, stride, offset) on storage "0"}, pickled as torch does. */
-function handMadePth(view: { numel: number; offset: number; size: number[]; stride: number[] }, storage: Uint8Array, byteorder?: string): Uint8Array {
+/** A torch.save zip holding {"w": float32 tensor (size, stride, offset) on storage "0"}, pickled as torch
+ * does (`epoch`: also an int entry, as a training checkpoint has). */
+function handMadePth(
+  view: { numel: number; offset: number; size: number[]; stride: number[] },
+  storage: Uint8Array,
+  { byteorder, epoch }: { byteorder?: string; epoch?: number } = {},
+): Uint8Array {
   const text = (value: string) => {
     const b = new TextEncoder().encode(value);
     return [0x58, b.length, 0, 0, 0, ...b]; // BINUNICODE
@@ -79,6 +84,7 @@ function handMadePth(view: { numel: number; offset: number; size: number[]; stri
     0x80, 2, 0x7d, 0x28, ...text('w'), ...global('torch._utils', '_rebuild_tensor_v2'),
     0x28, 0x28, ...text('storage'), ...global('torch', 'FloatStorage'), ...text('0'), ...text('cpu'), ...int(view.numel), 0x74, 0x51,
     ...int(view.offset), ...tuple(view.size), ...tuple(view.stride), 0x89, ...global('collections', 'OrderedDict'), 0x29, 0x52, 0x74, 0x52,
+    ...(epoch === undefined ? [] : [...text('epoch'), ...int(epoch)]),
     0x75, 0x2e,
   ];
   const entries = [{ path: 'archive/data.pkl', data: new Uint8Array(pickle) }, { path: 'archive/data/0', data: storage }];
@@ -137,7 +143,7 @@ describe('readPth on torch.save files', () => {
     const values = [1.5, -2, 0.25, 3];
     const data = new Uint8Array(16);
     values.forEach((v, i) => new DataView(data.buffer).setFloat32(4 * i, v, false));
-    const pth = handMadePth({ numel: 4, offset: 1, size: [3], stride: [1] }, data, 'big');
+    const pth = handMadePth({ numel: 4, offset: 1, size: [3], stride: [1] }, data, { byteorder: 'big' });
     expect(Array.from((await readPth(pth, 'big.pth')).w.data)).toEqual([-2, 0.25, 3]);
   });
 
@@ -168,6 +174,10 @@ describe('readPth on torch.save files', () => {
   });
 
   it('refuses what is not a state_dict of tensors', async () => {
+    const checkpoint = handMadePth({ numel: 1, offset: 0, size: [], stride: [] }, new Uint8Array(4), { epoch: 3 });
+    await expect(readPth(checkpoint, 'ckpt.pth')).rejects.toThrow(
+      /^ckpt\.pth is not a plain state_dict: "epoch" \(int\) is not a tensor\. Save the model's state_dict itself: torch\.save\(model\.state_dict\(\), path\)$/,
+    );
     await expect(readPth(new TextEncoder().encode('hello'), 'x.pth')).rejects.toThrow(/^x\.pth is not a PyTorch file/);
     const noPickle = await rezip('tensors.pth', (_, data) => data);
     const entries = (await unzip(noPickle)).filter((e) => !e.path.endsWith('data.pkl'));
