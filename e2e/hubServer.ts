@@ -18,14 +18,17 @@ import { exportTorchStateDict } from '../src/core/weights/torchvision';
 import { hubFileUrl, type HubFile } from '../src/lab/hub/hubFiles';
 import { HUB_BASE_FIX, IMAGENET_CLASSES } from '../src/lab/hub/hubBases';
 
-/** What the server does to the next requests for a file (until changed). */
-export type HubFault = { kind: 'status'; status: number } | { kind: 'truncate'; afterBytes: number };
+/** What the server does to the next requests for a file (until changed; a truncation `times` bodies
+ * only, when given: then the next request, a Range or a fresh one, is served whole). */
+export type HubFault = { kind: 'status'; status: number } | { kind: 'truncate'; afterBytes: number; times?: number };
 
 export interface HubServer {
   /** The hub URL to point the lab at (no trailing slash). */
   url: string;
   /** GET requests to each resolve path (the hub's URL, before the redirect) so far. */
   requests: (file: HubFile) => number;
+  /** The Range headers of the body requests (after the redirect) so far, null for a whole body. */
+  ranges: (file: HubFile) => (string | null)[];
   /** Makes every request for `file` fail (or stop failing: null). */
   setFault: (file: HubFile, fault: HubFault | null) => void;
   close: () => Promise<void>;
@@ -72,10 +75,12 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const bySha = new Map([...sha256].map(([path, sha]) => [sha, path]));
   const counts = new Map<string, number>();
   const faults = new Map<string, HubFault>();
+  const rangesOf = new Map<string, (string | null)[]>();
   const chunk = options.chunkBytes ?? Number.POSITIVE_INFINITY;
 
   const sendBody = async (request: IncomingMessage, response: ServerResponse, path: string) => {
     const bytes = files.get(path)!;
+    rangesOf.set(path, [...(rangesOf.get(path) ?? []), request.headers.range ?? null]);
     // Like the hub's CDN, an ETag that is 64 hex digits but not the file's sha256 (only the 302's
     // X-Linked-Etag is), so that nothing may take one for the other.
     const cdnEtag = createHash('sha256').update(`cdn:${sha256.get(path)}`).digest('hex');
@@ -88,9 +93,11 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     response.writeHead(range ? 206 : 200, { ...headers, 'Content-Length': body.length });
     const fault = faults.get(path);
     const stopAt = fault?.kind === 'truncate' ? Math.min(fault.afterBytes, body.length) : body.length;
+    if (fault?.kind === 'truncate' && fault.times !== undefined && --fault.times <= 0) faults.delete(path);
     for (let at = 0; at < stopAt; at += chunk) {
       if (response.destroyed) return;
-      response.write(body.subarray(at, Math.min(stopAt, at + chunk)));
+      // Flushed before the next write (and before a truncation drops the connection).
+      await new Promise((resolve) => response.write(body.subarray(at, Math.min(stopAt, at + chunk)), resolve));
       if (options.chunkDelayMs && at + chunk < stopAt) await sleep(options.chunkDelayMs);
     }
     if (stopAt < body.length) response.destroy();
@@ -118,8 +125,9 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   return {
     url,
     requests: (file) => counts.get(hubPath(file)) ?? 0,
+    ranges: (file) => rangesOf.get(hubPath(file)) ?? [],
     setFault: (file, fault) => {
-      if (fault) faults.set(hubPath(file), fault);
+      if (fault) faults.set(hubPath(file), { ...fault });
       else faults.delete(hubPath(file));
     },
     close: () =>

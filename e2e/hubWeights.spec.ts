@@ -5,8 +5,8 @@
 // offers the fix, which downloads them with progress and Cancel (nothing cached when cancelled);
 // downloaded again, they are cached; a width-1 fine-tune at 32×32 starts from them with a new head
 // that trains. After a reload the cache serves the run (no request), a cached copy corrupted
-// through IndexedDB is dropped and downloaded again by the run, and a hub that answers 503 is
-// named with its URL and status.
+// through IndexedDB is dropped and downloaded again by the run, a hub that answers 503 is named
+// with its URL and status, and a connection dropped mid-body is resumed with a Range request.
 import { expect, test, type Page } from '@playwright/test';
 import { hubBaseFileOf } from '../src/lab/hub/hubBases';
 import { hubCacheKey, hubFileUrl } from '../src/lab/hub/hubFiles';
@@ -151,6 +151,13 @@ test('ImageNet weights from the hub: fix, download with progress and cancel, cac
   await page.getByRole('button', { name: 'Download ImageNet weights' }).click();
   await expect(page.getByTestId('hub-download-error')).toContainText(`could not be downloaded from ${hubFileUrl(hub.url, FILE)}: HTTP 503`);
   expect(await cachedBytes(page)).toBeNull();
-  hub.setFault(FILE, null);
+
+  // A connection dropped mid-body: the worker resumes it with a Range request, and caches it whole.
+  hub.setFault(FILE, { kind: 'truncate', afterBytes: 3_000_000, times: 1 });
+  const rangesBefore = hub.ranges(FILE).length;
+  await page.getByRole('button', { name: 'Download ImageNet weights' }).click();
+  await expect(page.getByTestId('hub-base-cache')).toContainText('Cached in this browser');
+  expect(hub.ranges(FILE).slice(rangesBefore)).toEqual([null, 'bytes=3000000-']);
+  expect(await cachedBytes(page)).toBe(total);
   expect(pageErrors).toEqual([]);
 });

@@ -68,6 +68,23 @@ describe('loadHubBase', () => {
     }
   });
 
+  it('resumes a body the connection dropped with a Range request after the redirect, and caches the whole file', async () => {
+    const spec = buildModelSpec({ model: 'mobilenet_v3_small', width: 1, resolution: 32, stem: 'imagenet', numClasses: 10 });
+    const model = createModel(spec, { seed: 1 });
+    const cache = memoryCache();
+    hub.setFault(FILE, { kind: 'truncate', afterBytes: 3_000_000, times: 1 });
+    const before = hub.ranges(FILE).length;
+    try {
+      const status = await loadHubBase(model, spec, { hubUrl: hub.url, fetch: (url, init) => fetch(url, init), cache, retryDelaysMs: [0] });
+      expect(status).toMatchObject({ fromCache: false });
+      expect(hub.ranges(FILE).slice(before)).toEqual([null, 'bytes=3000000-']);
+      expect((await cache.get('hub/model/timm/mobilenetv3_small_100.lamb_in1k@main/model.safetensors'))?.blob.size).toBe(BYTES.length);
+    } finally {
+      hub.setFault(FILE, null);
+      disposeModel(model);
+    }
+  });
+
   it('refuses a size the weights do not fit, naming the fix, before any request', async () => {
     const spec = buildModelSpec({ model: 'mobilenet_v3_small', width: 0.5, resolution: 32, stem: 'cifar', numClasses: 10 });
     const model = createModel(spec, { seed: 1 });
