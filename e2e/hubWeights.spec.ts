@@ -6,7 +6,8 @@
 // downloaded again, they are cached; a width-1 fine-tune at 32×32 starts from them with a new head
 // that trains. After a reload the cache serves the run (no request), a cached copy corrupted
 // through IndexedDB is dropped and downloaded again by the run, a hub that answers 503 is named
-// with its URL and status, and a connection dropped mid-body is resumed with a Range request.
+// with its URL and status, a connection dropped mid-body is resumed with a Range request, and on a
+// size they fit, choosing the weights is the one click that downloads them.
 import { expect, test, type Page } from '@playwright/test';
 import { hubBaseFileOf } from '../src/lab/hub/hubBases';
 import { hubCacheKey, hubFileUrl } from '../src/lab/hub/hubFiles';
@@ -159,5 +160,15 @@ test('ImageNet weights from the hub: fix, download with progress and cancel, cac
   await expect(page.getByTestId('hub-base-cache')).toContainText('Cached in this browser');
   expect(hub.ranges(FILE).slice(rangesBefore)).toEqual([null, 'bytes=3000000-']);
   expect(await cachedBytes(page)).toBe(total);
+
+  // One click: on a size they fit, choosing the weights downloads them.
+  await page.getByRole('button', { name: 'Clear cached data' }).click();
+  await choose(page, 'Base weights', 'random');
+  await expect(page.getByTestId('hub-base')).toHaveCount(0);
+  const requestsBefore = hub.requests(FILE);
+  await choose(page, 'Base weights', 'hub');
+  await expect(progress).toBeVisible();
+  await expect(page.getByTestId('hub-base-cache')).toContainText('Cached in this browser');
+  expect(hub.requests(FILE)).toBe(requestsBefore + 1);
   expect(pageErrors).toEqual([]);
 });

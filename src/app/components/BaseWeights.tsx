@@ -160,10 +160,14 @@ function PretrainBase({ config }: { config: LabConfig }) {
 function useDownloadWhenChosen(cached: HubCacheMeta | null | undefined) {
   const choice = useLabStore((s) => s.config.baseWeights);
   const previous = useRef(choice);
+  // Chosen while the cache was still being read: decided once it is.
+  const pending = useRef(false);
   useEffect(() => {
-    const chosenNow = previous.current !== 'hub' && choice === 'hub';
+    if (previous.current !== 'hub' && choice === 'hub') pending.current = true;
+    if (choice !== 'hub') pending.current = false;
     previous.current = choice;
-    if (!chosenNow) return;
+    if (!pending.current || cached === undefined) return;
+    pending.current = false;
     const { config, issues, hubDownloads, startHubDownload } = useLabStore.getState();
     const file = hubBaseFileOf(config.model);
     const fits = hubBaseProblem(config) === null && !issues.some((issue) => issue.field === 'hubUrl' && issue.severity === 'error');
