@@ -41,7 +41,7 @@ test('imports torchvision weights: a file of another size is refused naming the 
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await recordWorkerMessages(page, ['run_', 'pretrain_']);
-  await page.goto('/');
+  await page.goto('/#view=lab');
   await configure(page, TINY);
   const baseWeights = page.getByRole('combobox', { name: 'Base weights', exact: true });
   await expect(baseWeights).toHaveValue('shipped');
@@ -83,7 +83,7 @@ test('imports a torch.save .pth: one whose pickle would run code is refused nami
   const pth = 'mobilenet_v3_small_w005_cifar.pth';
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto('/');
+  await page.goto('/#view=lab');
   await configure(page, { ...TINY, model: 'mobilenet_v3_small', width: '0.05' });
   const fileInput = page.getByLabel('Torchvision weights (.safetensors, .pth)');
   const start = page.getByRole('button', { name: 'Start', exact: true });
@@ -108,7 +108,7 @@ test('pretrains the base model in the browser with progress, keeps it across a r
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await recordWorkerMessages(page, ['run_', 'pretrain_']);
-  await page.goto('/');
+  await page.goto('/#view=lab');
   await configure(page, TINY);
   const baseWeights = page.getByRole('combobox', { name: 'Base weights', exact: true });
   await expect(baseWeights.locator('option[value="browser"]')).toHaveText('Pretrained in this browser (none yet)');
