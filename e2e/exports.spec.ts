@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import { unzip } from '../src/core/data/zip';
 import { readSafetensors } from '../src/core/weights/safetensors';
-import { CSV_COLUMNS, EXPORT_LABELS, type ExportKind } from '../src/lab/exports';
+import { CSV_COLUMNS, EXPORT_LABELS } from '../src/lab/exports';
+import type { ExportKind } from '../src/lab/ids';
 import { configure, recordWorkerMessages, TINY } from './tiny';
 
 async function download(page: Page, kind: ExportKind): Promise<{ name: string; bytes: Buffer }> {

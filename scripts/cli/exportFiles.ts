@@ -1,7 +1,8 @@
 // `cli finetune --export DIR`: the files the page's Download group offers, written to a folder.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EXPORT_KINDS, exportProblems, type ExportKind } from '../../src/lab/exports';
+import { exportProblems } from '../../src/lab/exports';
+import { EXPORT_KINDS, type ExportKind } from '../../src/lab/ids';
 import { buildRunExport, type FinishedRun } from '../../src/lab/run/exports';
 
 export interface WrittenExports {

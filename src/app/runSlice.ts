@@ -3,7 +3,7 @@
 // The worker does every step; this only reduces its messages.
 import type { StoreApi } from 'zustand';
 import type { CheckpointStatus, EvalPoint, ExportResponse, LossPoint, MeasuredMemorySlot, RunErrorKind, RunPhase, RunResponse, WorkerRequest } from '../lab/protocol';
-import type { ExportKind } from '../lab/exports';
+import type { ExportKind } from '../lab/ids';
 import { saveDownload } from './download';
 import type { BytesByGroup } from '../core/profile/types';
 import type { LabConfig } from '../lab/config';

@@ -5,10 +5,9 @@ import { applyMethod } from '../core/adapters/definitions';
 import { buildModelSpec } from '../core/models/registry';
 import { mergeProblem, peftProblem } from '../core/weights/exportable';
 import { methodOptionsOf, modelOptionsOf, type LabConfig } from './config';
+import type { ExportKind } from './ids';
 import type { RunRecord } from './run/record';
 
-export const EXPORT_KINDS = ['weights', 'adapter', 'results_json', 'results_csv'] as const;
-export type ExportKind = (typeof EXPORT_KINDS)[number];
 
 export const EXPORT_LABELS: Record<ExportKind, string> = {
   weights: 'Fine-tuned weights (.safetensors)',

@@ -30,3 +30,7 @@ export const FINDING_IDS = [
 ] as const;
 export type FindingId = (typeof FINDING_IDS)[number];
 export const isFindingId = (text: string): text is FindingId => (FINDING_IDS as readonly string[]).includes(text);
+
+/** What a finished run can download (src/lab/exports.ts says what each holds). */
+export const EXPORT_KINDS = ['weights', 'adapter', 'results_json', 'results_csv'] as const;
+export type ExportKind = (typeof EXPORT_KINDS)[number];

@@ -8,7 +8,7 @@ import type { ImageFolderSummary } from '../core/data/imageFolder';
 import type { LabConfig } from './config';
 import type { PretrainedWeightsInfo } from './baseWeights';
 import type { RunSummary } from './results';
-import type { ExportKind } from './exports';
+import type { ExportKind } from './ids';
 import type { FitPlan } from './planner';
 import type { HubFile } from './hub/hubFiles';
 
@@ -122,6 +122,8 @@ export type RunResponse =
       checkpoint: CheckpointStatus;
     }
   | { type: 'run_phase'; runId: number; phase: RunPhase; paused: boolean }
+  /** While preparing: images of a data file decoded so far (the hub's CIFAR-10 PNGs). */
+  | { type: 'run_data_progress'; runId: number; what: string; done: number; total: number }
   /** Before fine-tuning: accuracy on the task's test split; for a shift also on the clean test split. */
   | { type: 'run_baseline'; runId: number; baseline: EvalPoint; cleanAccuracy: number | null }
   | {

@@ -3,7 +3,8 @@
 // model when asked (it keeps the model until the next run); what a configuration cannot export is
 // said here, with why, instead of a file that would load wrongly.
 import { useMemo } from 'react';
-import { EXPORT_KINDS, EXPORT_LABELS, exportProblems, type ExportKind } from '../../lab/exports';
+import { EXPORT_LABELS, exportProblems } from '../../lab/exports';
+import { EXPORT_KINDS, type ExportKind } from '../../lab/ids';
 import type { CurrentRun } from '../runSlice';
 import { useLabStore } from '../store';
 

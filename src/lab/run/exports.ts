@@ -6,7 +6,8 @@ import { readParams, type Model } from '../../core/nn/model';
 import { exportMergedSafetensors } from '../../core/weights/merged';
 import { exportPeftAdapter } from '../../core/weights/peft';
 import { modelOptionsOf, type LabConfig } from '../config';
-import { EXPORT_MIME, exportFileName, exportProblems, runRecordCsv, runRecordJson, type ExportKind } from '../exports';
+import { EXPORT_MIME, exportFileName, exportProblems, runRecordCsv, runRecordJson } from '../exports';
+import type { ExportKind } from '../ids';
 import type { RunRecord } from './record';
 
 /** A finished run, as far as its exports need it. */
