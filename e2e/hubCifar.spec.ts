@@ -73,6 +73,8 @@ test('downloads the hub’s CIFAR-10 with progress and Cancel, fine-tunes on the
   await expect.poll(async () => (await messages(page)).find((m) => m.type === 'run_done' || m.type === 'run_error')?.type, { timeout: 240_000 }).toBe('run_done');
   const started = (await messages(page)).find((m) => m.type === 'run_started');
   expect(started).toMatchObject({ trainImages: 8, testImages: 16 });
+  // While preparing, the page heard how far the decoding was (the last message: all 200 images).
+  expect((await messages(page)).filter((m) => m.type === 'run_data_progress').at(-1)).toMatchObject({ what: 'the CIFAR-10 test file', done: 200, total: 200 });
   expect(hub.requests(TEST_FILE.file)).toBe(2);
 
   // A train file without its label column: the run stops naming it, keeps none of it, and the test file stays.

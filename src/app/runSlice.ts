@@ -44,6 +44,8 @@ export interface CurrentRun {
   measured: MeasuredMemorySlot | null;
   error: RunError | null;
   summary: RunSummary | null;
+  /** While preparing: a data file's images decoded so far (null otherwise). */
+  dataProgress: { what: string; done: number; total: number } | null;
 }
 
 /** A finished run, one point of the comparison. */
@@ -133,6 +135,7 @@ function freshRun(runId: number, label: string, config: LabConfig): CurrentRun {
     measured: null,
     error: null,
     summary: null,
+    dataProgress: null,
   };
 }
 
@@ -196,7 +199,11 @@ export function createRunSlice<S extends HostState>(
           testImages: message.testImages,
           checkpoint: message.checkpoint,
           status: 'running',
+          dataProgress: null,
         }));
+        break;
+      case 'run_data_progress':
+        update(() => ({ dataProgress: { what: message.what, done: message.done, total: message.total } }));
         break;
       case 'run_phase':
         update((current) => ({ phase: message.phase, status: current.status === 'starting' || current.status === 'running' || current.status === 'paused' ? (message.paused ? 'paused' : 'running') : current.status }));

@@ -140,6 +140,7 @@ export const useLabStore = create<LabState>((set, get) => {
         break;
       case 'run_started':
       case 'run_phase':
+      case 'run_data_progress':
       case 'run_baseline':
       case 'run_progress':
       case 'run_eval':

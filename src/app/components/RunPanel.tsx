@@ -5,7 +5,7 @@ import { pretrainedKeyOf } from '../../lab/baseWeights';
 import { hasErrors, headClassesOf, methodOptionsOf, modelOptionsOf } from '../../lab/config';
 import { IMAGENET_CLASSES } from '../../lab/hub/hubBases';
 import type { CheckpointStatus } from '../../lab/protocol';
-import { formatBytes, formatDuration, formatPercent } from '../format';
+import { formatBytes, formatCount, formatDuration, formatPercent } from '../format';
 import { MEMORY_GROUP_NAMES } from '../../lab/names';
 import type { CurrentRun } from '../runSlice';
 import { useLabStore } from '../store';
@@ -69,7 +69,19 @@ function RunButtons() {
 
 function RunProgress({ run }: { run: CurrentRun }) {
   const finished = run.status === 'done' || run.status === 'stopped';
-  const caption = run.status === 'paused' ? 'Paused' : finished ? (run.status === 'stopped' ? 'Stopped' : 'Done') : run.status === 'error' ? 'Failed' : PHASE_WORDS[run.phase];
+  const decoding = run.phase === 'preparing' ? run.dataProgress : null;
+  const caption =
+    run.status === 'paused'
+      ? 'Paused'
+      : finished
+        ? run.status === 'stopped'
+          ? 'Stopped'
+          : 'Done'
+        : run.status === 'error'
+          ? 'Failed'
+          : decoding
+            ? `Decoding ${decoding.what}: ${formatCount(decoding.done)} of ${formatCount(decoding.total)} images`
+            : PHASE_WORDS[run.phase];
   return (
     <div className="run-progress">
       <div className="run-progress-head">

@@ -116,6 +116,7 @@ export class RunRecorder {
         record.error = { kind: message.kind, message: message.message };
         break;
       case 'run_phase':
+      case 'run_data_progress':
         break;
     }
   }

@@ -106,7 +106,13 @@ export async function runTraining(context: RunContext): Promise<void> {
  * What it allocates goes into `owned` as soon as it exists, for the caller to free. */
 async function prepareRun(context: RunContext, owned: { model?: Model; trainer?: Trainer; profile?: AnalyticProfile }): Promise<PreparedRun> {
   const { config } = context;
-  const data = await buildRunData(config, context.environment, context.dataInputs);
+  const dataProgress = new Throttle(PROGRESS_INTERVAL_MS);
+  const data = await buildRunData(config, context.environment, {
+    ...context.dataInputs,
+    onDataProgress: (what, done, total) => {
+      if (dataProgress.ready(performance.now(), done === total)) context.post({ type: 'run_data_progress', runId: context.runId, what, done, total });
+    },
+  });
   // A task with a new head (unseen classes, your images) fine-tunes a classifier for the task's
   // classes, kept at its random init when the base weights load and trained fully whatever the
   // method (methodOptions.trainHead, PEFT's modules_to_save). The model options are those the

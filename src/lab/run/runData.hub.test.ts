@@ -67,8 +67,11 @@ describe('CIFAR-10 from the Hugging Face hub', () => {
     const environment = plainEnvironment('http://127.0.0.1:9/', { fetch: server.fetch, dataCache: cache, retryDelaysMs: [] });
     // Task "unseen classes" keeps the source splits as they are (no corruption), so they can be compared.
     const config = hubConfig({ task: 'unseen_classes' });
-    const data = await buildRunData(config, environment, { decodePng });
+    const progress: [string, number, number][] = [];
+    const data = await buildRunData(config, environment, { decodePng, onDataProgress: (what, done, total) => progress.push([what, done, total]) });
     expect(server.requested).toEqual([`${HUB_URL}${testPath}`]);
+    expect(progress).toHaveLength(200);
+    expect(progress.at(-1)).toEqual(['the CIFAR-10 test file', 200, 200]);
     expect(data.source).toBe('CIFAR-10 (Hugging Face hub)');
     // Classes 5–9 of 200 images: 100, of which 80 to train on (cut to 40) and 20 held out (all kept: the test count is 20 here).
     expect(data.train.labels.length).toBe(40);

@@ -104,13 +104,14 @@ const DECODED_HUB_FILES_KEPT = Object.keys(HUB_CIFAR10_FILES).length;
 /** One of the hub's CIFAR-10 files: from the cache (a download the page started, or an earlier run)
  * or downloaded and cached (hub/hubFiles.ts), then read. A file that does not read as CIFAR-10 is
  * dropped from the cache, so a fixed file is downloaded again instead of failing on the old copy. */
-async function loadHubCifarFile(entry: HubCifar10File, config: LabConfig, environment: RunEnvironment, decode: DecodePng): Promise<Dataset> {
+async function loadHubCifarFile(entry: HubCifar10File, config: LabConfig, environment: RunEnvironment, decode: DecodePng, onProgress: RunDataInputs['onDataProgress']): Promise<Dataset> {
   const { bytes, sha256, fromCache } = await fetchHubFile(entry.file, { hubUrl: config.hubUrl, fetch: environment.fetch, cache: environment.dataCache, retryDelaysMs: environment.retryDelaysMs });
   const known = decodedHubFiles.get(sha256);
   if (known) return known;
   let dataset: Dataset;
   try {
-    dataset = await readCifar10Parquet(bytes, { fileName: `${hubFileUrl(config.hubUrl, entry.file)}${fromCache ? ' (cached)' : ''}`, decode });
+    const what = `the CIFAR-10 ${entry.split} file`;
+    dataset = await readCifar10Parquet(bytes, { fileName: `${hubFileUrl(config.hubUrl, entry.file)}${fromCache ? ' (cached)' : ''}`, decode, onProgress: (done, total) => onProgress?.(what, done, total) });
   } catch (error) {
     if (error instanceof DataError) await environment.dataCache.delete(hubCacheKey(entry.file));
     throw error;
@@ -123,11 +124,12 @@ async function loadHubCifarFile(entry: HubCifar10File, config: LabConfig, enviro
 /** CIFAR-10 from the hub: its test file split (stratified, with the seed) into images to fine-tune
  * on and images to test on; or, when the configuration asks for it, the train file to fine-tune on
  * and the whole test file to test on, as the archive's splits. */
-async function hubCifarSource(config: LabConfig, environment: RunEnvironment, trainCount: number, testCount: number, classes: readonly number[] | null, decode: DecodePng | undefined): Promise<SourceSplits> {
+async function hubCifarSource(config: LabConfig, environment: RunEnvironment, trainCount: number, testCount: number, classes: readonly number[] | null, inputs: RunDataInputs): Promise<SourceSplits> {
+  const { decodePng: decode, onDataProgress } = inputs;
   if (!decode) throw new Error('This run was given no PNG decoder, which the hub’s CIFAR-10 needs (the training worker and the CLI pass one).');
-  const test = await loadHubCifarFile(HUB_CIFAR10_FILES.test, config, environment, decode);
+  const test = await loadHubCifarFile(HUB_CIFAR10_FILES.test, config, environment, decode, onDataProgress);
   const splits = config.hubTrainFile
-    ? { train: await loadHubCifarFile(HUB_CIFAR10_FILES.train, config, environment, decode), test }
+    ? { train: await loadHubCifarFile(HUB_CIFAR10_FILES.train, config, environment, decode, onDataProgress), test }
     : splitDataset(test, HUB_CIFAR10_HOLDOUT_FRACTION, mixSeed(config.seed, 0x687562));
   return subsetSplits(splits, trainCount, testCount, classes);
 }
@@ -147,6 +149,8 @@ export interface RunDataInputs {
   cifarArchive?: File;
   /** Decodes the PNGs of the hub's CIFAR-10 (the worker: the browser's decoder; Node: pngjs). */
   decodePng?: DecodePng;
+  /** Called as a data file's images are decoded (`what` names the file in words). */
+  onDataProgress?: (what: string, done: number, total: number) => void;
 }
 
 export async function buildRunData(config: LabConfig, environment: RunEnvironment, inputs: RunDataInputs = {}): Promise<RunData> {
@@ -170,7 +174,7 @@ export async function buildRunData(config: LabConfig, environment: RunEnvironmen
     config.dataSource === 'cifar10'
       ? await cifarSource(environment, trainCount, testCount, classes, inputs.cifarArchive)
       : config.dataSource === 'hub_cifar10'
-        ? await hubCifarSource(config, environment, trainCount, testCount, classes, inputs.decodePng)
+        ? await hubCifarSource(config, environment, trainCount, testCount, classes, inputs)
         : syntheticSource(trainCount, testCount, classes);
   const sourceName = { synthetic: 'synthetic', cifar10: 'CIFAR-10', hub_cifar10: 'CIFAR-10 (Hugging Face hub)' }[config.dataSource];
   if (config.task === 'unseen_classes') {
