@@ -40,7 +40,7 @@ function HubCifarFile({ entry, cached }: { entry: HubCifar10File; cached: Cached
     const { loadedBytes, totalBytes } = download;
     return (
       <div className="hub-file" data-testid={`hub-cifar-${entry.split}`}>
-        <p role="status" className="muted">
+        <p role="status" className="field-hint">
           Downloading {what}: {formatBytes(loadedBytes)}
           {totalBytes !== null ? ` of ${formatBytes(totalBytes)}` : ''}
         </p>
