@@ -11,6 +11,7 @@ import { TASK_IDS, UNSEEN_FINE_TUNE_CLASSES, type TaskId } from '../core/data/ta
 import { METHOD_DESCRIPTORS, takesOption, type MethodOption } from './methods';
 import { DEFAULT_HUB_URL, hubUrlProblem } from './hub/hubFiles';
 import { hubBaseProblem } from './hub/hubBases';
+import { HUB_CIFAR10_FILES, HUB_CIFAR10_HOLDOUT_FRACTION } from './hubCifar10';
 import { BASE_WEIGHTS_NAMES, corruptionName, DATA_SOURCE_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, STEM_NAMES, TASK_NAMES } from './names';
 
 export { BASE_WEIGHTS_IDS, DATA_SOURCE_IDS, LAB_OPTIMIZER_IDS, type BaseWeightsId, type DataSourceId, type OptimizerId } from './ids';
@@ -147,7 +148,7 @@ export const CONFIG_SCHEMA: readonly FieldSchema[] = [
     key: 'htf',
     flag: 'hub-train-file',
     default: false,
-    hint: 'Off: the test file (10,000 images) is split into train and test with the seed. On: also download the train file (50,000 images, ~120 MB).',
+    hint: `Off: the test file (${HUB_CIFAR10_FILES.test.images.toLocaleString('en-US')} images) is split with the seed, ${100 * HUB_CIFAR10_HOLDOUT_FRACTION}% held out to test on. On: also download the train file (${HUB_CIFAR10_FILES.train.images.toLocaleString('en-US')} images, ~${HUB_CIFAR10_FILES.train.approxBytes / 1e6} MB).`,
     relevant: (config) => config.task !== 'custom' && config.dataSource === 'hub_cifar10',
   },
   { id: 'optimizer', kind: 'choice', label: 'Optimizer', key: 'op', flag: 'optimizer', default: 'adam', choices: LAB_OPTIMIZER_IDS, choiceLabel: named(OPTIMIZER_NAMES) },
