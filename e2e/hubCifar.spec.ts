@@ -5,8 +5,8 @@
 // nothing of it is kept, and the test file stays cached.
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { HUB_CIFAR10_FILES } from '../src/lab/hubCifar10';
-import { hubFileUrl } from '../src/lab/hub/hubFiles';
+import { HUB_CIFAR10_FILES } from '../src/lab/hub/hubCifar10';
+import { hubFileUrl } from '../src/lab/hub/hubUrl';
 import { startHubServer, type HubServer } from './hubServer';
 import { configure, recordWorkerMessages, TINY } from './tiny';
 

@@ -15,7 +15,7 @@ import { buildModelSpec } from '../src/core/models/registry';
 import { writeSafetensors } from '../src/core/weights/safetensors';
 import { torchvisionToTimm } from '../src/core/weights/timm';
 import { exportTorchStateDict } from '../src/core/weights/torchvision';
-import { hubFileUrl, type HubFile } from '../src/lab/hub/hubFiles';
+import { hubFileUrl, type HubFile } from '../src/lab/hub/hubUrl';
 import { HUB_BASE_FIX, IMAGENET_CLASSES } from '../src/lab/hub/hubBases';
 
 /** What the server does to the next requests for a file (until changed; a truncation `times` bodies

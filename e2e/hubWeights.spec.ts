@@ -10,7 +10,7 @@
 // size they fit, choosing the weights is the one click that downloads them.
 import { expect, test, type Page } from '@playwright/test';
 import { hubBaseFileOf } from '../src/lab/hub/hubBases';
-import { hubCacheKey, hubFileUrl } from '../src/lab/hub/hubFiles';
+import { hubCacheKey, hubFileUrl } from '../src/lab/hub/hubUrl';
 import { startHubServer, timmBaseFixture, type HubServer } from './hubServer';
 import { choose, recordWorkerMessages, setNumber } from './tiny';
 

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
 import type { WorkerRequest } from '../lab/protocol';
 import { DEFAULT_CONFIG, type LabConfig } from '../lab/config';
-import { hubCacheKey } from '../lab/hub/hubFiles';
-import { HUB_CIFAR10_FILES } from '../lab/hubCifar10';
+import { hubCacheKey } from '../lab/hub/hubUrl';
+import { HUB_CIFAR10_FILES } from '../lab/hub/hubCifar10';
 import { createHubDownloadsSlice, type HubDownloadsState } from './hubDownloadsSlice';
 
 interface TestState extends HubDownloadsState {

@@ -3,7 +3,7 @@
 // Cancel; a run then reads the cached copy. One download per file at a time, keyed by its cache key.
 import type { StoreApi } from 'zustand';
 import type { LabConfig } from '../lab/config';
-import { hubCacheKey, type HubFile } from '../lab/hub/hubFiles';
+import { hubCacheKey, type HubFile } from '../lab/hub/hubUrl';
 import type { HubFetchResponse, WorkerRequest } from '../lab/protocol';
 
 export interface HubDownload {

@@ -9,9 +9,9 @@ import { isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, 
 import { CORRUPTION_NAMES, type CorruptionName } from '../core/data/corruptions';
 import { TASK_IDS, UNSEEN_FINE_TUNE_CLASSES, type TaskId } from '../core/data/tasks';
 import { METHOD_DESCRIPTORS, takesOption, type MethodOption } from './methods';
-import { DEFAULT_HUB_URL, hubUrlProblem } from './hub/hubFiles';
+import { DEFAULT_HUB_URL, hubUrlProblem } from './hub/hubUrl';
 import { hubBaseProblem } from './hub/hubBases';
-import { HUB_CIFAR10_FILES, HUB_CIFAR10_HOLDOUT_FRACTION } from './hubCifar10';
+import { HUB_CIFAR10_FILES, HUB_CIFAR10_HOLDOUT_FRACTION } from './hub/hubCifar10';
 import { BASE_WEIGHTS_NAMES, corruptionName, DATA_SOURCE_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, STEM_NAMES, TASK_NAMES } from './names';
 
 export { BASE_WEIGHTS_IDS, DATA_SOURCE_IDS, LAB_OPTIMIZER_IDS, type BaseWeightsId, type DataSourceId, type OptimizerId } from './ids';

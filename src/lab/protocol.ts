@@ -10,7 +10,7 @@ import type { PretrainedWeightsInfo } from './baseWeights';
 import type { RunSummary } from './results';
 import type { ExportKind } from './ids';
 import type { FitPlan } from './planner';
-import type { HubFile } from './hub/hubFiles';
+import type { HubFile } from './hub/hubUrl';
 
 export interface SelfTestResult {
   /** Largest |a − b| / max(|b|, tiny) over the conv output and both gradients, active backend vs CPU. */

@@ -11,7 +11,8 @@ import type { PretrainJob } from '../baseWeightsSlice';
 import { useLabStore } from '../store';
 import { SelectField, TextField } from './fields';
 import { HUB_BASE_FIX, hubBaseBytesOf, hubBaseFileOf, hubBaseProblem, IMAGENET_CLASSES } from '../../lab/hub/hubBases';
-import { hubCacheKey, hubFileUrl, isHubCacheMeta, type HubCacheMeta } from '../../lab/hub/hubFiles';
+import { isHubCacheMeta, type HubCacheMeta } from '../../lab/hub/hubFiles';
+import { hubCacheKey, hubFileUrl } from '../../lab/hub/hubUrl';
 import { listCachedData } from '../../lab/storage/indexedDb';
 import { formatSpeed, Stat, StepProgressBar } from './StepProgress';
 

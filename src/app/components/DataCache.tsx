@@ -4,8 +4,9 @@
 // browser without IndexedDB (some private modes) simply downloads again after each reload.
 import { useEffect, useState } from 'react';
 import { listCachedData, clearCachedData, type CachedDataInfo } from '../../lab/storage/indexedDb';
-import { hubCacheKey, isHubCacheMeta } from '../../lab/hub/hubFiles';
-import { hubCifar10FilesFor, type HubCifar10File } from '../../lab/hubCifar10';
+import { isHubCacheMeta } from '../../lab/hub/hubFiles';
+import { hubCacheKey } from '../../lab/hub/hubUrl';
+import { hubCifar10FilesFor, type HubCifar10File } from '../../lab/hub/hubCifar10';
 import { CheckboxField, TextField } from './fields';
 import { isPretrainedWeightsKey } from '../../core/train/pretrainTasks';
 import { sizeInWords, type PretrainedWeightsInfo } from '../../lab/baseWeights';

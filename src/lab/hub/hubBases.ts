@@ -12,7 +12,7 @@ import type { ModelId } from '../../core/ids';
 import { buildModelSpec } from '../../core/models/registry';
 import type { ModelOptions } from '../../core/models/spec';
 import { TIMM_ARCHITECTURES } from '../../core/weights/timm';
-import type { HubFile } from './hubFiles';
+import type { HubFile } from './hubUrl';
 
 /** timm's ImageNet-1k training recipe of each repository (the tag after the architecture). */
 export const HUB_BASE_TAGS: Record<ModelId, string> = {

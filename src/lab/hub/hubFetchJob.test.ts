@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { HubFetchResponse } from '../protocol';
 import type { BlobCache, CachedBlob } from '../run/environment';
 import { runHubFetchJob } from './hubFetchJob';
-import type { HubFile } from './hubFiles';
+import type { HubFile } from './hubUrl';
 
 const FILE: HubFile = { repoType: 'model', repo: 'timm/resnet18.tv_in1k', revision: 'main', path: 'model.safetensors' };
 const BYTES = new Uint8Array(4096).map((_, i) => i % 251);

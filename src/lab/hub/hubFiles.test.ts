@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BlobCache, CachedBlob } from '../run/environment';
 import { DownloadError } from '../run/fetchRetry';
-import { fetchHubFile, hubCacheKey, hubFileUrl, isAbortError, sha256Hex, StorageQuotaError, type HubFetchOptions, type HubFile } from './hubFiles';
+import { fetchHubFile, isAbortError, sha256Hex, StorageQuotaError, type HubFetchOptions } from './hubFiles';
+import { hubCacheKey, hubFileUrl, type HubFile } from './hubUrl';
 
 const HUB = 'http://hub.test';
 const FILE: HubFile = { repoType: 'model', repo: 'timm/mobilenetv3_small_100.lamb_in1k', revision: 'main', path: 'model.safetensors' };

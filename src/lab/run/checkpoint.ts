@@ -20,7 +20,7 @@ import type { RunEnvironment } from './environment';
 import { DownloadError, fetchServed } from './fetchRetry';
 import { fetchManifest } from './manifest';
 import { loadHubBase } from '../hub/hubWeights';
-import { DEFAULT_HUB_URL } from '../hub/hubFiles';
+import { DEFAULT_HUB_URL } from '../hub/hubUrl';
 
 const NO_CHECKPOINT = (why: string): CheckpointStatus => ({
   kind: 'none',

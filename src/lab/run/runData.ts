@@ -14,8 +14,9 @@ import { DataError, selectImages, type Dataset } from '../../core/data/types';
 import { testImagesFor } from './runState';
 import type { RunEnvironment } from './environment';
 import { DownloadError, fetchServed } from './fetchRetry';
-import { fetchHubFile, hubCacheKey, hubFileUrl } from '../hub/hubFiles';
-import { HUB_CIFAR10_FILES, HUB_CIFAR10_HOLDOUT_FRACTION, type HubCifar10File } from '../hubCifar10';
+import { fetchHubFile } from '../hub/hubFiles';
+import { hubCacheKey, hubFileUrl } from '../hub/hubUrl';
+import { HUB_CIFAR10_FILES, HUB_CIFAR10_HOLDOUT_FRACTION, type HubCifar10File } from '../hub/hubCifar10';
 
 /** The key of the CIFAR-10 archive in the data cache (one copy, whatever URL or file it came from). */
 export const CIFAR10_CACHE_KEY = 'cifar-10-binary.tar.gz';

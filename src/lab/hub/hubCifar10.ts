@@ -1,8 +1,7 @@
 // CIFAR-10 on the Hugging Face hub (data source `hub_cifar10`): which files, how big, and which a
 // configuration needs. No parquet reader here (that is src/core/data/cifarParquet.ts, worker only),
 // so the page can show the files and start their downloads without loading hyparquet.
-import type { LabConfig } from './config';
-import type { HubFile } from './hub/hubFiles';
+import type { HubFile } from './hubUrl';
 
 export type HubCifar10Split = 'test' | 'train';
 
@@ -28,6 +27,6 @@ export const HUB_CIFAR10_FILES: Record<HubCifar10Split, HubCifar10File> = {
 export const HUB_CIFAR10_HOLDOUT_FRACTION = 0.2;
 
 /** The files a configuration reads: the test file always, the train file when asked for. */
-export function hubCifar10FilesFor(config: Pick<LabConfig, 'hubTrainFile'>): HubCifar10File[] {
+export function hubCifar10FilesFor(config: { hubTrainFile: boolean }): HubCifar10File[] {
   return config.hubTrainFile ? [HUB_CIFAR10_FILES.test, HUB_CIFAR10_FILES.train] : [HUB_CIFAR10_FILES.test];
 }
