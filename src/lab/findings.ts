@@ -133,7 +133,8 @@ const updateFlops = (profile: AnalyticProfile, view: 'correct' | 'torchConventio
   return phases.backward_input + phases.backward_weight + phases.optimizer + phases.projection;
 };
 /** A step that recomputes GaLore's projectors: the amortised decomposition replaced by the whole. */
-const refreshStepFlops = (profile: AnalyticProfile) => profile.flops.correct.total - profile.flops.correct.byPhase.projection + profile.flops.correct.projectorRefresh;
+const refreshStepFlops = (profile: AnalyticProfile, view: 'correct' | 'torchConvention') =>
+  profile.flops[view].total - profile.flops[view].byPhase.projection + profile.flops[view].projectorRefresh;
 
 /** The lab's figures for a card, from the profiles of FINDING_MODELS (missing ones are skipped). */
 export function findingFigures(id: FindingId, profiled: Partial<Record<ModelId, ProfiledRequest>>): FindingFigure[] {
@@ -177,7 +178,8 @@ export function findingFigures(id: FindingId, profiled: Partial<Record<ModelId, 
         const fft = of(model, 'fft');
         if (galore && lora) figures.push({ key: `galore-vs-lora-${model}`, label: `GaLore’s peak ÷ LoRA’s, ${modelName(model)}`, value: peakOf(galore)! / lora, unit: 'ratio' });
         if (galore && fft) {
-          figures.push({ key: `galore-refresh-flops-${model}`, label: `GaLore’s FLOPs on a projector-refresh step ÷ FFT’s, ${modelName(model)}`, value: refreshStepFlops(galore) / fft.flops.correct.total, unit: 'ratio' });
+          figures.push({ key: `galore-refresh-flops-${model}`, label: `GaLore’s FLOPs on a projector-refresh step ÷ FFT’s, ${modelName(model)} (correct count)`, value: refreshStepFlops(galore, 'correct') / fft.flops.correct.total, unit: 'ratio' });
+          figures.push({ key: `galore-refresh-flops-torch-${model}`, label: `the same, PyTorch counter`, value: refreshStepFlops(galore, 'torchConvention') / fft.flops.torchConvention.total, unit: 'ratio' });
         }
       }
       break;
