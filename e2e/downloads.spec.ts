@@ -44,7 +44,7 @@ test('a dropped manifest connection is retried, and the run goes on', async ({ p
   test.setTimeout(240_000);
   const origin = await startProxy(baseURL as string);
   await recordWorkerMessages(page);
-  await page.goto(origin);
+  await page.goto(`${origin}#view=lab`);
   await configure(page, TINY);
   onManifest = (n) => (n === 0 ? 'drop' : 'pass');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
@@ -59,7 +59,7 @@ test('a manifest that keeps failing stops the run naming the URL and the status'
   test.setTimeout(120_000);
   const origin = await startProxy(baseURL as string);
   await recordWorkerMessages(page);
-  await page.goto(origin);
+  await page.goto(`${origin}#view=lab`);
   await configure(page, TINY);
   onManifest = () => 503;
   await page.getByRole('button', { name: 'Start', exact: true }).click();

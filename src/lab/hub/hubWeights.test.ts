@@ -19,6 +19,7 @@ import { plainEnvironment, type BlobCache, type CachedBlob } from '../run/enviro
 import { runTraining } from '../run/run';
 import { RunControl } from '../run/runState';
 import { hubBaseBytesOf, hubBaseFileOf } from './hubBases';
+import { hubCacheKey } from './hubUrl';
 import { loadHubBase } from './hubWeights';
 
 const FILE = hubBaseFileOf('mobilenet_v3_small');
@@ -132,6 +133,41 @@ describe('loadHubBase', () => {
       disposeModel(fresh);
       disposeModel(kept!);
     }
+  });
+
+  it('Stop cancels the download a run waits on: the run says so, nothing is cached, no tensor is left', async () => {
+    const config: LabConfig = { ...HUB_CONFIG, hubUrl: 'http://hub.invalid', method: 'bn_head', trainImages: 8, batchSize: 4, epochs: 1 };
+    const control = new RunControl();
+    const cache = memoryCache();
+    let requested = false;
+    // A hub that answers the headers, then never sends the body: only the signal can end the wait.
+    const fetchUntilAborted = (_url: string, init?: RequestInit) => {
+      requested = true;
+      const body = new ReadableStream<Uint8Array>({ start: () => {} });
+      init?.signal?.addEventListener('abort', () => body.cancel().catch(() => {}));
+      return Promise.resolve(new Response(body, { status: 200, headers: { 'Content-Length': '1000000' } }));
+    };
+    const messages: RunResponse[] = [];
+    const before = tf.memory().numTensors;
+    const run = runTraining({
+      runId: 2,
+      config,
+      labVersion: 'test',
+      environment: plainEnvironment('http://127.0.0.1:9/', { dataCache: cache, fetch: fetchUntilAborted }),
+      control,
+      post: (message) => messages.push(message),
+      measureMemory: false,
+      adapter: 'cpu',
+      deviceLost: () => null,
+    });
+    await expect.poll(() => requested).toBe(true);
+    control.stop();
+    await run;
+    const error = messages.find((m) => m.type === 'run_error');
+    expect(error).toMatchObject({ kind: 'download', message: expect.stringContaining('Stopped during a download') });
+    expect(messages.some((m) => m.type === 'run_started')).toBe(false);
+    expect(await cache.get(hubCacheKey(hubBaseFileOf(config.model)))).toBeNull();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

@@ -19,6 +19,7 @@ export interface HubBaseSource {
   fetch: (url: string, init?: RequestInit) => Promise<Response>;
   cache: BlobCache;
   retryDelaysMs?: readonly number[];
+  signal?: AbortSignal;
 }
 
 /** Loads the hub's ImageNet weights of `spec`'s model into `model` (all but the head); the download
@@ -27,7 +28,7 @@ export async function loadHubBase(model: Model, spec: ModelSpec, source: HubBase
   const problem = hubBaseProblem(spec.options);
   if (problem) throw new DataError(FIELD, problem);
   const file = hubBaseFileOf(spec.options.model);
-  const fetched = await fetchHubFile(file, { hubUrl: source.hubUrl, fetch: source.fetch, cache: source.cache, retryDelaysMs: source.retryDelaysMs });
+  const fetched = await fetchHubFile(file, { hubUrl: source.hubUrl, fetch: source.fetch, cache: source.cache, retryDelaysMs: source.retryDelaysMs, signal: source.signal });
   const name = `${file.repo} (revision ${file.revision})`;
   try {
     // Every key and shape is checked before the first assignment: on error the model is unchanged.

@@ -58,6 +58,8 @@ export interface BaseWeightsSource {
   environment: Pick<RunEnvironment, 'baseUrl' | 'fetch' | 'pretrainedBases' | 'retryDelaysMs' | 'dataCache'>;
   /** Where the hub's ImageNet weights are downloaded from (config.hubUrl; the hub itself by default); they are cached in the data cache. */
   hubUrl?: string;
+  /** Cancels a download of the base (the run was stopped). */
+  signal?: AbortSignal;
   /** The classifier stays at its random init (a task with a new head). */
   freshHead: boolean;
   /** The IndexedDB key of the base pretrained in this browser for the run's configuration (pretrainedKeyOf). */
@@ -75,7 +77,7 @@ export async function loadBaseWeights(model: Model, spec: ModelSpec, source: Bas
     case 'shipped':
       return loadBaseCheckpoint(model, spec, source.pretrainTask, source.environment, source.freshHead);
     case 'hub':
-      return loadHubBase(model, spec, { hubUrl: source.hubUrl ?? DEFAULT_HUB_URL, fetch: source.environment.fetch, cache: source.environment.dataCache, retryDelaysMs: source.environment.retryDelaysMs });
+      return loadHubBase(model, spec, { hubUrl: source.hubUrl ?? DEFAULT_HUB_URL, fetch: source.environment.fetch, cache: source.environment.dataCache, retryDelaysMs: source.environment.retryDelaysMs, signal: source.signal });
     case 'random':
       return { kind: 'none', chosen: true, message: 'Random init, as chosen under Base weights: the “before fine-tuning” accuracy is chance level.' };
     case 'browser': {

@@ -20,6 +20,7 @@ import { profileMethods } from '../profileMethods';
 import type { CheckpointStatus, EvalPoint, LossPoint, MeasuredMemorySlot, RunErrorKind, RunResponse } from '../protocol';
 import { downsample, SUMMARY_CURVE_POINTS, type RunSummary } from '../results';
 import { loadBaseWeights } from './checkpoint';
+import { isAbortError } from '../hub/hubFiles';
 import type { RunEnvironment } from './environment';
 import { DownloadError } from './fetchRetry';
 import { buildRunData, type RunData, type RunDataInputs } from './runData';
@@ -95,7 +96,9 @@ export async function runTraining(context: RunContext): Promise<void> {
     }
     post({ type: 'run_done', runId, summary, reason: context.control.stopped ? 'stopped' : outcome.stoppedEarly ? 'early_stopped' : 'completed' });
   } catch (error) {
-    post(failureMessage(error, context, owned.profile));
+    // Stop pressed while the run waited on a download: the download was cancelled, not failed.
+    if (context.control.stopped && isAbortError(error)) post({ type: 'run_error', runId, kind: 'download', message: 'Stopped during a download: nothing of it was cached, and the run did not start.' });
+    else post(failureMessage(error, context, owned.profile));
   } finally {
     owned.trainer?.dispose();
     if (owned.model) disposeModel(owned.model);
@@ -109,6 +112,7 @@ async function prepareRun(context: RunContext, owned: { model?: Model; trainer?:
   const dataProgress = new Throttle(PROGRESS_INTERVAL_MS);
   const data = await buildRunData(config, context.environment, {
     ...context.dataInputs,
+    signal: context.control.signal,
     onDataProgress: (what, done, total) => {
       if (dataProgress.ready(performance.now(), done === total)) context.post({ type: 'run_data_progress', runId: context.runId, what, done, total });
     },
@@ -137,6 +141,7 @@ async function prepareRun(context: RunContext, owned: { model?: Model; trainer?:
     pretrainedKey: pretrainedKeyOf(config),
     importedFile: context.baseWeightsFile,
     hubUrl: config.hubUrl,
+    signal: context.control.signal,
   });
   // After the base weights: the method prepares the loaded model (DoRA's magnitudes ← ‖W‖).
   const trainer = createTrainer(model, { method: config.method, methodOptions, learningRate: config.learningRate, optimizer: config.optimizer });

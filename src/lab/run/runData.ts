@@ -105,8 +105,8 @@ const DECODED_HUB_FILES_KEPT = Object.keys(HUB_CIFAR10_FILES).length;
 /** One of the hub's CIFAR-10 files: from the cache (a download the page started, or an earlier run)
  * or downloaded and cached (hub/hubFiles.ts), then read. A file that does not read as CIFAR-10 is
  * dropped from the cache, so a fixed file is downloaded again instead of failing on the old copy. */
-async function loadHubCifarFile(entry: HubCifar10File, config: LabConfig, environment: RunEnvironment, decode: DecodePng, onProgress: RunDataInputs['onDataProgress']): Promise<Dataset> {
-  const { bytes, sha256, fromCache } = await fetchHubFile(entry.file, { hubUrl: config.hubUrl, fetch: environment.fetch, cache: environment.dataCache, retryDelaysMs: environment.retryDelaysMs });
+async function loadHubCifarFile(entry: HubCifar10File, config: LabConfig, environment: RunEnvironment, decode: DecodePng, onProgress: RunDataInputs['onDataProgress'], signal?: AbortSignal): Promise<Dataset> {
+  const { bytes, sha256, fromCache } = await fetchHubFile(entry.file, { hubUrl: config.hubUrl, fetch: environment.fetch, cache: environment.dataCache, retryDelaysMs: environment.retryDelaysMs, signal });
   const known = decodedHubFiles.get(sha256);
   if (known) return known;
   let dataset: Dataset;
@@ -126,11 +126,11 @@ async function loadHubCifarFile(entry: HubCifar10File, config: LabConfig, enviro
  * on and images to test on; or, when the configuration asks for it, the train file to fine-tune on
  * and the whole test file to test on, as the archive's splits. */
 async function hubCifarSource(config: LabConfig, environment: RunEnvironment, trainCount: number, testCount: number, classes: readonly number[] | null, inputs: RunDataInputs): Promise<SourceSplits> {
-  const { decodePng: decode, onDataProgress } = inputs;
+  const { decodePng: decode, onDataProgress, signal } = inputs;
   if (!decode) throw new Error('This run was given no PNG decoder, which the hub’s CIFAR-10 needs (the training worker and the CLI pass one).');
-  const test = await loadHubCifarFile(HUB_CIFAR10_FILES.test, config, environment, decode, onDataProgress);
+  const test = await loadHubCifarFile(HUB_CIFAR10_FILES.test, config, environment, decode, onDataProgress, signal);
   const splits = config.hubTrainFile
-    ? { train: await loadHubCifarFile(HUB_CIFAR10_FILES.train, config, environment, decode, onDataProgress), test }
+    ? { train: await loadHubCifarFile(HUB_CIFAR10_FILES.train, config, environment, decode, onDataProgress, signal), test }
     : splitDataset(test, HUB_CIFAR10_HOLDOUT_FRACTION, mixSeed(config.seed, 0x687562));
   return subsetSplits(splits, trainCount, testCount, classes);
 }
@@ -152,6 +152,8 @@ export interface RunDataInputs {
   decodePng?: DecodePng;
   /** Called as a data file's images are decoded (`what` names the file in words). */
   onDataProgress?: (what: string, done: number, total: number) => void;
+  /** Cancels a download of the data (the run was stopped). */
+  signal?: AbortSignal;
 }
 
 export async function buildRunData(config: LabConfig, environment: RunEnvironment, inputs: RunDataInputs = {}): Promise<RunData> {

@@ -56,6 +56,12 @@ export class RunControl {
   private pausedFlag = false;
   private stoppedFlag = false;
   private wake: (() => void) | null = null;
+  /** Aborted by stop(): cancels a download the run is waiting on (nothing of it is cached). */
+  private readonly aborter = new AbortController();
+
+  get signal(): AbortSignal {
+    return this.aborter.signal;
+  }
 
   get paused(): boolean {
     return this.pausedFlag;
@@ -74,6 +80,7 @@ export class RunControl {
     this.stoppedFlag = true;
     this.pausedFlag = false;
     this.wake?.();
+    this.aborter.abort();
   }
   /** Resolves at once unless paused; then when resumed or stopped. */
   async waitWhilePaused(): Promise<void> {
