@@ -1,7 +1,7 @@
 // The one chart of each findings card. Cost charts read the cards' analytic profiles (the study's
 // profiling setting); accuracy charts read the loaded study result's cells (mean and 95% interval
 // over seeds). Small multiples share one scale and the lab's colours, so bars compare across panels.
-import { Bar, BarChart, CartesianGrid, ErrorBar, LabelList, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, ErrorBar, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import { MEMORY_GROUPS, METHOD_IDS, type MethodId, type ModelId } from '../../core/ids';
 import { MEMORY_GROUP_COLORS, METHOD_COLORS } from '../../lab/colors';
 import { CONTRAST_MODELS, type FindingChart } from '../../lab/findings';
@@ -182,7 +182,6 @@ function AccuracyVsMemory({ study }: { study: LoadedStudy }) {
                   return (
                     <Scatter key={method} name={METHOD_SHORT_NAMES[method]} data={data} fill={METHOD_COLORS[method]} isAnimationActive={false}>
                       <ErrorBar dataKey="ci" direction="y" width={4} stroke={METHOD_COLORS[method]} />
-                      <LabelList dataKey="accuracy" position="right" fontSize={11} formatter={() => METHOD_SHORT_NAMES[method]} />
                     </Scatter>
                   );
                 })}
@@ -191,6 +190,13 @@ function AccuracyVsMemory({ study }: { study: LoadedStudy }) {
           </div>
         </figure>
       ))}
+      <p className="group-legend" aria-hidden="true">
+        {METHOD_IDS.map((method) => (
+          <span key={method}>
+            <span className="swatch" style={{ background: METHOD_COLORS[method] }} /> {METHOD_SHORT_NAMES[method]}
+          </span>
+        ))}
+      </p>
       <p className="muted small">Each point: a method’s mean final accuracy over seeds (bar: 95% interval) against its analytic peak memory, both in the study result’s own setting.</p>
     </div>
   );
