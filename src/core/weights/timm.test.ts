@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formulaValues, type FormulaKind } from '../../../scripts/fixtures/torchFixtures';
+import { FORMULA_KIND_OF_ROLE, formulaValues, type FormulaKind } from '../../../scripts/fixtures/torchFixtures';
 import { applyMethod, methodOptions } from '../adapters';
 import { MODEL_IDS, type ModelId } from '../ids';
 import { countParams } from '../models/count';
@@ -41,17 +41,7 @@ interface TimmFixture {
 const fixture = JSON.parse(readFileSync(join(FIXTURE_DIR, 'timm.json'), 'utf8')) as TimmFixture;
 const timmLogits = readSafetensors(readFileSync(join(FIXTURE_DIR, fixture.logits_file))).tensors;
 
-/** The formula kind of each parameter role, as make_torch_fixtures.py's param_kinds assigns them. */
-const FORMULA_KIND: Partial<Record<ParamRole, Exclude<FormulaKind, 'unit' | 'num_batches_tracked'>>> = {
-  conv_weight: 'weight',
-  linear_weight: 'weight',
-  conv_bias: 'bias',
-  linear_bias: 'bias',
-  bn_gamma: 'bn_weight',
-  bn_beta: 'bn_bias',
-  bn_running_mean: 'running_mean',
-  bn_running_var: 'running_var',
-};
+const FORMULA_KIND: Partial<Record<ParamRole, Exclude<FormulaKind, 'unit' | 'num_batches_tracked'>>> = FORMULA_KIND_OF_ROLE;
 
 const timmSpec = (model: ModelId, options: { resolution?: number; numClasses?: number; width?: number } = {}): ModelSpec =>
   buildModelSpec({ model, width: options.width ?? 1, resolution: options.resolution ?? fixture.resolution, numClasses: options.numClasses ?? 1000, stem: 'imagenet' });
@@ -100,7 +90,7 @@ describe('timm → the lab, against timm (eval-mode logits, fixtures/timm)', () 
   });
 
   for (const model of MODEL_IDS) {
-    it(`${model} (${TIMM_ARCHITECTURES[model]}): same state_dict, parameter count and logits as timm`, () => {
+    it(`${model} (${TIMM_ARCHITECTURES[model]}): same state_dict, parameter count and logits as timm`, async () => {
       const expected = fixture.models[model];
       const spec = timmSpec(model);
       expect(countParams(spec).total).toBe(expected.params);
@@ -132,7 +122,7 @@ describe('timm → the lab, against timm (eval-mode logits, fixtures/timm)', () 
           const nchw = tf.tensor4d(formulaValues(fixture.input.name, fixture.input.kind, fixture.input.shape), fixture.input.shape as [number, number, number, number]);
           return forward(lab, tf.transpose(nchw, [0, 2, 3, 1]), { training: false });
         });
-        const values = logits.dataSync();
+        const values = await logits.data();
         logits.dispose();
         const reference = timmLogits[model];
         expect(reference.shape).toEqual([fixture.input.shape[0], fixture.num_classes]);

@@ -31,8 +31,8 @@
 // what the lab exports). The lab also keeps torchvision's BN momentum (0.01 in V3; timm's is 0.1).
 import type { ModelId } from '../ids';
 import type { BatchNormNode, Conv2dNode, LinearNode, ModelSpec, ParamRole } from '../models/spec';
-import { isFloatDtype, type SafetensorsDtype } from './safetensors';
-import { paramLayouts, torchShapeOf, type StateDictTensor } from './torchvision';
+import type { SafetensorsDtype } from './safetensors';
+import { paramLayouts, shapeString, tensorProblems, throwIfMismatched, torchShapeOf, type StateDictTensor } from './torchvision';
 
 /** timm's architecture of each model at width 1; the hub repos are `timm/<architecture>.<tag>`. */
 export const TIMM_ARCHITECTURES: Record<ModelId, string> = {
@@ -65,8 +65,6 @@ export interface TimmKey {
 
 const ADAPTER_ROLES: ReadonlySet<ParamRole> = new Set(['adapter_a', 'adapter_b', 'adapter_magnitude']);
 const NUM_BATCHES_TRACKED = 'num_batches_tracked';
-/** Problems listed per kind in an error (the rest are counted), as importTorchStateDict does. */
-const MAX_LISTED = 10;
 
 const moduleOf = (key: string): string => key.slice(0, key.lastIndexOf('.'));
 
@@ -196,8 +194,6 @@ export interface TimmMapOptions {
   skip?: readonly string[];
 }
 
-const shapeString = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * Renames (and reshapes / refolds) every key of one naming into the other, after checking the whole
@@ -230,32 +226,12 @@ function mapStateDict(
       missing.push(`missing key "${name}" (expected shape ${shapeString(expected)})`);
       continue;
     }
-    if (tensor.dtype !== undefined && !isFloatDtype(tensor.dtype)) {
-      mismatched.push(`key "${name}": dtype ${tensor.dtype}, expected a float dtype (F32, F16, BF16, F64)`);
-    }
-    if (!sameShape(tensor.shape, expected)) {
-      mismatched.push(`key "${name}": shape ${shapeString(tensor.shape)} in the file, expected ${shapeString(expected)}`);
-    } else if (tensor.data.length !== expected.reduce((a, b) => a * b, 1)) {
-      mismatched.push(`key "${name}": ${tensor.data.length} values for shape ${shapeString(expected)}`);
-    }
+    mismatched.push(...tensorProblems(name, tensor, expected));
   }
   for (const [name, tensor] of Object.entries(tensors)) {
     if (!byInputName.has(name)) unexpected.push(`unexpected key "${name}" (shape ${shapeString(tensor.shape)}): ${naming} has no such key`);
   }
-  const total = mismatched.length + unexpected.length + missing.length;
-  if (total > 0) {
-    const shown = (list: string[]): string[] =>
-      list.length > MAX_LISTED ? [...list.slice(0, MAX_LISTED), `… and ${list.length - MAX_LISTED} more like this`] : list;
-    const counts = [
-      mismatched.length ? `${mismatched.length} wrong shape/dtype` : '',
-      unexpected.length ? `${unexpected.length} unexpected` : '',
-      missing.length ? `${missing.length} missing` : '',
-    ].filter(Boolean);
-    throw new Error(
-      `${source} does not match ${naming} as the lab's ${spec.options.model} (${counts.join(', ')}; nothing was loaded):\n  ` +
-        [...shown(mismatched), ...shown(unexpected), ...shown(missing)].join('\n  '),
-    );
-  }
+  throwIfMismatched(`${source} does not match ${naming} as the lab's ${spec.options.model}`, { mismatched, unexpected, missing });
 
   const out: Record<string, TypedStateDictTensor> = {};
   for (const [name, tensor] of Object.entries(tensors)) {

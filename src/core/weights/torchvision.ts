@@ -148,7 +148,7 @@ export interface ImportResult {
   ignored: string[];
 }
 
-function shapeString(shape: readonly number[]): string {
+export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
@@ -193,14 +193,7 @@ export function importTorchStateDict(
       continue;
     }
     const expected = torchShapeOf(p.shape, layouts[name]);
-    if (tensor.dtype !== undefined && !isFloatDtype(tensor.dtype)) {
-      mismatched.push(`key "${name}": dtype ${tensor.dtype}, expected a float dtype (F32, F16, BF16, F64)`);
-    }
-    if (!sameShape(tensor.shape, expected)) {
-      mismatched.push(`key "${name}": shape ${shapeString(tensor.shape)} in the file, expected ${shapeString(expected)} (torch layout)`);
-    } else if (tensor.data.length !== expected.reduce((a, b) => a * b, 1)) {
-      mismatched.push(`key "${name}": ${tensor.data.length} values for shape ${shapeString(expected)}`);
-    }
+    mismatched.push(...tensorProblems(name, tensor, expected, ' (torch layout)'));
   }
   for (const name of Object.keys(stateDict)) {
     if (name in spec.params) continue;
@@ -210,20 +203,7 @@ export function importTorchStateDict(
     }
     unexpected.push(`unexpected key "${name}" (shape ${shapeString(stateDict[name].shape)}): the model has no such parameter`);
   }
-  const total = mismatched.length + unexpected.length + missing.length;
-  if (total > 0) {
-    const shown = (list: string[]): string[] =>
-      list.length > MAX_LISTED ? [...list.slice(0, MAX_LISTED), `… and ${list.length - MAX_LISTED} more like this`] : list;
-    const counts = [
-      mismatched.length ? `${mismatched.length} wrong shape/dtype` : '',
-      unexpected.length ? `${unexpected.length} unexpected` : '',
-      missing.length ? `${missing.length} missing` : '',
-    ].filter(Boolean);
-    throw new Error(
-      `${source} does not match ${spec.options.model} (${counts.join(', ')}; nothing was loaded):\n  ` +
-        [...shown(mismatched), ...shown(unexpected), ...shown(missing)].join('\n  '),
-    );
-  }
+  throwIfMismatched(`${source} does not match ${spec.options.model}`, { mismatched, unexpected, missing });
 
   const values: Record<string, Float32Array> = {};
   for (const name of Object.keys(spec.params)) {
@@ -278,6 +258,30 @@ export function exportTorchStateDict(
     }
   }
   return out;
+}
+
+/** What is wrong with a file's tensor standing for one of torch shape `expected` (none: empty). */
+export function tensorProblems(name: string, tensor: StateDictTensor, expected: readonly number[], layoutNote = ''): string[] {
+  const problems: string[] = [];
+  if (tensor.dtype !== undefined && !isFloatDtype(tensor.dtype)) problems.push(`key "${name}": dtype ${tensor.dtype}, expected a float dtype (F32, F16, BF16, F64)`);
+  if (!sameShape(tensor.shape, expected)) {
+    problems.push(`key "${name}": shape ${shapeString(tensor.shape)} in the file, expected ${shapeString(expected)}${layoutNote}`);
+  } else if (tensor.data.length !== expected.reduce((a, b) => a * b, 1)) {
+    problems.push(`key "${name}": ${tensor.data.length} values for shape ${shapeString(expected)}`);
+  }
+  return problems;
+}
+
+/** Throws the import error (`what`, then every problem by kind, the first ten of each listed) when there is any. */
+export function throwIfMismatched(what: string, { mismatched, unexpected, missing }: { mismatched: string[]; unexpected: string[]; missing: string[] }): void {
+  if (mismatched.length + unexpected.length + missing.length === 0) return;
+  const shown = (list: string[]): string[] => (list.length > MAX_LISTED ? [...list.slice(0, MAX_LISTED), `… and ${list.length - MAX_LISTED} more like this`] : list);
+  const counts = [
+    mismatched.length ? `${mismatched.length} wrong shape/dtype` : '',
+    unexpected.length ? `${unexpected.length} unexpected` : '',
+    missing.length ? `${missing.length} missing` : '',
+  ].filter(Boolean);
+  throw new Error(`${what} (${counts.join(', ')}; nothing was loaded):\n  ` + [...shown(mismatched), ...shown(unexpected), ...shown(missing)].join('\n  '));
 }
 
 /** The parameters of the classifier layer that produces the logits (what to `skip` when class counts differ). */
