@@ -140,7 +140,6 @@ const refreshStepFlops = (profile: AnalyticProfile, view: 'correct' | 'torchConv
 export function findingFigures(id: FindingId, profiled: Partial<Record<ModelId, ProfiledRequest>>): FindingFigure[] {
   const figures: FindingFigure[] = [];
   const of = (model: ModelId, method: MethodId) => profiled[model]?.byMethod[method];
-  const modelName = (model: ModelId) => MODEL_NAMES[model];
   const saving = (model: ModelId, method: MethodId, key: string, label: string) => {
     const peak = peakOf(of(model, method));
     const fft = peakOf(of(model, 'fft'));
@@ -149,9 +148,9 @@ export function findingFigures(id: FindingId, profiled: Partial<Record<ModelId, 
   switch (id) {
     case 'activations_dominate':
       for (const model of CONTRAST_MODELS) {
-        saving(model, 'lora', `lora-saving-${model}`, `LoRA’s peak saving on ${modelName(model)}`);
+        saving(model, 'lora', `lora-saving-${model}`, `LoRA’s peak saving on ${MODEL_NAMES[model]}`);
         const fft = of(model, 'fft');
-        if (fft) figures.push({ key: `act-share-${model}`, label: `ACT share of FFT’s peak, ${modelName(model)}`, value: shareOf(fft, ['act']), unit: 'share' });
+        if (fft) figures.push({ key: `act-share-${model}`, label: `ACT share of FFT’s peak, ${MODEL_NAMES[model]}`, value: shareOf(fft, ['act']), unit: 'share' });
       }
       break;
     case 'lora_tradeoff':
@@ -159,7 +158,7 @@ export function findingFigures(id: FindingId, profiled: Partial<Record<ModelId, 
         const lora = of(model, 'lora');
         const fft = of(model, 'fft');
         if (lora && fft) {
-          figures.push({ key: `update-flops-cut-${model}`, label: `LoRA’s cut of update FLOPs on ${modelName(model)} (correct count)`, value: 1 - updateFlops(lora, 'correct') / updateFlops(fft, 'correct'), unit: 'share' });
+          figures.push({ key: `update-flops-cut-${model}`, label: `LoRA’s cut of update FLOPs on ${MODEL_NAMES[model]} (correct count)`, value: 1 - updateFlops(lora, 'correct') / updateFlops(fft, 'correct'), unit: 'share' });
           figures.push({ key: `update-flops-cut-torch-${model}`, label: `the same, PyTorch counter`, value: 1 - updateFlops(lora, 'torchConvention') / updateFlops(fft, 'torchConvention'), unit: 'share' });
         }
       }
@@ -168,7 +167,7 @@ export function findingFigures(id: FindingId, profiled: Partial<Record<ModelId, 
       for (const model of CONTRAST_MODELS) {
         const dora = peakOf(of(model, 'dora'));
         const lora = peakOf(of(model, 'lora'));
-        if (dora !== undefined && lora) figures.push({ key: `dora-over-lora-${model}`, label: `DoRA’s peak over LoRA’s, ${modelName(model)}`, value: dora / lora - 1, unit: 'share' });
+        if (dora !== undefined && lora) figures.push({ key: `dora-over-lora-${model}`, label: `DoRA’s peak over LoRA’s, ${MODEL_NAMES[model]}`, value: dora / lora - 1, unit: 'share' });
       }
       break;
     case 'galore_robust_but_costly':
@@ -176,15 +175,15 @@ export function findingFigures(id: FindingId, profiled: Partial<Record<ModelId, 
         const galore = of(model, 'galore');
         const lora = peakOf(of(model, 'lora'));
         const fft = of(model, 'fft');
-        if (galore && lora) figures.push({ key: `galore-vs-lora-${model}`, label: `GaLore’s peak ÷ LoRA’s, ${modelName(model)}`, value: peakOf(galore)! / lora, unit: 'ratio' });
+        if (galore && lora) figures.push({ key: `galore-vs-lora-${model}`, label: `GaLore’s peak ÷ LoRA’s, ${MODEL_NAMES[model]}`, value: peakOf(galore)! / lora, unit: 'ratio' });
         if (galore && fft) {
-          figures.push({ key: `galore-refresh-flops-${model}`, label: `GaLore’s FLOPs on a projector-refresh step ÷ FFT’s, ${modelName(model)} (correct count)`, value: refreshStepFlops(galore, 'correct') / fft.flops.correct.total, unit: 'ratio' });
+          figures.push({ key: `galore-refresh-flops-${model}`, label: `GaLore’s FLOPs on a projector-refresh step ÷ FFT’s, ${MODEL_NAMES[model]} (correct count)`, value: refreshStepFlops(galore, 'correct') / fft.flops.correct.total, unit: 'ratio' });
           figures.push({ key: `galore-refresh-flops-torch-${model}`, label: `the same, PyTorch counter`, value: refreshStepFlops(galore, 'torchConvention') / fft.flops.torchConvention.total, unit: 'ratio' });
         }
       }
       break;
     case 'bn_head_cheap_but_brittle':
-      for (const model of CONTRAST_MODELS) saving(model, 'bn_head', `bn-head-saving-${model}`, `BN+head’s peak saving on ${modelName(model)}`);
+      for (const model of CONTRAST_MODELS) saving(model, 'bn_head', `bn-head-saving-${model}`, `BN+head’s peak saving on ${MODEL_NAMES[model]}`);
       break;
     case 'flop_ratio_artefact':
       for (const model of CONTRAST_MODELS) {
@@ -194,16 +193,16 @@ export function findingFigures(id: FindingId, profiled: Partial<Record<ModelId, 
           const phases = fft.flops[view].byPhase;
           return (phases.backward_input + phases.backward_weight) / phases.forward;
         };
-        figures.push({ key: `ratio-correct-${model}`, label: `backward ÷ forward, ${modelName(model)}, counted correctly`, value: ratio('correct'), unit: 'ratio' });
-        figures.push({ key: `ratio-torch-${model}`, label: `backward ÷ forward, ${modelName(model)}, PyTorch counter`, value: ratio('torchConvention'), unit: 'ratio' });
+        figures.push({ key: `ratio-correct-${model}`, label: `backward ÷ forward, ${MODEL_NAMES[model]}, counted correctly`, value: ratio('correct'), unit: 'ratio' });
+        figures.push({ key: `ratio-torch-${model}`, label: `backward ÷ forward, ${MODEL_NAMES[model]}, PyTorch counter`, value: ratio('torchConvention'), unit: 'ratio' });
       }
       break;
     case 'cnn_vs_llm':
       for (const model of CONTRAST_MODELS) {
         const fft = of(model, 'fft');
         if (!fft) continue;
-        figures.push({ key: `weight-share-${model}`, label: `GRAD + OPT share of FFT’s peak (what PEFT can remove), ${modelName(model)}`, value: shareOf(fft, ['grad', 'opt']), unit: 'share' });
-        figures.push({ key: `act-share-${model}`, label: `ACT share of FFT’s peak, ${modelName(model)}`, value: shareOf(fft, ['act']), unit: 'share' });
+        figures.push({ key: `weight-share-${model}`, label: `GRAD + OPT share of FFT’s peak (what PEFT can remove), ${MODEL_NAMES[model]}`, value: shareOf(fft, ['grad', 'opt']), unit: 'share' });
+        figures.push({ key: `act-share-${model}`, label: `ACT share of FFT’s peak, ${MODEL_NAMES[model]}`, value: shareOf(fft, ['act']), unit: 'share' });
       }
       break;
   }

@@ -47,6 +47,8 @@ export const BASE_WEIGHTS_NAMES: Record<BaseWeightsId, string> = {
 export const OPTIMIZER_NAMES: Record<OptimizerId, string> = { adam: 'Adam', sgd: 'SGD' };
 
 export const corruptionName = (id: CorruptionName) => id.replace(/_/g, ' ');
+/** A study task in words: `impulse_noise:5` → "impulse noise sev. 5", `unseen_classes` → "unseen classes". */
+export const studyTaskName = (task: string) => task.replace(/_/g, ' ').replace(':', ' sev. ');
 
 export const MEMORY_GROUP_NAMES: Record<MemoryGroup, string> = { param: 'PARAM', grad: 'GRAD', act: 'ACT', opt: 'OPT', temp: 'TEMP' };
 

@@ -6,7 +6,7 @@ import { MEMORY_GROUPS, METHOD_IDS, type MethodId, type ModelId } from '../../co
 import { MEMORY_GROUP_COLORS, METHOD_COLORS } from '../../lab/colors';
 import { CONTRAST_MODELS, type FindingChart } from '../../lab/findings';
 import type { ProfiledRequest } from '../../lab/labMeasurements';
-import { MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
+import { MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES, studyTaskName } from '../../lab/names';
 import type { StudyCell } from '../../lab/study/types';
 import { byteScale, formatBytes, formatPercent, niceTicks } from '../format';
 import type { LoadedStudy } from '../studySlice';
@@ -113,7 +113,6 @@ function FlopRatio({ profiled }: { profiled: Profiled }) {
   );
 }
 
-const taskName = (task: string) => task.replace(/_/g, ' ').replace(/:(\d)$/, ', severity $1');
 
 /** Final accuracy of each method per task (mean, 95% interval over seeds) from the study result. */
 function AccuracyByTask({ study }: { study: LoadedStudy }) {
@@ -143,7 +142,7 @@ function AccuracyByTask({ study }: { study: LoadedStudy }) {
           <Tooltip formatter={(value, name) => (Array.isArray(value) ? null : [formatPercent(Number(value)), String(name)])} />
           <Legend verticalAlign="top" height={24} />
           {tasks.map((task, i) => (
-            <Bar key={task} dataKey={task} name={taskName(task)} fill={colors[i % colors.length]} isAnimationActive={false}>
+            <Bar key={task} dataKey={task} name={studyTaskName(task)} fill={colors[i % colors.length]} isAnimationActive={false}>
               <ErrorBar dataKey={`${task}-ci`} width={4} stroke="#1d2330" />
             </Bar>
           ))}
@@ -166,8 +165,8 @@ function AccuracyVsMemory({ study }: { study: LoadedStudy }) {
     <div className="small-multiples">
       {tasks.map((task) => (
         <figure key={task} className="small-multiple">
-          <figcaption>{taskName(task)}</figcaption>
-          <div role="img" aria-label={`Final accuracy against peak training memory of each method on ${taskName(task)}`}>
+          <figcaption>{studyTaskName(task)}</figcaption>
+          <div role="img" aria-label={`Final accuracy against peak training memory of each method on ${studyTaskName(task)}`}>
             <ResponsiveContainer width="100%" height={HEIGHT}>
               <ScatterChart margin={{ top: 10, right: 16, bottom: 14, left: 0 }}>
                 <CartesianGrid strokeDasharray="3 3" />

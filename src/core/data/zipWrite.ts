@@ -44,36 +44,31 @@ export function writeZip(files: readonly ZipFileToWrite[]): Uint8Array {
     out.set(value, at);
     at += value.length;
   };
-  for (const entry of entries) {
-    entry.offset = at;
-    u32(LOCAL_HEADER);
-    u16(VERSION);
+  // The fields a local header and a central directory entry share, in the same order.
+  const sharedFields = (entry: (typeof entries)[number]) => {
+    u16(VERSION); // needed to extract
     u16(UTF8_NAMES);
     u16(ZIP_STORED);
-    u16(0);
+    u16(0); // time
     u16(DOS_DATE);
     u32(entry.crc);
     u32(entry.bytes.length);
     u32(entry.bytes.length);
     u16(entry.name.length);
-    u16(0);
+    u16(0); // extra field
+  };
+  for (const entry of entries) {
+    entry.offset = at;
+    u32(LOCAL_HEADER);
+    sharedFields(entry);
     bytes(entry.name);
     bytes(entry.bytes);
   }
   const centralStart = at;
   for (const entry of entries) {
     u32(CENTRAL_HEADER);
-    u16(VERSION);
-    u16(VERSION);
-    u16(UTF8_NAMES);
-    u16(ZIP_STORED);
-    u16(0);
-    u16(DOS_DATE);
-    u32(entry.crc);
-    u32(entry.bytes.length);
-    u32(entry.bytes.length);
-    u16(entry.name.length);
-    u16(0);
+    u16(VERSION); // made by
+    sharedFields(entry);
     u16(0);
     u16(0);
     u16(0);

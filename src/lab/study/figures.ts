@@ -3,7 +3,7 @@
 // writes them beside its report; the page draws the same text for a shipped or loaded study.
 import { METHOD_IDS, type MethodId } from '../../core/ids';
 import { METHOD_COLORS } from '../colors';
-import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../names';
+import { METHOD_SHORT_NAMES, MODEL_NAMES, studyTaskName } from '../names';
 import type { StudyCell, StudyReport, StudyRun } from './report';
 
 export interface Figure {
@@ -74,7 +74,7 @@ function svgOf(panels: string[], methods: readonly MethodId[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif"><rect width="100%" height="100%" fill="#fff"/>${panels.join('')}${legend(methods, height - 6)}</svg>`;
 }
 
-const taskTitle = (cell: Pick<StudyCell, 'model' | 'task'>) => `${MODEL_NAMES[cell.model]}, ${cell.task.replace(/_/g, ' ').replace(':', ' sev. ')}`;
+const taskTitle = (cell: Pick<StudyCell, 'model' | 'task'>) => `${MODEL_NAMES[cell.model]}, ${studyTaskName(cell.task)}`;
 const groupsOf = (cells: readonly StudyCell[]) => [...new Set(cells.map((c) => `${c.model}|${c.task}`))].map((key) => cells.filter((c) => `${c.model}|${c.task}` === key));
 const methodsIn = (cells: readonly StudyCell[]) => METHOD_IDS.filter((m) => cells.some((c) => c.method === m));
 
