@@ -1,29 +1,17 @@
-import { useEffect } from 'react';
-import { ChartsArea } from './charts/ChartsArea';
-import { ModelComparison } from './charts/ModelComparison';
-import { RankSweep } from './charts/RankSweep';
-import { RunComparison } from './charts/RunComparison';
-import { StudyResults } from './charts/StudyResults';
-import { TrainingCurves } from './charts/TrainingCurves';
-import { BatchActions } from './components/BatchActions';
-import { RunPanel } from './components/RunPanel';
+import { lazy, Suspense, useEffect } from 'react';
 import { BackendStatus } from './components/BackendStatus';
-import { ConfigPanel } from './components/ConfigPanel';
 import { LinkNotice } from './components/LinkNotice';
-import { LinkResults } from './components/LinkResults';
-import { SharePanel } from './components/SharePanel';
 import { useLabStore } from './store';
 import { usePermalinkSync } from './usePermalinkSync';
-import { FindingsView } from './findings/FindingsView';
+
+// Each view is a chunk of its own: the first screen fetches the one it shows. The training worker
+// (tfjs) starts with the lab, never for the findings tour.
+const FindingsView = lazy(() => import('./findings/FindingsView'));
+const LabView = lazy(() => import('./LabView'));
 
 export function App() {
-  const connect = useLabStore((s) => s.connect);
-  const validConfig = useLabStore((s) => s.validConfig);
-  const requestProfiles = useLabStore((s) => s.requestProfiles);
   const loadShippedStudy = useLabStore((s) => s.loadShippedStudy);
-  useEffect(() => connect(), [connect]);
   useEffect(() => void loadShippedStudy(), [loadShippedStudy]);
-  useEffect(() => requestProfiles(validConfig), [requestProfiles, validConfig]);
   const view = useLabStore((s) => s.view);
   const openLab = useLabStore((s) => s.openLab);
   const openFindings = useLabStore((s) => s.openFindings);
@@ -45,32 +33,10 @@ export function App() {
             Lab
           </button>
         </nav>
-        <div className="header-side">
-          <BackendStatus />
-        </div>
+        <div className="header-side">{view === 'lab' && <BackendStatus />}</div>
       </header>
       <LinkNotice />
-      {view === 'findings' ? (
-        <FindingsView />
-      ) : (
-        <div className="layout">
-          <aside className="controls">
-            <ConfigPanel />
-            <BatchActions />
-            <SharePanel />
-          </aside>
-          <main className="charts">
-            <LinkResults />
-            <RunPanel />
-            <TrainingCurves />
-            <RunComparison />
-            <RankSweep />
-            <ModelComparison />
-            <ChartsArea />
-            <StudyResults />
-          </main>
-        </div>
-      )}
+      <Suspense fallback={<p className="muted view-loading">Loading the {view === 'findings' ? 'findings' : 'lab'}…</p>}>{view === 'findings' ? <FindingsView /> : <LabView />}</Suspense>
     </div>
   );
 }

@@ -90,6 +90,11 @@ let send: ((request: WorkerRequest) => void) | null = null;
 let sendProfile: ((request: ProfileWorkerRequest) => void) | null = null;
 /** The latest profile request: only its answer is kept. */
 let pendingProfile: { requestId: number; request: ProfileRequest; key: string } | null = null;
+/** Typing changes the configuration on every keystroke: the charts' profiles are asked for at most
+ * this often (the first at once, the newest at the end of the interval; those between are skipped). */
+export const PROFILE_REQUEST_INTERVAL_MS = 250;
+let profileTimer: ReturnType<typeof setTimeout> | null = null;
+let lastProfileSentAt = Number.NEGATIVE_INFINITY;
 /** Requests of the model comparison, by id (a range of their own, apart from the charts'). */
 const comparisonRequests = new Map<number, { model: ModelId; request: ProfileRequest }>();
 let nextComparisonId = 1_000_000_000;
@@ -114,10 +119,15 @@ function stateFromLink(hash: string) {
 }
 
 export const useLabStore = create<LabState>((set, get) => {
-  const runSlice = createRunSlice<LabState>(set, get, (request) => send?.(request));
-  customImagesSlice = createCustomImagesSlice<LabState>(set, get, (request) => send?.(request));
-  const baseWeightsSlice = createBaseWeightsSlice<LabState>(set, get, (request) => send?.(request));
-  const hubDownloadsSlice = createHubDownloadsSlice<LabState>(set, get, (request) => send?.(request));
+  // The training worker starts on the first request that needs it, if the lab has not started it yet.
+  const toWorker = (request: WorkerRequest) => {
+    get().connect();
+    send?.(request);
+  };
+  const runSlice = createRunSlice<LabState>(set, get, toWorker);
+  customImagesSlice = createCustomImagesSlice<LabState>(set, get, toWorker);
+  const baseWeightsSlice = createBaseWeightsSlice<LabState>(set, get, toWorker);
+  const hubDownloadsSlice = createHubDownloadsSlice<LabState>(set, get, toWorker);
   const onMessage = (message: WorkerResponse) => {
     switch (message.type) {
       case 'import_progress':
@@ -212,7 +222,7 @@ export const useLabStore = create<LabState>((set, get) => {
       send = startTrainingWorker(onMessage).send;
       send({ type: 'init' });
     },
-    runSelfTest: () => send?.({ type: 'self_test' }),
+    runSelfTest: () => toWorker({ type: 'self_test' }),
 
     ...stateFromLink(typeof window === 'undefined' ? '' : window.location.hash),
     setField: (field, value) =>
@@ -246,8 +256,17 @@ export const useLabStore = create<LabState>((set, get) => {
       const key = JSON.stringify(request);
       if (pendingProfile?.key === key) return;
       pendingProfile = { requestId: (pendingProfile?.requestId ?? 0) + 1, request, key };
-      sendProfile ??= startProfileWorker(onProfileMessage, (message) => set({ profileError: message })).send;
-      sendProfile({ type: 'profile', requestId: pendingProfile.requestId, request });
+      if (profileTimer !== null) return; // the scheduled send takes the newest request
+      const sendLatest = () => {
+        profileTimer = null;
+        lastProfileSentAt = performance.now();
+        if (!pendingProfile) return;
+        sendProfile ??= startProfileWorker(onProfileMessage, (message) => set({ profileError: message })).send;
+        sendProfile({ type: 'profile', requestId: pendingProfile.requestId, request: pendingProfile.request });
+      };
+      const wait = lastProfileSentAt + PROFILE_REQUEST_INTERVAL_MS - performance.now();
+      if (wait <= 0) sendLatest();
+      else profileTimer = setTimeout(sendLatest, wait);
     },
 
     modelComparison: null,

@@ -1,13 +1,16 @@
 // The findings tour: one card per finding of the study — its claims with the study's figures, the
 // lab's own figures and verdicts beside them, one chart, "Try it" and the card's own link.
-import { useEffect, useRef } from 'react';
+import { lazy, Suspense, useEffect, useRef } from 'react';
 import { FINDINGS, findingFigures, STUDY_PROFILING_BASIS, type Finding, type FindingFigure } from '../../lab/findings';
 import { encodeFindingsLink } from '../../lab/permalink';
 import { ClaimLines } from '../components/ClaimLines';
 import { formatBytes, formatFlops, formatPercent } from '../format';
 import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
 import { useLabStore } from '../store';
-import { FindingChartView } from './FindingCharts';
+
+// The cards' charts come with the charting library, in a chunk of their own: the cards' text does not wait for it.
+const findingCharts = import('./FindingCharts');
+const FindingChartView = lazy(() => findingCharts.then((module) => ({ default: module.FindingChartView })));
 
 const formatFigureValue = (figure: FindingFigure) => {
   switch (figure.unit) {
@@ -41,7 +44,15 @@ function FindingCard({ finding, focused }: { finding: Finding; focused: boolean 
       <p className="finding-why">{finding.why}</p>
       <div className="finding-body">
         <div className="finding-chart">
-          <FindingChartView chart={finding.chart} profiled={profiled} study={study} />
+          <Suspense
+            fallback={
+              <p className="muted" aria-busy="true">
+                Loading the chart…
+              </p>
+            }
+          >
+            <FindingChartView chart={finding.chart} profiled={profiled} study={study} />
+          </Suspense>
         </div>
         <div className="finding-evidence">
           <ClaimLines claimIds={finding.claims} costOn={{ profiled: Object.values(profiled), basis: STUDY_PROFILING_BASIS }} />
@@ -75,7 +86,7 @@ function FindingCard({ finding, focused }: { finding: Finding; focused: boolean 
   );
 }
 
-export function FindingsView() {
+export default function FindingsView() {
   const requestFindingsProfiles = useLabStore((s) => s.requestFindingsProfiles);
   const findingsError = useLabStore((s) => s.findingsError);
   const focused = useLabStore((s) => s.focusedFinding);
