@@ -33,6 +33,7 @@ import {
 } from './bench/report';
 import { serveStatic } from './bench/server';
 import type { UiRunRecord } from './bench/uiRun';
+import { runUiOnly } from './bench/uiOnly';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -214,6 +215,7 @@ async function main(argv: string[]): Promise<number> {
     printSummary(report);
     return report.cells.some((cell) => cell.error) ? 1 : 0;
   }
+  if (plan.uiOnly) return runUiOnly(plan.outDir, plan.uiDist, argv, log);
   const report = await runPlan(plan, argv);
   if (plan.shard) {
     // A shard's claims wait for the merge, which sees every cell.

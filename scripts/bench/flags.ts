@@ -45,6 +45,10 @@ export interface RunPlan {
   baseline: boolean;
   /** Fine-tune a few steps through the lab's page and count main-thread long tasks. */
   uiRun: boolean;
+  /** Only the UI run and the first screens (no cells): to iterate on the page. */
+  uiOnly: boolean;
+  /** With uiOnly: a build to serve instead of building dist/ (to compare builds). */
+  uiDist: string | null;
   matmulSize: number;
   shard: Shard | null;
   outDir: string;
@@ -116,6 +120,9 @@ Grid:
   --no-baseline      skip the tf.layers MobileNetV2 peer
   --no-ui-run        skip the UI run (a few fine-tuning steps through the lab's page, counting
                      main-thread tasks over 50 ms with the Long Tasks API; not with --core-only)
+  --ui-only          only the UI run, with the first screens' paint and bytes: no cells, no
+                     roofline; writes <out>/<date>-ui.json and .md
+  --dist DIR         with --ui-only: serve this build (vite build --outDir DIR) instead of dist/
 
 Splitting and output:
   --shard i/n        run the i-th of n deterministic parts of the cell list (writes a shard file)
@@ -132,6 +139,8 @@ const OPTIONS = {
   help: { type: 'boolean' },
   'no-baseline': { type: 'boolean' },
   'no-ui-run': { type: 'boolean' },
+  'ui-only': { type: 'boolean' },
+  dist: { type: 'string' },
   models: { type: 'string' },
   methods: { type: 'string' },
   ranks: { type: 'string' },
@@ -167,6 +176,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     return { mode: 'merge', inputs: positionals, outDir };
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (files are for --merge)\nValid flags: ${VALID_FLAGS}`);
+  if (values['ui-only'] && (values['core-only'] || values['no-ui-run'] || values.shard !== undefined)) {
+    throw new UsageError('--ui-only runs only the UI run in Chromium: not with --core-only, --no-ui-run, --node-webgpu or --shard');
+  }
+  if (values.dist !== undefined && !values['ui-only']) throw new UsageError('--dist is for --ui-only');
   if (values.quick && values['core-only']) throw new UsageError('--quick and --core-only are different presets: choose one');
 
   const preset: RunPlan['preset'] = values['core-only'] ? 'core-only' : values.quick ? 'quick' : 'full';
@@ -201,6 +214,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     baseline,
     // One UI run per report: in the first shard of a split grid.
     uiRun: preset !== 'core-only' && !values['no-ui-run'] && (values.shard === undefined || parseShard(values.shard).index === 1),
+    uiOnly: values['ui-only'] === true,
+    uiDist: values.dist ?? null,
     matmulSize: values['matmul-size'] === undefined ? 1024 : parseInteger('--matmul-size', values['matmul-size'], 16),
     shard: values.shard === undefined ? null : parseShard(values.shard),
     outDir,

@@ -5,6 +5,7 @@ import type { GroupSummary } from '../../src/core/profile/profile';
 import { formatDuration, formatGflop, formatMiB, formatMs, formatPercent, formatRate, formatRatio } from './format';
 import { formatClaimValue } from '../../src/lab/costClaims';
 import type { BenchReport, CellRecord } from './report';
+import type { UiRunRecord } from './uiRun';
 
 /** Issue 3's targets for the lab core against the tf.layers build. */
 export const PEER_TARGETS = { stepTime: 5, peakMemory: 4 } as const;
@@ -29,6 +30,68 @@ function kernelLine(kernels: readonly KernelTime[]): string {
 
 function groups(summary: GroupSummary): string {
   return MEMORY_GROUPS.map((group) => `${group.toUpperCase()} ${formatMiB(summary[group], 1)}`).join(', ');
+}
+
+/** Issue 18's targets for the page: the first screen's JS+CSS (gzip) and first contentful paint. */
+export const FIRST_SCREEN_TARGETS = { gzipBytes: 250 * 1024, fcpMs: 1000 } as const;
+
+/** The UI run's paragraphs: long tasks and where their time went, then the first screens. */
+export function uiRunLines(ui: UiRunRecord): string[] {
+  const out = [
+    `The lab's page at its defaults with batch ${ui.settings.batch}, ${ui.settings.epochs} epoch and ${ui.settings.trainingImages} training images, ` +
+      `started with its Start button: ${ui.steps} steps in ${ui.seconds.toFixed(1)} s (evaluation included). Main-thread tasks over 50 ms ` +
+      `(Long Tasks API) from Start to the end of the run: **${ui.longTasks.count}**, longest ${ui.longTasks.longestMs.toFixed(0)} ms, ` +
+      `${ui.longTasks.totalMs.toFixed(0)} ms in all (goal: none; training runs in a worker).`,
+  ];
+  const at = ui.attribution;
+  if (at) {
+    const libraries = Object.entries(at.total.libraryScript).sort((a, b) => b[1] - a[1]);
+    const row = (name: string, ms: number) => [name, formatMs(ms), at.totalMs > 0 ? formatPercent(ms / at.totalMs) : '—'];
+    out.push(
+      '',
+      `The same span in a Chromium trace: **${at.count}** main-thread tasks over 50 ms (longest ${formatMs(at.longestMs)}, ${formatMs(at.totalMs)} in all), ` +
+        `their time split by what ran (trace events; script time shared out by the V8 profiler's samples per chunk). ` +
+        `The app's own script is the target: none.`,
+      '',
+      table(
+        ['in long tasks', 'time', 'share'],
+        [
+          row('**the app\'s own script**', at.total.appScript),
+          ...libraries.map(([chunk, ms]) => row(`library script: ${chunk}`, ms)),
+          row('other script (builtins, unsampled)', at.total.otherScript),
+          row('style, layout, paint', at.total.styleLayoutPaint),
+          row('garbage collection', at.total.gc),
+          row('other', at.total.other),
+        ],
+      ),
+    );
+  } else if (at === null) out.push('', 'No trace: Chromium did not start tracing.');
+  const screens = ui.firstScreens ?? [];
+  if (screens.length > 0) {
+    const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+    out.push(
+      '',
+      `First screens, fresh visits served from localhost (median first contentful paint of 3 loads; target < ${FIRST_SCREEN_TARGETS.fcpMs} ms), ` +
+        `and the page's JS and CSS fetched until its first chart was drawn (target ≤ ${kib(FIRST_SCREEN_TARGETS.gzipBytes)} gzip); worker scripts apart.`,
+      '',
+      table(
+        ['address', 'first contentful paint', 'JS+CSS raw', 'JS+CSS gzip', 'files', 'workers fetched'],
+        screens.map((screen) =>
+          screen.error
+            ? [`\`${screen.path}\``, `failed: ${screen.error}`, '', '', '', '']
+            : [
+                `\`${screen.path}\``,
+                `**${formatMs(screen.medianFcpMs)}** (${screen.fcpMs.map((ms) => ms.toFixed(0)).join(', ')} ms)`,
+                kib(screen.rawBytes),
+                `**${kib(screen.gzipBytes)}**`,
+                screen.files.map((file) => `${file.path.replace(/^assets\//, '')} ${kib(file.gzipBytes)}`).join(', '),
+                screen.workerFiles.map((file) => `${file.path.replace(/^assets\//, '')} ${kib(file.rawBytes)} raw`).join(', ') || 'none',
+              ],
+        ),
+      ),
+    );
+  }
+  return out;
 }
 
 export function renderMarkdown(report: BenchReport): string {
@@ -203,14 +266,7 @@ export function renderMarkdown(report: BenchReport): string {
   const ui = report.uiRun;
   if (!ui) out.push('Not run (`--no-ui-run`, `--core-only`, or a shard other than the first).');
   else if (ui.error) out.push(`The UI run failed: ${ui.error}`);
-  else {
-    out.push(
-      `The lab's page at its defaults with batch ${ui.settings.batch}, ${ui.settings.epochs} epoch and ${ui.settings.trainingImages} training images, ` +
-        `started with its Start button: ${ui.steps} steps in ${ui.seconds.toFixed(1)} s (evaluation included). Main-thread tasks over 50 ms ` +
-        `(Long Tasks API) from Start to the end of the run: **${ui.longTasks.count}**, longest ${ui.longTasks.longestMs.toFixed(0)} ms, ` +
-        `${ui.longTasks.totalMs.toFixed(0)} ms in all (goal: none; training runs in a worker).`,
-    );
-  }
+  else out.push(...uiRunLines(ui));
   out.push('');
 
   out.push('## Reproduction of the study\'s findings');
