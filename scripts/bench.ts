@@ -2,6 +2,8 @@
 // browser path), for each model × method × rank — analytic and measured memory, FLOPs by phase,
 // step time against the in-run matmul rate — plus the tf.layers MobileNetV2 peer and the study's
 // claims. Writes <out>/<date>-<device>.json and .md. See `npm run bench -- --help`.
+// First: with --node-webgpu, Dawn must be navigator.gpu before tfjs-backend-webgpu loads (dawn.ts).
+import './bench/dawn';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,6 +14,7 @@ import type { ModelOptions } from '../src/core/models/spec';
 import { runBases, studySettingBasis } from './bench/bases';
 import { openBenchPage, type BenchPage } from './bench/browser';
 import { ensureBuild } from './bench/build';
+import { openNodeBench } from './bench/node';
 import { evaluateClaims } from '../src/lab/costClaims';
 import { HELP, parseBenchArgs, UsageError, type RunPlan } from './bench/flags';
 import { formatDuration, formatMiB, formatMs, formatRatio } from './bench/format';
@@ -31,8 +34,9 @@ import {
   type CellRecord,
   type PeerComparison,
 } from './bench/report';
-import { serveStatic } from './bench/server';
-import type { UiRunRecord } from './bench/uiRun';
+import { serveStatic, type StaticServer } from './bench/server';
+import { readTorchTimings } from './bench/torch';
+import { NO_UI_RUN_IN_NODE, type UiRunRecord } from './bench/uiRun';
 import { runUiOnly } from './bench/uiOnly';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -91,14 +95,19 @@ async function runCell(page: BenchPage, plan: RunPlan, cell: CellKey): Promise<C
 async function runPlan(plan: RunPlan, argv: readonly string[]): Promise<BenchReport> {
   const jobs = shardJobs(planJobs(plan), plan.shard);
   validateCells(plan, jobs);
-  ensureBuild(log);
-  const server = await serveStatic('dist');
+  // Read before the long run, so a bad file fails fast.
+  const torch = plan.torchFile ? readTorchTimings(plan.torchFile) : null;
+  let server: StaticServer | null = null;
+  if (!plan.nodeWebgpu) {
+    ensureBuild(log);
+    server = await serveStatic('dist');
+  }
   const totalSteps = jobs.reduce((sum, job) => sum + jobSteps(job, plan.settings.warmup, plan.settings.steps), 0);
   const progress = new ProgressBar(totalSteps);
   const startedAt = new Date().toISOString();
   let page: BenchPage | undefined;
   try {
-    page = await openBenchPage(server.origin, () => progress.advance(), log);
+    page = server ? await openBenchPage(server.origin, () => progress.advance(), log) : await openNodeBench(() => progress.advance());
     const { backend } = page.environment;
     if (backend.backend !== 'webgpu') log(`warning: running on ${backend.backend}, not WebGPU (${backend.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})`);
     progress.setLabel(`roofline: ${plan.matmulSize}² matmul`);
@@ -119,7 +128,8 @@ async function runPlan(plan: RunPlan, argv: readonly string[]): Promise<BenchRep
       }
     }
     let uiRun: UiRunRecord | null = null;
-    if (plan.uiRun) {
+    if (plan.uiRun && !page.measureUiRun) progress.note(`– UI run not run: ${NO_UI_RUN_IN_NODE}`);
+    else if (plan.uiRun && page.measureUiRun) {
       progress.setLabel('UI run: a few steps through the lab page, counting main-thread long tasks');
       uiRun = await page.measureUiRun();
       progress.note(uiRun.error ? `✗ UI run: ${uiRun.error}` : `✓ UI run: ${uiRunLine(uiRun)}`);
@@ -144,10 +154,11 @@ async function runPlan(plan: RunPlan, argv: readonly string[]): Promise<BenchRep
       baseline,
       uiRun,
       claims: [],
+      torch,
     };
   } finally {
     await page?.close();
-    await server.close();
+    await server?.close();
   }
 }
 
@@ -210,7 +221,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const started = Date.now();
   if (plan.mode === 'merge') {
-    const report = withClaims(mergeShardReports(findShardFiles(plan.inputs, plan.outDir)));
+    const merged = mergeShardReports(findShardFiles(plan.inputs, plan.outDir));
+    const report = withClaims(plan.torchFile ? { ...merged, torch: readTorchTimings(plan.torchFile) } : merged);
     for (const file of writeReport(report, plan.outDir)) log(`wrote ${file}`);
     printSummary(report);
     return report.cells.some((cell) => cell.error) ? 1 : 0;

@@ -7,6 +7,8 @@ import { evaluateClaim, evaluateClaims, CLAIMS, type Basis, type CellCosts } fro
 import { parseBenchArgs, UsageError, type RunPlan } from './flags';
 import { cellId, planJobs, shardJobs } from './grid';
 import { deviceSlug, findShardFiles, mergeShardReports, REPORT_SCHEMA, type BenchReport, type CellRecord } from './report';
+import { torchCellFor, TORCH_SCHEMA, type TorchCell, type TorchTimings } from './torch';
+import { chooseVulkanIcd, ICD_DIRS, noAdapterMessage, NVIDIA_DRIVER_ICD, SWIFTSHADER_ICD, type IcdProbe } from './vulkanIcd';
 
 function runPlan(argv: string[]): RunPlan {
   const plan = parseBenchArgs(argv);
@@ -47,8 +49,21 @@ describe('bench flags', () => {
   });
 
   it('--merge takes shard files; --help is its own mode', () => {
-    expect(parseBenchArgs(['--merge', 'a.json', 'b.json', '--out', 'o'])).toEqual({ mode: 'merge', inputs: ['a.json', 'b.json'], outDir: 'o' });
+    expect(parseBenchArgs(['--merge', 'a.json', 'b.json', '--out', 'o'])).toEqual({ mode: 'merge', inputs: ['a.json', 'b.json'], outDir: 'o', torchFile: null });
+    expect(parseBenchArgs(['--merge', 'r.json', '--torch', 't.json'])).toMatchObject({ mode: 'merge', inputs: ['r.json'], torchFile: 't.json' });
     expect(parseBenchArgs(['--help'])).toEqual({ mode: 'help' });
+  });
+
+  it('--node-webgpu runs any preset in Node; --torch names PyTorch\'s timings', () => {
+    expect(runPlan(['--quick']).nodeWebgpu).toBe(false);
+    for (const preset of [[], ['--quick'], ['--core-only']]) {
+      const plan = runPlan([...preset, '--node-webgpu']);
+      expect(plan.nodeWebgpu).toBe(true);
+      expect(plan.models).toEqual(runPlan(preset).models);
+    }
+    expect(runPlan(['--quick', '--node-webgpu', '--torch', 'torch.json']).torchFile).toBe('torch.json');
+    expect(runPlan(['--quick']).torchFile).toBeNull();
+    expect(() => parseBenchArgs(['--torch'])).toThrow(UsageError);
   });
 });
 
@@ -73,6 +88,63 @@ describe('bench grid and shards', () => {
     expect(new Set(all).size).toBe(all.length);
     expect(all.sort()).toEqual(jobs.map((job) => cellId(job.cell)).sort());
     expect(shardJobs(jobs, { index: 2, count: 3 }).map((job) => cellId(job.cell))).toEqual(shards[1]);
+  });
+});
+
+describe('Vulkan driver for --node-webgpu', () => {
+  const probe = (files: string[]): IcdProbe => ({
+    exists: (path) => files.includes(path),
+    list: (dir) => files.filter((path) => path.startsWith(`${dir}/`)).map((path) => path.slice(dir.length + 1)),
+  });
+  // This machine: Mesa's manifests (lavapipe, and GPU drivers for hardware it lacks), no /dev/dri.
+  const mesa = ['lvp_icd.x86_64.json', 'intel_icd.x86_64.json', 'radeon_icd.x86_64.json'].map((name) => `${ICD_DIRS[2]}/${name}`);
+
+  it('keeps what the caller set', () => {
+    for (const name of ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES']) {
+      const choice = chooseVulkanIcd({ [name]: '/x.json' }, probe([...mesa, SWIFTSHADER_ICD]));
+      expect(choice).toMatchObject({ source: 'environment', env: {} });
+      expect(choice.note).toContain(`${name}=/x.json`);
+    }
+  });
+
+  it('without a GPU device, Chromium\'s SwiftShader, never lavapipe (which Dawn refuses)', () => {
+    expect(chooseVulkanIcd({}, probe([...mesa, SWIFTSHADER_ICD]))).toMatchObject({ source: 'swiftshader', env: { VK_ICD_FILENAMES: SWIFTSHADER_ICD } });
+    const none = chooseVulkanIcd({}, probe(mesa));
+    expect(none).toMatchObject({ source: 'system', env: {} });
+    expect(noAdapterMessage(none)).toMatch(/Set VK_ICD_FILENAMES \(or VK_DRIVER_FILES\).*vk_swiftshader_icd\.json.*libvulkan/);
+  });
+
+  it('a GPU device with its driver on the loader\'s path: the loader\'s own search', () => {
+    expect(chooseVulkanIcd({}, probe([...mesa, SWIFTSHADER_ICD, '/dev/dri/renderD128']))).toMatchObject({ source: 'gpu', env: {} });
+    expect(chooseVulkanIcd({}, probe([SWIFTSHADER_ICD, '/dev/nvidia0', `${ICD_DIRS[0]}/nvidia_icd.json`]))).toMatchObject({ source: 'gpu', env: {} });
+    // A render node with only software drivers is no GPU Dawn can use.
+    expect(chooseVulkanIcd({}, probe([`${ICD_DIRS[2]}/lvp_icd.x86_64.json`, SWIFTSHADER_ICD, '/dev/dri/renderD128'])).source).toBe('swiftshader');
+  });
+
+  it('an NVIDIA device whose driver keeps its manifest outside the path (the lent machines): that manifest', () => {
+    expect(chooseVulkanIcd({}, probe([...mesa, '/dev/nvidia0', NVIDIA_DRIVER_ICD]))).toMatchObject({ source: 'nvidia', env: { VK_DRIVER_FILES: NVIDIA_DRIVER_ICD } });
+  });
+});
+
+describe('PyTorch step times beside the cells', () => {
+  const torchCell = (overrides: Partial<TorchCell>): TorchCell => ({
+    model: 'mobilenet_v2', method: 'lora', rank: 4, width: 0.35, resolution: 32, stem: 'cifar', numClasses: 10, batch: 8,
+    warmup: 1, steps: 3, medianStepMs: 5, stepMs: [5], trainableParams: 1, implementation: 'torch', error: null, ...overrides,
+  });
+  const timings = (cells: TorchCell[]): TorchTimings => ({
+    schema: TORCH_SCHEMA, createdAt: '', deviceKind: 'cuda', device: 'GPU', torchVersion: '', torchvisionVersion: '', peftVersion: null, threads: 1, cells,
+  });
+  const labCell = {
+    id: 'mobilenet_v2/lora/r4', model: 'mobilenet_v2', method: 'lora', rank: 4, batch: 8,
+    modelOptions: { model: 'mobilenet_v2', width: 0.35, resolution: 32, numClasses: 10, stem: 'cifar' },
+  } as CellRecord;
+
+  it('joins on network, method, rank and batch, nothing less', () => {
+    const match = torchCell({ medianStepMs: 7 });
+    expect(torchCellFor(timings([torchCell({ rank: 8 }), match]), labCell)).toBe(match);
+    for (const other of [{ batch: 4 }, { width: 1 }, { resolution: 64 }, { stem: 'imagenet' as const }, { numClasses: 2 }, { method: 'dora' as const }]) {
+      expect(torchCellFor(timings([torchCell(other)]), labCell), JSON.stringify(other)).toBeUndefined();
+    }
   });
 });
 

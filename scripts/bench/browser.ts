@@ -12,6 +12,7 @@ import type {
   TfLayersBaselineResult,
 } from '../../src/core/baselines/benchCells';
 import type { ModelOptions } from '../../src/core/models/spec';
+import type { NodeDawnEnvironment } from './node';
 import { measureUiRun, type UiRunRecord } from './uiRun';
 // @ts-expect-error -- a plain .mjs module shared with the npm scripts; typed by use.
 import { chromiumArgs, chromiumExists, chromiumPath } from '../chromium.mjs';
@@ -28,14 +29,18 @@ export interface BrowserEnvironment {
   chromiumArgs: string[];
 }
 
+/** Where a run's cells ran: Chromium's page, or Node on Dawn (`--node-webgpu`, node.ts). */
+export type BenchEnvironment = BrowserEnvironment | NodeDawnEnvironment;
+
 export interface BenchPage {
-  environment: BrowserEnvironment;
+  environment: BenchEnvironment;
   measureMatmulRate(options: MatmulRateOptions): Promise<MatmulRate>;
   runCoreCell(request: CoreCellRequest): Promise<CoreCellResult>;
   /** The tf.layers peer, its steps timed alternately with the lab core's for `core`. */
   runTfLayersBaseline(options: Omit<ModelOptions, 'model'>, batch: number, protocol: StepProtocol, core: CoreCellRequest): Promise<TfLayersBaselineResult>;
-  /** A few fine-tuning steps through the lab's own page, with main-thread long tasks counted. */
-  measureUiRun(): Promise<UiRunRecord>;
+  /** A few fine-tuning steps through the lab's own page, with main-thread long tasks counted; null
+   * where there is no page (Node). */
+  measureUiRun: (() => Promise<UiRunRecord>) | null;
   close(): Promise<void>;
 }
 

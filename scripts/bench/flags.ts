@@ -52,6 +52,10 @@ export interface RunPlan {
   matmulSize: number;
   shard: Shard | null;
   outDir: string;
+  /** Run the cells in Node on Dawn (the npm package webgpu) instead of in Chromium. */
+  nodeWebgpu: boolean;
+  /** PyTorch step times to show beside the cells (scripts/fixtures/torch_step_timing.py's JSON). */
+  torchFile: string | null;
 }
 
 export interface MergePlan {
@@ -59,6 +63,7 @@ export interface MergePlan {
   /** Shard JSON files to merge; empty: every shard file in outDir. */
   inputs: string[];
   outDir: string;
+  torchFile: string | null;
 }
 
 export type BenchPlan = RunPlan | MergePlan | { mode: 'help' };
@@ -120,13 +125,23 @@ Grid:
   --no-baseline      skip the tf.layers MobileNetV2 peer
   --no-ui-run        skip the UI run (a few fine-tuning steps through the lab's page, counting
                      main-thread tasks over 50 ms with the Long Tasks API; not with --core-only)
+
+Where it runs:
+  --node-webgpu      the same cells in Node on Dawn (the npm package webgpu over Vulkan) instead of
+                     Chromium: a GPU machine needs no browser. Without VK_ICD_FILENAMES / VK_DRIVER_FILES
+                     it takes a GPU's Vulkan driver, else Chromium's SwiftShader (CPU); the UI run needs
+                     the page and is reported as not run. npm run bench:bundle -- DIR packs it for a
+                     machine without node_modules (bench-results/README.md)
+  --torch FILE       PyTorch's step times for the same cells (python3 scripts/fixtures/torch_step_timing.py
+                     --like REPORT.json), shown beside the lab's; also with --merge
   --ui-only          only the UI run, with the first screens' paint and bytes: no cells, no
                      roofline; writes <out>/<date>-ui.json and .md
   --dist DIR         with --ui-only: serve this build (vite build --outDir DIR) instead of dist/
 
 Splitting and output:
   --shard i/n        run the i-th of n deterministic parts of the cell list (writes a shard file)
-  --merge [FILES]    merge shard JSONs (default: every *.shard-*-of-*.json in --out) into one report
+  --merge [FILES]    merge shard JSONs (default: every *.shard-*-of-*.json in --out) into one report;
+                     a whole run's JSON is its own one shard (to add --torch to it)
   --out DIR          output folder (default bench-results)
   --help             this text
 
@@ -139,6 +154,8 @@ const OPTIONS = {
   help: { type: 'boolean' },
   'no-baseline': { type: 'boolean' },
   'no-ui-run': { type: 'boolean' },
+  'node-webgpu': { type: 'boolean' },
+  torch: { type: 'string' },
   'ui-only': { type: 'boolean' },
   dist: { type: 'string' },
   models: { type: 'string' },
@@ -170,10 +187,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
   const { values, positionals } = parsed;
   if (values.help) return { mode: 'help' };
   const outDir = values.out ?? 'bench-results';
+  const torchFile = values.torch ?? null;
   if (values.merge) {
-    const runFlags = Object.keys(values).filter((name) => name !== 'merge' && name !== 'out');
-    if (runFlags.length > 0) throw new UsageError(`--merge takes only shard files and --out, not --${runFlags.join(', --')}`);
-    return { mode: 'merge', inputs: positionals, outDir };
+    const runFlags = Object.keys(values).filter((name) => name !== 'merge' && name !== 'out' && name !== 'torch');
+    if (runFlags.length > 0) throw new UsageError(`--merge takes only shard files, --torch and --out, not --${runFlags.join(', --')}`);
+    return { mode: 'merge', inputs: positionals, outDir, torchFile };
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (files are for --merge)\nValid flags: ${VALID_FLAGS}`);
   if (values['ui-only'] && (values['core-only'] || values['no-ui-run'] || values.shard !== undefined)) {
@@ -219,6 +237,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     matmulSize: values['matmul-size'] === undefined ? 1024 : parseInteger('--matmul-size', values['matmul-size'], 16),
     shard: values.shard === undefined ? null : parseShard(values.shard),
     outDir,
+    nodeWebgpu: values['node-webgpu'] === true,
+    torchFile,
   };
 }
 

@@ -5,7 +5,8 @@ import type { GroupSummary } from '../../src/core/profile/profile';
 import { formatDuration, formatGflop, formatMiB, formatMs, formatPercent, formatRate, formatRatio } from './format';
 import { formatClaimValue } from '../../src/lab/costClaims';
 import type { BenchReport, CellRecord } from './report';
-import type { UiRunRecord } from './uiRun';
+import { torchCellFor } from './torch';
+import { NO_UI_RUN_IN_NODE, type UiRunRecord } from './uiRun';
 
 /** Issue 3's targets for the lab core against the tf.layers build. */
 export const PEER_TARGETS = { stepTime: 5, peakMemory: 4 } as const;
@@ -94,6 +95,46 @@ export function uiRunLines(ui: UiRunRecord): string[] {
   return out;
 }
 
+/** PyTorch's step for the same network, method, rank and batch beside each lab cell (`--torch`). */
+function torchSection(report: BenchReport, measured: readonly CellRecord[]): string[] {
+  const torch = report.torch;
+  if (!torch) return [];
+  const devices = [...new Set(report.runs.map((run) => run.device))].join(', ');
+  const labOnCpu = report.runs.some(({ environment: { backend } }) => backend.backend !== 'webgpu' || backend.adapter?.architecture === 'swiftshader');
+  const out = ['## PyTorch beside the lab', ''];
+  out.push(
+    `PyTorch ${torch.torchVersion} (torchvision ${torch.torchvisionVersion}${torch.peftVersion ? `, peft ${torch.peftVersion}` : ''}) on **${torch.deviceKind}** (${torch.device}), ` +
+      `float32, one step = forward, backward and Adam, timed to the loss's read-back (scripts/fixtures/torch_step_timing.py, ${torch.createdAt.slice(0, 10)}). ` +
+      `The lab ran on ${devices}. ` +
+      (torch.deviceKind !== 'cuda'
+        ? '**PyTorch ran on the CPU: this is no GPU comparison**, only a check that the script and the join work.'
+        : labOnCpu
+          ? '**The lab ran on the CPU (SwiftShader or no WebGPU): this is no GPU comparison.**'
+          : 'Both on a GPU: lab ÷ PyTorch is how many times as long the lab\'s WebGPU step takes as PyTorch\'s CUDA step.'),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['cell', 'lab median step', 'PyTorch median step', 'lab ÷ PyTorch', 'trainable params (lab / PyTorch)', 'PyTorch method'],
+      measured.map((cell) => {
+        const t = torchCellFor(torch, cell);
+        const lab = cell.throughput?.medianStepMs ?? null;
+        const torchMs = t?.medianStepMs ?? null;
+        return [
+          cellLabel(cell),
+          lab === null ? '—' : formatMs(lab),
+          t?.error ? `not timed: ${t.error}` : torchMs === null ? 'not in the file' : formatMs(torchMs),
+          lab !== null && torchMs !== null ? formatRatio(lab / torchMs) : '—',
+          `${cell.result?.analytic.params.trainable.toLocaleString('en-US') ?? '—'} / ${t?.trainableParams?.toLocaleString('en-US') ?? '—'}`,
+          t?.implementation ?? '—',
+        ];
+      }),
+    ),
+  );
+  out.push('');
+  return out;
+}
+
 export function renderMarkdown(report: BenchReport): string {
   const out: string[] = [];
   const { settings } = report.grid;
@@ -116,6 +157,7 @@ export function renderMarkdown(report: BenchReport): string {
     const shard = run.shard ? ` (shard ${run.shard.index}/${run.shard.count})` : '';
     out.push(`- Run ${index + 1}${shard}: backend **${run.environment.backend.backend}**, adapter: ${adapterText}`);
     out.push(`  - User agent: ${run.environment.userAgent}; tfjs ${run.environment.tfjsVersion}; ${run.environment.hardwareConcurrency} logical CPUs`);
+    if ('runtime' in run.environment) out.push(`  - Runtime: **${run.environment.runtime}** (${run.environment.webgpuPackage}, no browser); Vulkan driver: ${run.environment.vulkanDriver.note}`);
     out.push(`  - ${run.startedAt} → ${run.finishedAt} (${formatDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))})`);
     out.push(
       `  - In-run roofline: ${run.roofline.size}×${run.roofline.size} matmul at **${formatRate(run.roofline.gflopPerSecond)}** ` +
@@ -230,6 +272,8 @@ export function renderMarkdown(report: BenchReport): string {
   );
   out.push('');
 
+  if (report.torch) out.push(...torchSection(report, measured));
+
   out.push('## Peer baseline: lab core vs tf.layers');
   out.push('');
   const peer = report.baseline;
@@ -264,7 +308,8 @@ export function renderMarkdown(report: BenchReport): string {
   out.push('## Main thread during a UI run');
   out.push('');
   const ui = report.uiRun;
-  if (!ui) out.push('Not run (`--no-ui-run`, `--core-only`, or a shard other than the first).');
+  if (!ui && report.runs.every((run) => 'runtime' in run.environment)) out.push(`Not run: ${NO_UI_RUN_IN_NODE} (\`--node-webgpu\`).`);
+  else if (!ui) out.push('Not run (`--no-ui-run`, `--core-only`, or a shard other than the first).');
   else if (ui.error) out.push(`The UI run failed: ${ui.error}`);
   else out.push(...uiRunLines(ui));
   out.push('');

@@ -8,10 +8,11 @@ import type { CoreCellResult, MatmulRate, StepProtocol, TfLayersBaselineResult }
 import type { UiRunRecord } from './uiRun';
 import type { MethodId, ModelId } from '../../src/core/ids';
 import type { ModelOptions } from '../../src/core/models/spec';
-import type { BrowserEnvironment } from './browser';
+import type { BenchEnvironment } from './browser';
 import type { ClaimResult } from '../../src/lab/costClaims';
 import type { GridSettings, RunPlan, Shard } from './flags';
 import { cellId, gridCells } from './grid';
+import type { TorchTimings } from './torch';
 
 export const REPORT_SCHEMA = 'peft-edge-lab/bench-report@1';
 
@@ -60,7 +61,7 @@ export interface RunRecord {
   finishedAt: string;
   /** Slug of the WebGPU adapter (or backend) that ran it, as in the file name. */
   device: string;
-  environment: BrowserEnvironment;
+  environment: BenchEnvironment;
   roofline: MatmulRate;
 }
 
@@ -77,6 +78,8 @@ export interface BenchReport {
   /** The UI run (main-thread long tasks during a fine-tune in the lab's page); null when skipped. */
   uiRun: UiRunRecord | null;
   claims: ClaimResult[];
+  /** PyTorch's step times for the same cells (`--torch`); absent or null when not given. */
+  torch?: TorchTimings | null;
 }
 
 /** "google-swiftshader" from the adapter's info; the backend's name when there is no adapter. */
@@ -164,7 +167,8 @@ export function mergeShardReports(files: readonly string[]): BenchReport {
   const first = reports[0];
   const mismatched = reports.find((report) => gridKey(report) !== gridKey(first));
   if (mismatched) throw new Error('--merge: the shards ran different grids (models, methods, ranks or settings differ)');
-  const shardIndices = reports.flatMap((report) => report.runs.map((run) => run.shard?.index ?? 0));
+  // A run without --shard is the whole grid: shard 1 of 1.
+  const shardIndices = reports.flatMap((report) => report.runs.map((run) => run.shard?.index ?? 1));
   const expected = Array.from({ length: first.grid.shardCount }, (_, i) => i + 1);
   const missing = expected.filter((index) => !shardIndices.includes(index));
   if (missing.length > 0) throw new Error(`--merge: missing shard(s) ${missing.join(', ')} of ${first.grid.shardCount}`);

@@ -39,6 +39,9 @@ const SETTINGS = { batch: 8, epochs: 1, trainingImages: 32 };
 /** Time for the page to settle after the configuration changed, before Start. */
 const SETTLE_MS = 5000;
 
+/** Why a `--node-webgpu` run has no UI run, for the report. */
+export const NO_UI_RUN_IN_NODE = "it drives the lab's page in Chromium, and Node on Dawn has no page, only the cells";
+
 declare global {
   interface Window {
     __benchLongTasks?: { start: number; duration: number }[];
