@@ -1,5 +1,6 @@
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { initBackend, type BackendName, type BackendPlatform, type GpuAdapterInfo } from './backend';
+import { initBackend, restartBackend, type BackendName, type BackendPlatform, type GpuAdapterInfo } from './backend';
 
 const adapter: GpuAdapterInfo = { vendor: 'google', architecture: 'swiftshader', device: '', description: '', timestampQuery: false };
 
@@ -67,5 +68,20 @@ describe('initBackend fallback order', () => {
   it('in Node (the unit-test environment) lands on the real CPU backend', async () => {
     const report = await initBackend();
     expect(report.backend).toBe('cpu');
+  });
+});
+
+describe('restartBackend (after the WebGPU device was lost)', () => {
+  it('replaces the backend with a new instance of the same kind, whose kernels still run', async () => {
+    await initBackend();
+    const before = tf.backend();
+    const report = await restartBackend();
+    expect(report.backend).toBe('cpu');
+    expect(tf.backend()).not.toBe(before);
+    // The factory is registered again (tfjs's removeBackend drops it) and the kernels still run.
+    expect(tf.findBackendFactory('cpu')).not.toBeNull();
+    const sum = tf.add(tf.scalar(2), tf.scalar(3));
+    expect(await sum.data()).toEqual(new Float32Array([5]));
+    tf.dispose(sum);
   });
 });

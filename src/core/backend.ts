@@ -84,6 +84,27 @@ export async function initBackend(
   throw new Error(`No tfjs backend could start: ${skipped.map((s) => `${s.backend} (${s.reason})`).join('; ')}`);
 }
 
+/** tfjs's registry of backend factories (private to its engine; tfjs is pinned). */
+interface BackendRegistry {
+  registryFactory: Record<string, { factory: () => tf.KernelBackend | Promise<tf.KernelBackend>; priority: number }>;
+}
+
+/**
+ * After the WebGPU device was lost: frees the dead backend and starts one again in the preferred
+ * order, which asks for a new adapter and device. tfjs's removeBackend forgets the backend's factory
+ * too, so it is registered again as it was. Dispose every tensor of the old backend first: its
+ * buffers went with the device.
+ */
+export async function restartBackend(platform: BackendPlatform = browserPlatform, preferred: readonly BackendName[] = BACKEND_ORDER): Promise<BackendReport> {
+  const name = tf.getBackend();
+  const registered = name ? (tf.engine() as unknown as BackendRegistry).registryFactory[name] : undefined;
+  if (name && registered) {
+    tf.removeBackend(name);
+    tf.registerBackend(name, registered.factory, registered.priority);
+  }
+  return initBackend(platform, preferred);
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

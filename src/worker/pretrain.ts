@@ -105,7 +105,7 @@ export async function runPretraining(context: PretrainContext): Promise<void> {
   } catch (error) {
     const lost = context.deviceLost();
     const message = lost
-      ? `The WebGPU device was lost: ${lost}. Reload the page to get a new one.`
+      ? `The WebGPU device was lost (${lost}), so pretraining stopped. Start it again to train on a new device (no reload needed).`
       : error instanceof PretrainDivergedError
         ? `${error.message} (peak ${PRETRAIN_DEFAULTS.lr})`
         : `Pretraining failed: ${error instanceof Error ? error.message : String(error)}`;

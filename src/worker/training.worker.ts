@@ -1,9 +1,9 @@
 // The training worker: owns tfjs and its backend so the page stays responsive. One run at a time;
 // pause/resume/stop address it by id.
 /// <reference lib="webworker" />
-import * as tf from '@tensorflow/tfjs';
 import { hasErrors, validateConfig, type LabConfig } from '../lab/config';
-import { initBackend } from '../core/backend';
+import { initBackend, restartBackend } from '../core/backend';
+import { activeGpuDevice, DeviceWatch } from '../core/gpuDevice';
 import type { BackendReport } from '../core/backendInfo';
 import type { ImageFolderImport } from '../core/data/imageFolder';
 import { DataError } from '../core/data/types';
@@ -24,7 +24,12 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (message: WorkerResponse) => scope.postMessage(message);
 
 let backendReady: Promise<BackendReport> | null = null;
-let deviceLostMessage: string | null = null;
+/** The loss of the backend's WebGPU device (null off WebGPU, or before the backend started). */
+let deviceWatch: DeviceWatch | null = null;
+/** How long a failed run waits for device.lost to say whether a loss caused the failure. */
+const DEVICE_LOSS_GRACE_MS = 500;
+const deviceLost = () => deviceWatch?.lost ?? null;
+const awaitDeviceLoss = async () => (await deviceWatch?.lostWithin(DEVICE_LOSS_GRACE_MS)) ?? null;
 let current: { runId: number; control: RunControl; finished: Promise<void> } | null = null;
 /** The last finished run's fine-tuned model and record, for its downloads: freed when the next run
  * or pretraining starts. */
@@ -96,18 +101,32 @@ async function importRequest(request: Extract<WorkerRequest, { type: 'import_ima
   }
 }
 
-/** Starts the backend once, and listens for the loss of the WebGPU device where tfjs exposes it. */
+/** Follows the loss of the backend's WebGPU device: what runs now stops (and says why). */
+function watchDevice(report: BackendReport): BackendReport {
+  const device = activeGpuDevice();
+  deviceWatch = device
+    ? new DeviceWatch(device, (lost) => {
+        post({ type: 'error', message: `The WebGPU device was lost (${lost}). The next run or pretraining starts a new one.` });
+        current?.control.stop();
+        pretraining?.control.stop();
+      })
+    : null;
+  return report;
+}
+
+/** Starts the backend once; after its device was lost, starts a new one when no run or pretraining
+ * holds the old one's tensors (the page hears 'ready' again, which clears the loss it was told). */
 function ensureBackend(): Promise<BackendReport> {
-  backendReady ??= initBackend().then((report) => {
-    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-    void device?.lost.then((info) => {
-      deviceLostMessage = info.message || `reason: ${info.reason}`;
-      post({ type: 'error', message: `The WebGPU device was lost (${deviceLostMessage}). Reload the page to train again.` });
-      current?.control.stop();
-      pretraining?.control.stop();
+  if (deviceLost() !== null && !current && !pretraining) {
+    // Its tensors lived on the lost device: freed before the backend goes.
+    releaseLastRun();
+    deviceWatch = null;
+    backendReady = restartBackend().then((report) => {
+      post({ type: 'ready', report });
+      return watchDevice(report);
     });
-    return report;
-  });
+  }
+  backendReady ??= initBackend().then(watchDevice);
   return backendReady;
 }
 
@@ -153,7 +172,8 @@ async function start(request: Extract<WorkerRequest, { type: 'start' }>) {
       lastRun = { runId: request.runId, model, config: request.config, recorder, labVersion: request.labVersion };
     },
     adapter: adapterInWords(report),
-    deviceLost: () => deviceLostMessage,
+    deviceLost,
+    awaitDeviceLoss,
     dataInputs: { customImages, cifarArchive: request.cifarArchive, decodePng: (png) => browserDecodeImage(png, 'image.png', CIFAR_IMAGE_SIZE) },
     baseWeightsFile: request.baseWeightsFile,
   });
@@ -185,7 +205,7 @@ async function pretrain(request: Extract<WorkerRequest, { type: 'pretrain' }>) {
     trainImages: request.trainImages,
     control,
     post: (message: PretrainResponse) => post(message),
-    deviceLost: () => deviceLostMessage,
+    deviceLost,
   });
   pretraining = { jobId, control, finished };
   await finished;

@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { applyMethod } from '../../core/adapters/definitions';
 import { batchCount, iterateBatches, type Batch as DataBatch } from '../../core/data/batching';
 import { DataError } from '../../core/data/types';
+import { activeGpuDevice, bufferLimitsOf, GpuError, withGpuErrorScope } from '../../core/gpuDevice';
+import { largestOutputOverLimit, type BufferOverLimit } from '../../core/profile/bufferLimits';
 import { buildModelSpec } from '../../core/models/registry';
 import { createModel, disposeModel, type Model } from '../../core/nn/model';
 import { measureTrainingStep, summariseMeasured } from '../../core/profile/measured';
@@ -39,6 +41,9 @@ export interface RunContext {
   adapter: string;
   /** Set when the WebGPU device was lost (then every error is that). */
   deviceLost: () => string | null;
+  /** After a failure: the device's loss if it comes within a moment (device.lost resolves a little
+   * after the call that failed because of it), else null. Without it, only `deviceLost` is asked. */
+  awaitDeviceLoss?: () => Promise<string | null>;
   /** The user's imported images (the custom task), and a CIFAR-10 archive file they chose. */
   dataInputs?: RunDataInputs;
   /** The torchvision safetensors file the user imported (config.baseWeights 'imported'). */
@@ -56,6 +61,23 @@ const MAX_EVAL_BATCH = 64;
 
 /** A NaN/∞ loss: the run stops, the curves so far stay. */
 class NanLossError extends Error {}
+
+/** The WebGPU device went away between steps (the failure message says how). */
+class DeviceLostError extends Error {}
+
+/** A layer output too large for one buffer of this device: refused before anything is allocated. */
+class BufferLimitError extends Error {
+  constructor(over: BufferOverLimit, config: LabConfig) {
+    const size = (bytes: number) => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${Math.round(bytes / 2 ** 10)} KiB`);
+    // An output's size is proportional to the batch.
+    const fittingBatch = Math.floor((config.batchSize * over.limitBytes) / over.bytes);
+    super(
+      `This configuration needs a ${size(over.bytes)} buffer (the output of ${over.nodeId} at batch ${config.batchSize}, ${config.resolution}×${config.resolution}), ` +
+        `but this GPU's ${over.limit} is ${over.limitBytes.toLocaleString('en-US')} bytes (${size(over.limitBytes)}): no tensor can be larger, however much memory is free. ` +
+        (fittingBatch >= 1 ? `Lower the batch size to ${fittingBatch} or less, or the resolution.` : 'Lower the resolution or the width.'),
+    );
+  }
+}
 
 /** Everything a run trains with, once prepared. */
 interface PreparedRun {
@@ -97,8 +119,9 @@ export async function runTraining(context: RunContext): Promise<void> {
     post({ type: 'run_done', runId, summary, reason: context.control.stopped ? 'stopped' : outcome.stoppedEarly ? 'early_stopped' : 'completed' });
   } catch (error) {
     // Stop pressed while the run waited on a download: the download was cancelled, not failed.
-    if (context.control.stopped && isAbortError(error)) post({ type: 'run_error', runId, kind: 'download', message: 'Stopped during a download: nothing of it was cached, and the run did not start.' });
-    else post(failureMessage(error, context, owned.profile));
+    // (A lost device stops the run too, and its rejected readbacks are AbortErrors as well.)
+    if (context.control.stopped && isAbortError(error) && context.deviceLost() === null) post({ type: 'run_error', runId, kind: 'download', message: 'Stopped during a download: nothing of it was cached, and the run did not start.' });
+    else post(failureMessage(error, await deviceLossBehind(error, context), context.runId, owned.profile));
   } finally {
     owned.trainer?.dispose();
     if (owned.model) disposeModel(owned.model);
@@ -130,6 +153,10 @@ async function prepareRun(context: RunContext, owned: { model?: Model; trainer?:
   const profile = profiles[config.method];
   if (!profile) throw new Error(`The profiler cannot cost this configuration: ${failures[config.method] ?? 'unknown reason'}`);
   owned.profile = profile;
+  // Before anything is allocated: a layer output over the device's buffer limits cannot run.
+  const device = activeGpuDevice();
+  const overLimit = device ? largestOutputOverLimit(profile, bufferLimitsOf(device)) : null;
+  if (overLimit) throw new BufferLimitError(overLimit, config);
 
   const model = createModel(spec, { seed: config.seed });
   owned.model = model;
@@ -169,8 +196,10 @@ function checkClassCounts(config: LabConfig, headClasses: number, dataClasses: n
 async function evaluateBaseline(run: PreparedRun, { runId, config, post }: RunContext): Promise<EvalPoint> {
   post({ type: 'run_phase', runId, phase: 'baseline', paused: false });
   const evalBatch = Math.min(MAX_EVAL_BATCH, config.batchSize);
-  const before = await evaluateDataset(run.model, run.data.test, { batchSize: evalBatch });
-  const cleanAccuracy = run.data.cleanTest ? (await evaluateDataset(run.model, run.data.cleanTest, { batchSize: evalBatch })).accuracy : null;
+  const { before, cleanAccuracy } = await withGpuErrorScope(async () => ({
+    before: await evaluateDataset(run.model, run.data.test, { batchSize: evalBatch }),
+    cleanAccuracy: run.data.cleanTest ? (await evaluateDataset(run.model, run.data.cleanTest, { batchSize: evalBatch })).accuracy : null,
+  }));
   const baseline: EvalPoint = { epoch: 0, step: 0, accuracy: before.accuracy, loss: before.loss };
   post({ type: 'run_baseline', runId, baseline, cleanAccuracy });
   return baseline;
@@ -196,15 +225,16 @@ async function trainEpochs(run: PreparedRun, context: RunContext): Promise<Train
     for (const batch of batches) {
       try {
         await waitIfPaused(context);
+        throwIfDeviceLost(context);
         if (control.stopped) break training;
         const started = performance.now();
-        const loss = outcome.steps === measureAt ? await measuredStep(run, batch, context) : await run.trainer.step({ x: batch.images, y: batch.labels });
+        // Under error scopes: a refused allocation fails the step instead of training on invalid buffers.
+        const loss = await withGpuErrorScope(() => (outcome.steps === measureAt ? measuredStep(run, batch, context) : run.trainer.step({ x: batch.images, y: batch.labels })));
         outcome.trainSeconds += (performance.now() - started) / 1000;
         outcome.steps++;
         pending.push({ step: outcome.steps, loss });
         outcome.losses.push(loss);
         if (!Number.isFinite(loss)) {
-          post(progress(epoch, 0, 0));
           throw new NanLossError(`The loss became ${loss} at step ${outcome.steps} (epoch ${epoch}): training diverged, so the run stopped. Lower the learning rate (now ${config.learningRate}) and run again; the curves so far are kept.`);
         }
         if (throttle.ready(performance.now(), outcome.steps % run.stepsPerEpoch === 0)) {
@@ -212,12 +242,17 @@ async function trainEpochs(run: PreparedRun, context: RunContext): Promise<Train
           post(progress(epoch, seconds > 0 ? (outcome.steps * config.batchSize) / seconds : 0, etaSeconds(outcome.steps, run.totalSteps, seconds)));
           pending = [];
         }
+      } catch (error) {
+        // The curves so far stay: the losses the throttle held back go out before the failure.
+        if (pending.length > 0) post(progress(epoch, 0, 0));
+        throw error;
       } finally {
         tf.dispose([batch.images, batch.labels]);
       }
     }
+    throwIfDeviceLost(context);
     post({ type: 'run_phase', runId, phase: 'evaluating', paused: false });
-    const result = await evaluateDataset(run.model, run.data.test, { batchSize: Math.min(MAX_EVAL_BATCH, config.batchSize) });
+    const result = await withGpuErrorScope(() => evaluateDataset(run.model, run.data.test, { batchSize: Math.min(MAX_EVAL_BATCH, config.batchSize) }));
     const point: EvalPoint = { epoch, step: outcome.steps, accuracy: result.accuracy, loss: result.loss };
     outcome.evals.push(point);
     post({ type: 'run_eval', runId, point });
@@ -229,6 +264,11 @@ async function trainEpochs(run: PreparedRun, context: RunContext): Promise<Train
     post({ type: 'run_phase', runId, phase: 'training', paused: false });
   }
   return outcome;
+}
+
+/** A lost device stops the run (its handler presses Stop), as a failure rather than a stop. */
+function throwIfDeviceLost(context: RunContext): void {
+  if (context.deviceLost() !== null) throw new DeviceLostError('The WebGPU device was lost.');
 }
 
 async function waitIfPaused({ runId, control, post }: RunContext): Promise<void> {
@@ -278,6 +318,13 @@ function summarise(run: PreparedRun, baseline: EvalPoint, outcome: TrainingOutco
   };
 }
 
+/** The device's loss, when it explains `error`: errors of the lab's own making are never a loss. */
+async function deviceLossBehind(error: unknown, context: RunContext): Promise<string | null> {
+  const lost = context.deviceLost();
+  if (lost !== null || error instanceof NanLossError || error instanceof DataError || error instanceof DownloadError || error instanceof BufferLimitError) return lost;
+  return (await context.awaitDeviceLoss?.()) ?? null;
+}
+
 function isOutOfMemory(message: string): boolean {
   return /out of memory|\boom\b|failed to allocate|allocation failed|array buffer allocation|exceeds .*max.*buffer|maxBufferSize|maxStorageBufferBindingSize/i.test(message);
 }
@@ -287,18 +334,23 @@ function describeError(error: unknown): { kind: RunErrorKind; message: string } 
   if (error instanceof NanLossError) return { kind: 'nan_loss', message };
   if (error instanceof DownloadError) return { kind: 'download', message };
   if (error instanceof DataError) return { kind: 'data', message };
+  if (error instanceof BufferLimitError) return { kind: 'out_of_memory', message };
+  if (error instanceof GpuError && (error.filter === 'out-of-memory' || isOutOfMemory(error.deviceMessage))) return { kind: 'out_of_memory', message };
   if (isOutOfMemory(message)) return { kind: 'out_of_memory', message: `Out of memory: ${message}` };
+  // tfjs-backend-webgpu's own check of a kernel's workgroup count (maxComputeWorkgroupsPerDimension).
+  if (/Dispatch size exceeds WebGPU/i.test(message)) return { kind: 'out_of_memory', message: `A kernel of this configuration is too large for one GPU dispatch (tfjs: “${message}”): lower the batch size or the resolution.` };
   return { kind: 'internal', message };
 }
 
 /** The run's error, said for the page: a lost device explains everything after it; out of memory
  * comes with the analytic breakdown that explains it. */
-function failureMessage(error: unknown, context: RunContext, profile: AnalyticProfile | undefined): RunResponse {
-  const lost = context.deviceLost();
-  const described = lost ? { kind: 'device_lost' as const, message: `The WebGPU device was lost: ${lost}. Reload the page to get a new one.` } : describeError(error);
+function failureMessage(error: unknown, lost: string | null, runId: number, profile: AnalyticProfile | undefined): RunResponse {
+  const described = lost
+    ? { kind: 'device_lost' as const, message: `The WebGPU device was lost (${lost}), so the run stopped; its curves so far are kept. Start it again to train on a new device (no reload needed).` }
+    : describeError(error);
   return {
     type: 'run_error',
-    runId: context.runId,
+    runId,
     ...described,
     ...(described.kind === 'out_of_memory' && profile ? { memoryBreakdown: { ...profile.memory.analytic.peak.bytes } } : {}),
   };
