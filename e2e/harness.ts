@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as backend from '../src/core/backend';
 import * as selfTest from '../src/core/selfTest';
 import * as bench from '../src/core/baselines/benchCells';
+import * as soak from '../src/core/baselines/soak';
 import * as adapters from '../src/core/adapters';
 import * as linalg from '../src/core/optim/linalg';
 import * as models from '../src/core/models/registry';
@@ -37,7 +38,7 @@ async function runFinetune(config: LabConfig): Promise<RunRecord & { wallSeconds
   });
 }
 
-const harness = { tf, backend, selfTest, bench, adapters, linalg, models, nnModel, trainStep, layers, optim, profile, measured, measuredRun, measuredCompare, fusedKernels, study: { runFinetune } };
+const harness = { tf, backend, selfTest, bench, soak, adapters, linalg, models, nnModel, trainStep, layers, optim, profile, measured, measuredRun, measuredCompare, fusedKernels, study: { runFinetune } };
 export type LabHarness = typeof harness;
 
 declare global {

@@ -55,13 +55,29 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     const beta = tf.randomNormal([13], 0, 0.3, 'float32', 4) as Tensor1D;
     const around = tf.randomUniform(shape, -5, 7, 'float32', 5);
     const big = tf.randomNormal([4, 33, 31, 6], 0, 1, 'float32', 6);
-    const { mean, variance } = k.channelMoments(x);
+    /** A variable holding its data alone (in-place kernels need data no other tensor shares). */
+    const own = (t: Tensor, trainable = true) => {
+      const variable = tf.variable(t, trainable);
+      t.dispose();
+      return variable;
+    };
+    const stats = k.batchMoments(x);
+    const [mean, variance] = tf.unstack(stats) as [Tensor1D, Tensor1D];
     const results: Record<string, { error: number; kernels: string[] }> = {};
-    results.moments = await compare(() => Object.values(k.channelMoments(x)));
-    results.momentsManyRows = await compare(() => Object.values(k.channelMoments(big)));
-    results.batchNormApply = await compare(() => k.batchNormApply(x, mean, variance, gamma, beta, 1e-5));
+    results.moments = await compare(() => k.batchMoments(x));
+    results.momentsManyRows = await compare(() => k.batchMoments(big));
+    // With the running statistics: updated in place on WebGPU, assigned in the plain version; each
+    // run starts from fresh variables (an in-place kernel needs data no other tensor shares).
+    const runningStart = [await tf.randomNormal([13], 0, 1, 'float32', 19).data(), await tf.randomUniform([13], 0.5, 2, 'float32', 20).data()];
+    results.momentsRunningUpdate = await compare(() => {
+      const running = { mean: own(tf.tensor1d(runningStart[0]), false), variance: own(tf.tensor1d(runningStart[1]), false), momentum: 0.1 };
+      const out = k.batchMoments(x, running);
+      return [out, running.mean, running.variance];
+    });
+    results.batchNormApply = await compare(() => k.batchNormApply(x, stats, gamma, beta, 1e-5));
+    results.batchNormApplyRunning = await compare(() => k.batchNormApply(x, { mean, variance }, gamma, beta, 1e-5));
     results.batchNormBackward = await compare(() => {
-      const { dx, dGamma, dBeta } = k.batchNormBackward(dy, x, mean, variance, gamma, 1e-5, true);
+      const { dx, dGamma, dBeta } = k.batchNormBackward(dy, x, stats, gamma, 1e-5, true);
       return [dx as Tensor, dGamma, dBeta];
     });
     for (const fn of ['hardswish', 'hardsigmoid'] as const) results[fn] = await compare(() => k.activationForward(fn, around));
@@ -76,7 +92,7 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     // Few rows per channel: a one-invocation workgroup (no reduction tree).
     const rows = tf.randomNormal([5, 13], 0, 1, 'float32', 18);
     results.channelSumsFewRows = await compare(() => Object.values(k.channelSums(rows, rows)));
-    results.momentsFewRows = await compare(() => Object.values(k.channelMoments(rows)));
+    results.momentsFewRows = await compare(() => k.batchMoments(rows));
     const a = tf.randomNormal([203, 12], 0, 1, 'float32', 7) as Tensor2D;
     const b = tf.randomNormal([12, 24], 0, 1, 'float32', 8) as Tensor2D;
     const bt = tf.randomNormal([10, 12], 0, 1, 'float32', 9) as Tensor2D;
@@ -91,7 +107,24 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     results.adamMoment = await compare(() => k.adamMoment(m, g, p, 0.9, 0, false));
     results.adamMomentSquaredL2 = await compare(() => k.adamMoment(v, g, p, 0.999, 0.01, true));
     results.adamParam = await compare(() => k.adamParam(p, m, v, { stepSize: 1e-3 / 0.1, biasCorrection2Sqrt: Math.sqrt(0.001), eps: 1e-8, decay: 0.99 }));
-    results.subtractScaled = await compare(() => k.subtractScaled(p, g, 0.0123));
+    results.addScaled = await compare(() => k.addScaled(p, g, -0.0123));
+    // Multi-tensor Adam, in place: five parameters (two dispatches at three per group), L2 on.
+    const shapes = [[7, 9], [13], [3, 3, 2, 5], [1], [130]];
+    const starts = await Promise.all(shapes.map(async (shape, i) => [await tf.randomNormal(shape, 0, 1, 'float32', 30 + i).data(), await tf.randomNormal(shape, 0, 1, 'float32', 40 + i).data()]));
+    const half = shapes.reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0);
+    const momentsStart = await tf.randomUniform([2 * half], 0, 0.01, 'float32', 50).data();
+    results.adamMulti = await compare(() => {
+      const moments = own(tf.tensor1d(momentsStart), false);
+      let offset = 0;
+      const entries = shapes.map((shape, i) => {
+        const entry = { param: own(tf.tensor(starts[i][0], shape)), grad: tf.tensor(starts[i][1], shape), offset };
+        offset += entry.param.size;
+        return entry;
+      });
+      k.adamMulti(moments, entries, { beta1: 0.9, beta2: 0.999, l2: 0.01, stepSize: 1e-3 / 0.19, biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 2), eps: 1e-8, decay: 1 });
+      tf.dispose(entries.map((e) => e.grad));
+      return [moments, ...entries.map((e) => e.param)];
+    });
 
     // Stride-1 depthwise conv: the layer's input gradient (a flipped forward conv on WebGPU)
     // against tfjs's own gradient of depthwiseConv2d (DepthwiseConv2dNativeBackpropInput).

@@ -16,7 +16,7 @@ import { openBenchPage, type BenchPage } from './bench/browser';
 import { ensureBuild } from './bench/build';
 import { openNodeBench } from './bench/node';
 import { evaluateClaims } from '../src/lab/costClaims';
-import { HELP, parseBenchArgs, UsageError, type RunPlan } from './bench/flags';
+import { HELP, parseBenchArgs, SOAK_SETTING, soakPlan, UsageError, type RunPlan } from './bench/flags';
 import { formatDuration, formatMiB, formatMs, formatRatio } from './bench/format';
 import { cellId, jobSteps, planJobs, shardJobs, type BenchJob, type CellKey } from './bench/grid';
 import { renderMarkdown } from './bench/markdown';
@@ -33,6 +33,8 @@ import {
   type BenchReport,
   type CellRecord,
   type PeerComparison,
+  type SoakCell,
+  type SoakRecord,
 } from './bench/report';
 import { serveStatic, type StaticServer } from './bench/server';
 import { readTorchTimings } from './bench/torch';
@@ -102,7 +104,7 @@ async function runPlan(plan: RunPlan, argv: readonly string[]): Promise<BenchRep
     ensureBuild(log);
     server = await serveStatic('dist');
   }
-  const totalSteps = jobs.reduce((sum, job) => sum + jobSteps(job, plan.settings.warmup, plan.settings.steps), 0);
+  const totalSteps = jobs.reduce((sum, job) => sum + jobSteps(job, plan.settings.warmup, plan.settings.steps), 0) + plan.soakSteps * SOAK_SETTING.methods.length;
   const progress = new ProgressBar(totalSteps);
   const startedAt = new Date().toISOString();
   let page: BenchPage | undefined;
@@ -127,6 +129,7 @@ async function runPlan(plan: RunPlan, argv: readonly string[]): Promise<BenchRep
         if (baseline) progress.note(peerLine(baseline));
       }
     }
+    const soak = plan.soakSteps > 0 ? await runSoaks(page, plan, progress) : null;
     let uiRun: UiRunRecord | null = null;
     if (plan.uiRun && !page.measureUiRun) progress.note(`– UI run not run: ${NO_UI_RUN_IN_NODE}`);
     else if (plan.uiRun && page.measureUiRun) {
@@ -153,6 +156,7 @@ async function runPlan(plan: RunPlan, argv: readonly string[]): Promise<BenchRep
       cells,
       baseline,
       uiRun,
+      soak,
       claims: [],
       torch,
     };
@@ -176,6 +180,47 @@ async function runPeer(page: BenchPage, plan: RunPlan, core: CellRecord): Promis
     log(`tf.layers peer failed: ${errorMessage(error)}`);
     return null;
   }
+}
+
+/** The soak of each SOAK_SETTING method, after the cells (shaders compiled, as in a long session). */
+async function runSoaks(page: BenchPage, plan: RunPlan, progress: ProgressBar): Promise<SoakRecord> {
+  const cells: SoakCell[] = [];
+  const { width, resolution, numClasses, stem, batch, methods, rank } = SOAK_SETTING;
+  for (const method of methods) {
+    const cellRank = method === 'fft' ? null : rank;
+    const cell: SoakCell = { method, rank: cellRank, result: null, error: null };
+    if (!page.runSoak) cell.error = 'not implemented on this bench page';
+    else {
+      progress.setLabel(`soak: ${method}, ${plan.soakSteps} steps`);
+      try {
+        cell.result = await page.runSoak({
+          model: { model: 'mobilenet_v2', width, resolution, numClasses, stem },
+          method,
+          rank: cellRank,
+          batch,
+          steps: plan.soakSteps,
+          ...soakPlan(plan.soakSteps),
+          seed: plan.settings.seed,
+          learningRate: plan.settings.learningRate,
+        });
+      } catch (error) {
+        cell.error = errorMessage(error);
+      }
+    }
+    progress.note(soakLine(cell));
+    cells.push(cell);
+  }
+  return { steps: plan.soakSteps, cells };
+}
+
+function soakLine({ method, result, error }: SoakCell): string {
+  if (!result) return `✗ soak ${method}: ${error}`;
+  const { growth } = result;
+  return (
+    `${result.flat ? '✓' : '✗'} soak ${method}: ${result.flat ? 'flat' : 'GROWS'} from step ${growth.fromStep} to ${growth.toStep} ` +
+    `(${growth.tensors} tensors, ${formatMiB(growth.bytes)}, GPU in use ${growth.bytesInGPU === null ? '—' : formatMiB(growth.bytesInGPU)}, ` +
+    `allocated ${growth.bytesAllocatedInGPU === null ? '—' : formatMiB(growth.bytesAllocatedInGPU)}), ${formatMs(result.medianStepMs)}/step`
+  );
 }
 
 function uiRunLine(run: UiRunRecord): string {

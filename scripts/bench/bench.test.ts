@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { evaluateClaim, evaluateClaims, CLAIMS, type Basis, type CellCosts } from '../../src/lab/costClaims';
-import { parseBenchArgs, UsageError, type RunPlan } from './flags';
+import { parseBenchArgs, soakPlan, UsageError, type RunPlan } from './flags';
+import { renderMarkdown } from './markdown';
 import { cellId, planJobs, shardJobs } from './grid';
 import { deviceSlug, findShardFiles, mergeShardReports, REPORT_SCHEMA, type BenchReport, type CellRecord } from './report';
 import { torchCellFor, TORCH_SCHEMA, type TorchCell, type TorchTimings } from './torch';
@@ -213,5 +214,46 @@ describe('bench reports', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('bench soak', () => {
+  it('runs 500 steps in the full preset, 20 in --quick, none with --core-only or in a later shard; --soak overrides', () => {
+    expect(runPlan([]).soakSteps).toBe(500);
+    expect(runPlan(['--quick']).soakSteps).toBe(20);
+    expect(runPlan(['--core-only']).soakSteps).toBe(0);
+    expect(runPlan(['--quick', '--shard', '2/2']).soakSteps).toBe(0);
+    expect(runPlan(['--quick', '--soak', '120']).soakSteps).toBe(120);
+    expect(runPlan(['--soak', '0']).soakSteps).toBe(0);
+    expect(() => parseBenchArgs(['--soak', '5'])).toThrow(UsageError);
+    expect(() => parseBenchArgs(['--soak', 'many'])).toThrow(/--soak must be an integer >= 0/);
+  });
+
+  it('warms up for the first tenth and samples about 50 times', () => {
+    expect(soakPlan(500)).toEqual({ warmupSteps: 50, sampleEvery: 10 });
+    expect(soakPlan(20)).toEqual({ warmupSteps: 2, sampleEvery: 1 });
+  });
+
+  it('the report says flat or grows, with the growth after warm-up in exact bytes', () => {
+    const sample = (step: number, numTensors: number, numBytes: number) => ({ step, numTensors, numBytes, numBytesInGPU: numBytes, numBytesAllocatedInGPU: 4096 });
+    const request = { model: { model: 'mobilenet_v2', width: 0.35, resolution: 32, numClasses: 10, stem: 'cifar' }, rank: 4, batch: 8, steps: 20, sampleEvery: 10, warmupSteps: 2, seed: 0, learningRate: 1e-3 } as const;
+    const result = (method: 'lora' | 'fft', leak: number) => ({
+      request: { ...request, method },
+      samples: [sample(10, 300, 1000), sample(20, 300 + leak, 1000 + 4 * leak)],
+      growth: { fromStep: 10, toStep: 20, tensors: leak, bytes: 4 * leak, bytesInGPU: 4 * leak, bytesAllocatedInGPU: 0 },
+      flat: leak === 0,
+      medianStepMs: 900,
+      firstLoss: 2.3,
+      lastLoss: 2.1,
+    });
+    const report = {
+      schema: REPORT_SCHEMA, createdAt: '2026-12-05T00:00:00.000Z', argv: ['--soak', '20'], preset: 'full', runs: [], cells: [], baseline: null, uiRun: null, claims: [],
+      grid: { models: [], methods: [], ranks: [], settings: runPlan([]).settings, baseline: false, matmulSize: 16, shardCount: 1 },
+      soak: { steps: 20, cells: [{ method: 'lora', rank: 4, result: result('lora', 0), error: null }, { method: 'fft', rank: null, result: result('fft', 10), error: null }] },
+    } as unknown as BenchReport;
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain('## Soak: memory over many steps');
+    expect(markdown).toContain('| lora r4 | **flat** | 2 | 10 → 20 | 0 | 0 B | 0 B | 0 B | 300 (0.00 MiB) | 900.0 ms | 2.300 → 2.100 |');
+    expect(markdown).toContain('| fft | **grows** | 2 | 10 → 20 | +10 | +40 B | +40 B | 0 B |');
   });
 });

@@ -12,6 +12,7 @@ import type {
   TfLayersBaselineResult,
 } from '../../src/core/baselines/benchCells';
 import type { ModelOptions } from '../../src/core/models/spec';
+import type { SoakRequest, SoakResult } from '../../src/core/baselines/soak';
 import type { NodeDawnEnvironment } from './node';
 import { measureUiRun, type UiRunRecord } from './uiRun';
 // @ts-expect-error -- a plain .mjs module shared with the npm scripts; typed by use.
@@ -41,6 +42,8 @@ export interface BenchPage {
   /** A few fine-tuning steps through the lab's own page, with main-thread long tasks counted; null
    * where there is no page (Node). */
   measureUiRun: (() => Promise<UiRunRecord>) | null;
+  /** The soak (`--soak`): many steps of one fine-tune, tf.memory() sampled; absent where not implemented. */
+  runSoak?: (request: SoakRequest) => Promise<SoakResult>;
   close(): Promise<void>;
 }
 
@@ -86,6 +89,8 @@ export async function openBenchPage(origin: string, onStep: () => void, log: (li
           { options, batch, protocol, core, hook: STEP_HOOK },
         ),
       measureUiRun: () => measureUiRun(browser, origin),
+      runSoak: (request) =>
+        page.evaluate(({ request, hook }) => window.labHarness.soak.runSoak(request, (window as unknown as Record<string, () => void>)[hook]), { request, hook: STEP_HOOK }),
       close: () => browser.close(),
     };
   } catch (error) {

@@ -45,6 +45,8 @@ export interface RunPlan {
   baseline: boolean;
   /** Fine-tune a few steps through the lab's page and count main-thread long tasks. */
   uiRun: boolean;
+  /** Steps of the soak (SOAK_SETTING, LoRA and FFT; tf.memory() sampled over them); 0: no soak. */
+  soakSteps: number;
   /** Only the UI run and the first screens (no cells): to iterate on the page. */
   uiOnly: boolean;
   /** With uiOnly: a build to serve instead of building dist/ (to compare builds). */
@@ -69,6 +71,15 @@ export interface MergePlan {
 export type BenchPlan = RunPlan | MergePlan | { mode: 'help' };
 
 const ISSUE_3_SETTING = { width: 0.35, resolution: 32, numClasses: 10, stem: 'cifar', batch: 8 } as const;
+
+/** The soak fine-tunes at issue 3's small size whatever the grid's size: it looks for growth over
+ * many steps, which a small network shows as well as a large one, in minutes rather than hours. */
+export const SOAK_SETTING = { ...ISSUE_3_SETTING, methods: ['lora', 'fft'], rank: 4 } as const;
+
+/** Soak steps by preset: 500 in the full run (seconds on a GPU; on SwiftShader ~2 s a step);
+ * 20 in --quick (about 80 s of its ~10 min on SwiftShader, and still 18 steps after warm-up, where
+ * a tensor leaked a step shows as 18); none with --core-only, which compares step time only. */
+const SOAK_STEPS = { full: 500, quick: 20, 'core-only': 0 } as const;
 
 const PRESETS = {
   // The study profiled one 224×224 image at width 1.0 with r = 4 (DESIGN.md, Findings).
@@ -123,8 +134,14 @@ Grid:
   --lr X             learning rate (default 1e-3)
   --matmul-size N    side of the roofline matmul, integer >= 16 (default 1024)
   --no-baseline      skip the tf.layers MobileNetV2 peer
+  --soak N           soak: N steps of LoRA (r ${SOAK_SETTING.rank}) and of FFT at width ${SOAK_SETTING.width}, ${SOAK_SETTING.resolution}×${SOAK_SETTING.resolution}, batch ${SOAK_SETTING.batch},
+                     tf.memory() sampled ~50 times: flat after warm-up (the first tenth) or not;
+                     0 skips it (default ${SOAK_STEPS.full}; --quick ${SOAK_STEPS.quick}; --core-only ${SOAK_STEPS['core-only']})
   --no-ui-run        skip the UI run (a few fine-tuning steps through the lab's page, counting
                      main-thread tasks over 50 ms with the Long Tasks API; not with --core-only)
+  --ui-only          only the UI run, with the first screens' paint and bytes: no cells, no
+                     roofline; writes <out>/<date>-ui.json and .md
+  --dist DIR         with --ui-only: serve this build (vite build --outDir DIR) instead of dist/
 
 Where it runs:
   --node-webgpu      the same cells in Node on Dawn (the npm package webgpu over Vulkan) instead of
@@ -134,9 +151,6 @@ Where it runs:
                      machine without node_modules (bench-results/README.md)
   --torch FILE       PyTorch's step times for the same cells (python3 scripts/fixtures/torch_step_timing.py
                      --like REPORT.json), shown beside the lab's; also with --merge
-  --ui-only          only the UI run, with the first screens' paint and bytes: no cells, no
-                     roofline; writes <out>/<date>-ui.json and .md
-  --dist DIR         with --ui-only: serve this build (vite build --outDir DIR) instead of dist/
 
 Splitting and output:
   --shard i/n        run the i-th of n deterministic parts of the cell list (writes a shard file)
@@ -154,10 +168,11 @@ const OPTIONS = {
   help: { type: 'boolean' },
   'no-baseline': { type: 'boolean' },
   'no-ui-run': { type: 'boolean' },
-  'node-webgpu': { type: 'boolean' },
-  torch: { type: 'string' },
+  soak: { type: 'string' },
   'ui-only': { type: 'boolean' },
   dist: { type: 'string' },
+  'node-webgpu': { type: 'boolean' },
+  torch: { type: 'string' },
   models: { type: 'string' },
   methods: { type: 'string' },
   ranks: { type: 'string' },
@@ -194,7 +209,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     return { mode: 'merge', inputs: positionals, outDir, torchFile };
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (files are for --merge)\nValid flags: ${VALID_FLAGS}`);
-  if (values['ui-only'] && (values['core-only'] || values['no-ui-run'] || values.shard !== undefined)) {
+  if (values['ui-only'] && (values['core-only'] || values['no-ui-run'] || values['node-webgpu'] || values.shard !== undefined)) {
     throw new UsageError('--ui-only runs only the UI run in Chromium: not with --core-only, --no-ui-run, --node-webgpu or --shard');
   }
   if (values.dist !== undefined && !values['ui-only']) throw new UsageError('--dist is for --ui-only');
@@ -232,6 +247,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     baseline,
     // One UI run per report: in the first shard of a split grid.
     uiRun: preset !== 'core-only' && !values['no-ui-run'] && (values.shard === undefined || parseShard(values.shard).index === 1),
+    // One soak per report too.
+    soakSteps: values.shard !== undefined && parseShard(values.shard).index !== 1 ? 0 : values.soak === undefined ? SOAK_STEPS[preset] : parseSoakSteps(values.soak),
     uiOnly: values['ui-only'] === true,
     uiDist: values.dist ?? null,
     matmulSize: values['matmul-size'] === undefined ? 1024 : parseInteger('--matmul-size', values['matmul-size'], 16),
@@ -240,6 +257,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     nodeWebgpu: values['node-webgpu'] === true,
     torchFile,
   };
+}
+
+/** 0, or enough steps for two samples after warm-up (soakPlan). */
+function parseSoakSteps(text: string): number {
+  const steps = parseInteger('--soak', text, 0);
+  if (steps > 0 && steps < MIN_SOAK_STEPS) throw new UsageError(`--soak must be 0 (no soak) or at least ${MIN_SOAK_STEPS} steps, got ${steps}`);
+  return steps;
+}
+
+const MIN_SOAK_STEPS = 10;
+
+/** Warm-up (the first tenth) and the sampling interval (~50 samples) of an N-step soak. */
+export function soakPlan(steps: number): { warmupSteps: number; sampleEvery: number } {
+  return { warmupSteps: Math.ceil(steps / 10), sampleEvery: Math.max(1, Math.round(steps / 50)) };
 }
 
 function parseList(flag: string, text: string): string[] {

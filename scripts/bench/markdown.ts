@@ -4,7 +4,7 @@ import { FLOP_PHASES, MEMORY_GROUPS } from '../../src/core/ids';
 import type { GroupSummary } from '../../src/core/profile/profile';
 import { formatDuration, formatGflop, formatMiB, formatMs, formatPercent, formatRate, formatRatio } from './format';
 import { formatClaimValue } from '../../src/lab/costClaims';
-import type { BenchReport, CellRecord } from './report';
+import type { BenchReport, CellRecord, SoakRecord } from './report';
 import { torchCellFor } from './torch';
 import { NO_UI_RUN_IN_NODE, type UiRunRecord } from './uiRun';
 
@@ -127,6 +127,50 @@ function torchSection(report: BenchReport, measured: readonly CellRecord[]): str
           lab !== null && torchMs !== null ? formatRatio(lab / torchMs) : '—',
           `${cell.result?.analytic.params.trainable.toLocaleString('en-US') ?? '—'} / ${t?.trainableParams?.toLocaleString('en-US') ?? '—'}`,
           t?.implementation ?? '—',
+        ];
+      }),
+    ),
+  );
+  out.push('');
+  return out;
+}
+
+/** Growth in bytes, exact and signed: a leak of one small tensor a step is a few hundred bytes. */
+const signedBytes = (bytes: number | null) => (bytes === null ? '—' : `${bytes > 0 ? '+' : ''}${bytes.toLocaleString('en-US')} B`);
+
+function soakLines(soak: SoakRecord | null): string[] {
+  const out = ['## Soak: memory over many steps', ''];
+  if (!soak) return [...out, 'Not run (`--soak 0`, `--core-only`, or a shard other than the first).', ''];
+  const first = soak.cells.find((cell) => cell.result)?.result?.request;
+  if (first) {
+    const { width, resolution } = first.model;
+    out.push(
+      `MobileNetV2 width ${width}, ${resolution}×${resolution}, batch ${first.batch}, ${soak.steps} steps of each method, a new seeded batch each step; ` +
+        `tf.memory() after every ${first.sampleEvery === 1 ? 'step' : `${first.sampleEvery} steps`} (the series is in the JSON). Growth is the last sample minus the first at or after the ` +
+        `${first.warmupSteps} warm-up steps; **flat** means none in tensors, bytes, GPU bytes in use or GPU bytes allocated (pool included).`,
+    );
+    out.push('');
+  }
+  out.push(
+    table(
+      ['method', 'verdict', 'samples', 'from → to step', 'tensors', 'bytes', 'GPU in use', 'GPU allocated', 'tensors at the end', 'median step', 'loss first → last'],
+      soak.cells.map(({ method, rank, result, error }) => {
+        const label = rank === null ? method : `${method} r${rank}`;
+        if (!result) return [label, `failed: ${error}`, '—', '—', '—', '—', '—', '—', '—', '—', '—'];
+        const { growth } = result;
+        const last = result.samples[result.samples.length - 1];
+        return [
+          label,
+          result.flat ? '**flat**' : '**grows**',
+          String(result.samples.length),
+          `${growth.fromStep} → ${growth.toStep}`,
+          `${growth.tensors > 0 ? '+' : ''}${growth.tensors}`,
+          signedBytes(growth.bytes),
+          signedBytes(growth.bytesInGPU),
+          signedBytes(growth.bytesAllocatedInGPU),
+          `${last.numTensors} (${formatMiB(last.numBytes)})`,
+          formatMs(result.medianStepMs),
+          `${result.firstLoss.toFixed(3)} → ${result.lastLoss.toFixed(3)}`,
         ];
       }),
     ),
@@ -313,6 +357,8 @@ export function renderMarkdown(report: BenchReport): string {
   else if (ui.error) out.push(`The UI run failed: ${ui.error}`);
   else out.push(...uiRunLines(ui));
   out.push('');
+
+  out.push(...soakLines(report.soak ?? null));
 
   out.push('## Reproduction of the study\'s findings');
   out.push('');

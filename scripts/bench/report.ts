@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import type { BackendReport } from '../../src/core/backendInfo';
 import type { CoreCellResult, MatmulRate, StepProtocol, TfLayersBaselineResult } from '../../src/core/baselines/benchCells';
 import type { UiRunRecord } from './uiRun';
+import type { SoakResult } from '../../src/core/baselines/soak';
 import type { MethodId, ModelId } from '../../src/core/ids';
 import type { ModelOptions } from '../../src/core/models/spec';
 import type { BenchEnvironment } from './browser';
@@ -78,8 +79,23 @@ export interface BenchReport {
   /** The UI run (main-thread long tasks during a fine-tune in the lab's page); null when skipped. */
   uiRun: UiRunRecord | null;
   claims: ClaimResult[];
+  /** Memory over many steps (`--soak`); absent or null when not run. */
+  soak?: SoakRecord | null;
   /** PyTorch's step times for the same cells (`--torch`); absent or null when not given. */
   torch?: TorchTimings | null;
+}
+
+/** One method's soak: its samples and verdict, or why it failed. */
+export interface SoakCell {
+  method: MethodId;
+  rank: number | null;
+  result: SoakResult | null;
+  error: string | null;
+}
+
+export interface SoakRecord {
+  steps: number;
+  cells: SoakCell[];
 }
 
 /** "google-swiftshader" from the adapter's info; the backend's name when there is no adapter. */
@@ -191,5 +207,6 @@ export function mergeShardReports(files: readonly string[]): BenchReport {
   const gridOrder = gridCells(first.grid.models, first.grid.methods, first.grid.ranks).map(cellId);
   cells.sort((a, b) => gridOrder.indexOf(a.id) - gridOrder.indexOf(b.id));
   const uiRun = reports.find((report) => report.uiRun)?.uiRun ?? null;
-  return { ...first, createdAt: new Date().toISOString(), runs, cells, baseline, uiRun, claims: [] };
+  const soak = reports.find((report) => report.soak)?.soak ?? null;
+  return { ...first, createdAt: new Date().toISOString(), runs, cells, baseline, uiRun, soak, claims: [] };
 }

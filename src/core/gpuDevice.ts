@@ -57,12 +57,17 @@ export async function withGpuErrorScope<T>(work: () => Promise<T>, device: GpuDe
   } catch (error) {
     outcome = { error };
   }
-  let reported: GpuError | null = null;
-  for (const filter of [...SCOPES].reverse()) {
-    // A lost device rejects the pop; the loss itself is reported through device.lost.
-    const error = await device.popErrorScope().catch(() => null);
-    reported ??= error ? new GpuError(filter, error.message) : null;
-  }
+  // Popped innermost first, awaited together (one round trip to the GPU process, not three). A lost
+  // device rejects the pops; the loss itself is reported through device.lost.
+  const popped = await Promise.all(
+    [...SCOPES].reverse().map((filter) =>
+      device.popErrorScope().then(
+        (error) => (error ? new GpuError(filter, error.message) : null),
+        () => null,
+      ),
+    ),
+  );
+  const reported = popped.find((error) => error !== null);
   if (reported) throw reported;
   if ('error' in outcome) throw outcome.error;
   return outcome.value;

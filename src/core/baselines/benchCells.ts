@@ -8,6 +8,7 @@ import type { MethodId } from '../ids';
 import { buildModelSpec } from '../models/registry';
 import type { ModelOptions, ModelSpec } from '../models/spec';
 import { createModel, disposeModel } from '../nn/model';
+import { summariseDispatches, type DispatchSummary } from '../profile/dispatches';
 import { measureTrainingStep, summariseMeasured, type MeasuredSummary } from '../profile/measured';
 import { optimizerCostOfMethod, profileSpec, summariseProfile, type ProfileSummary } from '../profile/profile';
 import { createRng } from '../rng';
@@ -127,6 +128,8 @@ export interface CoreCellResult {
     /** The measured tracker's bytes by group (live tensors attributed to PARAM, GRAD, ACT, OPT,
      * TEMP after every kernel of one more step), simultaneous peak and sum of group maxima. */
     tracker: MeasuredSummary;
+    /** That step's compute dispatches by phase and layer kind. */
+    dispatches: DispatchSummary;
   };
   timing: StepTiming;
 }
@@ -189,9 +192,8 @@ export async function runCoreCell(request: CoreCellRequest, onStep?: StepCallbac
     const memoryAfterSteps = engineMemory();
     const profile = await profileStep(core.step);
     onStep?.();
-    const tracker = summariseMeasured(
-      await measureTrainingStep(core.trainer.model, core.trainer.optimizer, core.batch, core.trainer.trainable, { kernelTimes: false }),
-    );
+    const measuredStep = await measureTrainingStep(core.trainer.model, core.trainer.optimizer, core.batch, core.trainer.trainable, { kernelTimes: false });
+    const tracker = summariseMeasured(measuredStep);
     onStep?.();
     const paramBytes = [...core.trainer.model.variables.values()].reduce((sum, variable) => sum + variable.size * 4, 0);
     return {
@@ -201,6 +203,7 @@ export async function runCoreCell(request: CoreCellRequest, onStep?: StepCallbac
         profile,
         memoryAfterSteps,
         tracker,
+        dispatches: summariseDispatches(measuredStep.kernels, core.spec),
       },
       timing,
     };

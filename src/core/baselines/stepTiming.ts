@@ -3,6 +3,7 @@
 // has been read back (`await data()`: never dataSync, which stalls WebGPU), so it is synchronised.
 import * as tf from '@tensorflow/tfjs';
 
+import { countDispatches } from '../kernels/webgpuRaw';
 import { median } from './matmulRate';
 
 /** A training step (forward, backward, update); resolves to its loss once read back from the device. */
@@ -107,8 +108,11 @@ export interface ProfiledStep {
   stepPeakAddedBytes: number;
   newBytes: number;
   newTensors: number;
-  /** Kernels dispatched by the step: on a GPU with a slow dispatch path, the count sets the pace. */
+  /** Kernels the engine ran in the step (tf.profile's count, reshapes and identities included). */
   kernelCount: number;
+  /** Compute dispatches the step recorded on WebGPU (0 on other backends): on a GPU, where a step
+   * of these small networks is bound by per-dispatch overhead, the count sets the pace. */
+  dispatches: number;
   /** Every kernel name with its count and total time (0 where the backend cannot time kernels),
    * slowest first. */
   kernelsByName: KernelTime[];
@@ -118,9 +122,11 @@ export interface ProfiledStep {
 /** Profiles one step with `tf.profile` (slow: run it apart from the timed steps). */
 export async function profileStep(step: TrainingStep): Promise<ProfiledStep> {
   const bytesBefore = tf.memory().numBytes;
-  const info = await tf.profile(async () => {
-    await step();
-  });
+  const { result: info, dispatches } = await countDispatches(() =>
+    tf.profile(async () => {
+      await step();
+    }),
+  );
   const byName = new Map<string, KernelTime>();
   for (const kernel of info.kernels) {
     const ms = typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
@@ -137,6 +143,7 @@ export async function profileStep(step: TrainingStep): Promise<ProfiledStep> {
     newBytes: info.newBytes,
     newTensors: info.newTensors,
     kernelCount: info.kernels.length,
+    dispatches,
     kernelsByName,
     memoryAfter: engineMemory(),
   };

@@ -1,6 +1,7 @@
-// The optimizer kernels of fused.ts (Adam's updates, GaLore's scaled step) for tfjs's CPU backend (the unit tests' backend and the lab's
-// last fallback): one output buffer per update instead of ~10 temporaries, so the optimizer phase
-// holds what the analytic profiler counts. Every operation is rounded to float32 as the plain
+// The optimizer kernels of fused.ts (Adam's updates, x + a·y) for tfjs's CPU backend (the unit tests' backend and the lab's
+// last fallback): one output buffer per update instead of ~10 temporaries (or none: the
+// multi-parameter Adam updates in place), so the optimizer phase holds what the analytic profiler
+// counts. Every operation is rounded to float32 as the plain
 // tfjs ops round their outputs, so the results equal the plain version's bit for bit.
 import * as tf from '@tensorflow/tfjs';
 import { KERNELS } from './webgpu';
@@ -48,12 +49,43 @@ const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
     }
     return (backend as CpuBackendLike).makeTensorInfo(param.shape, 'float32', out);
   },
-  [KERNELS.subtractScaled]: ({ inputs, backend, attrs }) => {
+  // fused.ts adamMulti, in place: each parameter's values and its slices of the moment arena.
+  [KERNELS.adamMulti]: ({ inputs, backend, attrs }) => {
+    const all = inputs as Record<string, tf.TensorInfo>;
+    const moments = valuesOf(backend, all.moments);
+    const count = attrs?.count as number;
+    const offsets = attrs?.offsets as number[];
+    const half = attrs?.half as number;
+    const [beta1, beta2] = [f32(attrs?.beta1 as number), f32(attrs?.beta2 as number)];
+    const [oneMinusBeta1, oneMinusBeta2] = [f32(1 - (attrs?.beta1 as number)), f32(1 - (attrs?.beta2 as number))];
+    const l2 = f32(attrs?.l2 as number);
+    const stepSize = f32(attrs?.stepSize as number);
+    const correction = f32(attrs?.biasCorrection2Sqrt as number);
+    const eps = f32(attrs?.eps as number);
+    const decay = f32(attrs?.decay as number);
+    for (let k = 0; k < count; k++) {
+      const p = valuesOf(backend, all[`param${k}`]);
+      const g = valuesOf(backend, all[`grad${k}`]);
+      const offset = offsets[k];
+      for (let i = 0; i < p.length; i++) {
+        const gi = l2 !== 0 ? f32(g[i] + f32(p[i] * l2)) : g[i];
+        const m = f32(f32(moments[offset + i] * beta1) + f32(gi * oneMinusBeta1));
+        const v = f32(f32(moments[half + offset + i] * beta2) + f32(f32(gi * gi) * oneMinusBeta2));
+        moments[offset + i] = m;
+        moments[half + offset + i] = v;
+        const denom = f32(f32(f32(Math.sqrt(v)) / correction) + eps);
+        const decayed = decay === 1 ? p[i] : f32(p[i] * decay);
+        p[i] = f32(decayed - f32(f32(m / denom) * stepSize));
+      }
+    }
+    return [] as unknown as tf.TensorInfo;
+  },
+  [KERNELS.addScaled]: ({ inputs, backend, attrs }) => {
     const { x, y } = inputs as Record<string, tf.TensorInfo>;
     const [xs, ys] = [x, y].map((t) => valuesOf(backend, t));
     const a = f32(attrs?.a as number);
     const out = new Float32Array(xs.length);
-    for (let i = 0; i < xs.length; i++) out[i] = f32(xs[i] - f32(ys[i] * a));
+    for (let i = 0; i < xs.length; i++) out[i] = f32(xs[i] + f32(ys[i] * a));
     return (backend as CpuBackendLike).makeTensorInfo(x.shape, 'float32', out);
   },
 };

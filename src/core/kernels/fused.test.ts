@@ -3,7 +3,7 @@
 // held to the same plain ops in e2e/kernels.spec.ts.
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adamMoment, adamParam, setFusedKernels, subtractScaled } from './fused';
+import { adamMoment, adamMulti, adamParam, addScaled, setFusedKernels } from './fused';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -42,10 +42,53 @@ describe('optimizer kernels on the CPU backend', () => {
     ['second moment with L2 decay', () => adamMoment(second, grad, param, 0.999, 0.01, true)],
     ['parameter', () => adamParam(param, moment, second, { stepSize: 1e-3 / (1 - 0.9 ** 3), biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 3), eps: 1e-8, decay: 1 })],
     ['parameter with AdamW decay', () => adamParam(param, moment, second, { stepSize: 1e-2, biasCorrection2Sqrt: Math.sqrt(0.001), eps: 1e-8, decay: 1 - 1e-2 * 0.01 })],
-    ['scaled subtraction', () => subtractScaled(param, grad, 0.0123)],
+    ['scaled addition', () => addScaled(param, grad, -0.0123)],
   ])('%s: one kernel, equal to the plain ops bit for bit', async (_, run) => {
     const { fused, plain, fusedKernels } = await bothWays(run);
     expect(fusedKernels).toEqual([expect.stringMatching(/^Lab/)]);
     expect(Array.from(fused)).toEqual(Array.from(plain));
+  });
+});
+
+describe('multi-tensor Adam on the CPU backend', () => {
+  /** A variable holding its data alone (an in-place update needs data no other tensor shares). */
+  const own = (t: tf.Tensor, trainable = true) => {
+    const variable = tf.variable(t, trainable);
+    t.dispose();
+    return variable;
+  };
+
+  /** Two parameters and the moment arena, fresh. */
+  function fresh() {
+    const moments = own(tf.tensor([0.01, 0.02, -0.03, 0.0, 1.5, -0.25, 1e-4, 4e-4, 9e-4, 0.0, 2.0, 0.04]), false);
+    const entries = [
+      { param: own(tf.tensor([0.5, -1.5, 2.0, 1e-3], [2, 2])), grad: tf.tensor([0.1, -0.2, 0.3, 1e-6], [2, 2]), offset: 0 },
+      { param: own(tf.tensor([-7.25, 3.3])), grad: tf.tensor([12.5, -0.6]), offset: 4 },
+    ];
+    return { moments, entries };
+  }
+
+  it.each([
+    ['Adam with L2', { l2: 0.01, decay: 1 }],
+    ['AdamW', { l2: 0, decay: 1 - 1e-2 * 0.01 }],
+  ])('%s: updates parameters and moments in place, equal to the per-parameter ops bit for bit', async (_, decay) => {
+    const step = { beta1: 0.9, beta2: 0.999, stepSize: 1e-2 / (1 - 0.9 ** 2), biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 2), eps: 1e-8, ...decay };
+    const outcome = async (fusedOn: boolean) => {
+      setFusedKernels(fusedOn);
+      const { moments, entries } = fresh();
+      const buffers = [moments, ...entries.map((e) => e.param)].map((t) => t.dataId);
+      const profile = await tf.profile(() => adamMulti(moments, entries, step));
+      const values = await Promise.all([moments, ...entries.map((e) => e.param)].map(async (t) => Array.from(await t.data())));
+      const inPlace = [moments, ...entries.map((e) => e.param)].every((t, i) => t.dataId === buffers[i]);
+      tf.dispose([moments, ...entries.flatMap((e) => [e.param, e.grad])]);
+      return { values, inPlace, kernels: profile.kernels.map((k) => k.name) };
+    };
+    const fused = await outcome(true);
+    const plain = await outcome(false);
+    expect(fused.kernels).toEqual(['LabAdamMulti']);
+    expect(fused.inPlace).toBe(true);
+    expect(fused.values).toEqual(plain.values);
+    // The plain path really moved something (it is not comparing two no-ops).
+    expect(plain.values[1]).not.toEqual([0.5, -1.5, 2.0, 1e-3]);
   });
 });

@@ -29,53 +29,83 @@ function fused(kernelName: string): boolean {
 
 const channelAxes = (rank: number) => Array.from({ length: rank - 1 }, (_, i) => i);
 
-/** Per-channel (last axis) mean and biased variance over every other axis. */
-export function channelMoments(x: tf.Tensor): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  if (fused(KERNELS.channelMoments)) {
-    const stats = tf.engine().runKernel(KERNELS.channelMoments, { x }, {}) as tf.Tensor2D;
-    const [mean, variance] = tf.unstack(stats) as [tf.Tensor1D, tf.Tensor1D];
-    stats.dispose();
-    return { mean, variance };
-  }
-  const { mean, variance } = tf.moments(x, channelAxes(x.rank));
-  return { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+/** Whether `t`'s data belongs to it alone on the active backend, so an in-place write changes no
+ * other tensor (a variable assigned from a tensor still alive shares its data). */
+function ownsData(t: tf.Tensor): boolean {
+  return (tf.backend() as unknown as { refCount(dataId: object): number }).refCount(t.dataId) === 1;
 }
 
-/** (x − mean)/√(variance + ε)·γ + β, per channel. */
+/** A training-mode batch norm's running statistics, updated as torch does from each batch:
+ * running ← (1 − momentum)·running + momentum·batch, with the unbiased batch variance (n/(n − 1)). */
+export interface RunningStats {
+  mean: tf.Variable;
+  variance: tf.Variable;
+  momentum: number;
+}
+
+/**
+ * Per-channel (last axis) mean and biased variance over every other axis, as one [2, C] tensor
+ * (row 0 the mean, row 1 the variance); with `running`, the running statistics are updated from
+ * them. On WebGPU both are one dispatch (the running statistics written in place).
+ */
+export function batchMoments(x: tf.Tensor, running?: RunningStats): tf.Tensor2D {
+  if (fused(KERNELS.batchMoments) && (!running || (ownsData(running.mean) && ownsData(running.variance)))) {
+    const inputs: tf.NamedTensorMap = running ? { x, runningMean: running.mean, runningVar: running.variance } : { x };
+    return tf.engine().runKernel(KERNELS.batchMoments, inputs, { momentum: running?.momentum ?? 0 }) as tf.Tensor2D;
+  }
+  const { mean, variance } = tf.moments(x, channelAxes(x.rank));
+  if (running) {
+    const count = x.size / x.shape[x.rank - 1];
+    const m = running.momentum;
+    running.mean.assign(tf.add(tf.mul(running.mean, 1 - m), tf.mul(mean, m)));
+    running.variance.assign(tf.add(tf.mul(running.variance, 1 - m), tf.mul(variance, (m * count) / (count - 1))));
+  }
+  return tf.stack([mean, variance]) as tf.Tensor2D;
+}
+
+/** The rows of a [2, C] tensor as two [C] tensors. */
+function rowsOfStats(stats: tf.Tensor2D): [tf.Tensor1D, tf.Tensor1D] {
+  return tf.unstack(stats) as [tf.Tensor1D, tf.Tensor1D];
+}
+
+/** (x − mean)/√(variance + ε)·γ + β, per channel, the mean and variance given as batchMoments'
+ * [2, C] stats (training) or as two [C] tensors (running statistics). */
 export function batchNormApply(
   x: tf.Tensor,
-  mean: tf.Tensor1D,
-  variance: tf.Tensor1D,
+  moments: tf.Tensor2D | { mean: tf.Tensor1D; variance: tf.Tensor1D },
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
 ): tf.Tensor {
-  if (fused(KERNELS.batchNormApply)) return tf.engine().runKernel(KERNELS.batchNormApply, { x, mean, variance, gamma, beta }, { eps }) as tf.Tensor;
-  return tf.tidy(() => tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta));
+  const inputs = moments instanceof tf.Tensor ? { stats: moments } : moments;
+  if (fused(KERNELS.batchNormApply)) return tf.engine().runKernel(KERNELS.batchNormApply, { x, ...inputs, gamma, beta }, { eps }) as tf.Tensor;
+  return tf.tidy(() => {
+    const [mean, variance] = moments instanceof tf.Tensor ? rowsOfStats(moments) : [moments.mean, moments.variance];
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+  });
 }
 
-/** Training-mode batch norm's backward from x and its batch statistics (x̂ = (x − mean)/σ):
- * dβ = Σ dy, dγ = Σ dy·x̂ and, when wanted, dx = γ/σ·(dy − dβ/n − x̂·dγ/n), n values per channel. */
+/** Training-mode batch norm's backward from x and its batch statistics (batchMoments' [2, C];
+ * x̂ = (x − mean)/σ): dβ = Σ dy, dγ = Σ dy·x̂ and, when wanted, dx = γ/σ·(dy − dβ/n − x̂·dγ/n), n
+ * values per channel. On WebGPU: one reduction dispatch (dβ and dγ) and one for dx. */
 export function batchNormBackward(
   dy: tf.Tensor,
   x: tf.Tensor,
-  mean: tf.Tensor1D,
-  variance: tf.Tensor1D,
+  stats: tf.Tensor2D,
   gamma: tf.Tensor1D,
   eps: number,
   inputGradWanted: boolean,
 ): { dx: tf.Tensor | null; dGamma: tf.Tensor1D; dBeta: tf.Tensor1D } {
   const count = x.size / x.shape[x.rank - 1];
   if (fused(KERNELS.batchNormGradSums) && fused(KERNELS.batchNormInputGrad)) {
-    const sums = tf.engine().runKernel(KERNELS.batchNormGradSums, { dy, x, mean, variance }, { eps }) as tf.Tensor2D;
+    const [dBeta, dGamma] = tf.engine().runKernel(KERNELS.batchNormGradSums, { dy, x, stats }, { eps }) as [tf.Tensor1D, tf.Tensor1D];
     const dx = inputGradWanted
-      ? (tf.engine().runKernel(KERNELS.batchNormInputGrad, { dy, x, mean, variance, gamma, sums }, { eps, count }) as tf.Tensor)
+      ? (tf.engine().runKernel(KERNELS.batchNormInputGrad, { dy, x, stats, gamma, dBeta, dGamma }, { eps, count }) as tf.Tensor)
       : null;
-    const [dBeta, dGamma] = tf.unstack(sums) as [tf.Tensor1D, tf.Tensor1D];
-    sums.dispose();
     return { dx, dGamma, dBeta };
   }
   const [dBeta, dGamma, dx] = tf.tidy(() => {
+    const [mean, variance] = rowsOfStats(stats);
     const axes = channelAxes(x.rank);
     const invStd = tf.rsqrt(tf.add(variance, eps));
     const xHat = tf.mul(tf.sub(x, mean), invStd);
@@ -180,16 +210,92 @@ export function adamParam(
   });
 }
 
+/** Adam's hyperparameters for one step (adamMulti): l2 is Adam's L2 term added to the gradient
+ * (0 for AdamW), decay = 1 − lr·λ for AdamW's decoupled weight decay (else 1), stepSize =
+ * lr/(1 − β1ᵗ), biasCorrection2Sqrt = √(1 − β2ᵗ). */
+export interface AdamStep {
+  beta1: number;
+  beta2: number;
+  l2: number;
+  stepSize: number;
+  biasCorrection2Sqrt: number;
+  eps: number;
+  decay: number;
+}
+
+/** One parameter of a multi-tensor Adam step: its moments sit at `offset` (first) and
+ * half + `offset` (second) of the optimizer's moment arena. */
+export interface AdamEntry {
+  param: tf.Variable;
+  grad: tf.Tensor;
+  offset: number;
+}
+
+/** Parameters per multi-tensor Adam dispatch: the arena plus a parameter and its gradient each,
+ * within the device's storage-buffer bindings (8 by default: 3 parameters). */
+function adamGroupSize(): number {
+  const limits = (tf.backend() as { device?: GPUDevice }).device?.limits;
+  return limits ? Math.max(1, Math.floor((limits.maxStorageBuffersPerShaderStage - 1) / 2)) : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Adam's step for many parameters at once, everything updated in place: `moments` is the arena
+ * [first moments | second moments] (2 × half floats), each entry's slices at its offset. Per
+ * parameter: g ← grad + l2·p; m ← β1·m + (1 − β1)·g; v ← β2·v + (1 − β2)·g²;
+ * p ← p·decay − stepSize·m/(√v/√(1 − β2ᵗ) + ε). On WebGPU one dispatch per group of parameters
+ * (adamGroupSize) instead of three per parameter, and no temporary; the plain version slices the
+ * arena and assigns new tensors.
+ */
+export function adamMulti(moments: tf.Variable, entries: readonly AdamEntry[], step: AdamStep): void {
+  const half = moments.size / 2;
+  if (fused(KERNELS.adamMulti) && ownsData(moments) && entries.every((entry) => ownsData(entry.param))) {
+    const size = adamGroupSize();
+    for (let first = 0; first < entries.length; first += size) {
+      const group = entries.slice(first, first + size);
+      const inputs: Record<string, tf.Tensor> = { moments };
+      const ends: number[] = [];
+      group.forEach(({ param, grad }, k) => {
+        inputs[`param${k}`] = param;
+        inputs[`grad${k}`] = grad;
+        ends.push((ends[k - 1] ?? 0) + param.size);
+      });
+      tf.engine().runKernel(KERNELS.adamMulti, inputs, { ...step, count: group.length, ends, offsets: group.map((e) => e.offset), half });
+    }
+    return;
+  }
+  tf.tidy(() => {
+    const flat = tf.reshape(moments, [2, half]);
+    const firsts: tf.Tensor[] = [];
+    const seconds: tf.Tensor[] = [];
+    const sorted = [...entries].sort((a, b) => a.offset - b.offset);
+    let covered = 0;
+    for (const { param, grad, offset } of sorted) {
+      if (offset !== covered) throw new Error(`adamMulti: the entries must cover the moment arena (a gap at ${covered})`);
+      covered += param.size;
+      const m = tf.reshape(tf.slice(flat, [0, offset], [1, param.size]), param.shape);
+      const v = tf.reshape(tf.slice(flat, [1, offset], [1, param.size]), param.shape);
+      const nextM = adamMoment(m, grad, param, step.beta1, step.l2, false);
+      const nextV = adamMoment(v, grad, param, step.beta2, step.l2, true);
+      param.assign(adamParam(param, nextM, nextV, step));
+      firsts.push(tf.reshape(nextM, [-1]));
+      seconds.push(tf.reshape(nextV, [-1]));
+    }
+    if (covered !== half) throw new Error(`adamMulti: the entries cover ${covered} of the arena's ${half} elements`);
+    moments.assign(tf.concat([...firsts, ...seconds]));
+  });
+}
+
 /** [N, H, W, C] → [N, 1, 1, C]: the mean over H and W. */
 export function spatialMean(x: tf.Tensor4D): tf.Tensor4D {
   if (fused(KERNELS.spatialMean)) return tf.engine().runKernel(KERNELS.spatialMean, { x }, {}) as tf.Tensor4D;
   return tf.mean(x, [1, 2], true);
 }
 
-/** x − a·y (GaLore's update of a parameter by its back-projected step). */
-export function subtractScaled(x: tf.Tensor, y: tf.Tensor, a: number): tf.Tensor {
-  if (fused(KERNELS.subtractScaled)) return tf.engine().runKernel(KERNELS.subtractScaled, { x, y }, { a }) as tf.Tensor;
-  return tf.tidy(() => tf.sub(x, tf.mul(y, a)));
+/** x + a·y, one kernel for two (LoRA's base + s·delta; GaLore's update of a parameter by its
+ * back-projected step, with a negative a). */
+export function addScaled(x: tf.Tensor, y: tf.Tensor, a: number): tf.Tensor {
+  if (fused(KERNELS.addScaled)) return tf.engine().runKernel(KERNELS.addScaled, { x, y }, { a }) as tf.Tensor;
+  return tf.tidy(() => tf.add(x, tf.mul(y, a)));
 }
 
 /** x·scale + shift per channel (the last axis); `shift` optional. */
@@ -206,9 +312,7 @@ export function channelAffine(x: tf.Tensor, scale: tf.Tensor1D, shift?: tf.Tenso
 /** Per channel (the last axis), summed over every other axis: Σ dy and Σ dy·x. */
 export function channelSums(dy: tf.Tensor, x: tf.Tensor): { sumDy: tf.Tensor1D; sumDyX: tf.Tensor1D } {
   if (fused(KERNELS.channelSums)) {
-    const sums = tf.engine().runKernel(KERNELS.channelSums, { dy, x }, {}) as tf.Tensor2D;
-    const [sumDy, sumDyX] = tf.unstack(sums) as [tf.Tensor1D, tf.Tensor1D];
-    sums.dispose();
+    const [sumDy, sumDyX] = tf.engine().runKernel(KERNELS.channelSums, { dy, x }, {}) as [tf.Tensor1D, tf.Tensor1D];
     return { sumDy, sumDyX };
   }
   const axes = channelAxes(dy.rank);

@@ -9,6 +9,7 @@
 // Each is registered for the 'webgpu' backend only; fused.ts falls back to plain tfjs ops (the
 // reference the e2e test compares these kernels with) on every other backend.
 import * as tf from '@tensorflow/tfjs';
+import { dispatchRaw, MAX_WORKGROUPS, newDeviceTensor, type RawBuffer, type RawUniform } from './webgpuRaw';
 
 /** The part of tfjs-backend-webgpu's program interface these kernels use (webgpu_program.ts). */
 interface WebGpuProgram {
@@ -33,7 +34,7 @@ interface WebGpuBackendLike {
 }
 
 export const KERNELS = {
-  channelMoments: 'LabChannelMoments',
+  batchMoments: 'LabBatchMoments',
   batchNormApply: 'LabBatchNormApply',
   batchNormGradSums: 'LabBatchNormGradSums',
   batchNormInputGrad: 'LabBatchNormInputGrad',
@@ -43,7 +44,8 @@ export const KERNELS = {
   spatialMean: 'LabSpatialMean',
   adamMoment: 'LabAdamMoment',
   adamParam: 'LabAdamParam',
-  subtractScaled: 'LabSubtractScaled',
+  adamMulti: 'LabAdamMulti',
+  addScaled: 'LabAddScaled',
   channelAffine: 'LabChannelAffine',
   channelSums: 'LabChannelSums',
 } as const;
@@ -79,44 +81,50 @@ function elementwise(name: string, variableNames: string[], shape: number[], bod
   };
 }
 
-/** A per-channel reduction over all other axes: one workgroup per channel, output [2, C]. `body`
- * sees `c`, `rows`, `first` (this invocation's first row), constants `CHANNELS` and `WORKGROUP`, and
+/** A per-channel reduction over all other axes of `shape` as a raw dispatch (webgpuRaw.ts), one
+ * workgroup per channel, writing its results into the buffers bound read_write. `body` sees `c`,
+ * `first` (this invocation's first row), `ROWS`, the constants `CHANNELS` and `WORKGROUP`, and
  * `labReduceSum(v)` (the workgroup's sum of v, in uniform control flow). The workgroup shrinks
  * with the rows (~32 rows per invocation, 1–64 invocations): on SwiftShader a barrier costs far
  * more than a few sequential adds, and small late-network tensors have few rows per channel. */
-function perChannelReduction(name: string, variableNames: string[], inputShape: readonly number[], body: string, uniforms = ''): WebGpuProgram {
-  const channels = channelsOf(inputShape);
-  const workgroup = reductionWorkgroup(rowsOf(inputShape));
-  return {
-    variableNames,
-    outputShape: [2, channels],
-    shaderKey: `${name}_${channels}_${workgroup}`,
-    dispatchLayout: { x: [0, 1] },
-    dispatch: [channels, 1, 1],
-    workgroupSize: [workgroup, 1, 1],
-    uniforms: `rows : i32, ${uniforms}`,
-    getUserCode: () => `
+function dispatchChannelReduction(
+  backend: unknown,
+  { name, key, shape, buffers, uniforms, body }: { name: string; key: string; shape: readonly number[]; buffers: RawBuffer[]; uniforms: RawUniform[]; body: string },
+): void {
+  const channels = channelsOf(shape);
+  const rows = rowsOf(shape);
+  const workgroup = reductionWorkgroup(rows);
+  dispatchRaw(backend, {
+    name,
+    key: `${key}_${channels}_${workgroup}`,
+    buffers,
+    // Rows are a uniform, not a constant: one pipeline serves every batch size.
+    uniforms: [{ name: 'rows', type: 'i32', value: rows }, ...uniforms],
+    workgroupSize: workgroup,
+    workgroups: channels,
+    header: `
       const CHANNELS = ${channels};
       const WORKGROUP = ${workgroup};
       var<workgroup> labPartial : array<f32, ${workgroup}>;
+      var<private> lane : u32;
       fn labReduceSum(v : f32) -> f32 {
-        labPartial[localId.x] = v;
+        labPartial[lane] = v;
         workgroupBarrier();
         for (var s = ${Math.floor(workgroup / 2)}u; s > 0u; s = s >> 1u) {
-          if (localId.x < s) { labPartial[localId.x] = labPartial[localId.x] + labPartial[localId.x + s]; }
+          if (lane < s) { labPartial[lane] = labPartial[lane] + labPartial[lane + s]; }
           workgroupBarrier();
         }
         let total = labPartial[0];
         workgroupBarrier();
         return total;
-      }
-      fn main(index : i32) {
-        let c = i32(workgroupId.x);
-        let rows = uniforms.rows;
-        let first = i32(localId.x);
-        ${body}
       }`,
-  };
+    body: `
+      lane = localId.x;
+      let ROWS = uniforms.rows;
+      let c = i32(workgroupId.x);
+      let first = i32(localId.x);
+      ${body}`,
+  });
 }
 
 /** A power of two, ~32 rows per invocation, at most MAX_REDUCE_WORKGROUP. */
@@ -148,59 +156,104 @@ const ACTIVATION_GRAD_FACTOR: Record<string, string> = {
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelArgs) => tf.TensorInfo> = {
-  // [2, C]: mean and biased variance, two passes as tf.moments.
-  [KERNELS.channelMoments]: ({ inputs, backend }) => {
-    const { x } = inputs as { x: tf.TensorInfo };
-    const program = perChannelReduction('lab_channel_moments', ['X'], x.shape, `
-      var s = 0.0;
-      for (var r = first; r < rows; r = r + WORKGROUP) { s = s + X[r * CHANNELS + c]; }
-      let mean = labReduceSum(s) / f32(rows);
-      var q = 0.0;
-      for (var r = first; r < rows; r = r + WORKGROUP) { let d = X[r * CHANNELS + c] - mean; q = q + d * d; }
-      let variance = labReduceSum(q) / f32(rows);
-      if (localId.x == 0u) { result[c] = mean; result[CHANNELS + c] = variance; }`);
-    return run(backend, program, [x], [{ type: 'int32', data: [rowsOf(x.shape)] }]);
+  // [2, C]: mean and biased variance, two passes as tf.moments (raw: one workgroup per channel).
+  // With the running statistics bound, the same dispatch updates them in place as torch does,
+  // running ← (1 − m)·running + m·batch with the unbiased variance (n/(n − 1)).
+  [KERNELS.batchMoments]: ({ inputs, backend, attrs }) => {
+    const { x, runningMean, runningVar } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const input = x as tf.TensorInfo;
+    const rows = rowsOf(input.shape);
+    const update = runningMean !== undefined && runningVar !== undefined;
+    const stats = newDeviceTensor(backend, [2, channelsOf(input.shape)]);
+    const momentum = (attrs?.momentum as number | undefined) ?? 0;
+    dispatchChannelReduction(backend, {
+      name: KERNELS.batchMoments,
+      key: `lab_batch_moments_${update}`,
+      shape: input.shape,
+      buffers: [
+        { name: 'X', info: input },
+        { name: 'Stats', info: stats, write: true },
+        ...(update ? [{ name: 'RunningMean', info: runningMean, write: true }, { name: 'RunningVar', info: runningVar, write: true }] : []),
+      ],
+      uniforms: update
+        ? [
+            { name: 'keep', type: 'f32', value: 1 - momentum },
+            { name: 'momentum', type: 'f32', value: momentum },
+            { name: 'varianceFactor', type: 'f32', value: (momentum * rows) / (rows - 1) },
+          ]
+        : [],
+      body: `
+        var s = 0.0;
+        for (var r = first; r < ROWS; r = r + WORKGROUP) { s = s + X[r * CHANNELS + c]; }
+        let mean = labReduceSum(s) / f32(ROWS);
+        var q = 0.0;
+        for (var r = first; r < ROWS; r = r + WORKGROUP) { let d = X[r * CHANNELS + c] - mean; q = q + d * d; }
+        let variance = labReduceSum(q) / f32(ROWS);
+        if (localId.x == 0u) {
+          Stats[c] = mean;
+          Stats[CHANNELS + c] = variance;
+          ${update ? `RunningMean[c] = RunningMean[c] * uniforms.keep + mean * uniforms.momentum;
+          RunningVar[c] = RunningVar[c] * uniforms.keep + variance * uniforms.varianceFactor;` : ''}
+        }`,
+    });
+    return stats;
   },
-  // (x − mean)·1/√(var + ε)·γ + β.
+  // (x − mean)·1/√(var + ε)·γ + β, the mean and variance from a [2, C] Stats (training) or two
+  // [C] tensors (running statistics).
   [KERNELS.batchNormApply]: ({ inputs, backend, attrs }) => {
-    const { x, mean, variance, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
-    const program = elementwise('lab_bn_apply', ['X', 'Mean', 'Variance', 'Gamma', 'Beta'], x.shape, `
-      let invStd = inverseSqrt(Variance[c] + uniforms.eps);
-      setOutputAtIndex(index, (X[index] - Mean[c]) * invStd * Gamma[c] + Beta[c]);`, 'eps : f32,');
-    return run(backend, program, [x, mean, variance, gamma, beta], [{ type: 'float32', data: [attrs?.eps as number] }]);
+    const { x, stats, mean, variance, gamma, beta } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const input = x as tf.TensorInfo;
+    const moments = stats ? { names: ['Stats'], infos: [stats], mean: 'Stats[c]', variance: 'Stats[CHANNELS + c]' } : { names: ['Mean', 'Variance'], infos: [mean, variance], mean: 'Mean[c]', variance: 'Variance[c]' };
+    const program = elementwise(`lab_bn_apply_${moments.names.length}`, ['X', ...moments.names, 'Gamma', 'Beta'], input.shape, `
+      let invStd = inverseSqrt(${moments.variance} + uniforms.eps);
+      setOutputAtIndex(index, (X[index] - ${moments.mean}) * invStd * Gamma[c] + Beta[c]);`, 'eps : f32,');
+    return run(backend, program, [input, ...(moments.infos as tf.TensorInfo[]), gamma as tf.TensorInfo, beta as tf.TensorInfo], [{ type: 'float32', data: [attrs?.eps as number] }]);
   },
-  // [2, C]: Σ dy and Σ dy·x̂, x̂ = (x − mean)/√(var + ε).
+  // Σ dy and Σ dy·x̂ per channel (x̂ = (x − mean)/√(var + ε)), as two [C] tensors: dβ and dγ.
   [KERNELS.batchNormGradSums]: ({ inputs, backend, attrs }) => {
-    const { dy, x, mean, variance } = inputs as Record<string, tf.TensorInfo>;
-    const program = perChannelReduction('lab_bn_grad_sums', ['Dy', 'X', 'Mean', 'Variance'], x.shape, `
-      let m = Mean[c];
-      let invStd = inverseSqrt(Variance[c] + uniforms.eps);
-      var sumDy = 0.0;
-      var sumDyXHat = 0.0;
-      for (var r = first; r < rows; r = r + WORKGROUP) {
-        let i = r * CHANNELS + c;
-        sumDy = sumDy + Dy[i];
-        sumDyXHat = sumDyXHat + Dy[i] * ((X[i] - m) * invStd);
-      }
-      let totalDy = labReduceSum(sumDy);
-      let totalDyXHat = labReduceSum(sumDyXHat);
-      if (localId.x == 0u) { result[c] = totalDy; result[CHANNELS + c] = totalDyXHat; }`, 'eps : f32,');
-    return run(backend, program, [dy, x, mean, variance], [
-      { type: 'int32', data: [rowsOf(x.shape)] },
-      { type: 'float32', data: [attrs?.eps as number] },
-    ]);
+    const { dy, x, stats } = inputs as Record<string, tf.TensorInfo>;
+    const channels = channelsOf(x.shape);
+    const dBeta = newDeviceTensor(backend, [channels]);
+    const dGamma = newDeviceTensor(backend, [channels]);
+    dispatchChannelReduction(backend, {
+      name: KERNELS.batchNormGradSums,
+      key: 'lab_bn_grad_sums',
+      shape: x.shape,
+      buffers: [
+        { name: 'Dy', info: dy },
+        { name: 'X', info: x },
+        { name: 'Stats', info: stats },
+        { name: 'DBeta', info: dBeta, write: true },
+        { name: 'DGamma', info: dGamma, write: true },
+      ],
+      uniforms: [{ name: 'eps', type: 'f32', value: attrs?.eps as number }],
+      body: `
+        let m = Stats[c];
+        let invStd = inverseSqrt(Stats[CHANNELS + c] + uniforms.eps);
+        var sumDy = 0.0;
+        var sumDyXHat = 0.0;
+        for (var r = first; r < ROWS; r = r + WORKGROUP) {
+          let i = r * CHANNELS + c;
+          sumDy = sumDy + Dy[i];
+          sumDyXHat = sumDyXHat + Dy[i] * ((X[i] - m) * invStd);
+        }
+        let totalDy = labReduceSum(sumDy);
+        let totalDyXHat = labReduceSum(sumDyXHat);
+        if (localId.x == 0u) { DBeta[c] = totalDy; DGamma[c] = totalDyXHat; }`,
+    });
+    return [dBeta, dGamma] as unknown as tf.TensorInfo;
   },
-  // dx = dy·a + x̂·b + c with a = γ/σ, b = −a·Σ(dy·x̂)/n, c = −a·Σdy/n (batchnorm.ts).
+  // dx = dy·a + x̂·b + c with a = γ/σ, b = −a·dγ/n, c = −a·dβ/n (batchnorm.ts).
   [KERNELS.batchNormInputGrad]: ({ inputs, backend, attrs }) => {
-    const { dy, x, mean, variance, gamma, sums } = inputs as Record<string, tf.TensorInfo>;
-    const program = elementwise('lab_bn_input_grad', ['Dy', 'X', 'Mean', 'Variance', 'Gamma', 'Sums'], x.shape, `
-      let invStd = inverseSqrt(Variance[c] + uniforms.eps);
+    const { dy, x, stats, gamma, dBeta, dGamma } = inputs as Record<string, tf.TensorInfo>;
+    const program = elementwise('lab_bn_input_grad', ['Dy', 'X', 'Stats', 'Gamma', 'DBeta', 'DGamma'], x.shape, `
+      let invStd = inverseSqrt(Stats[CHANNELS + c] + uniforms.eps);
       let a = Gamma[c] * invStd;
-      let b = a * (Sums[CHANNELS + c] / -uniforms.count);
-      let shift = a * (Sums[c] / -uniforms.count);
-      let xHat = (X[index] - Mean[c]) * invStd;
+      let b = a * (DGamma[c] / -uniforms.count);
+      let shift = a * (DBeta[c] / -uniforms.count);
+      let xHat = (X[index] - Stats[c]) * invStd;
       setOutputAtIndex(index, Dy[index] * a + xHat * b + shift);`, 'eps : f32, count : f32,');
-    return run(backend, program, [dy, x, mean, variance, gamma, sums], [
+    return run(backend, program, [dy, x, stats, gamma, dBeta, dGamma], [
       { type: 'float32', data: [attrs?.eps as number] },
       { type: 'float32', data: [attrs?.count as number] },
     ]);
@@ -311,6 +364,69 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
       { type: 'float32', data: [attrs?.decay as number] },
     ]);
   },
+  // Adam over several parameters in one dispatch, in place (fused.ts adamMulti): parameter k's
+  // elements are the dispatch's indices [ends[k − 1], ends[k]), its first and second moments at
+  // offsets[k] and half + offsets[k] of the optimizer's moment arena. The parameters and the arena
+  // are written in place; the kernel returns nothing.
+  [KERNELS.adamMulti]: ({ inputs, backend, attrs }) => {
+    const { moments } = inputs as Record<string, tf.TensorInfo>;
+    const count = attrs?.count as number;
+    const ends = attrs?.ends as number[];
+    const offsets = attrs?.offsets as number[];
+    const withDecay = (attrs?.l2 as number) !== 0;
+    const ids = Array.from({ length: count }, (_, k) => k);
+    const scalar = (name: string, value: number): RawUniform => ({ name, type: 'f32', value });
+    const index = (name: string, value: number): RawUniform => ({ name, type: 'i32', value });
+    const workgroups = Math.min(Math.ceil(ends[count - 1] / ELEMENTWISE_WORKGROUP), MAX_WORKGROUPS);
+    const update = (k: number) => `${k === 0 ? '' : 'else '}if (e < uniforms.end${k}) {
+          let j = e${k === 0 ? '' : ` - uniforms.end${k - 1}`};
+          P${k}[j] = labAdam(P${k}[j], G${k}[j], uniforms.offset${k} + j);
+        }`;
+    dispatchRaw(backend, {
+      name: KERNELS.adamMulti,
+      key: `lab_adam_multi_${count}_${withDecay}`,
+      buffers: [
+        { name: 'Moments', info: moments, write: true },
+        ...ids.flatMap((k) => [
+          { name: `P${k}`, info: (inputs as Record<string, tf.TensorInfo>)[`param${k}`], write: true },
+          { name: `G${k}`, info: (inputs as Record<string, tf.TensorInfo>)[`grad${k}`] },
+        ]),
+      ],
+      uniforms: [
+        scalar('beta1', attrs?.beta1 as number),
+        scalar('oneMinusBeta1', 1 - (attrs?.beta1 as number)),
+        scalar('beta2', attrs?.beta2 as number),
+        scalar('oneMinusBeta2', 1 - (attrs?.beta2 as number)),
+        scalar('l2', attrs?.l2 as number),
+        scalar('stepSize', attrs?.stepSize as number),
+        scalar('biasCorrection2Sqrt', attrs?.biasCorrection2Sqrt as number),
+        scalar('eps', attrs?.eps as number),
+        scalar('decay', attrs?.decay as number),
+        index('half', attrs?.half as number),
+        ...ids.map((k) => index(`end${k}`, ends[k])),
+        ...ids.map((k) => index(`offset${k}`, offsets[k])),
+      ],
+      workgroupSize: ELEMENTWISE_WORKGROUP,
+      workgroups,
+      // The operation order of the plain version (fused.ts), as adamMoment and adamParam.
+      header: `
+        fn labAdam(p : f32, grad : f32, at : i32) -> f32 {
+          let g = ${withDecay ? 'grad + p * uniforms.l2' : 'grad'};
+          let m = Moments[at] * uniforms.beta1 + g * uniforms.oneMinusBeta1;
+          let v = Moments[at + uniforms.half] * uniforms.beta2 + g * g * uniforms.oneMinusBeta2;
+          Moments[at] = m;
+          Moments[at + uniforms.half] = v;
+          let denom = sqrt(v) / uniforms.biasCorrection2Sqrt + uniforms.eps;
+          return p * uniforms.decay - (m / denom) * uniforms.stepSize;
+        }`,
+      body: `
+        let stride = i32(numWorkgroups.x) * ${ELEMENTWISE_WORKGROUP};
+        for (var e = i32(globalId.x); e < uniforms.end${count - 1}; e = e + stride) {
+          ${ids.map(update).join('\n          ')}
+        }`,
+    });
+    return [] as unknown as tf.TensorInfo;
+  },
   // x·scale[c] (+ shift[c]): a per-channel affine map (DoRA's magnitude / norm, a bias).
   [KERNELS.channelAffine]: ({ inputs, backend }) => {
     const { x, scale, shift } = inputs as Record<string, tf.TensorInfo | undefined>;
@@ -319,25 +435,40 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
       `setOutputAtIndex(index, X[index] * Scale[c]${shift ? ' + Shift[c]' : ''});`);
     return run(backend, program, [input, scale as tf.TensorInfo, ...(shift ? [shift] : [])]);
   },
-  // [2, C]: Σ dy and Σ dy·x per channel.
+  // Σ dy and Σ dy·x per channel, as two [C] tensors.
   [KERNELS.channelSums]: ({ inputs, backend }) => {
     const { dy, x } = inputs as Record<string, tf.TensorInfo>;
-    const program = perChannelReduction('lab_channel_sums', ['Dy', 'X'], x.shape, `
-      var sumDy = 0.0;
-      var sumDyX = 0.0;
-      for (var r = first; r < rows; r = r + WORKGROUP) {
-        let i = r * CHANNELS + c;
-        sumDy = sumDy + Dy[i];
-        sumDyX = sumDyX + Dy[i] * X[i];
-      }
-      let totalDy = labReduceSum(sumDy);
-      let totalDyX = labReduceSum(sumDyX);
-      if (localId.x == 0u) { result[c] = totalDy; result[CHANNELS + c] = totalDyX; }`);
-    return run(backend, program, [dy, x], [{ type: 'int32', data: [rowsOf(x.shape)] }]);
+    const channels = channelsOf(x.shape);
+    const sumDy = newDeviceTensor(backend, [channels]);
+    const sumDyX = newDeviceTensor(backend, [channels]);
+    dispatchChannelReduction(backend, {
+      name: KERNELS.channelSums,
+      key: 'lab_channel_sums',
+      shape: x.shape,
+      buffers: [
+        { name: 'Dy', info: dy },
+        { name: 'X', info: x },
+        { name: 'SumDy', info: sumDy, write: true },
+        { name: 'SumDyX', info: sumDyX, write: true },
+      ],
+      uniforms: [],
+      body: `
+        var sumDy = 0.0;
+        var sumDyX = 0.0;
+        for (var r = first; r < ROWS; r = r + WORKGROUP) {
+          let i = r * CHANNELS + c;
+          sumDy = sumDy + Dy[i];
+          sumDyX = sumDyX + Dy[i] * X[i];
+        }
+        let totalDy = labReduceSum(sumDy);
+        let totalDyX = labReduceSum(sumDyX);
+        if (localId.x == 0u) { SumDy[c] = totalDy; SumDyX[c] = totalDyX; }`,
+    });
+    return [sumDy, sumDyX] as unknown as tf.TensorInfo;
   },
-  [KERNELS.subtractScaled]: ({ inputs, backend, attrs }) => {
+  [KERNELS.addScaled]: ({ inputs, backend, attrs }) => {
     const { x, y } = inputs as Record<string, tf.TensorInfo>;
-    const program = elementwise('lab_subtract_scaled', ['X', 'Y'], x.shape, 'setOutputAtIndex(index, X[index] - Y[index] * uniforms.a);', 'a : f32,', false);
+    const program = elementwise('lab_add_scaled', ['X', 'Y'], x.shape, 'setOutputAtIndex(index, X[index] + Y[index] * uniforms.a);', 'a : f32,', false);
     return run(backend, program, [x, y], [{ type: 'float32', data: [attrs?.a as number] }]);
   },
 };

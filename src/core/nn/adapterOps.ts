@@ -7,7 +7,7 @@
 // Each method's own file (src/core/adapters/lora.ts, dora.ts) maps these to its formula.
 // Which gradients are wanted comes from the gradient plan (gradientPlan.ts), as for layers.ts.
 import * as tf from '@tensorflow/tfjs';
-import { channelAffine, channelSums, matMul2d } from '../kernels/fused';
+import { addScaled, channelAffine, channelSums, matMul2d } from '../kernels/fused';
 import type { DoraCombineNode, LoraAddNode } from '../models/spec';
 import { customOp } from './customOp';
 
@@ -31,7 +31,7 @@ export function loraAdd(node: LoraAddNode, base: tf.Tensor, delta: tf.Tensor, wa
   return customOp(
     [base, delta].filter((_, i) => wanted[i]),
     () => ({
-      value: tf.add(base, tf.mul(delta, node.scaling)),
+      value: addScaled(base, delta, node.scaling),
       // A new tensor per input: the tape disposes each input's gradient on its own.
       gradFunc: (dy) => [...(wanted[0] ? [tf.clone(dy)] : []), ...(wanted[1] ? [tf.mul(dy, node.scaling)] : [])],
     }),

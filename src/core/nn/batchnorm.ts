@@ -2,47 +2,17 @@
 //
 // Training mode normalises with the batch statistics. Its backward is written by hand: tfjs's
 // auto-diff of mean/variance/normalise dominated step time on WebGPU (many Mul/Sum/Mean/Sub
-// kernels and their saved inputs). The custom gradient keeps x and the batch mean and variance
-// (x̂ is recomputed: the same bytes as keeping x̂) and on WebGPU runs as one reduction and one
-// elementwise kernel (kernels/fused.ts):
+// kernels and their saved inputs). The custom gradient keeps x and the batch statistics ([2, C]:
+// mean and variance; x̂ is recomputed: the same bytes as keeping x̂) and on WebGPU runs as one
+// reduction and one elementwise dispatch (kernels/fused.ts):
 //   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/σ · (dy − dβ/n − x̂·dγ/n),  n = values per channel.
-// The running statistics are NOT updated here (that would be a side effect inside the gradient
-// computation): the batch mean and variance go to a BatchStatsSink, and the caller applies them
-// with applyRunningStatUpdates once the gradients are computed.
+// A training step's forward updates the running statistics from the batch as torch's forward does
+// (in the same dispatch as the batch statistics on WebGPU); other training-mode passes (gradient
+// checks, comparisons with PyTorch) leave them alone.
 import * as tf from '@tensorflow/tfjs';
 import type { BatchNormNode } from '../models/spec';
-import { batchNormApply, batchNormBackward, channelMoments } from '../kernels/fused';
+import { batchMoments, batchNormApply, batchNormBackward } from '../kernels/fused';
 import { customOp } from './customOp';
-
-/** One training-mode batch norm's batch statistics, kept alive until applied or disposed. */
-export interface BatchStats {
-  node: BatchNormNode;
-  mean: tf.Tensor1D;
-  /** Biased (divide-by-n) variance, the one used to normalise. */
-  variance: tf.Tensor1D;
-  /** Values per channel (batch × H × W). */
-  count: number;
-}
-
-/** Collects the batch statistics of a training forward pass; dispose() frees what is left. */
-export class BatchStatsSink {
-  private entries: BatchStats[] = [];
-
-  add(stats: BatchStats): void {
-    this.entries.push(stats);
-  }
-
-  /** Hands the collected statistics over (the caller disposes them) and empties the sink. */
-  take(): BatchStats[] {
-    const taken = this.entries;
-    this.entries = [];
-    return taken;
-  }
-
-  dispose(): void {
-    for (const { mean, variance } of this.take()) tf.dispose([mean, variance]);
-  }
-}
 
 function reductionAxes(rank: number): number[] {
   return Array.from({ length: rank - 1 }, (_, i) => i);
@@ -69,13 +39,13 @@ function pickGradients(wanted: BatchNormGradients, compute: Record<keyof BatchNo
 
 /** Batch norm with batch statistics and the hand-written backward. It keeps x and the batch mean and
  * variance when dγ or dx is wanted (both read x̂, recomputed from them), nothing for dβ alone, and
- * computes dx only when it is wanted. */
+ * computes dx only when it is wanted. With `running`, the running statistics are updated. */
 export function batchNormTraining(
   x: tf.Tensor,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   node: BatchNormNode,
-  sink?: BatchStatsSink,
+  running?: { mean: tf.Variable; variance: tf.Variable },
   wanted: BatchNormGradients = ALL_GRADIENTS,
 ): tf.Tensor {
   const count = x.size / x.shape[x.rank - 1];
@@ -84,24 +54,14 @@ export function batchNormTraining(
     throw new Error(`batch norm ${node.id} in training mode needs more than 1 value per channel (batch × H × W = ${count})`);
   }
   return customOp(differentiableOf(x, gamma, beta, wanted), (save) => {
-    const { mean, variance } = channelMoments(x);
+    const stats = batchMoments(x, running && { ...running, momentum: node.momentum });
     const readsXHat = wanted.input || wanted.gamma;
-    if (readsXHat) save([x, mean, variance]);
-    // Clones share the statistics' buffers: the backward frees what it saved, the sink its own.
-    if (sink) sink.add({ node, mean: tf.keep(tf.clone(mean)), variance: tf.keep(tf.clone(variance)), count });
+    if (readsXHat) save([x, stats]);
     return {
-      value: batchNormApply(x, mean, variance, gamma, beta, node.eps),
-      gradFunc: (dy: tf.Tensor, [savedX, savedMean, savedVariance]: tf.Tensor[]) => {
+      value: batchNormApply(x, stats, gamma, beta, node.eps),
+      gradFunc: (dy: tf.Tensor, [savedX, savedStats]: tf.Tensor[]) => {
         if (!readsXHat) return [tf.sum(dy, reductionAxes(dy.rank))];
-        const { dx, dGamma, dBeta } = batchNormBackward(
-          dy,
-          savedX,
-          savedMean as tf.Tensor1D,
-          savedVariance as tf.Tensor1D,
-          gamma,
-          node.eps,
-          wanted.input,
-        );
+        const { dx, dGamma, dBeta } = batchNormBackward(dy, savedX, savedStats as tf.Tensor2D, gamma, node.eps, wanted.input);
         return pickGradients(wanted, { input: () => dx as tf.Tensor, gamma: () => dGamma, beta: () => dBeta });
       },
     };
@@ -123,7 +83,7 @@ export function batchNormEval(
   return customOp(differentiableOf(x, gamma, beta, wanted), (save) => {
     if (wanted.gamma) save([x]);
     return {
-      value: batchNormApply(x, runningMean, runningVar, gamma, beta, eps),
+      value: batchNormApply(x, { mean: runningMean, variance: runningVar }, gamma, beta, eps),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         // Recomputed from the parameters: the forward's tensors are gone by now.
         const invStdNow = tf.rsqrt(tf.add(runningVar, eps));
@@ -135,26 +95,4 @@ export function batchNormEval(
       },
     };
   });
-}
-
-/** torch's update: running ← (1 − momentum)·running + momentum·batch, with the unbiased batch
- * variance (n/(n−1)). Disposes the statistics. */
-export function applyRunningStatUpdates(
-  stats: readonly BatchStats[],
-  variables: ReadonlyMap<string, tf.Variable>,
-): void {
-  try {
-    tf.tidy(() => {
-      for (const { node, mean, variance, count } of stats) {
-        const runningMean = variables.get(node.runningMean);
-        const runningVar = variables.get(node.runningVar);
-        if (!runningMean || !runningVar) throw new Error(`batch norm ${node.id}: running statistics missing`);
-        const m = node.momentum;
-        runningMean.assign(tf.add(tf.mul(runningMean, 1 - m), tf.mul(mean, m)));
-        runningVar.assign(tf.add(tf.mul(runningVar, 1 - m), tf.mul(variance, (m * count) / (count - 1))));
-      }
-    });
-  } finally {
-    for (const { mean, variance } of stats) tf.dispose([mean, variance]);
-  }
 }

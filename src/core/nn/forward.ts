@@ -22,7 +22,7 @@ import { mixSeed } from '../rng';
 import type { NodeSpec } from '../models/spec';
 import { ACTIVATIONS } from './activations';
 import { doraCombine, loraAdd } from './adapterOps';
-import { batchNormEval, batchNormTraining, type BatchStatsSink } from './batchnorm';
+import { batchNormEval, batchNormTraining } from './batchnorm';
 import { offTape } from './customOp';
 import { planGradients, type GradientPlan, type GradientTargets } from './gradientPlan';
 import { addLayer, conv2dLayer, flattenLayer, globalAvgPoolLayer, linearLayer } from './layers';
@@ -34,9 +34,9 @@ export interface ForwardOptions {
   /** Dropout is applied only in training mode, and only with a seed: training-mode checks against
    * PyTorch run with batch statistics but no dropout. */
   dropoutSeed?: number;
-  /** Receives each training-mode batch norm's batch statistics, to update running statistics
-   * after the gradient computation (see applyRunningStatUpdates). */
-  batchStats?: BatchStatsSink;
+  /** Training mode: each batch norm updates its running statistics from the batch, as torch's
+   * forward does (a training step's forward sets this; gradient checks and comparisons do not). */
+  updateRunningStats?: boolean;
   /** What the caller will differentiate with respect to, so the pass keeps only what those
    * gradients need. Default: every trainable variable of the model and the input. A gradient
    * asked of tfjs outside these targets comes back missing or wrong. */
@@ -127,7 +127,10 @@ function runNode(
       const gamma = param(node.gamma) as tf.Tensor1D;
       const beta = param(node.beta) as tf.Tensor1D;
       const wanted = { input: inputWanted, gamma: plan.wantsParam(node.gamma), beta: plan.wantsParam(node.beta) };
-      if (options.training) return batchNormTraining(x, gamma, beta, node, options.batchStats, wanted);
+      if (options.training) {
+        const running = options.updateRunningStats ? { mean: param(node.runningMean), variance: param(node.runningVar) } : undefined;
+        return batchNormTraining(x, gamma, beta, node, running, wanted);
+      }
       const runningMean = param(node.runningMean) as tf.Tensor1D;
       return batchNormEval(x, gamma, beta, runningMean, param(node.runningVar) as tf.Tensor1D, node.eps, wanted);
     }

@@ -6,9 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
 import { SpecBuilder } from '../models/builder';
 import { buildModelSpec } from '../models/registry';
-import type { ModelSpec } from '../models/spec';
+import type { BatchNormNode, ModelSpec } from '../models/spec';
 import { ACTIVATIONS } from './activations';
-import { BatchStatsSink } from './batchnorm';
 import { runSpec } from './forward';
 import { compareGradients, INPUT, relativeError, type GradientCheckOptions } from './gradientCheck';
 import { assignParams, createModel, disposeModel, type Model } from './model';
@@ -226,7 +225,10 @@ describe('whole models: engine gradients = auto-diff of the naive formulation', 
     hardswish: (x) => tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6)),
   };
 
-  function naiveForward(model: Model, x: tf.Tensor, training: boolean): tf.Tensor {
+  type BatchStatistics = Map<BatchNormNode, [tf.Tensor, tf.Tensor]>;
+
+  /** `collect` receives each training-mode batch norm's batch mean and biased variance (kept). */
+  function naiveForward(model: Model, x: tf.Tensor, training: boolean, collect?: BatchStatistics): tf.Tensor {
     const values = new Map<string, tf.Tensor>();
     const p = (name: string) => model.variables.get(name)!;
     for (const node of model.spec.nodes) {
@@ -242,6 +244,7 @@ describe('whole models: engine gradients = auto-diff of the naive formulation', 
           break;
         case 'batchnorm': {
           const { mean, variance } = training ? tf.moments(a, [0, 1, 2]) : { mean: p(node.runningMean), variance: p(node.runningVar) };
+          if (training) collect?.set(node, [tf.keep(mean), tf.keep(variance)]);
           y = tf.add(tf.mul(tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, node.eps))), p(node.gamma)), p(node.beta));
           break;
         }
@@ -260,6 +263,13 @@ describe('whole models: engine gradients = auto-diff of the naive formulation', 
     return values.get(model.spec.output)!;
   }
 
+  /** Each batch norm's batch statistics in a training-mode pass over x. */
+  function batchStatisticsOf(model: Model, x: tf.Tensor): BatchStatistics {
+    const stats: BatchStatistics = new Map();
+    tf.dispose(tf.tidy(() => naiveForward(model, x, true, stats)));
+    return stats;
+  }
+
   const cases = [
     { model: 'mobilenet_v3_small', width: 0.25, resolution: 16, batch: 4, modes: [true, false] },
     { model: 'mobilenet_v2', width: 0.25, resolution: 12, batch: 2, modes: [true] },
@@ -275,13 +285,11 @@ describe('whole models: engine gradients = auto-diff of the naive formulation', 
           if (!training) {
             // Running statistics of this batch: at init (0 and 1) the signal fades through
             // eval-mode MobileNets and their early gradients would be vacuously ~0.
-            const sink = new BatchStatsSink();
-            tf.dispose(tf.tidy(() => runSpec(model, x, { training: true, batchStats: sink })));
-            const stats = sink.take();
-            for (const { node, mean, variance } of stats) {
+            const stats = batchStatisticsOf(model, x);
+            for (const [node, [mean, variance]] of stats) {
               assignParams(model, { [node.runningMean]: await mean.data(), [node.runningVar]: await variance.data() });
             }
-            tf.dispose(stats.flatMap((s) => [s.mean, s.variance]));
+            tf.dispose([...stats.values()].flat());
           }
           const trainable = [...model.variables.values()].filter((v) => v.trainable);
           const gradients = (run: () => tf.Tensor) =>

@@ -20,7 +20,7 @@
 // study's dynamic rank (keep σᵢ ≥ ε·σ₁) resizes the moments at a refresh, keeping the leading rows.
 import * as tf from '@tensorflow/tfjs';
 
-import { adamMoment, matMul2d, subtractScaled } from '../kernels/fused';
+import { adamMoment, addScaled, matMul2d } from '../kernels/fused';
 import { mixSeed } from '../rng';
 import type { ModelSpec } from '../models/spec';
 import { Adam, type AdamOptions } from './adam';
@@ -193,7 +193,7 @@ export class GaloreAdam implements Optimizer {
       const normalized = tf.div(state.expAvg, denom) as tf.Tensor2D;
       const update = side === 'rows' ? matMul2d(projector, normalized) : matMul2d(normalized, projector, false, true);
       const stepSize = (this.plain.lr / (1 - beta1 ** t)) * this.scale;
-      param.assign(subtractScaled(param, tf.reshape(update, param.shape), stepSize));
+      param.assign(addScaled(param, tf.reshape(update, param.shape), -stepSize));
     });
   }
 

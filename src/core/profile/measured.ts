@@ -39,6 +39,8 @@ export interface MeasuredKernel {
   /** Spec node it ran for ('loss' for the loss), null where unattributed. */
   node: string | null;
   outputShapes: number[][];
+  /** Compute dispatches it recorded on WebGPU (0 for a reshape, or on another backend). */
+  dispatches: number;
   /** Backend time in ms; null when not measured or the backend has no timer (WebGPU without timestamp-query). */
   timeMs: number | null;
   /** WebGPU: bytes of buffers in use and allocated (pool included) after the kernel. */
@@ -60,7 +62,7 @@ export interface MeasuredNodeKept {
   bytes: number;
   /** The tape's saved tensors, as tfjs's gradients ask for them. */
   saved: KeptTensor[];
-  /** ACT the node allocated that is held outside the tape (e.g. batch statistics awaiting the running-statistics update). */
+  /** ACT the node allocated that is held outside the tape until the forward ends (none in the lab's engine). */
   outsideTapeBytes: number;
 }
 
@@ -295,6 +297,7 @@ function measuredKernel(k: ObservedKernel, timesAvailable: boolean): MeasuredKer
     phase: k.phase,
     node: k.node,
     outputShapes: k.outputShapes,
+    dispatches: k.dispatches,
     timeMs: timesAvailable && typeof time === 'number' ? time : null,
     backendBytes: k.backendBytes,
   };

@@ -70,7 +70,7 @@ function keptReason(kept: MeasuredNodeKept | undefined, analyticBytes: number): 
     return `${what} ${formatBytes(s.bytes)}${because ? ` (${because})` : ''}`;
   });
   if (kept.outsideTapeBytes > 0) {
-    items.push(`${formatBytes(kept.outsideTapeBytes)} held outside the tape until after the backward (BN batch statistics for the running-statistics update)`);
+    items.push(`${formatBytes(kept.outsideTapeBytes)} held outside the tape until after the backward`);
   }
   return `tfjs keeps ${items.join(', ')}; the lab's engine keeps ${formatBytes(analyticBytes)}`;
 }

@@ -12,6 +12,7 @@
 // tape's clone of a saved tensor shares its input's buffer (tfjs's own `numBytes` counts both).
 import * as tf from '@tensorflow/tfjs';
 
+import { dispatchesSoFar } from '../kernels/webgpuRaw';
 import type { StepPhase } from './types';
 
 /** A buffer (a tfjs dataId) as seen during the step. */
@@ -52,6 +53,8 @@ export interface ObservedKernel {
   phase: StepPhase;
   node: string | null;
   outputShapes: number[][];
+  /** Compute dispatches it recorded on WebGPU (0 for a reshape, or on another backend). */
+  dispatches: number;
   /** Backend bytes in use and allocated (pool included) after the kernel, where the backend says. */
   backendBytes: { inUse: number; allocated: number } | null;
   /** tf.profile's record of this kernel; its kernelTimeMs is a number once the profile resolves. */
@@ -321,7 +324,9 @@ export class EngineObserver {
     const tape = this.engine.state.activeTape;
     const tapeLength = tape?.length ?? 0;
     const node = this.currentNode();
+    const dispatchesBefore = dispatchesSoFar();
     const out = run();
+    const dispatches = dispatchesSoFar() - dispatchesBefore;
     if (tape && tape.length > tapeLength) this.tapeNodeOwner.set(tape[tape.length - 1].id, node);
     // Registered kernels only: a custom-gradient op is a scope whose kernels are logged themselves.
     if (params.kernelName !== undefined) {
@@ -333,6 +338,7 @@ export class EngineObserver {
         phase: this.phase,
         node,
         outputShapes: outputs.map((t) => [...t.shape]),
+        dispatches,
         backendBytes: this.backendBytes(),
         profileRecord: this.engine.state.profiling ? (kernels[kernels.length - 1] ?? null) : null,
       });

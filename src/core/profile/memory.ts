@@ -438,8 +438,11 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
     for (const p of trainable) {
       const cost = optCosts.get(p.name) as ParamOptimizerCost;
       if (optimizer.kind !== 'galore' || cost.projectedUpdateElements === 0) {
-        // One parameter-sized temporary: the update (lab) or Adam's denominator (GaLore's loop in PyTorch).
-        record('optimizer', p.name, floats(numel(p.shape)));
+        // The lab's Adam (plain, or GaLore's for unprojected parameters) updates in place, one
+        // multi-tensor kernel (kernels/fused.ts adamMulti): no temporary. Otherwise one
+        // parameter-sized temporary: SGD's update (lab) or Adam's denominator (GaLore's loop in PyTorch).
+        const inPlace = view === 'analytic' && (optimizer.kind === 'adam' || optimizer.kind === 'galore');
+        record('optimizer', p.name, inPlace ? 0 : floats(numel(p.shape)));
       } else if (view === 'analytic') {
         record('optimizer', `${p.name} (projector refresh)`, cost.refreshWorkspaceBytes);
         record('optimizer', p.name, floats(cost.projectedUpdateElements));

@@ -80,8 +80,8 @@ describe('analytic profile of the tiny net, everything trainable (Adam)', () => 
     expect(pointAt(lab, 'backward', 'bn')).toMatchObject({ grad: 56, act: 664, temp: 792 });
     // The first conv produces no input gradient.
     expect(pointAt(lab, 'backward', 'conv')).toMatchObject({ grad: 272, act: 256, temp: 384 });
-    // Adam: one parameter-sized temporary at a time.
-    expect(pointAt(lab, 'optimizer', 'conv.weight')).toMatchObject({ grad: 272, act: 0, temp: 216 });
+    // Adam updates every parameter in place (one multi-tensor kernel): no temporary.
+    expect(pointAt(lab, 'optimizer', 'conv.weight')).toMatchObject({ grad: 272, act: 0, temp: 0 });
   });
 
   it('finds the simultaneous peak and the sum of per-group maxima', () => {

@@ -2,7 +2,6 @@
 // returns (tested: tf.memory().numTensors is the same after 50 steps as after 1). Values are read
 // with `await data()`, never dataSync(), which would stall a WebGPU worker.
 import * as tf from '@tensorflow/tfjs';
-import { applyRunningStatUpdates, BatchStatsSink } from '../nn/batchnorm';
 import { forward } from '../nn/forward';
 import type { Model } from '../nn/model';
 import type { Optimizer } from '../optim/optimizer';
@@ -39,8 +38,8 @@ function trainableVariables(model: Model, trainable: ReadonlySet<string>): tf.Va
 }
 
 /** Gradients of the mean cross-entropy w.r.t. the trainable parameters (training mode), by
- * parameter name; running statistics are updated from this forward's batch statistics. The
- * caller disposes the loss and the gradients. */
+ * parameter name; the forward updates the running statistics from the batch. The caller disposes
+ * the loss and the gradients. */
 export function computeGradients(
   model: Model,
   batch: Batch,
@@ -48,23 +47,17 @@ export function computeGradients(
   dropoutSeed?: number,
 ): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
   const variables = trainableVariables(model, trainable);
-  const batchStats = new BatchStatsSink();
-  try {
-    // The targets let the forward pass keep only what these gradients need (see nn/forward.ts).
-    const gradients = { params: trainable, input: false };
-    const { value, grads } = tf.variableGrads(
-      () => crossEntropy(forward(model, batch.x, { training: true, dropoutSeed, batchStats, gradients }), batch.y),
-      variables,
-    );
-    const byParam = new Map<string, tf.Tensor>();
-    for (const [variableName, grad] of Object.entries(grads)) {
-      byParam.set(model.paramNameByVariableName.get(variableName) as string, grad);
-    }
-    applyRunningStatUpdates(batchStats.take(), model.variables);
-    return { loss: value, grads: byParam };
-  } finally {
-    batchStats.dispose();
+  // The targets let the forward pass keep only what these gradients need (see nn/forward.ts).
+  const gradients = { params: trainable, input: false };
+  const { value, grads } = tf.variableGrads(
+    () => crossEntropy(forward(model, batch.x, { training: true, dropoutSeed, updateRunningStats: true, gradients }), batch.y),
+    variables,
+  );
+  const byParam = new Map<string, tf.Tensor>();
+  for (const [variableName, grad] of Object.entries(grads)) {
+    byParam.set(model.paramNameByVariableName.get(variableName) as string, grad);
   }
+  return { loss: value, grads: byParam };
 }
 
 /** What a caller may watch during a step without copying it: the measured profiler (tensor ids) and
