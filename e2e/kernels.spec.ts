@@ -3,7 +3,8 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import type { LabHarness } from './harness';
 
 // The lab's own WebGPU kernels (src/core/kernels) against the plain tfjs ops they replace, on the
-// same WebGPU device: batch norm's statistics, normalisation and backward, the activations and
+// same WebGPU device: batch norm's statistics (with the running statistics' in-place update),
+// normalisation (with a fused relu/relu6) and backward, multi-tensor Adam (in place), the activations and
 // their gradients, global average pooling, per-channel affine maps and sums (DoRA), Adam's and
 // GaLore's updates and the direct matmul (transposes, a
 // column count that is not a multiple of 4), plus the stride-1 depthwise input gradient computed
@@ -76,6 +77,9 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     });
     results.batchNormApply = await compare(() => k.batchNormApply(x, stats, gamma, beta, 1e-5));
     results.batchNormApplyRunning = await compare(() => k.batchNormApply(x, { mean, variance }, gamma, beta, 1e-5));
+    // With the relu or relu6 that follows a batch norm applied in the same pass (models/fusion.ts).
+    results.batchNormApplyRelu = await compare(() => k.batchNormApply(x, stats, gamma, beta, 1e-5, 'relu'));
+    results.batchNormApplyRelu6 = await compare(() => k.batchNormApply(x, { mean, variance }, gamma, beta, 1e-5, 'relu6'));
     results.batchNormBackward = await compare(() => {
       const { dx, dGamma, dBeta } = k.batchNormBackward(dy, x, stats, gamma, 1e-5, true);
       return [dx as Tensor, dGamma, dBeta];
@@ -126,6 +130,28 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
       return [moments, ...entries.map((e) => e.param)];
     });
 
+    // Direct convs (SwiftShader only; elsewhere null and tfjs's kernels run): a dense conv with few
+    // products per output, a depthwise conv's input and filter gradients, strides 1 and 2, an odd
+    // size so windows hang over the border.
+    const convX = tf.randomNormal([2, 9, 7, 3], 0, 1, 'float32', 21) as Tensor4D;
+    const convW = tf.randomNormal([3, 3, 3, 5], 0, 1, 'float32', 22) as Tensor4D;
+    const depthX = tf.randomNormal([2, 9, 7, 5], 0, 1, 'float32', 23) as Tensor4D;
+    const depthW = tf.randomNormal([3, 3, 5, 1], 0, 1, 'float32', 24) as Tensor4D;
+    for (const stride of [1, 2]) {
+      results[`conv2dStride${stride}`] = await compare(() => k.conv2dDirect(convX, convW, stride, 1) ?? tf.conv2d(convX, convW, stride, 1));
+      const depthDy = tf.randomNormal(tf.depthwiseConv2d(depthX, depthW, stride, 1).shape, 0, 1, 'float32', 25 + stride) as Tensor4D;
+      results[`depthwiseInputGradStride${stride}`] = await compare(
+        () =>
+          k.depthwiseInputGrad(depthDy, depthW, depthX.shape, stride, 1) ??
+          (tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: depthDy, filter: depthW }, { strides: stride, pad: 1, dilations: 1, inputShape: depthX.shape }) as Tensor),
+      );
+      results[`depthwiseFilterGradStride${stride}`] = await compare(
+        () =>
+          k.depthwiseFilterGrad(depthX, depthDy, 3, stride, 1) ??
+          (tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: depthX, dy: depthDy }, { strides: stride, pad: 1, dilations: 1, filterShape: [3, 3, 5, 1] }) as Tensor),
+      );
+    }
+
     // Stride-1 depthwise conv: the layer's input gradient (a flipped forward conv on WebGPU)
     // against tfjs's own gradient of depthwiseConv2d (DepthwiseConv2dNativeBackpropInput).
     const node = { id: 'dw', op: 'conv2d', inputs: ['x'], outShape: [7, 9, 5], inChannels: 5, outChannels: 5, kernel: 3, stride: 1, padding: 1, groups: 5, weight: 'w' };
@@ -149,7 +175,8 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
   expect(result.backend).toBe('webgpu');
   for (const [name, { error, kernels }] of Object.entries(result.results)) {
     // Each comparison must have dispatched the lab's kernel, or it compared tfjs with itself.
-    const expectsLabKernel = !name.startsWith('matMul') || result.adapter === 'swiftshader';
+    const swiftShaderOnly = ['matMul', 'conv2d', 'depthwiseInputGrad', 'depthwiseFilterGrad'].some((prefix) => name.startsWith(prefix));
+    const expectsLabKernel = !swiftShaderOnly || result.adapter === 'swiftshader';
     if (expectsLabKernel) expect(kernels.some((kernel) => kernel.startsWith('Lab')), `${name} ran ${kernels.join(', ')}`).toBe(true);
     expect(error, name).toBeLessThan(1e-5);
   }

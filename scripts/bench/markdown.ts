@@ -33,6 +33,46 @@ function groups(summary: GroupSummary): string {
   return MEMORY_GROUPS.map((group) => `${group.toUpperCase()} ${formatMiB(summary[group], 1)}`).join(', ');
 }
 
+/** PyTorch's step for the same network, method, rank and batch beside each lab cell (`--torch`). */
+function torchSection(report: BenchReport, measured: readonly CellRecord[]): string[] {
+  const torch = report.torch;
+  if (!torch) return [];
+  const devices = [...new Set(report.runs.map((run) => run.device))].join(', ');
+  const labOnCpu = report.runs.some(({ environment: { backend } }) => backend.backend !== 'webgpu' || backend.adapter?.architecture === 'swiftshader');
+  const out = ['## PyTorch beside the lab', ''];
+  out.push(
+    `PyTorch ${torch.torchVersion} (torchvision ${torch.torchvisionVersion}${torch.peftVersion ? `, peft ${torch.peftVersion}` : ''}) on **${torch.deviceKind}** (${torch.device}), ` +
+      `float32, one step = forward, backward and Adam, timed to the loss's read-back (scripts/fixtures/torch_step_timing.py, ${torch.createdAt.slice(0, 10)}). ` +
+      `The lab ran on ${devices}. ` +
+      (torch.deviceKind !== 'cuda'
+        ? '**PyTorch ran on the CPU: this is no GPU comparison**, only a check that the script and the join work.'
+        : labOnCpu
+          ? '**The lab ran on the CPU (SwiftShader or no WebGPU): this is no GPU comparison.**'
+          : 'Both on a GPU: lab ÷ PyTorch is how many times as long the lab\'s WebGPU step takes as PyTorch\'s CUDA step.'),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['cell', 'lab median step', 'PyTorch median step', 'lab ÷ PyTorch', 'trainable params (lab / PyTorch)', 'PyTorch method'],
+      measured.map((cell) => {
+        const t = torchCellFor(torch, cell);
+        const lab = cell.throughput?.medianStepMs ?? null;
+        const torchMs = t?.medianStepMs ?? null;
+        return [
+          cellLabel(cell),
+          lab === null ? '—' : formatMs(lab),
+          t?.error ? `not timed: ${t.error}` : torchMs === null ? 'not in the file' : formatMs(torchMs),
+          lab !== null && torchMs !== null ? formatRatio(lab / torchMs) : '—',
+          `${cell.result?.analytic.params.trainable.toLocaleString('en-US') ?? '—'} / ${t?.trainableParams?.toLocaleString('en-US') ?? '—'}`,
+          t?.implementation ?? '—',
+        ];
+      }),
+    ),
+  );
+  out.push('');
+  return out;
+}
+
 /** Issue 18's targets for the page: the first screen's JS+CSS (gzip) and first contentful paint. */
 export const FIRST_SCREEN_TARGETS = { gzipBytes: 250 * 1024, fcpMs: 1000 } as const;
 
@@ -92,46 +132,6 @@ export function uiRunLines(ui: UiRunRecord): string[] {
       ),
     );
   }
-  return out;
-}
-
-/** PyTorch's step for the same network, method, rank and batch beside each lab cell (`--torch`). */
-function torchSection(report: BenchReport, measured: readonly CellRecord[]): string[] {
-  const torch = report.torch;
-  if (!torch) return [];
-  const devices = [...new Set(report.runs.map((run) => run.device))].join(', ');
-  const labOnCpu = report.runs.some(({ environment: { backend } }) => backend.backend !== 'webgpu' || backend.adapter?.architecture === 'swiftshader');
-  const out = ['## PyTorch beside the lab', ''];
-  out.push(
-    `PyTorch ${torch.torchVersion} (torchvision ${torch.torchvisionVersion}${torch.peftVersion ? `, peft ${torch.peftVersion}` : ''}) on **${torch.deviceKind}** (${torch.device}), ` +
-      `float32, one step = forward, backward and Adam, timed to the loss's read-back (scripts/fixtures/torch_step_timing.py, ${torch.createdAt.slice(0, 10)}). ` +
-      `The lab ran on ${devices}. ` +
-      (torch.deviceKind !== 'cuda'
-        ? '**PyTorch ran on the CPU: this is no GPU comparison**, only a check that the script and the join work.'
-        : labOnCpu
-          ? '**The lab ran on the CPU (SwiftShader or no WebGPU): this is no GPU comparison.**'
-          : 'Both on a GPU: lab ÷ PyTorch is how many times as long the lab\'s WebGPU step takes as PyTorch\'s CUDA step.'),
-  );
-  out.push('');
-  out.push(
-    table(
-      ['cell', 'lab median step', 'PyTorch median step', 'lab ÷ PyTorch', 'trainable params (lab / PyTorch)', 'PyTorch method'],
-      measured.map((cell) => {
-        const t = torchCellFor(torch, cell);
-        const lab = cell.throughput?.medianStepMs ?? null;
-        const torchMs = t?.medianStepMs ?? null;
-        return [
-          cellLabel(cell),
-          lab === null ? '—' : formatMs(lab),
-          t?.error ? `not timed: ${t.error}` : torchMs === null ? 'not in the file' : formatMs(torchMs),
-          lab !== null && torchMs !== null ? formatRatio(lab / torchMs) : '—',
-          `${cell.result?.analytic.params.trainable.toLocaleString('en-US') ?? '—'} / ${t?.trainableParams?.toLocaleString('en-US') ?? '—'}`,
-          t?.implementation ?? '—',
-        ];
-      }),
-    ),
-  );
-  out.push('');
   return out;
 }
 
@@ -296,10 +296,20 @@ export function renderMarkdown(report: BenchReport): string {
 
   out.push('### Kernels');
   out.push('');
-  out.push('Kernels dispatched in the profiled step, slowest first (kernel times from WebGPU timestamp queries, where the adapter has them).');
+  out.push(
+    'Kernels the engine ran in the profiled step (tf.profile: reshapes and identities too), the compute dispatches they recorded on WebGPU ' +
+      '(on a GPU, where a step of these networks is bound by per-dispatch overhead, the number that sets the pace), and the slowest kernels ' +
+      '(times from WebGPU timestamp queries, where the adapter has them).',
+  );
   out.push('');
-  out.push(table(['cell', 'kernels/step', 'slowest'], measured.map((cell) => [cellLabel(cell), String(cell.result.measured.profile.kernelCount), kernelLine(cell.result.measured.profile.kernelsByName)])));
+  out.push(
+    table(
+      ['cell', 'kernels/step', 'dispatches/step', 'slowest'],
+      measured.map((cell) => [cellLabel(cell), String(cell.result.measured.profile.kernelCount), String(cell.result.measured.profile.dispatches), kernelLine(cell.result.measured.profile.kernelsByName)]),
+    ),
+  );
   out.push('');
+  out.push(...dispatchSection(measured));
 
   out.push('### FLOPs by phase');
   out.push('');
@@ -338,12 +348,24 @@ export function renderMarkdown(report: BenchReport): string {
         [
           ['median step time', formatMs(peer.core.medianStepMs), formatMs(peer.tfLayers.medianStepMs), `**${formatRatio(peer.ratio.stepTime)}** (${meets(peer.ratio.stepTime, PEER_TARGETS.stepTime)})`],
           ['peak bytes (tf.profile)', formatMiB(peer.core.peakBytes), formatMiB(peer.tfLayers.peakBytes), `**${formatRatio(peer.ratio.peakMemory)}** (${meets(peer.ratio.peakMemory, PEER_TARGETS.peakMemory)})`],
+          ...(peer.ratio.peakBuffers !== null
+            ? [['peak GPU bytes in use (each buffer once)', formatMiB(peer.core.peakBufferBytes ?? 0), formatMiB(peer.tfLayers.peakBufferBytes ?? 0), formatRatio(peer.ratio.peakBuffers)]]
+            : []),
           ['added by the step at its peak', formatMiB(peer.core.stepPeakAddedBytes), formatMiB(peer.tfLayers.stepPeakAddedBytes), formatRatio(peer.ratio.stepPeakAdded)],
         ],
       ),
     );
     out.push('');
-    out.push(`Kernels per step: lab core ${peer.core.kernelCount}, tf.layers ${peer.tfLayers.result.profile.kernelCount}.`);
+    out.push(
+      "tf.profile's peak counts a buffer once per tensor object holding it: what the gradient tape saves is a clone sharing the buffer, " +
+        'and a reshape is another object, so a buffer kept for two backward ops counts two or three times; ' +
+        "the GPU's bytes in use count each buffer once, as the device holds it (both sides alike).",
+    );
+    out.push('');
+    out.push(
+      `Kernels per step: lab core ${peer.core.kernelCount}, tf.layers ${peer.tfLayers.result.profile.kernelCount}; ` +
+        `compute dispatches per step: lab core ${peer.core.dispatches}, tf.layers ${peer.tfLayers.result.profile.dispatches}.`,
+    );
     out.push(`- lab core: ${kernelLine(report.cells.find((cell) => cell.id === peer.coreCellId)?.result?.measured.profile.kernelsByName ?? [])}`);
     out.push(`- tf.layers: ${kernelLine(peer.tfLayers.result.profile.kernelsByName)}`);
   }
@@ -390,4 +412,23 @@ export function renderMarkdown(report: BenchReport): string {
   out.push('```');
   out.push('');
   return out.join('\n');
+}
+
+/** Each cell's compute dispatches of one watched step, by phase and by the layer kind that ran them. */
+function dispatchSection(cells: readonly (CellRecord & { result: NonNullable<CellRecord['result']> })[]): string[] {
+  const out = ['#### Dispatches by phase and layer kind', ''];
+  out.push('One more step watched kernel by kernel (the measured profile), its dispatches attributed to the spec node that ran them; "loss" is the loss and its gradient, "optimizer" the update.');
+  out.push('');
+  out.push(
+    table(
+      ['cell', 'forward', 'backward', 'optimizer', 'total', 'by layer kind (forward + backward + optimizer)'],
+      cells.map((cell) => {
+        const { byPhase, byKind, total } = cell.result.measured.dispatches;
+        const kinds = byKind.map((row) => `${row.kind} ${row.total} (${row.byPhase.forward} + ${row.byPhase.backward} + ${row.byPhase.optimizer})`).join(', ');
+        return [cellLabel(cell), String(byPhase.forward), String(byPhase.backward), String(byPhase.optimizer), String(total), kinds];
+      }),
+    ),
+  );
+  out.push('');
+  return out;
 }

@@ -50,10 +50,10 @@ export interface PeerComparison {
   protocol: StepProtocol;
   run: number;
   coreCellId: string;
-  core: { medianStepMs: number; peakBytes: number; stepPeakAddedBytes: number; kernelCount: number };
-  tfLayers: { medianStepMs: number; peakBytes: number; stepPeakAddedBytes: number; result: TfLayersBaselineResult };
+  core: { medianStepMs: number; peakBytes: number; peakBufferBytes: number | null; stepPeakAddedBytes: number; kernelCount: number; dispatches: number };
+  tfLayers: { medianStepMs: number; peakBytes: number; peakBufferBytes: number | null; stepPeakAddedBytes: number; result: TfLayersBaselineResult };
   /** tf.layers ÷ lab core: above 1 means the core is better. peakMemory uses tf.profile's peakBytes. */
-  ratio: { stepTime: number; peakMemory: number; stepPeakAdded: number };
+  ratio: { stepTime: number; peakMemory: number; peakBuffers: number | null; stepPeakAdded: number };
 }
 
 export interface RunRecord {
@@ -133,12 +133,15 @@ export function comparePeer(
     // The core's steps timed alternately with tf.layers' (same load on both), where the peer ran them.
     medianStepMs: tfLayers.coreTiming?.medianStepMs ?? core.result.timing.medianStepMs,
     peakBytes: core.result.measured.profile.peakBytes,
+    peakBufferBytes: core.result.measured.profile.peakBufferBytes,
     stepPeakAddedBytes: core.result.measured.profile.stepPeakAddedBytes,
     kernelCount: core.result.measured.profile.kernelCount,
+    dispatches: core.result.measured.profile.dispatches,
   };
   const tfSide = {
     medianStepMs: tfLayers.timing.medianStepMs,
     peakBytes: tfLayers.profile.peakBytes,
+    peakBufferBytes: tfLayers.profile.peakBufferBytes,
     stepPeakAddedBytes: tfLayers.profile.stepPeakAddedBytes,
     result: tfLayers,
   };
@@ -153,6 +156,7 @@ export function comparePeer(
     ratio: {
       stepTime: tfSide.medianStepMs / coreSide.medianStepMs,
       peakMemory: tfSide.peakBytes / coreSide.peakBytes,
+      peakBuffers: tfSide.peakBufferBytes !== null && coreSide.peakBufferBytes !== null ? tfSide.peakBufferBytes / coreSide.peakBufferBytes : null,
       stepPeakAdded: tfSide.stepPeakAddedBytes / coreSide.stepPeakAddedBytes,
     },
   };

@@ -106,6 +106,11 @@ export interface ProfiledStep {
   bytesBefore: number;
   /** peakBytes − bytesBefore: what the step itself added at its peak. */
   stepPeakAddedBytes: number;
+  /** WebGPU: the largest count of GPU bytes in use after any kernel of the step (null on other
+   * backends). tf.profile counts a buffer once per tensor object holding it, so a reshape, or the
+   * tape's saved copy (tfjs clones every tensor a gradient saves), counts again; this counts each
+   * buffer once, as the device holds it. */
+  peakBufferBytes: number | null;
   newBytes: number;
   newTensors: number;
   /** Kernels the engine ran in the step (tf.profile's count, reshapes and identities included). */
@@ -119,14 +124,47 @@ export interface ProfiledStep {
   memoryAfter: EngineMemory;
 }
 
+/** tfjs-core 4.x's Engine (engine.ts): every kernel runs through runKernelFunc. */
+interface EngineInternals {
+  runKernelFunc: (...args: unknown[]) => unknown;
+}
+
+/** The WebGPU backend's bytes of buffers in use (each buffer once; the free pool excluded), or
+ * undefined on a backend that does not say. */
+const gpuBytesInUse = () => (tf.memory() as { numBytesInGPU?: number }).numBytesInGPU;
+
+/** Tracks the largest count of GPU bytes in use after each kernel until stop(); null where the
+ * backend has no such count. Under tf.profile every dispatch is submitted on its own, so buffers
+ * freed by a kernel are back in the pool before the next count. */
+function watchBufferPeak(): { peak: () => number | null; stop: () => void } {
+  const engine = tf.engine() as unknown as EngineInternals;
+  const first = gpuBytesInUse();
+  if (first === undefined) return { peak: () => null, stop: () => undefined };
+  let peak = first;
+  const original = engine.runKernelFunc;
+  engine.runKernelFunc = function (this: unknown, ...args: unknown[]) {
+    const out = original.apply(this, args);
+    peak = Math.max(peak, gpuBytesInUse() ?? 0);
+    return out;
+  };
+  return { peak: () => peak, stop: () => (engine.runKernelFunc = original) };
+}
+
 /** Profiles one step with `tf.profile` (slow: run it apart from the timed steps). */
 export async function profileStep(step: TrainingStep): Promise<ProfiledStep> {
   const bytesBefore = tf.memory().numBytes;
-  const { result: info, dispatches } = await countDispatches(() =>
-    tf.profile(async () => {
-      await step();
-    }),
-  );
+  const buffers = watchBufferPeak();
+  let profiled;
+  try {
+    profiled = await countDispatches(() =>
+      tf.profile(async () => {
+        await step();
+      }),
+    );
+  } finally {
+    buffers.stop();
+  }
+  const { result: info, dispatches } = profiled;
   const byName = new Map<string, KernelTime>();
   for (const kernel of info.kernels) {
     const ms = typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
@@ -140,6 +178,7 @@ export async function profileStep(step: TrainingStep): Promise<ProfiledStep> {
     peakBytes: info.peakBytes,
     bytesBefore,
     stepPeakAddedBytes: info.peakBytes - bytesBefore,
+    peakBufferBytes: buffers.peak(),
     newBytes: info.newBytes,
     newTensors: info.newTensors,
     kernelCount: info.kernels.length,

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { KERNELS } from './webgpu';
 
 interface CpuBackendLike {
-  data: { get(dataId: object): { values: Float32Array } };
+  data: { get(dataId: object): { values: Float32Array | null } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
@@ -15,7 +15,14 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 const f32 = Math.fround;
 
 function valuesOf(backend: unknown, info: tf.TensorInfo): Float32Array {
-  return (backend as CpuBackendLike).data.get(info.dataId).values;
+  return (backend as CpuBackendLike).data.get(info.dataId).values as Float32Array;
+}
+
+/** Gives `info` new values. The CPU backend hands its own array out of data() and dataSync(), so
+ * an update "in place" replaces the array instead of writing into it: arrays read earlier keep
+ * the values they had, as they would on WebGPU (where reading copies). */
+function replaceValues(backend: unknown, info: tf.TensorInfo, values: Float32Array): void {
+  (backend as CpuBackendLike).data.get(info.dataId).values = values;
 }
 
 const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
@@ -49,10 +56,11 @@ const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
     }
     return (backend as CpuBackendLike).makeTensorInfo(param.shape, 'float32', out);
   },
-  // fused.ts adamMulti, in place: each parameter's values and its slices of the moment arena.
+  // fused.ts adamMulti, in place: each parameter's values and its slices of the moment arena
+  // (new arrays, see replaceValues).
   [KERNELS.adamMulti]: ({ inputs, backend, attrs }) => {
     const all = inputs as Record<string, tf.TensorInfo>;
-    const moments = valuesOf(backend, all.moments);
+    const moments = Float32Array.from(valuesOf(backend, all.moments));
     const count = attrs?.count as number;
     const offsets = attrs?.offsets as number[];
     const half = attrs?.half as number;
@@ -64,7 +72,7 @@ const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
     const eps = f32(attrs?.eps as number);
     const decay = f32(attrs?.decay as number);
     for (let k = 0; k < count; k++) {
-      const p = valuesOf(backend, all[`param${k}`]);
+      const p = Float32Array.from(valuesOf(backend, all[`param${k}`]));
       const g = valuesOf(backend, all[`grad${k}`]);
       const offset = offsets[k];
       for (let i = 0; i < p.length; i++) {
@@ -77,7 +85,9 @@ const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
         const decayed = decay === 1 ? p[i] : f32(p[i] * decay);
         p[i] = f32(decayed - f32(f32(m / denom) * stepSize));
       }
+      replaceValues(backend, all[`param${k}`], p);
     }
+    replaceValues(backend, all.moments, moments);
     return [] as unknown as tf.TensorInfo;
   },
   [KERNELS.addScaled]: ({ inputs, backend, attrs }) => {

@@ -7,6 +7,7 @@
 // These are raw ops: no gradient is registered for them. The engine calls them inside customOp
 // bodies and gradient functions (nn/batchnorm.ts, nn/activations.ts), where the tape is off.
 import * as tf from '@tensorflow/tfjs';
+import type { FusedActivation } from '../models/fusion';
 import type { ActivationFn } from '../models/spec';
 import { registerCpuKernels } from './cpu';
 import { KERNELS, registerWebGpuKernels } from './webgpu';
@@ -69,19 +70,24 @@ function rowsOfStats(stats: tf.Tensor2D): [tf.Tensor1D, tf.Tensor1D] {
 }
 
 /** (x − mean)/√(variance + ε)·γ + β, per channel, the mean and variance given as batchMoments'
- * [2, C] stats (training) or as two [C] tensors (running statistics). */
+ * [2, C] stats (training) or as two [C] tensors (running statistics); then `activation` if given
+ * (models/fusion.ts), in the same pass on WebGPU. */
 export function batchNormApply(
   x: tf.Tensor,
   moments: tf.Tensor2D | { mean: tf.Tensor1D; variance: tf.Tensor1D },
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
+  activation?: FusedActivation,
 ): tf.Tensor {
   const inputs = moments instanceof tf.Tensor ? { stats: moments } : moments;
-  if (fused(KERNELS.batchNormApply)) return tf.engine().runKernel(KERNELS.batchNormApply, { x, ...inputs, gamma, beta }, { eps }) as tf.Tensor;
+  if (fused(KERNELS.batchNormApply)) {
+    return tf.engine().runKernel(KERNELS.batchNormApply, { x, ...inputs, gamma, beta }, { eps, activation: activation ?? 'none' }) as tf.Tensor;
+  }
   return tf.tidy(() => {
     const [mean, variance] = moments instanceof tf.Tensor ? rowsOfStats(moments) : [moments.mean, moments.variance];
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+    const normalised = tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+    return activation === 'relu' ? tf.relu(normalised) : activation === 'relu6' ? tf.relu6(normalised) : normalised;
   });
 }
 
@@ -175,6 +181,34 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, tra
 }
 
 const DIRECT_MATMUL_MAX_MACS = 512 ** 3;
+
+/**
+ * A dense conv (filter [k, k, Cin, Cout], torch's symmetric padding), or null where the lab has no
+ * better kernel than tfjs's: on SwiftShader the direct kernel beat tfjs's Conv2D ~300 ms → a few ms
+ * at MobileNetV2's stem (3×3×3 products per output, 32×32, batch 8); only small reductions (stems)
+ * use it, wider convs stay with tfjs's tiled kernels.
+ */
+export function conv2dDirect(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D | null {
+  const [k, , cin] = filter.shape;
+  if (!fused(KERNELS.conv2d) || !onSoftwareAdapter() || k * k * cin > DIRECT_CONV_MAX_PRODUCTS) return null;
+  return tf.engine().runKernel(KERNELS.conv2d, { x, filter }, { stride, pad }) as tf.Tensor4D;
+}
+
+const DIRECT_CONV_MAX_PRODUCTS = 160;
+
+/** A depthwise conv's input gradient (filter [k, k, C, 1]), or null where the lab has no better
+ * kernel than tfjs's (SwiftShader only: measured there). */
+export function depthwiseInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: readonly number[], stride: number, pad: number): tf.Tensor4D | null {
+  if (!fused(KERNELS.depthwiseInputGrad) || !onSoftwareAdapter()) return null;
+  return tf.engine().runKernel(KERNELS.depthwiseInputGrad, { dy, filter }, { inputShape: [...inputShape], stride, pad }) as tf.Tensor4D;
+}
+
+/** A depthwise conv's filter gradient [k, k, C, 1], or null where the lab has no better kernel than
+ * tfjs's (SwiftShader only: measured there). */
+export function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kernel: number, stride: number, pad: number): tf.Tensor4D | null {
+  if (!fused(KERNELS.depthwiseFilterGrad) || !onSoftwareAdapter()) return null;
+  return tf.engine().runKernel(KERNELS.depthwiseFilterGrad, { x, dy }, { kernel, stride, pad }) as tf.Tensor4D;
+}
 
 /** Whether the WebGPU adapter is SwiftShader (Chromium's CPU implementation of WebGPU). */
 function onSoftwareAdapter(): boolean {

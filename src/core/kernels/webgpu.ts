@@ -48,6 +48,9 @@ export const KERNELS = {
   addScaled: 'LabAddScaled',
   channelAffine: 'LabChannelAffine',
   channelSums: 'LabChannelSums',
+  conv2d: 'LabConv2D',
+  depthwiseInputGrad: 'LabDepthwiseInputGrad',
+  depthwiseFilterGrad: 'LabDepthwiseFilterGrad',
 } as const;
 
 const ELEMENTWISE_WORKGROUP = 128;
@@ -105,6 +108,20 @@ function dispatchChannelReduction(
     header: `
       const CHANNELS = ${channels};
       const WORKGROUP = ${workgroup};
+      ${reduceSumHeader(workgroup)}`,
+    body: `
+      lane = localId.x;
+      let ROWS = uniforms.rows;
+      let c = i32(workgroupId.x);
+      let first = i32(localId.x);
+      ${body}`,
+  });
+}
+
+/** `labReduceSum(v)`: the sum of v over a workgroup of `workgroup` invocations, in uniform
+ * control flow; main must first set `lane = localId.x`. */
+function reduceSumHeader(workgroup: number): string {
+  return `
       var<workgroup> labPartial : array<f32, ${workgroup}>;
       var<private> lane : u32;
       fn labReduceSum(v : f32) -> f32 {
@@ -117,14 +134,7 @@ function dispatchChannelReduction(
         let total = labPartial[0];
         workgroupBarrier();
         return total;
-      }`,
-    body: `
-      lane = localId.x;
-      let ROWS = uniforms.rows;
-      let c = i32(workgroupId.x);
-      let first = i32(localId.x);
-      ${body}`,
-  });
+      }`;
 }
 
 /** A power of two, ~32 rows per invocation, at most MAX_REDUCE_WORKGROUP. */
@@ -199,14 +209,18 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     return stats;
   },
   // (x − mean)·1/√(var + ε)·γ + β, the mean and variance from a [2, C] Stats (training) or two
-  // [C] tensors (running statistics).
+  // [C] tensors (running statistics), then the relu or relu6 that follows it, if any.
   [KERNELS.batchNormApply]: ({ inputs, backend, attrs }) => {
     const { x, stats, mean, variance, gamma, beta } = inputs as Record<string, tf.TensorInfo | undefined>;
     const input = x as tf.TensorInfo;
     const moments = stats ? { names: ['Stats'], infos: [stats], mean: 'Stats[c]', variance: 'Stats[CHANNELS + c]' } : { names: ['Mean', 'Variance'], infos: [mean, variance], mean: 'Mean[c]', variance: 'Variance[c]' };
-    const program = elementwise(`lab_bn_apply_${moments.names.length}`, ['X', ...moments.names, 'Gamma', 'Beta'], input.shape, `
+    const activation = (attrs?.activation as string | undefined) ?? 'none';
+    const activate = { none: 'v', relu: 'max(v, 0.0)', relu6: 'clamp(v, 0.0, 6.0)' }[activation];
+    if (!activate) throw new Error(`${KERNELS.batchNormApply}: no fused activation ${activation}`);
+    const program = elementwise(`lab_bn_apply_${moments.names.length}_${activation}`, ['X', ...moments.names, 'Gamma', 'Beta'], input.shape, `
       let invStd = inverseSqrt(${moments.variance} + uniforms.eps);
-      setOutputAtIndex(index, (X[index] - ${moments.mean}) * invStd * Gamma[c] + Beta[c]);`, 'eps : f32,');
+      let v = (X[index] - ${moments.mean}) * invStd * Gamma[c] + Beta[c];
+      setOutputAtIndex(index, ${activate});`, 'eps : f32,');
     return run(backend, program, [input, ...(moments.infos as tf.TensorInfo[]), gamma as tf.TensorInfo, beta as tf.TensorInfo], [{ type: 'float32', data: [attrs?.eps as number] }]);
   },
   // Σ dy and Σ dy·x̂ per channel (x̂ = (x − mean)/√(var + ε)), as two [C] tensors: dβ and dγ.
@@ -426,6 +440,113 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
         }`,
     });
     return [] as unknown as tf.TensorInfo;
+  },
+  // A dense conv (NHWC, filter [k, k, Cin, Cout], torch's symmetric padding) as one invocation per
+  // output element looping over its k·k·Cin products: no im2col buffer and no tiles, which on
+  // SwiftShader beats tfjs's Conv2D (the stem of MobileNetV2 at 32×32, batch 8: ~300 ms for 2.4
+  // MMACs) by far (fused.ts decides when).
+  [KERNELS.conv2d]: ({ inputs, backend, attrs }) => {
+    const { x, filter } = inputs as Record<string, tf.TensorInfo>;
+    const [n, h, w, cin] = x.shape;
+    const [k, , , cout] = filter.shape;
+    const stride = attrs?.stride as number;
+    const pad = attrs?.pad as number;
+    const ho = Math.floor((h + 2 * pad - k) / stride) + 1;
+    const wo = Math.floor((w + 2 * pad - k) / stride) + 1;
+    const program = elementwise(`lab_conv2d_${[h, w, cin, k, stride, pad, ho, wo].join('_')}`, ['X', 'W'], [n, ho, wo, cout], `
+      let pixel = index / CHANNELS;
+      let ox = pixel % ${wo};
+      let oy = (pixel / ${wo}) % ${ho};
+      let b = pixel / ${wo * ho};
+      var acc = 0.0;
+      for (var ky = 0; ky < ${k}; ky = ky + 1) {
+        let iy = oy * ${stride} + ky - ${pad};
+        if (iy < 0 || iy >= ${h}) { continue; }
+        for (var kx = 0; kx < ${k}; kx = kx + 1) {
+          let ix = ox * ${stride} + kx - ${pad};
+          if (ix < 0 || ix >= ${w}) { continue; }
+          let xBase = ((b * ${h} + iy) * ${w} + ix) * ${cin};
+          let wBase = (ky * ${k} + kx) * ${cin} * CHANNELS + c;
+          for (var ci = 0; ci < ${cin}; ci = ci + 1) { acc = acc + X[xBase + ci] * W[wBase + ci * CHANNELS]; }
+        }
+      }
+      setOutputAtIndex(index, acc);`);
+    return run(backend, program, [x, filter]);
+  },
+  // A depthwise conv's input gradient (filter [k, k, C, 1], any stride): each input element sums
+  // dy·w over the outputs whose window covers it, one invocation per element. tfjs's
+  // DepthwiseConv2dNativeBackpropInput took ~40 ms per stride-2 layer here (SwiftShader).
+  [KERNELS.depthwiseInputGrad]: ({ inputs, backend, attrs }) => {
+    const { dy, filter } = inputs as Record<string, tf.TensorInfo>;
+    const [n, ho, wo] = dy.shape;
+    const [k] = filter.shape;
+    const [, h, w] = attrs?.inputShape as number[];
+    const stride = attrs?.stride as number;
+    const pad = attrs?.pad as number;
+    const program = elementwise(`lab_depthwise_input_grad_${[h, w, k, stride, pad, ho, wo].join('_')}`, ['Dy', 'W'], [n, h, w, channelsOf(dy.shape)], `
+      let pixel = index / CHANNELS;
+      let ix = pixel % ${w};
+      let iy = (pixel / ${w}) % ${h};
+      let b = pixel / ${w * h};
+      var acc = 0.0;
+      for (var ky = 0; ky < ${k}; ky = ky + 1) {
+        let sy = iy + ${pad} - ky;
+        if (sy < 0 || sy % ${stride} != 0 || sy / ${stride} >= ${ho}) { continue; }
+        for (var kx = 0; kx < ${k}; kx = kx + 1) {
+          let sx = ix + ${pad} - kx;
+          if (sx < 0 || sx % ${stride} != 0 || sx / ${stride} >= ${wo}) { continue; }
+          acc = acc + Dy[((b * ${ho} + sy / ${stride}) * ${wo} + sx / ${stride}) * CHANNELS + c] * W[(ky * ${k} + kx) * CHANNELS + c];
+        }
+      }
+      setOutputAtIndex(index, acc);`);
+    return run(backend, program, [dy, filter]);
+  },
+  // A depthwise conv's filter gradient [k, k, C, 1]: dW[ky, kx, c] = Σ over batch and output
+  // positions of x(window)·dy, one workgroup per filter element reducing over the output rows
+  // (tfjs's kernel runs one invocation per filter element over all of them).
+  [KERNELS.depthwiseFilterGrad]: ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as Record<string, tf.TensorInfo>;
+    const [, h, w, channels] = x.shape;
+    const [, ho, wo] = dy.shape;
+    const k = attrs?.kernel as number;
+    const stride = attrs?.stride as number;
+    const pad = attrs?.pad as number;
+    const rows = dy.shape[0] * ho * wo;
+    const workgroup = reductionWorkgroup(rows);
+    const dw = newDeviceTensor(backend, [k, k, channels, 1]);
+    dispatchRaw(backend, {
+      name: KERNELS.depthwiseFilterGrad,
+      key: `lab_depthwise_filter_grad_${[h, w, channels, k, stride, pad, ho, wo, workgroup].join('_')}`,
+      buffers: [
+        { name: 'X', info: x },
+        { name: 'Dy', info: dy },
+        { name: 'DW', info: dw, write: true },
+      ],
+      uniforms: [{ name: 'rows', type: 'i32', value: rows }],
+      workgroupSize: workgroup,
+      workgroups: k * k * channels,
+      header: reduceSumHeader(workgroup),
+      body: `
+        lane = localId.x;
+        let element = i32(workgroupId.x);
+        let c = element % ${channels};
+        let kx = (element / ${channels}) % ${k};
+        let ky = element / ${channels * k};
+        var s = 0.0;
+        for (var r = i32(localId.x); r < uniforms.rows; r = r + ${workgroup}) {
+          let ox = r % ${wo};
+          let oy = (r / ${wo}) % ${ho};
+          let b = r / ${wo * ho};
+          let iy = oy * ${stride} + ky - ${pad};
+          let ix = ox * ${stride} + kx - ${pad};
+          if (iy >= 0 && iy < ${h} && ix >= 0 && ix < ${w}) {
+            s = s + X[((b * ${h} + iy) * ${w} + ix) * ${channels} + c] * Dy[r * ${channels} + c];
+          }
+        }
+        let total = labReduceSum(s);
+        if (localId.x == 0u) { DW[element] = total; }`,
+    });
+    return dw;
   },
   // x·scale[c] (+ shift[c]): a per-channel affine map (DoRA's magnitude / norm, a bias).
   [KERNELS.channelAffine]: ({ inputs, backend }) => {

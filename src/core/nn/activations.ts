@@ -7,6 +7,7 @@
 //   hardsigmoid 1/6 for −3 < x < 3, else 0
 //   hardswish   0 for x < −3, 1 for x > 3, (2x + 3)/6 for −3 ≤ x ≤ 3
 import * as tf from '@tensorflow/tfjs';
+import type { FusedActivation } from '../models/fusion';
 import type { ActivationFn } from '../models/spec';
 import { activationForward, activationGrad } from '../kernels/fused';
 import { customOp } from './customOp';
@@ -39,3 +40,10 @@ const hardsigmoid = activation('hardsigmoid', (x) => activationForward('hardsigm
 const hardswish = activation('hardswish', (x) => activationForward('hardswish', x), 'input');
 
 export const ACTIVATIONS: Record<ActivationFn, (x: tf.Tensor) => tf.Tensor> = { relu, relu6, hardsigmoid, hardswish };
+
+/** relu and relu6 whose batch norm already applied them (models/fusion.ts): the forward passes its
+ * input on (the same buffer), the backward is the activation's own, from the kept output. */
+export const APPLIED_ACTIVATIONS: Record<FusedActivation, (x: tf.Tensor) => tf.Tensor> = {
+  relu: activation('relu', (x) => tf.clone(x), 'output'),
+  relu6: activation('relu6', (x) => tf.clone(x), 'output'),
+};

@@ -6,10 +6,13 @@
 // mean and variance; x̂ is recomputed: the same bytes as keeping x̂) and on WebGPU runs as one
 // reduction and one elementwise dispatch (kernels/fused.ts):
 //   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/σ · (dy − dβ/n − x̂·dγ/n),  n = values per channel.
+// A relu or relu6 that alone reads the batch norm is applied here too (models/fusion.ts): the
+// gradient each function receives is then the activation node's dz, which that node computes.
 // A training step's forward updates the running statistics from the batch as torch's forward does
 // (in the same dispatch as the batch statistics on WebGPU); other training-mode passes (gradient
 // checks, comparisons with PyTorch) leave them alone.
 import * as tf from '@tensorflow/tfjs';
+import type { FusedActivation } from '../models/fusion';
 import type { BatchNormNode } from '../models/spec';
 import { batchMoments, batchNormApply, batchNormBackward } from '../kernels/fused';
 import { customOp } from './customOp';
@@ -47,6 +50,7 @@ export function batchNormTraining(
   node: BatchNormNode,
   running?: { mean: tf.Variable; variance: tf.Variable },
   wanted: BatchNormGradients = ALL_GRADIENTS,
+  activation?: FusedActivation,
 ): tf.Tensor {
   const count = x.size / x.shape[x.rank - 1];
   if (count < 2) {
@@ -58,7 +62,7 @@ export function batchNormTraining(
     const readsXHat = wanted.input || wanted.gamma;
     if (readsXHat) save([x, stats]);
     return {
-      value: batchNormApply(x, stats, gamma, beta, node.eps),
+      value: batchNormApply(x, stats, gamma, beta, node.eps, activation),
       gradFunc: (dy: tf.Tensor, [savedX, savedStats]: tf.Tensor[]) => {
         if (!readsXHat) return [tf.sum(dy, reductionAxes(dy.rank))];
         const { dx, dGamma, dBeta } = batchNormBackward(dy, savedX, savedStats as tf.Tensor2D, gamma, node.eps, wanted.input);
@@ -78,12 +82,13 @@ export function batchNormEval(
   runningVar: tf.Tensor1D,
   eps: number,
   wanted: BatchNormGradients = ALL_GRADIENTS,
+  activation?: FusedActivation,
 ): tf.Tensor {
   const axes = reductionAxes(x.rank);
   return customOp(differentiableOf(x, gamma, beta, wanted), (save) => {
     if (wanted.gamma) save([x]);
     return {
-      value: batchNormApply(x, { mean: runningMean, variance: runningVar }, gamma, beta, eps),
+      value: batchNormApply(x, { mean: runningMean, variance: runningVar }, gamma, beta, eps, activation),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         // Recomputed from the parameters: the forward's tensors are gone by now.
         const invStdNow = tf.rsqrt(tf.add(runningVar, eps));

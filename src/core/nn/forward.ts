@@ -13,6 +13,8 @@
 //   their output, hardswish its input; residual adds, pooling, flatten and LoRA's sum keep
 //   nothing; DoRA's combine keeps its
 //   per-channel norm, and base + s·delta when the magnitude trains (adapterOps.ts);
+// - a relu or relu6 that alone reads a batch norm is applied by the batch norm's own pass
+//   (models/fusion.ts): the activation node passes that buffer on and keeps it for its backward;
 // - the backward pass frees each op's saved tensors and output gradient as soon as the op's own
 //   gradients exist (customOp.ts).
 // Ops left to tfjs's auto-diff keep what tfjs keeps: squeeze-excitation's channel scaling (both
@@ -20,7 +22,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { mixSeed } from '../rng';
 import type { NodeSpec } from '../models/spec';
-import { ACTIVATIONS } from './activations';
+import { fusedActivations, isAppliedByBatchNorm, type FusedActivation } from '../models/fusion';
+import type { ModelSpec } from '../models/spec';
+import { ACTIVATIONS, APPLIED_ACTIVATIONS } from './activations';
 import { doraCombine, loraAdd } from './adapterOps';
 import { batchNormEval, batchNormTraining } from './batchnorm';
 import { offTape } from './customOp';
@@ -49,6 +53,15 @@ function defaultTargets(model: Model): GradientTargets {
   return { params, input: true };
 }
 
+const fusedBySpec = new WeakMap<ModelSpec, Map<string, FusedActivation>>();
+
+/** The spec's batch-norm/activation pairs (models/fusion.ts), worked out once per spec. */
+function fusedActivationsOf(spec: ModelSpec): Map<string, FusedActivation> {
+  let fused = fusedBySpec.get(spec);
+  if (!fused) fusedBySpec.set(spec, (fused = fusedActivations(spec)));
+  return fused;
+}
+
 /** Logits [N, numClasses] of an NHWC batch [N, R, R, 3]. */
 export function forward(model: Model, x: tf.Tensor4D, options: ForwardOptions): tf.Tensor2D {
   const out = runSpec(model, x, options);
@@ -71,12 +84,13 @@ export function runSpec(model: Model, x: tf.Tensor, options: ForwardOptions): tf
   for (const node of spec.nodes) for (const id of node.inputs) usesLeft.set(id, (usesLeft.get(id) ?? 0) + 1);
 
   const plan = planGradients(spec, options.gradients ?? defaultTargets(model));
+  const fused = fusedActivationsOf(spec);
   const values = new Map<string, tf.Tensor>([[inputNode.id, x]]);
   try {
     spec.nodes.forEach((node, index) => {
       if (node.op === 'input') return;
       const inputs = node.inputs.map((id) => values.get(id) as tf.Tensor);
-      const run = () => runNode(model, node, index, inputs, options, plan);
+      const run = () => runNode(model, node, index, inputs, options, plan, fused);
       values.set(node.id, tf.tidy(() => (plan.needsGrad(node.id) ? run() : offTape(run))));
       for (const id of node.inputs) {
         const left = (usesLeft.get(id) as number) - 1;
@@ -101,6 +115,7 @@ function runNode(
   inputs: tf.Tensor[],
   options: ForwardOptions,
   plan: GradientPlan,
+  fused: ReadonlyMap<string, FusedActivation>,
 ): tf.Tensor {
   const param = (name: string) => {
     const variable = model.variables.get(name);
@@ -129,13 +144,13 @@ function runNode(
       const wanted = { input: inputWanted, gamma: plan.wantsParam(node.gamma), beta: plan.wantsParam(node.beta) };
       if (options.training) {
         const running = options.updateRunningStats ? { mean: param(node.runningMean), variance: param(node.runningVar) } : undefined;
-        return batchNormTraining(x, gamma, beta, node, running, wanted);
+        return batchNormTraining(x, gamma, beta, node, running, wanted, fused.get(node.id));
       }
       const runningMean = param(node.runningMean) as tf.Tensor1D;
-      return batchNormEval(x, gamma, beta, runningMean, param(node.runningVar) as tf.Tensor1D, node.eps, wanted);
+      return batchNormEval(x, gamma, beta, runningMean, param(node.runningVar) as tf.Tensor1D, node.eps, wanted, fused.get(node.id));
     }
     case 'activation':
-      return ACTIVATIONS[node.fn](x);
+      return isAppliedByBatchNorm(node, fused) ? APPLIED_ACTIVATIONS[node.fn as FusedActivation](x) : ACTIVATIONS[node.fn](x);
     case 'add':
       return addLayer(x, inputs[1], [inputWanted, plan.needsGrad(node.inputs[1])]);
     case 'scale_channels':

@@ -7,7 +7,7 @@
 // wanted is neither computed nor paid for in saved tensors.
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2dNode } from '../models/spec';
-import { matMul2d, spatialMean } from '../kernels/fused';
+import { conv2dDirect, depthwiseFilterGrad, depthwiseInputGrad, matMul2d, spatialMean } from '../kernels/fused';
 import { customOp } from './customOp';
 
 /** Which of a layer's gradients are wanted; `bias` is ignored for a layer without one. */
@@ -68,7 +68,7 @@ function convForward(kind: ConvKind, node: Conv2dNode, x: tf.Tensor4D, weight: t
     }
     // A number is torch's symmetric padding (tfjs's 'same' pads asymmetrically at stride 2).
     case 'dense':
-      return tf.conv2d(x, weight, node.stride, node.padding);
+      return conv2dDirect(x, weight, node.stride, node.padding) ?? tf.conv2d(x, weight, node.stride, node.padding);
     case 'depthwise':
       return tf.depthwiseConv2d(x, weight, node.stride, node.padding);
   }
@@ -88,7 +88,9 @@ function convInputGrad(
     }
     case 'dense':
       return tf.conv2dTranspose(dy, weight, xShape, node.stride, node.padding);
-    case 'depthwise':
+    case 'depthwise': {
+      const direct = depthwiseInputGrad(dy, weight, xShape, node.stride, node.padding);
+      if (direct) return direct;
       if (node.stride === 1 && inputGradAsConv('depthwise')) {
         // At stride 1, dX is the depthwise correlation of dy with the spatially flipped filter,
         // padded by k − 1 − p (the output keeps the input's size).
@@ -101,6 +103,7 @@ function convInputGrad(
         dilations: 1,
         inputShape: xShape,
       });
+    }
   }
 }
 
@@ -119,7 +122,9 @@ function convWeightGrad(kind: ConvKind, node: Conv2dNode, x: tf.Tensor4D, dy: tf
         dataFormat: 'NHWC',
         filterShape: [kernel, kernel, inChannels, outChannels],
       });
-    case 'depthwise':
+    case 'depthwise': {
+      const direct = depthwiseFilterGrad(x, dy, kernel, stride, padding);
+      if (direct) return direct;
       if (weightGradAsConv('depthwise')) return depthwiseWeightGradAsConv(x, dy, kernel, stride, padding);
       return tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
         strides: stride,
@@ -127,6 +132,7 @@ function convWeightGrad(kind: ConvKind, node: Conv2dNode, x: tf.Tensor4D, dy: tf
         dilations: 1,
         filterShape: [kernel, kernel, inChannels, 1],
       });
+    }
   }
 }
 

@@ -17,6 +17,7 @@
 //   the step ends (PyTorch frees them at the next zero_grad, tfjs after applying them all). For
 //   GaLore the phase shown is a projector-refresh step (its workspace is the larger).
 // Each timeline point is an op's high-water mark: everything it reads, writes and keeps, at once.
+import { fusedActivations, isAppliedByBatchNorm } from '../models/fusion';
 import { MEMORY_GROUPS, type MemoryGroup } from '../ids';
 import type { ActivationNode, NodeSpec } from '../models/spec';
 import { numel, ownedParamNames, type SpecGraph } from './graph';
@@ -323,13 +324,16 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
   const keptByNode = new Map<string, Storage[]>();
   const keptBytesByNode = new Map<string, number>();
   const keptRule = view === 'analytic' ? labKeptTensors : torchKeptTensors;
+  // The lab's relu/relu6 after a batch norm is applied by the batch norm: its output is that buffer.
+  const fused = fusedActivations(spec);
   const readsOf = (id: string): number => (graph.consumers.get(id)?.length ?? 0) + (id === spec.output ? 1 : 0);
 
   // ---- forward ----
   for (const node of spec.nodes) {
     const ctx = contextOf(graph, node);
     const kept = keptRule(node, ctx);
-    const aliasesInput = node.op === 'flatten' || (view === 'pytorch' && isTorchInplace(node, graph));
+    const aliasesInput =
+      node.op === 'flatten' || (view === 'pytorch' ? isTorchInplace(node, graph) : isAppliedByBatchNorm(node, fused));
     let output: Storage;
     if (aliasesInput) {
       output = storageOf.get(node.inputs[0]) as Storage;

@@ -63,8 +63,8 @@ describe('analytic profile of the tiny net, everything trainable (Adam)', () => 
     expect(pointAt(lab, 'forward', 'conv')).toMatchObject({ act: 256, temp: 384 });
     // BN keeps its input, the conv's output (384), and the batch mean and variance (24); live: BN out.
     expect(pointAt(lab, 'forward', 'bn')).toMatchObject({ act: 256 + 384 + 24, temp: 384 });
-    // ReLU keeps its output (384); the BN output is read for the last time.
-    expect(pointAt(lab, 'forward', 'relu')).toMatchObject({ act: 1048, temp: 384 });
+    // ReLU keeps its output (384), which is the BN's own buffer: the BN applied it (models/fusion.ts).
+    expect(pointAt(lab, 'forward', 'relu')).toMatchObject({ act: 1048, temp: 0 });
     // The linear keeps its input (the pooled 24 B); the loss its probabilities (16 B).
     expect(pointAt(lab, 'forward', 'fc')).toMatchObject({ act: 1072, temp: 16 });
     expect(pointAt(lab, 'forward', 'loss')).toMatchObject({ act: 1088, temp: 16 });
