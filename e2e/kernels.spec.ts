@@ -131,7 +131,7 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     });
 
     // Direct convs (SwiftShader only; elsewhere null and tfjs's kernels run): a dense conv with few
-    // products per output, a depthwise conv's input and filter gradients, strides 1 and 2, an odd
+    // products per output at strides 1 and 2, a strided depthwise conv's input gradient, an odd
     // size so windows hang over the border.
     const convX = tf.randomNormal([2, 9, 7, 3], 0, 1, 'float32', 21) as Tensor4D;
     const convW = tf.randomNormal([3, 3, 3, 5], 0, 1, 'float32', 22) as Tensor4D;
@@ -140,15 +140,10 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     for (const stride of [1, 2]) {
       results[`conv2dStride${stride}`] = await compare(() => k.conv2dDirect(convX, convW, stride, 1) ?? tf.conv2d(convX, convW, stride, 1));
       const depthDy = tf.randomNormal(tf.depthwiseConv2d(depthX, depthW, stride, 1).shape, 0, 1, 'float32', 25 + stride) as Tensor4D;
-      results[`depthwiseInputGradStride${stride}`] = await compare(
+      if (stride > 1) results[`depthwiseInputGradStride${stride}`] = await compare(
         () =>
           k.depthwiseInputGrad(depthDy, depthW, depthX.shape, stride, 1) ??
           (tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: depthDy, filter: depthW }, { strides: stride, pad: 1, dilations: 1, inputShape: depthX.shape }) as Tensor),
-      );
-      results[`depthwiseFilterGradStride${stride}`] = await compare(
-        () =>
-          k.depthwiseFilterGrad(depthX, depthDy, 3, stride, 1) ??
-          (tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: depthX, dy: depthDy }, { strides: stride, pad: 1, dilations: 1, filterShape: [3, 3, 5, 1] }) as Tensor),
       );
     }
 
@@ -175,7 +170,7 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
   expect(result.backend).toBe('webgpu');
   for (const [name, { error, kernels }] of Object.entries(result.results)) {
     // Each comparison must have dispatched the lab's kernel, or it compared tfjs with itself.
-    const swiftShaderOnly = ['matMul', 'conv2d', 'depthwiseInputGrad', 'depthwiseFilterGrad'].some((prefix) => name.startsWith(prefix));
+    const swiftShaderOnly = ['matMul', 'conv2d', 'depthwiseInputGrad'].some((prefix) => name.startsWith(prefix));
     const expectsLabKernel = !swiftShaderOnly || result.adapter === 'swiftshader';
     if (expectsLabKernel) expect(kernels.some((kernel) => kernel.startsWith('Lab')), `${name} ran ${kernels.join(', ')}`).toBe(true);
     expect(error, name).toBeLessThan(1e-5);

@@ -184,9 +184,9 @@ const DIRECT_MATMUL_MAX_MACS = 512 ** 3;
 
 /**
  * A dense conv (filter [k, k, Cin, Cout], torch's symmetric padding), or null where the lab has no
- * better kernel than tfjs's: on SwiftShader the direct kernel beat tfjs's Conv2D ~300 ms → a few ms
- * at MobileNetV2's stem (3×3×3 products per output, 32×32, batch 8); only small reductions (stems)
- * use it, wider convs stay with tfjs's tiled kernels.
+ * better kernel than tfjs's: on SwiftShader the direct kernel took 60–70 ms where tfjs's Conv2D
+ * took ~300 ms at MobileNetV2's stem (3×3×3 products per output, 32×32, batch 8); only small
+ * reductions (stems) use it, wider convs stay with tfjs's tiled kernels (not measured against).
  */
 export function conv2dDirect(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D | null {
   const [k, , cin] = filter.shape;
@@ -196,18 +196,15 @@ export function conv2dDirect(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number
 
 const DIRECT_CONV_MAX_PRODUCTS = 160;
 
-/** A depthwise conv's input gradient (filter [k, k, C, 1]), or null where the lab has no better
- * kernel than tfjs's (SwiftShader only: measured there). */
+/** A strided depthwise conv's input gradient (filter [k, k, C, 1]), or null where the lab has no
+ * better kernel than tfjs's. Measured on SwiftShader (MobileNetV2 w0.35, 32×32, batch 8, the
+ * bench's kernel times): the direct kernel 67 ms for the three stride-2 layers where tfjs's
+ * DepthwiseConv2dNativeBackpropInput took 120 ms; at stride 1 the flipped forward conv
+ * (nn/layers.ts) beat it. A direct filter gradient (one workgroup per filter element) was tried
+ * and lost to tfjs's (430 ms vs 210 ms): tfjs's stays. */
 export function depthwiseInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: readonly number[], stride: number, pad: number): tf.Tensor4D | null {
-  if (!fused(KERNELS.depthwiseInputGrad) || !onSoftwareAdapter()) return null;
+  if (stride === 1 || !fused(KERNELS.depthwiseInputGrad) || !onSoftwareAdapter()) return null;
   return tf.engine().runKernel(KERNELS.depthwiseInputGrad, { dy, filter }, { inputShape: [...inputShape], stride, pad }) as tf.Tensor4D;
-}
-
-/** A depthwise conv's filter gradient [k, k, C, 1], or null where the lab has no better kernel than
- * tfjs's (SwiftShader only: measured there). */
-export function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kernel: number, stride: number, pad: number): tf.Tensor4D | null {
-  if (!fused(KERNELS.depthwiseFilterGrad) || !onSoftwareAdapter()) return null;
-  return tf.engine().runKernel(KERNELS.depthwiseFilterGrad, { x, dy }, { kernel, stride, pad }) as tf.Tensor4D;
 }
 
 /** Whether the WebGPU adapter is SwiftShader (Chromium's CPU implementation of WebGPU). */

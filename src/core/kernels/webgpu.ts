@@ -50,7 +50,6 @@ export const KERNELS = {
   channelSums: 'LabChannelSums',
   conv2d: 'LabConv2D',
   depthwiseInputGrad: 'LabDepthwiseInputGrad',
-  depthwiseFilterGrad: 'LabDepthwiseFilterGrad',
 } as const;
 
 const ELEMENTWISE_WORKGROUP = 128;
@@ -443,8 +442,7 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
   },
   // A dense conv (NHWC, filter [k, k, Cin, Cout], torch's symmetric padding) as one invocation per
   // output element looping over its k·k·Cin products: no im2col buffer and no tiles, which on
-  // SwiftShader beats tfjs's Conv2D (the stem of MobileNetV2 at 32×32, batch 8: ~300 ms for 2.4
-  // MMACs) by far (fused.ts decides when).
+  // SwiftShader beats tfjs's Conv2D at a stem (fused.ts decides when, with the numbers).
   [KERNELS.conv2d]: ({ inputs, backend, attrs }) => {
     const { x, filter } = inputs as Record<string, tf.TensorInfo>;
     const [n, h, w, cin] = x.shape;
@@ -474,8 +472,8 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     return run(backend, program, [x, filter]);
   },
   // A depthwise conv's input gradient (filter [k, k, C, 1], any stride): each input element sums
-  // dy·w over the outputs whose window covers it, one invocation per element. tfjs's
-  // DepthwiseConv2dNativeBackpropInput took ~40 ms per stride-2 layer here (SwiftShader).
+  // dy·w over the outputs whose window covers it, one invocation per element (fused.ts decides
+  // when, with the numbers).
   [KERNELS.depthwiseInputGrad]: ({ inputs, backend, attrs }) => {
     const { dy, filter } = inputs as Record<string, tf.TensorInfo>;
     const [n, ho, wo] = dy.shape;
@@ -500,53 +498,6 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
       }
       setOutputAtIndex(index, acc);`);
     return run(backend, program, [dy, filter]);
-  },
-  // A depthwise conv's filter gradient [k, k, C, 1]: dW[ky, kx, c] = Σ over batch and output
-  // positions of x(window)·dy, one workgroup per filter element reducing over the output rows
-  // (tfjs's kernel runs one invocation per filter element over all of them).
-  [KERNELS.depthwiseFilterGrad]: ({ inputs, backend, attrs }) => {
-    const { x, dy } = inputs as Record<string, tf.TensorInfo>;
-    const [, h, w, channels] = x.shape;
-    const [, ho, wo] = dy.shape;
-    const k = attrs?.kernel as number;
-    const stride = attrs?.stride as number;
-    const pad = attrs?.pad as number;
-    const rows = dy.shape[0] * ho * wo;
-    const workgroup = reductionWorkgroup(rows);
-    const dw = newDeviceTensor(backend, [k, k, channels, 1]);
-    dispatchRaw(backend, {
-      name: KERNELS.depthwiseFilterGrad,
-      key: `lab_depthwise_filter_grad_${[h, w, channels, k, stride, pad, ho, wo, workgroup].join('_')}`,
-      buffers: [
-        { name: 'X', info: x },
-        { name: 'Dy', info: dy },
-        { name: 'DW', info: dw, write: true },
-      ],
-      uniforms: [{ name: 'rows', type: 'i32', value: rows }],
-      workgroupSize: workgroup,
-      workgroups: k * k * channels,
-      header: reduceSumHeader(workgroup),
-      body: `
-        lane = localId.x;
-        let element = i32(workgroupId.x);
-        let c = element % ${channels};
-        let kx = (element / ${channels}) % ${k};
-        let ky = element / ${channels * k};
-        var s = 0.0;
-        for (var r = i32(localId.x); r < uniforms.rows; r = r + ${workgroup}) {
-          let ox = r % ${wo};
-          let oy = (r / ${wo}) % ${ho};
-          let b = r / ${wo * ho};
-          let iy = oy * ${stride} + ky - ${pad};
-          let ix = ox * ${stride} + kx - ${pad};
-          if (iy >= 0 && iy < ${h} && ix >= 0 && ix < ${w}) {
-            s = s + X[((b * ${h} + iy) * ${w} + ix) * ${channels} + c] * Dy[r * ${channels} + c];
-          }
-        }
-        let total = labReduceSum(s);
-        if (localId.x == 0u) { DW[element] = total; }`,
-    });
-    return dw;
   },
   // x·scale[c] (+ shift[c]): a per-channel affine map (DoRA's magnitude / norm, a bias).
   [KERNELS.channelAffine]: ({ inputs, backend }) => {

@@ -7,7 +7,7 @@
 // wanted is neither computed nor paid for in saved tensors.
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2dNode } from '../models/spec';
-import { conv2dDirect, depthwiseFilterGrad, depthwiseInputGrad, matMul2d, spatialMean } from '../kernels/fused';
+import { conv2dDirect, depthwiseInputGrad, matMul2d, spatialMean } from '../kernels/fused';
 import { customOp } from './customOp';
 
 /** Which of a layer's gradients are wanted; `bias` is ignored for a layer without one. */
@@ -122,9 +122,7 @@ function convWeightGrad(kind: ConvKind, node: Conv2dNode, x: tf.Tensor4D, dy: tf
         dataFormat: 'NHWC',
         filterShape: [kernel, kernel, inChannels, outChannels],
       });
-    case 'depthwise': {
-      const direct = depthwiseFilterGrad(x, dy, kernel, stride, padding);
-      if (direct) return direct;
+    case 'depthwise':
       if (weightGradAsConv('depthwise')) return depthwiseWeightGradAsConv(x, dy, kernel, stride, padding);
       return tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
         strides: stride,
@@ -132,7 +130,6 @@ function convWeightGrad(kind: ConvKind, node: Conv2dNode, x: tf.Tensor4D, dy: tf
         dilations: 1,
         filterShape: [kernel, kernel, inChannels, 1],
       });
-    }
   }
 }
 
