@@ -57,8 +57,16 @@ test('a tiny fine-tune runs in the worker, draws its curves, and travels in the 
   const curves = page.getByTestId('training-curves');
   await expect(curves).toHaveAttribute('data-loss-points', '2');
   await expect(curves).toHaveAttribute('data-eval-points', '1');
-  expect(await curves.locator('.recharts-line-curve').count()).toBeGreaterThanOrEqual(2);
-  expect(await page.getByTestId('run-comparison').locator('.recharts-scatter-symbol').count()).toBe(1);
+  // The canvas drew every point (two losses; the eval loss before and after), and its accessible name
+  // states the latest values the worker sent.
+  const loss = curves.getByRole('figure', { name: 'Loss' });
+  await expect(loss.locator('canvas')).toHaveAttribute('data-drawn', JSON.stringify({ 'train loss': 2, 'eval loss': 2 }));
+  const lastLoss = messages.filter((m) => m.type === 'run_progress').flatMap((m) => m.losses as { step: number; loss: number }[]).at(-1)!;
+  await expect(loss.getByRole('img')).toHaveAccessibleName(new RegExp(`train loss ${lastLoss.loss.toFixed(3)} at step 2`));
+  await expect(curves.getByRole('figure', { name: 'Eval accuracy' }).getByRole('img')).toHaveAccessibleName(new RegExp(`eval accuracy ${finalAccuracy.replace('.', '\\.')} at step 2`));
+  // The comparison's plot is drawn once it scrolls near (its table is there already).
+  await page.getByTestId('run-comparison').scrollIntoViewIfNeeded();
+  await expect(page.getByTestId('run-comparison').locator('.recharts-scatter-symbol')).toHaveCount(1);
   await expect(page.getByTestId('run-epoch')).toHaveText('1 / 1');
   expect(Number(await page.getByTestId('run-speed').textContent())).toBeGreaterThan(0);
 

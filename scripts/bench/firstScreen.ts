@@ -32,8 +32,9 @@ export interface FirstScreenRecord {
 /** Loads per address; the median FCP is reported. */
 const LOADS = 3;
 
-/** What the first screen draws first: a chart's SVG (findings cards, the lab's cost charts). */
-const FIRST_CHART = '.recharts-surface';
+/** What the first screen draws first: a chart's SVG (the findings cards' recharts, the lab's own
+ * memory bars, drawn without the charting library). */
+const FIRST_CHART = '.recharts-surface, svg.stacked-bars';
 
 function fileSizes(distDir: string, path: string): FetchedFile | null {
   const file = join(distDir, path);

@@ -1,6 +1,6 @@
 // The lab: controls on the left, the run and the charts on the right. The charts come in a chunk of
-// their own (with the charting library), fetched as soon as this view loads; the controls and the
-// run panel do not wait for it. The training worker (tfjs) starts once the page is idle, or at the
+// their own, fetched as soon as this view loads; the controls and the run panel do not wait for it
+// (the charting library comes later still, for the plots below the fold: DeferredPlot.tsx). The training worker (tfjs) starts once the page is idle, or at the
 // first request that needs it, whichever comes first.
 import { lazy, Suspense, useEffect, type ComponentType } from 'react';
 import { BatchActions } from './components/BatchActions';

@@ -1,14 +1,11 @@
 import { memo } from 'react';
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { FLOP_PHASES, METHOD_IDS, type MethodId } from '../../core/ids';
+import { FLOP_PHASES, METHOD_IDS } from '../../core/ids';
 import type { FlopProfile } from '../../core/profile/types';
 import { flopScale, formatChange, formatFlops, niceTicks } from '../format';
-import { FLOP_PHASE_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
+import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
-import { unitAxis } from './unitAxis';
-import { FLOP_PHASE_COLORS } from '../../lab/colors';
-import { MethodTick } from './MethodTick';
+import { DeferredPlot, FlopsPlot } from './DeferredPlot';
 import { FlopConventionToggle } from './ViewToggles';
 
 const CONVENTION_EXPLANATIONS = {
@@ -42,18 +39,9 @@ export const FlopsByMethod = memo(function FlopsByMethod({ snapshot }: { snapsho
       controls={<FlopConventionToggle />}
     >
       <div className="chart-frame" role="img" aria-label={`Stacked bars of FLOPs by phase for ${methods.length} methods`}>
-        <ResponsiveContainer width="100%" height={300}>
-          <BarChart data={rows} margin={{ top: 12, right: 16, bottom: 4, left: 8 }}>
-            <CartesianGrid strokeDasharray="3 3" vertical={false} />
-            <XAxis dataKey="method" tick={<MethodTick current={current} />} interval={0} />
-            <YAxis {...unitAxis(scale, ticks)} />
-            <Tooltip formatter={(value, name) => [formatFlops(Number(value) * scale.divisor), String(name)]} labelFormatter={(method) => METHOD_SHORT_NAMES[method as MethodId] ?? String(method)} />
-            <Legend itemSorter={null} />
-            {FLOP_PHASES.map((phase) => (
-              <Bar key={phase} dataKey={phase} name={FLOP_PHASE_NAMES[phase]} stackId="flops" fill={FLOP_PHASE_COLORS[phase]} isAnimationActive={false} maxBarSize={70} />
-            ))}
-          </BarChart>
-        </ResponsiveContainer>
+        <DeferredPlot height={300}>
+          <FlopsPlot rows={rows} scale={scale} ticks={ticks} current={current} />
+        </DeferredPlot>
       </div>
       <table className="readout">
         <caption className="visually-hidden">FLOPs per step by method</caption>

@@ -1,27 +1,19 @@
 import { memo } from 'react';
-import { Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { MEMORY_GROUPS, METHOD_IDS, type MethodId } from '../../core/ids';
 import type { MemoryProfile } from '../../core/profile/types';
-import { byteScale, formatBytes, formatChange, formatPercent, MIB, niceTicks } from '../format';
+import { byteScale, formatBytes, formatChange, formatPercent, formatTick, MIB } from '../format';
 import { MEMORY_GROUP_MEANINGS, MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
 import { useLabStore } from '../store';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
-import { unitAxis } from './unitAxis';
 import { BUDGET_COLOR, MEMORY_GROUP_COLORS, SUM_OF_MAXIMA_COLOR } from '../../lab/colors';
-import { MethodTick } from './MethodTick';
+import { StackedBars } from './StackedBars';
 import { STUDY_PROFILING } from '../../lab/findings';
 import { MemoryViewToggle } from './ViewToggles';
 
 interface MethodMemory {
   method: MethodId;
   memory: MemoryProfile;
-}
-
-/** A short horizontal dash: the sum of per-group maxima drawn over each bar. */
-function SumOfMaximaDash({ cx, cy }: { cx?: number; cy?: number }) {
-  if (cx === undefined || cy === undefined) return null;
-  return <line x1={cx - 22} x2={cx + 22} y1={cy} y2={cy} stroke={SUM_OF_MAXIMA_COLOR} strokeWidth={2.5} strokeDasharray="5 3" />;
 }
 
 /** Peak training memory of every method on the current model, stacked by group. */
@@ -37,12 +29,14 @@ export const MemoryByMethod = memo(function MemoryByMethod({ snapshot }: { snaps
   const budgetBytes = budgetMiB === null ? null : budgetMiB * MIB;
   const maxBytes = Math.max(budgetBytes ?? 0, ...methods.map(({ memory }) => memory.sumOfGroupMaxima));
   const scale = byteScale(maxBytes);
-  const ticks = niceTicks(maxBytes / scale.divisor);
-  const rows = methods.map(({ method, memory }) => ({
-    method,
-    ...Object.fromEntries(MEMORY_GROUPS.map((group) => [group, memory.peak.bytes[group] / scale.divisor])),
-    sumOfMaxima: memory.sumOfGroupMaxima / scale.divisor,
+  const bars = methods.map(({ method, memory }) => ({
+    id: method,
+    label: METHOD_SHORT_NAMES[method],
+    current: method === current,
+    values: Object.fromEntries(MEMORY_GROUPS.map((group) => [group, memory.peak.bytes[group] / scale.divisor])),
+    dash: memory.sumOfGroupMaxima / scale.divisor,
   }));
+  const segments = MEMORY_GROUPS.map((group) => ({ key: group, name: MEMORY_GROUP_NAMES[group], color: MEMORY_GROUP_COLORS[group] }));
 
   return (
     <ChartCard
@@ -60,24 +54,19 @@ export const MemoryByMethod = memo(function MemoryByMethod({ snapshot }: { snaps
         </>
       }
     >
-      <div className="chart-frame" role="img" aria-label={`Stacked bars of peak memory by group for ${methods.length} methods`}>
-        <ResponsiveContainer width="100%" height={300}>
-          <ComposedChart data={rows} margin={{ top: 12, right: 16, bottom: 4, left: 8 }}>
-            <CartesianGrid strokeDasharray="3 3" vertical={false} />
-            <XAxis dataKey="method" tick={<MethodTick current={current} />} interval={0} />
-            <YAxis {...unitAxis(scale, ticks)} />
-            <Tooltip formatter={(value, name) => [formatBytes(Number(value) * scale.divisor), String(name)]} labelFormatter={(method) => METHOD_SHORT_NAMES[method as MethodId] ?? String(method)} />
-            <Legend itemSorter={null} />
-            {MEMORY_GROUPS.map((group) => (
-              <Bar key={group} dataKey={group} name={MEMORY_GROUP_NAMES[group]} stackId="peak" fill={MEMORY_GROUP_COLORS[group]} isAnimationActive={false} maxBarSize={70} />
-            ))}
-            <Line dataKey="sumOfMaxima" name="Sum of group maxima" stroke={SUM_OF_MAXIMA_COLOR} strokeWidth={0} strokeDasharray="5 3" dot={<SumOfMaximaDash />} activeDot={false} legendType="plainline" isAnimationActive={false} />
-            {budgetBytes !== null && (
-              <ReferenceLine y={budgetBytes / scale.divisor} stroke={BUDGET_COLOR} strokeWidth={2} ifOverflow="extendDomain" label={{ value: `device budget ${formatBytes(budgetBytes)}`, position: 'insideTopRight', fill: BUDGET_COLOR }} />
-            )}
-          </ComposedChart>
-        </ResponsiveContainer>
-      </div>
+      {/* Plain SVG, not the charting library: this chart is on the lab's first screen. */}
+      <StackedBars
+        bars={bars}
+        segments={segments}
+        max={maxBytes / scale.divisor}
+        unit={scale.unit}
+        formatTick={formatTick}
+        formatValue={(value) => formatBytes(value * scale.divisor)}
+        dash={{ name: 'Sum of group maxima', color: SUM_OF_MAXIMA_COLOR }}
+        level={budgetBytes !== null ? { at: budgetBytes / scale.divisor, color: BUDGET_COLOR, label: `device budget ${formatBytes(budgetBytes)}` } : undefined}
+        height={300}
+        ariaLabel={`Stacked bars of peak memory by group for ${methods.length} methods`}
+      />
       <ActivationNote method={current} memory={methods.find((m) => m.method === current)?.memory ?? null} />
       <table className="readout">
         <caption className="visually-hidden">Peak memory by method</caption>

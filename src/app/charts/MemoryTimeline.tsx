@@ -1,16 +1,14 @@
 import { memo } from 'react';
-import { Area, AreaChart, CartesianGrid, Legend, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { MEMORY_GROUPS } from '../../core/ids';
-import { STEP_PHASES, type StepPhase, type TimelinePoint } from '../../core/profile/types';
+import { STEP_PHASES, type TimelinePoint } from '../../core/profile/types';
 import { byteScale, formatBytes, niceTicks } from '../format';
-import { MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES } from '../../lab/names';
+import { METHOD_SHORT_NAMES } from '../../lab/names';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
-import { unitAxis } from './unitAxis';
-import { MEMORY_GROUP_COLORS } from '../../lab/colors';
+import { DeferredPlot, MemoryTimelinePlot } from './DeferredPlot';
 import { MemoryViewToggle } from './ViewToggles';
 
-/** Charted points at most: recharts slows down with thousands of stacked points. */
+/** Charted points at most: the chart slows down with thousands of stacked points. */
 const MAX_POINTS = 240;
 
 /** The timeline thinned to about MAX_POINTS points, keeping in each bucket its largest total, so the
@@ -27,8 +25,6 @@ function thinTimeline(timeline: readonly TimelinePoint[]): { index: number; poin
   }
   return kept;
 }
-
-const PHASE_SHADES: Record<StepPhase, string> = { forward: '#eef3fb', backward: '#fdf1e6', optimizer: '#eef7f6' };
 
 /** First and last timeline index of each phase. */
 function phaseSpans(timeline: readonly TimelinePoint[]) {
@@ -68,28 +64,9 @@ export const MemoryTimeline = memo(function MemoryTimeline({ snapshot }: { snaps
       controls={<MemoryViewToggle />}
     >
       <div className="chart-frame" role="img" aria-label={`Stacked area of memory by group over ${memory.timeline.length} operations`}>
-        <ResponsiveContainer width="100%" height={280}>
-          <AreaChart data={rows} margin={{ top: 20, right: 16, bottom: 4, left: 8 }}>
-            <CartesianGrid strokeDasharray="3 3" vertical={false} />
-            {spans.map(({ phase, first, last }) => (
-              <ReferenceArea key={phase} x1={first} x2={last} fill={PHASE_SHADES[phase]} fillOpacity={1} ifOverflow="visible" label={{ value: phase, position: 'insideTop', fill: '#5d6778', fontSize: 12 }} />
-            ))}
-            <XAxis dataKey="index" type="number" domain={[0, memory.timeline.length - 1]} allowDecimals={false} />
-            <YAxis {...unitAxis(scale, ticks)} />
-            <Tooltip
-              formatter={(value, name) => [formatBytes(Number(value) * scale.divisor), String(name)]}
-              labelFormatter={(index) => {
-                const point = memory.timeline[Number(index)];
-                return point ? `${point.phase}: ${point.op}` : '';
-              }}
-            />
-            <Legend itemSorter={null} />
-            {MEMORY_GROUPS.map((group) => (
-              <Area key={group} dataKey={group} name={MEMORY_GROUP_NAMES[group]} stackId="bytes" type="stepAfter" stroke={MEMORY_GROUP_COLORS[group]} fill={MEMORY_GROUP_COLORS[group]} fillOpacity={0.85} isAnimationActive={false} />
-            ))}
-            <ReferenceLine x={memory.peak.index} stroke="#1d2330" strokeDasharray="4 3" label={{ value: 'peak', position: 'top', fontSize: 12 }} />
-          </AreaChart>
-        </ResponsiveContainer>
+        <DeferredPlot height={280}>
+          <MemoryTimelinePlot rows={rows} spans={spans} timeline={memory.timeline} peakIndex={memory.peak.index} scale={scale} ticks={ticks} />
+        </DeferredPlot>
       </div>
     </ChartCard>
   );

@@ -1,14 +1,12 @@
 // The baseline-profiling preset: every method's analytic peak memory and FLOPs on two models at
 // the same size, and how much each saves against full fine-tuning (profiling only, no training).
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { METHOD_IDS, type ModelId } from '../../core/ids';
 import { formatBytes, formatFlops, formatPercent } from '../format';
 import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
 import type { ProfileSet } from '../store';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';
-
-const MODEL_COLORS = ['#4c78a8', '#f58518', '#54a24b', '#b279a2'];
+import { DeferredPlot, SavingsPlot } from './DeferredPlot';
 
 const peakOf = (set: ProfileSet | undefined, method: (typeof METHOD_IDS)[number]) => set?.byMethod[method]?.memory.analytic.peak.total;
 const flopsOf = (set: ProfileSet | undefined, method: (typeof METHOD_IDS)[number]) => set?.byMethod[method]?.flops.correct.total;
@@ -45,18 +43,9 @@ export function ModelComparison() {
       ) : (
         <>
           <div data-testid="model-comparison">
-            <ResponsiveContainer width="100%" height={240}>
-              <BarChart data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
-                <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                <XAxis dataKey="method" fontSize={12} />
-                <YAxis domain={[0, 1]} tickFormatter={formatPercent} fontSize={12} width={52} />
-                <Tooltip formatter={(value) => formatPercent(Number(value))} />
-                <Legend verticalAlign="top" height={24} />
-                {models.map((model, index) => (
-                  <Bar key={model} dataKey={model} name={`${MODEL_NAMES[model]}: peak memory saved`} fill={MODEL_COLORS[index % MODEL_COLORS.length]} isAnimationActive={false} />
-                ))}
-              </BarChart>
-            </ResponsiveContainer>
+            <DeferredPlot height={240}>
+              <SavingsPlot rows={rows} models={models} />
+            </DeferredPlot>
           </div>
           <table className="runs-table" aria-label="Profiles by model">
             <thead>

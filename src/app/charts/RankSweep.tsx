@@ -1,30 +1,18 @@
 // A rank sweep's runs against rank: accuracy, peak memory and FLOPs per step, one small chart each.
-import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatBytes, formatFlops, formatPercent } from '../format';
 import { flopsPerStepOf, peakBytesOf } from '../../lab/results';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';
+import { DeferredPlot, RankPlot } from './DeferredPlot';
+import type { RankRow } from './rechartsPlots';
 
-interface Row {
-  rank: number;
-  accuracy: number;
-  peak: number;
-  flops: number;
-}
-
-function SmallChart({ rows, dataKey, title, format, color }: { rows: Row[]; dataKey: keyof Row; title: string; format: (v: number) => string; color: string }) {
+function SmallChart({ rows, dataKey, title, format, color }: { rows: RankRow[]; dataKey: 'accuracy' | 'peak' | 'flops'; title: string; format: (v: number) => string; color: string }) {
   return (
     <figure className="curve">
       <figcaption>{title}</figcaption>
-      <ResponsiveContainer width="100%" height={170}>
-        <LineChart data={rows} margin={{ top: 8, right: 12, bottom: 16, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="rank" type="number" domain={['dataMin', 'dataMax']} ticks={rows.map((r) => r.rank)} fontSize={12} label={{ value: 'rank', position: 'insideBottom', offset: -8, fontSize: 12 }} />
-          <YAxis tickFormatter={format} fontSize={11} width={64} domain={dataKey === 'accuracy' ? [0, 1] : ['auto', 'auto']} />
-          <Tooltip formatter={(value) => format(Number(value))} labelFormatter={(label) => `rank ${label}`} />
-          <Line dataKey={dataKey} stroke={color} dot={{ r: 3 }} isAnimationActive={false} />
-        </LineChart>
-      </ResponsiveContainer>
+      <DeferredPlot height={170}>
+        <RankPlot rows={rows} dataKey={dataKey} format={format} color={color} />
+      </DeferredPlot>
     </figure>
   );
 }
@@ -34,7 +22,7 @@ export function RankSweep() {
   const sweeps = runs.filter((run) => run.batch?.kind === 'sweep');
   if (sweeps.length === 0) return null;
   const lastBatch = sweeps[sweeps.length - 1].batch!;
-  const rows: Row[] = sweeps
+  const rows: RankRow[] = sweeps
     .filter((run) => run.batch?.id === lastBatch.id)
     .map((run) => ({ rank: run.config.rank, accuracy: run.summary.finalAccuracy, peak: peakBytesOf(run.summary), flops: flopsPerStepOf(run.summary) }))
     .sort((a, b) => a.rank - b.rank);

@@ -1,23 +1,15 @@
 // The finished runs side by side: accuracy against peak memory, FLOPs per step as the point's
 // size, one point per run (the link's saved run included), and the same numbers in a table.
-import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
-import { METHOD_IDS, type MethodId } from '../../core/ids';
+import type { MethodId } from '../../core/ids';
 import { formatBytes, formatFlops, formatPercent, MIB } from '../format';
-import { METHOD_SHORT_NAMES } from '../../lab/names';
 import { flopsPerStepOf, peakBytesOf } from '../../lab/results';
 import type { FinishedRun } from '../runSlice';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';
-import { METHOD_COLORS } from '../../lab/colors';
+import { DeferredPlot, RunScatterPlot } from './DeferredPlot';
+import type { RunPoint } from './rechartsPlots';
 
-interface Point {
-  label: string;
-  peakMiB: number;
-  accuracy: number;
-  flops: number;
-}
-
-const pointOf = (run: FinishedRun): Point => ({
+const pointOf = (run: FinishedRun): RunPoint => ({
   label: run.label,
   peakMiB: peakBytesOf(run.summary) / MIB,
   accuracy: run.summary.finalAccuracy,
@@ -65,7 +57,7 @@ export function RunComparison() {
   const runs = useLabStore((s) => s.runs);
   const clearRuns = useLabStore((s) => s.clearRuns);
   if (runs.length === 0) return null;
-  const byMethod = new Map<MethodId, Point[]>();
+  const byMethod = new Map<MethodId, RunPoint[]>();
   const fromLink = runs.filter((run) => run.origin === 'link').map(pointOf);
   for (const run of runs.filter((r) => r.origin === 'run')) byMethod.set(run.config.method, [...(byMethod.get(run.config.method) ?? []), pointOf(run)]);
   const flops = runs.map((run) => flopsPerStepOf(run.summary));
@@ -80,23 +72,9 @@ export function RunComparison() {
       }
     >
       <div data-testid="run-comparison" data-points={runs.length}>
-        <ResponsiveContainer width="100%" height={260}>
-          <ScatterChart margin={{ top: 8, right: 24, bottom: 24, left: 8 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis type="number" dataKey="peakMiB" name="Peak memory" unit=" MiB" fontSize={12} tickFormatter={(v: number) => String(Number(v.toPrecision(3)))} label={{ value: 'peak memory (MiB)', position: 'insideBottom', offset: -12, fontSize: 12 }} />
-            <YAxis type="number" dataKey="accuracy" name="Accuracy" domain={[0, 1]} tickFormatter={formatPercent} fontSize={12} width={52} />
-            <ZAxis type="number" dataKey="flops" name="FLOPs/step" range={[60, 400]} domain={[Math.min(...flops), Math.max(...flops)]} />
-            <Tooltip
-              formatter={(value, name) => (name === 'Accuracy' ? formatPercent(Number(value)) : name === 'FLOPs/step' ? formatFlops(Number(value)) : `${Number(value).toFixed(2)} MiB`)}
-            />
-            {/* The methods in the study's order, as the other charts and the table list them. */}
-            <Legend verticalAlign="top" height={24} itemSorter={null} />
-            {METHOD_IDS.filter((method) => byMethod.has(method)).map((method) => (
-              <Scatter key={method} name={METHOD_SHORT_NAMES[method]} data={byMethod.get(method)} fill={METHOD_COLORS[method]} isAnimationActive={false} />
-            ))}
-            {fromLink.length > 0 && <Scatter name="from the link" data={fromLink} fill="none" stroke="#1d2330" strokeWidth={2} shape="diamond" isAnimationActive={false} />}
-          </ScatterChart>
-        </ResponsiveContainer>
+        <DeferredPlot height={260}>
+          <RunScatterPlot byMethod={byMethod} fromLink={fromLink} flopsRange={[Math.min(...flops), Math.max(...flops)]} />
+        </DeferredPlot>
       </div>
       <RunTable runs={runs} />
     </ChartCard>

@@ -1,38 +1,46 @@
 // The live run's curves: training loss per step with eval loss per epoch, and eval accuracy per
-// epoch with the accuracy before fine-tuning as a baseline line. Animation off; each series
-// downsampled to a bounded number of points; redrawn only when its data changed and it is on
-// screen (the worker sends progress a few times a second at most).
-import { memo, useState } from 'react';
+// epoch with the accuracy before fine-tuning as a baseline line. Drawn on canvas (CurveCanvas): a
+// progress message costs a cheap React render and, a few times a second at most, one redraw. Each
+// series is downsampled to a bounded number of points.
+import { memo } from 'react';
 import type { EvalPoint, LossPoint } from '../../lab/protocol';
-import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { decadeTicks, formatLossTick, formatPercent } from '../format';
+import type { MethodId } from '../../core/ids';
+import { METHOD_COLORS } from '../../lab/colors';
+import { formatLossTick, formatPercent } from '../format';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';
+import { CurveCanvas, type CurveSeries } from './CurveCanvas';
 import { downsampleMinMax } from './downsample';
-import { useOnScreen } from './useOnScreen';
+import { linearAxis, logAxis } from './plotGeometry';
 
 /** Points per series at most: enough for a smooth curve, few enough to redraw every message. */
 export const MAX_CURVE_POINTS = 300;
 
-const TRAIN_COLOR = '#4c78a8';
-const EVAL_COLOR = '#e45756';
 const BASELINE_COLOR = '#7f7f7f';
 const DIVERGED_COLOR = '#b3261e';
+const CURVE_HEIGHT = 220;
 
 /** Losses spanning more than this ratio are drawn on a log axis (a diverging run's early steps stay visible). */
 const LOG_SCALE_RATIO = 1e3;
 
-interface Row {
-  x: number;
-  train?: number;
-  eval?: number;
-}
+const formatLoss = (value: number) => (Math.abs(value) >= 1e4 ? value.toExponential(2) : value.toFixed(3));
 
-function mergeByStep(train: { x: number; y: number }[], evals: { x: number; y: number }[]): Row[] {
-  const rows = new Map<number, Row>();
-  for (const point of train) rows.set(point.x, { x: point.x, train: point.y });
-  for (const point of evals) rows.set(point.x, { ...(rows.get(point.x) ?? { x: point.x }), eval: point.y });
-  return [...rows.values()].sort((a, b) => a.x - b.x);
+export function TrainingCurves() {
+  // Only what the curves draw: the other fields of the run change with every message too.
+  const trainLoss = useLabStore((s) => s.run?.trainLoss);
+  const evals = useLabStore((s) => s.run?.evals);
+  const baseline = useLabStore((s) => s.run?.baseline ?? null);
+  const totalSteps = useLabStore((s) => s.run?.totalSteps ?? 0);
+  const method = useLabStore((s) => s.run?.config.method);
+  if (!trainLoss || !evals || !method || (trainLoss.length === 0 && !baseline)) return null;
+  return (
+    <ChartCard
+      title="Loss and accuracy"
+      explanation="Training loss after every step (solid line) and eval loss after every epoch (dashed, with dots); eval accuracy after every epoch against the accuracy before fine-tuning (grey line). Point at a curve to read its values."
+    >
+      <Curves trainLoss={trainLoss} evals={evals} baseline={baseline} totalSteps={totalSteps} method={method} />
+    </ChartCard>
+  );
 }
 
 interface CurvesProps {
@@ -40,87 +48,49 @@ interface CurvesProps {
   evals: EvalPoint[];
   baseline: EvalPoint | null;
   totalSteps: number;
-  onScreen: boolean;
+  method: MethodId;
 }
 
-/** Off screen, the curves keep their last drawing until they are scrolled back into view. */
-const skipRedraw = (previous: CurvesProps, next: CurvesProps) =>
-  !next.onScreen || (previous.onScreen && previous.trainLoss === next.trainLoss && previous.evals === next.evals && previous.baseline === next.baseline && previous.totalSteps === next.totalSteps);
-
-export function TrainingCurves() {
-  const run = useLabStore((s) => s.run);
-  const [element, setElement] = useState<HTMLDivElement | null>(null);
-  const onScreen = useOnScreen(element);
-  if (!run || (run.trainLoss.length === 0 && !run.baseline)) return null;
-  return (
-    <ChartCard
-      title="Loss and accuracy"
-      explanation="Training loss after every step (blue) and eval loss after every epoch (red); eval accuracy after every epoch against the accuracy before fine-tuning (grey line)."
-    >
-      <div ref={setElement}>
-        <Curves trainLoss={run.trainLoss} evals={run.evals} baseline={run.baseline} totalSteps={run.totalSteps} onScreen={onScreen} />
-      </div>
-    </ChartCard>
-  );
-}
-
-const Curves = memo(function Curves(run: CurvesProps) {
-  const trainLoss = downsampleMinMax(run.trainLoss.map((p) => ({ x: p.step, y: p.loss })), MAX_CURVE_POINTS);
-  const evalLoss = run.evals.map((p) => ({ x: p.step, y: p.loss }));
-  const lossRows = mergeByStep(trainLoss, run.baseline ? [{ x: 0, y: run.baseline.loss }, ...evalLoss] : evalLoss);
-  const accuracyRows = [...(run.baseline ? [run.baseline] : []), ...run.evals].map((p) => ({ x: p.step, accuracy: p.accuracy }));
-  const xMax = Math.max(run.totalSteps, 1);
+const Curves = memo(function Curves({ trainLoss: losses, evals, baseline, totalSteps, method }: CurvesProps) {
+  const color = METHOD_COLORS[method];
+  const trainLoss = downsampleMinMax(losses.map((p) => ({ x: p.step, y: p.loss })), MAX_CURVE_POINTS);
+  const evalLoss = [...(baseline ? [baseline] : []), ...evals].map((p) => ({ x: p.step, y: p.loss }));
+  const accuracy = [...(baseline ? [baseline] : []), ...evals].map((p) => ({ x: p.step, y: p.accuracy }));
+  const x = linearAxis(0, Math.max(totalSteps, 1), { integers: true, exact: true });
   // A NaN/∞ loss stops the run (the worker says so); it has no point on the curve, so a line marks its step.
-  const diverged = run.trainLoss.find((p) => !Number.isFinite(p.loss));
-  const finiteLosses = lossRows.flatMap((row) => [row.train, row.eval]).filter((v): v is number => v !== undefined && Number.isFinite(v));
-  const [lowest, highest] = [Math.min(...finiteLosses), Math.max(...finiteLosses)];
-  const logAxis = finiteLosses.length > 1 && lowest > 0 && highest / lowest > LOG_SCALE_RATIO ? decadeTicks(lowest, highest) : null;
-  const logScale = logAxis !== null;
+  const diverged = losses.find((p) => !Number.isFinite(p.loss));
+  const finite = [...trainLoss, ...evalLoss].map((p) => p.y).filter((v) => Number.isFinite(v));
+  const [lowest, highest] = finite.length > 0 ? [Math.min(...finite), Math.max(...finite)] : [0, 1];
+  const logScale = finite.length > 1 && lowest > 0 && highest / lowest > LOG_SCALE_RATIO;
+  const lossAxis = logScale ? logAxis(lowest, highest) : linearAxis(Math.min(0, lowest), highest);
+  const lossSeries: CurveSeries[] = [
+    { name: 'train loss', color, points: trainLoss, style: 'line' },
+    { name: 'eval loss', color, points: evalLoss, style: 'dashed' },
+  ];
   return (
-    <div className="curve-pair" data-testid="training-curves" data-loss-points={trainLoss.length} data-eval-points={run.evals.length} data-loss-scale={logScale ? 'log' : 'linear'}>
-      <figure className="curve">
-        <figcaption>Loss{logScale ? ' (log scale)' : ''}</figcaption>
-        <ResponsiveContainer width="100%" height={220}>
-          <LineChart data={lossRows} margin={{ top: 8, right: 16, bottom: 16, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="x" type="number" domain={[0, xMax]} allowDecimals={false} label={{ value: 'step', position: 'insideBottom', offset: -8, fontSize: 12 }} fontSize={12} />
-            <YAxis fontSize={12} width={44} tickFormatter={formatLossTick} {...(logAxis ? { scale: 'log' as const, ...logAxis, allowDataOverflow: true } : {})} />
-            <Tooltip formatter={(value) => (Math.abs(Number(value)) >= 1e4 ? Number(value).toExponential(2) : Number(value).toFixed(3))} labelFormatter={(label) => `step ${label}`} />
-            <Legend verticalAlign="top" height={24} />
-            <Line name="train loss" dataKey="train" stroke={TRAIN_COLOR} dot={trainLoss.length <= 40 ? { r: 2 } : false} isAnimationActive={false} connectNulls />
-            <Line name="eval loss" dataKey="eval" stroke={EVAL_COLOR} dot={{ r: 3 }} isAnimationActive={false} connectNulls />
-            {diverged && (
-              <ReferenceLine
-                x={diverged.step}
-                stroke={DIVERGED_COLOR}
-                strokeDasharray="4 3"
-                label={{ value: `loss ${Number.isNaN(diverged.loss) ? 'NaN' : diverged.loss > 0 ? '∞' : '−∞'} at step ${diverged.step}`, position: 'insideTopLeft', fontSize: 11, fill: DIVERGED_COLOR }}
-              />
-            )}
-          </LineChart>
-        </ResponsiveContainer>
-      </figure>
-      <figure className="curve">
-        <figcaption>Eval accuracy</figcaption>
-        <ResponsiveContainer width="100%" height={220}>
-          <LineChart data={accuracyRows} margin={{ top: 8, right: 16, bottom: 16, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="x" type="number" domain={[0, xMax]} allowDecimals={false} label={{ value: 'step', position: 'insideBottom', offset: -8, fontSize: 12 }} fontSize={12} />
-            <YAxis domain={[0, 1]} tickFormatter={formatPercent} fontSize={12} width={52} />
-            <Tooltip formatter={(value) => formatPercent(Number(value))} labelFormatter={(label) => `step ${label}`} />
-            <Legend verticalAlign="top" height={24} />
-            {run.baseline && (
-              <ReferenceLine
-                y={run.baseline.accuracy}
-                stroke={BASELINE_COLOR}
-                strokeDasharray="6 4"
-                label={{ value: `before fine-tuning ${formatPercent(run.baseline.accuracy)}`, position: 'insideBottomRight', fontSize: 11, fill: '#555' }}
-              />
-            )}
-            <Line name="eval accuracy" dataKey="accuracy" stroke={EVAL_COLOR} dot={{ r: 3 }} isAnimationActive={false} />
-          </LineChart>
-        </ResponsiveContainer>
-      </figure>
+    <div className="curve-pair" data-testid="training-curves" data-loss-points={trainLoss.length} data-eval-points={evals.length} data-loss-scale={logScale ? 'log' : 'linear'}>
+      <CurveCanvas
+        caption={`Loss${logScale ? ' (log scale)' : ''}`}
+        series={lossSeries}
+        x={x}
+        y={lossAxis}
+        formatTick={formatLossTick}
+        formatValue={formatLoss}
+        xName="step"
+        height={CURVE_HEIGHT}
+        marker={diverged && { at: diverged.step, color: DIVERGED_COLOR, label: `loss ${Number.isNaN(diverged.loss) ? 'NaN' : diverged.loss > 0 ? '∞' : '−∞'} at step ${diverged.step}` }}
+      />
+      <CurveCanvas
+        caption="Eval accuracy"
+        series={[{ name: 'eval accuracy', color, points: accuracy, style: 'dashed' }]}
+        x={x}
+        y={linearAxis(0, 1, { count: 5 })}
+        formatTick={formatPercent}
+        formatValue={formatPercent}
+        xName="step"
+        height={CURVE_HEIGHT}
+        level={baseline ? { at: baseline.accuracy, color: BASELINE_COLOR, label: `before fine-tuning ${formatPercent(baseline.accuracy)}` } : undefined}
+      />
     </div>
   );
-}, skipRedraw);
+});

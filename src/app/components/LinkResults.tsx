@@ -1,26 +1,30 @@
-import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { MEMORY_GROUPS } from '../../core/ids';
 import { MEMORY_GROUP_COLORS } from '../../lab/colors';
 import { formatBytes, formatFlops, formatPercent } from '../format';
 import { MEMORY_GROUP_NAMES } from '../../lab/names';
 import { flopsPerStepOf, peakBytesOf } from '../../lab/results';
 import { useLabStore } from '../store';
+import { CurveCanvas } from '../charts/CurveCanvas';
+import { linearAxis } from '../charts/plotGeometry';
 
-function Curve({ title, values, format, color }: { title: string; values: number[]; format: (value: number) => string; color: string }) {
-  const rows = values.map((value, index) => ({ index, value }));
+/** A saved curve (thinned when the link was made, so its x is the point's index, not a step). */
+function Curve({ title, values, format, color, fraction }: { title: string; values: number[]; format: (value: number) => string; color: string; fraction?: boolean }) {
+  const points = values.map((y, x) => ({ x, y }));
+  const finite = values.filter((v) => Number.isFinite(v));
   return (
-    <figure className="mini-curve">
-      <figcaption>{title}</figcaption>
-      <ResponsiveContainer width="100%" height={120}>
-        <LineChart data={rows} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="index" hide />
-          <YAxis tickFormatter={format} width={48} fontSize={11} />
-          <Tooltip formatter={(value) => format(Number(value))} labelFormatter={() => ''} />
-          <Line dataKey="value" stroke={color} dot={false} isAnimationActive={false} />
-        </LineChart>
-      </ResponsiveContainer>
-    </figure>
+    <CurveCanvas
+      className="mini-curve"
+      caption={title}
+      series={[{ name: title.toLowerCase(), color, points, style: 'line' }]}
+      x={linearAxis(0, Math.max(values.length - 1, 1), { integers: true, exact: true })}
+      y={fraction ? linearAxis(0, 1) : linearAxis(Math.min(0, ...finite), Math.max(...finite))}
+      formatTick={format}
+      formatValue={format}
+      xName="point"
+      height={120}
+      xAxis={false}
+      legend={false}
+    />
   );
 }
 
@@ -90,7 +94,7 @@ export function LinkResults() {
       </p>
       <div className="mini-curves">
         {results.trainLoss.length > 1 && <Curve title="Training loss" values={results.trainLoss} format={(value) => value.toFixed(2)} color="#4c78a8" />}
-        {results.evalAccuracy.length > 1 && <Curve title="Eval accuracy per epoch" values={results.evalAccuracy} format={formatPercent} color="#54a24b" />}
+        {results.evalAccuracy.length > 1 && <Curve title="Eval accuracy per epoch" values={results.evalAccuracy} format={formatPercent} color="#54a24b" fraction />}
       </div>
     </section>
   );
