@@ -225,6 +225,10 @@ describe('bench soak', () => {
     expect(runPlan(['--quick', '--shard', '2/2']).soakSteps).toBe(0);
     expect(runPlan(['--quick', '--soak', '120']).soakSteps).toBe(120);
     expect(runPlan(['--soak', '0']).soakSteps).toBe(0);
+    // A grid of one's own (e2e/bench.spec.ts's one cell) soaks only when asked.
+    expect(runPlan(['--models', 'mobilenet_v2', '--methods', 'lora']).soakSteps).toBe(0);
+    expect(runPlan(['--quick', '--batch', '2']).soakSteps).toBe(0);
+    expect(runPlan(['--models', 'mobilenet_v2', '--soak', '30']).soakSteps).toBe(30);
     expect(() => parseBenchArgs(['--soak', '5'])).toThrow(UsageError);
     expect(() => parseBenchArgs(['--soak', 'many'])).toThrow(/--soak must be an integer >= 0/);
   });

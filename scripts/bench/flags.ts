@@ -80,6 +80,8 @@ export const SOAK_SETTING = { ...ISSUE_3_SETTING, methods: ['lora', 'fft'], rank
  * 20 in --quick (about 80 s of its ~10 min on SwiftShader, and still 18 steps after warm-up, where
  * a tensor leaked a step shows as 18); none with --core-only, which compares step time only. */
 const SOAK_STEPS = { full: 500, quick: 20, 'core-only': 0 } as const;
+/** Flags that make the grid one's own rather than a preset's. */
+const GRID_FLAGS = ['models', 'methods', 'ranks', 'width', 'resolution', 'classes', 'stem', 'batch', 'warmup', 'steps'] as const;
 
 const PRESETS = {
   // The study profiled one 224×224 image at width 1.0 with r = 4 (DESIGN.md, Findings).
@@ -136,7 +138,8 @@ Grid:
   --no-baseline      skip the tf.layers MobileNetV2 peer
   --soak N           soak: N steps of LoRA (r ${SOAK_SETTING.rank}) and of FFT at width ${SOAK_SETTING.width}, ${SOAK_SETTING.resolution}×${SOAK_SETTING.resolution}, batch ${SOAK_SETTING.batch},
                      tf.memory() sampled ~50 times: flat after warm-up (the first tenth) or not;
-                     0 skips it (default ${SOAK_STEPS.full}; --quick ${SOAK_STEPS.quick}; --core-only ${SOAK_STEPS['core-only']})
+                     0 skips it (default ${SOAK_STEPS.full}; --quick ${SOAK_STEPS.quick}; --core-only ${SOAK_STEPS['core-only']};
+                     0 when a grid flag above is given)
   --no-ui-run        skip the UI run (a few fine-tuning steps through the lab's page, counting
                      main-thread tasks over 50 ms with the Long Tasks API; not with --core-only)
   --ui-only          only the UI run, with the first screens' paint and bytes: no cells, no
@@ -248,7 +251,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     // One UI run per report: in the first shard of a split grid.
     uiRun: preset !== 'core-only' && !values['no-ui-run'] && (values.shard === undefined || parseShard(values.shard).index === 1),
     // One soak per report too.
-    soakSteps: values.shard !== undefined && parseShard(values.shard).index !== 1 ? 0 : values.soak === undefined ? SOAK_STEPS[preset] : parseSoakSteps(values.soak),
+    // A grid of one's own gets no 500-step soak unasked (a one-cell run would take half an hour).
+    soakSteps:
+      values.shard !== undefined && parseShard(values.shard).index !== 1
+        ? 0
+        : values.soak !== undefined
+          ? parseSoakSteps(values.soak)
+          : GRID_FLAGS.some((flag) => values[flag] !== undefined)
+            ? 0
+            : SOAK_STEPS[preset],
     uiOnly: values['ui-only'] === true,
     uiDist: values.dist ?? null,
     matmulSize: values['matmul-size'] === undefined ? 1024 : parseInteger('--matmul-size', values['matmul-size'], 16),
