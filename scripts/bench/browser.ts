@@ -2,7 +2,6 @@
 // page: the bench calls the lab's core there through `window.labHarness.bench`.
 import { chromium, type Browser } from '@playwright/test';
 
-import type { BackendReport } from '../../src/core/backendInfo';
 import type {
   CoreCellRequest,
   CoreCellResult,
@@ -13,7 +12,7 @@ import type {
 } from '../../src/core/baselines/benchCells';
 import type { ModelOptions } from '../../src/core/models/spec';
 import type { SoakRequest, SoakResult } from '../../src/core/baselines/soak';
-import type { NodeDawnEnvironment } from './node';
+import type { BenchEnvironment } from './environment';
 import { measureUiRun, type UiRunRecord } from './uiRun';
 // @ts-expect-error -- a plain .mjs module shared with the npm scripts; typed by use.
 import { chromiumArgs, chromiumExists, chromiumPath } from '../chromium.mjs';
@@ -21,17 +20,6 @@ import { chromiumArgs, chromiumExists, chromiumPath } from '../chromium.mjs';
 /** The page-side progress hook the bench exposes; the harness's cells call it after every step. */
 const STEP_HOOK = 'labBenchStep';
 
-export interface BrowserEnvironment {
-  userAgent: string;
-  backend: BackendReport;
-  tfjsVersion: string;
-  hardwareConcurrency: number;
-  chromiumPath: string;
-  chromiumArgs: string[];
-}
-
-/** Where a run's cells ran: Chromium's page, or Node on Dawn (`--node-webgpu`, node.ts). */
-export type BenchEnvironment = BrowserEnvironment | NodeDawnEnvironment;
 
 export interface BenchPage {
   environment: BenchEnvironment;

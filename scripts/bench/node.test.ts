@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { renderMarkdown } from './markdown';
-import type { NodeDawnEnvironment } from './node';
+import type { NodeDawnEnvironment } from './environment';
 import { REPORT_SCHEMA, type BenchReport } from './report';
 import { TORCH_SCHEMA, type TorchTimings } from './torch';
 import { chooseVulkanIcd } from './vulkanIcd';

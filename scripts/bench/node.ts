@@ -5,25 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { browserPlatform, initBackend } from '../../src/core/backend';
-import type { BackendReport } from '../../src/core/backendInfo';
 import { measureMatmulRate, runCoreCell, runTfLayersBaselineCell } from '../../src/core/baselines/benchCells';
 import type { BenchPage } from './browser';
+import type { NodeDawnEnvironment } from './environment';
 import { dawnGpu, NODE_WEBGPU_FLAG } from './dawn';
-import { noAdapterMessage, type VulkanIcdChoice } from './vulkanIcd';
+import { noAdapterMessage } from './vulkanIcd';
 
-export interface NodeDawnEnvironment {
-  runtime: 'node + dawn';
-  /** Node's version and the webgpu package's, in place of a browser's user agent. */
-  userAgent: string;
-  backend: BackendReport;
-  tfjsVersion: string;
-  hardwareConcurrency: number;
-  nodeVersion: string;
-  /** 'webgpu@0.6.2' */
-  webgpuPackage: string;
-  /** The Vulkan driver Dawn was pointed at, and why. */
-  vulkanDriver: VulkanIcdChoice;
-}
 
 export async function openNodeBench(onStep: () => void): Promise<BenchPage> {
   const dawn = dawnGpu();

@@ -9,7 +9,7 @@ import type { UiRunRecord } from './uiRun';
 import type { SoakResult } from '../../src/core/baselines/soak';
 import type { MethodId, ModelId } from '../../src/core/ids';
 import type { ModelOptions } from '../../src/core/models/spec';
-import type { BenchEnvironment } from './browser';
+import type { BenchEnvironment } from './environment';
 import type { ClaimResult } from '../../src/lab/costClaims';
 import type { GridSettings, RunPlan, Shard } from './flags';
 import { cellId, gridCells } from './grid';

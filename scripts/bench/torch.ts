@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 
 import type { MethodId, ModelId, StemId } from '../../src/core/ids';
-import type { CellRecord } from './report';
 
 export const TORCH_SCHEMA = 'peft-edge-lab/torch-step-timing@1';
 
@@ -60,7 +59,16 @@ export function readTorchTimings(file: string): TorchTimings {
 }
 
 /** The PyTorch cell of the same network, method, rank and batch as a lab cell. */
-export function torchCellFor(timings: TorchTimings, cell: CellRecord): TorchCell | undefined {
+/** What names a cell: a report's CellRecord has these fields. */
+interface CellKeyFields {
+  model: string;
+  method: string;
+  rank: number | null;
+  batch: number;
+  modelOptions: { width: number; resolution: number; stem: string; numClasses: number };
+}
+
+export function torchCellFor(timings: TorchTimings, cell: CellKeyFields): TorchCell | undefined {
   const { width, resolution, stem, numClasses } = cell.modelOptions;
   return timings.cells.find(
     (t) =>
