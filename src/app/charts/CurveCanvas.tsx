@@ -50,7 +50,6 @@ export interface CurveCanvasProps {
 
 /** Below this many points a line also shows its points as dots. */
 const DOTS_UP_TO = 40;
-const FONT = '12px system-ui, -apple-system, "Segoe UI", sans-serif';
 const INK = '#5d6778';
 const GRID = '#e3e7ee';
 
@@ -63,11 +62,11 @@ export function plotBoxOf(width: number, height: number, xAxis: boolean): PlotBo
 }
 
 /** Draws the chart into `ctx` (CSS pixels); returns how many points of each series it drew. */
-function drawCurves(ctx: CanvasRenderingContext2D, width: number, height: number, props: CurveCanvasProps): Record<string, number> {
+function drawCurves(ctx: CanvasRenderingContext2D, width: number, height: number, font: string, props: CurveCanvasProps): Record<string, number> {
   const { x, y, series, level, marker, formatTick, xAxis = true } = props;
   const box = plotBoxOf(width, height, xAxis);
   ctx.clearRect(0, 0, width, height);
-  ctx.font = FONT;
+  ctx.font = font;
   ctx.lineWidth = 1;
   // Grid and ticks.
   ctx.strokeStyle = GRID;
@@ -218,13 +217,18 @@ export function CurveCanvas(props: CurveCanvasProps) {
 
   const requestDraw = useThrottledFrame(() => {
     const canvas = canvasRef.current;
-    const ctx = canvas?.getContext('2d');
+    // A CPU canvas (what Chromium gives a context that reads back often): a chart is a few hundred
+    // lines, and a GPU canvas makes synchronous calls to the GPU process, which the training run
+    // keeps busy (a first draw blocked 150 ms on SwiftShader).
+    const ctx = canvas?.getContext('2d', { willReadFrequently: true });
     if (!canvas || !ctx || width.current <= 0) return;
     const ratio = window.devicePixelRatio || 1;
     const [pixelWidth, pixelHeight] = [Math.round(width.current * ratio), Math.round(height * ratio)];
     if (canvas.width !== pixelWidth || canvas.height !== pixelHeight) [canvas.width, canvas.height] = [pixelWidth, pixelHeight];
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    canvas.dataset.drawn = JSON.stringify(drawCurves(ctx, width.current, height, props));
+    // The page's own font family (the canvas inherits it): already matched, so text costs no font lookup.
+    const font = `12px ${getComputedStyle(canvas).fontFamily}`;
+    canvas.dataset.drawn = JSON.stringify(drawCurves(ctx, width.current, height, font, props));
   });
   // Every render may bring new data: ask for a drawing (coalesced with the ones already asked for).
   useEffect(requestDraw);

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { copyText } from '../clipboard';
 import { CONFIG_FIELDS, fieldLabel, type ConfigField } from '../../lab/config';
 import { useLabStore } from '../store';
+import { currentPermalink } from '../usePermalinkSync';
 
 type CopyState = 'idle' | 'copied' | 'failed';
 
@@ -11,7 +12,7 @@ export function SharePanel() {
   const hidden = useLabStore((s) => s.hiddenFields);
   const setHiddenFields = useLabStore((s) => s.setHiddenFields);
 
-  const copy = async () => setCopyState((await copyText(window.location.href)) ? 'copied' : 'failed');
+  const copy = async () => setCopyState((await copyText(currentPermalink())) ? 'copied' : 'failed');
   const toggleHidden = (field: ConfigField, hide: boolean) =>
     setHiddenFields(hide ? CONFIG_FIELDS.filter((f) => f === field || hidden.includes(f)) : hidden.filter((f) => f !== field));
 
@@ -26,7 +27,7 @@ export function SharePanel() {
           {copyState === 'failed' && 'Copying was not allowed here: select the link below and copy it.'}
         </span>
       </div>
-      {copyState === 'failed' && <input className="link-text" readOnly value={window.location.href} aria-label="Permalink" onFocus={(event) => event.target.select()} />}
+      {copyState === 'failed' && <input className="link-text" readOnly value={currentPermalink()} aria-label="Permalink" onFocus={(event) => event.target.select()} />}
       <details>
         <summary>Teaching link: hide controls ({hidden.length} hidden)</summary>
         <p className="field-hint">Hidden controls keep their values; students see only what you leave visible.</p>
