@@ -18,7 +18,7 @@ function valuesOf(backend: unknown, info: tf.TensorInfo): Float32Array {
   return (backend as CpuBackendLike).data.get(info.dataId).values as Float32Array;
 }
 
-/** Gives `info` new values. The CPU backend hands its own array out of data() and dataSync(), so
+/** Gives `info` new values. The CPU backend hands out its own array when a tensor is read, so
  * an update "in place" replaces the array instead of writing into it: arrays read earlier keep
  * the values they had, as they would on WebGPU (where reading copies). */
 function replaceValues(backend: unknown, info: tf.TensorInfo, values: Float32Array): void {

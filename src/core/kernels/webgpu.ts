@@ -136,6 +136,40 @@ function reduceSumHeader(workgroup: number): string {
       }`;
 }
 
+/** Σ dy and Σ dy·x per channel (the last axis) in one reduction, as two [C] tensors; with the
+ * batch statistics ([2, C]), x is normalised first: Σ dy·x̂, x̂ = (x − mean)/√(var + ε). */
+function dyAndDyXSums(backend: unknown, name: string, dy: tf.TensorInfo, x: tf.TensorInfo, normalise?: { stats: tf.TensorInfo; eps: number }): tf.TensorInfo {
+  const channels = channelsOf(x.shape);
+  const sumDy = newDeviceTensor(backend, [channels]);
+  const sumDyX = newDeviceTensor(backend, [channels]);
+  dispatchChannelReduction(backend, {
+    name,
+    key: `lab_dy_dyx_sums_${normalise !== undefined}`,
+    shape: x.shape,
+    buffers: [
+      { name: 'Dy', info: dy },
+      { name: 'X', info: x },
+      ...(normalise ? [{ name: 'Stats', info: normalise.stats }] : []),
+      { name: 'SumDy', info: sumDy, write: true },
+      { name: 'SumDyX', info: sumDyX, write: true },
+    ],
+    uniforms: normalise ? [{ name: 'eps', type: 'f32', value: normalise.eps }] : [],
+    body: `
+      ${normalise ? 'let m = Stats[c];\n      let invStd = inverseSqrt(Stats[CHANNELS + c] + uniforms.eps);' : ''}
+      var sumDy = 0.0;
+      var sumDyX = 0.0;
+      for (var r = first; r < ROWS; r = r + WORKGROUP) {
+        let i = r * CHANNELS + c;
+        sumDy = sumDy + Dy[i];
+        sumDyX = sumDyX + Dy[i] * ${normalise ? '((X[i] - m) * invStd)' : 'X[i]'};
+      }
+      let totalDy = labReduceSum(sumDy);
+      let totalDyX = labReduceSum(sumDyX);
+      if (localId.x == 0u) { SumDy[c] = totalDy; SumDyX[c] = totalDyX; }`,
+  });
+  return [sumDy, sumDyX] as unknown as tf.TensorInfo;
+}
+
 /** A power of two, ~32 rows per invocation, at most MAX_REDUCE_WORKGROUP. */
 function reductionWorkgroup(rows: number): number {
   let size = 1;
@@ -225,36 +259,7 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
   // Σ dy and Σ dy·x̂ per channel (x̂ = (x − mean)/√(var + ε)), as two [C] tensors: dβ and dγ.
   [KERNELS.batchNormGradSums]: ({ inputs, backend, attrs }) => {
     const { dy, x, stats } = inputs as Record<string, tf.TensorInfo>;
-    const channels = channelsOf(x.shape);
-    const dBeta = newDeviceTensor(backend, [channels]);
-    const dGamma = newDeviceTensor(backend, [channels]);
-    dispatchChannelReduction(backend, {
-      name: KERNELS.batchNormGradSums,
-      key: 'lab_bn_grad_sums',
-      shape: x.shape,
-      buffers: [
-        { name: 'Dy', info: dy },
-        { name: 'X', info: x },
-        { name: 'Stats', info: stats },
-        { name: 'DBeta', info: dBeta, write: true },
-        { name: 'DGamma', info: dGamma, write: true },
-      ],
-      uniforms: [{ name: 'eps', type: 'f32', value: attrs?.eps as number }],
-      body: `
-        let m = Stats[c];
-        let invStd = inverseSqrt(Stats[CHANNELS + c] + uniforms.eps);
-        var sumDy = 0.0;
-        var sumDyXHat = 0.0;
-        for (var r = first; r < ROWS; r = r + WORKGROUP) {
-          let i = r * CHANNELS + c;
-          sumDy = sumDy + Dy[i];
-          sumDyXHat = sumDyXHat + Dy[i] * ((X[i] - m) * invStd);
-        }
-        let totalDy = labReduceSum(sumDy);
-        let totalDyXHat = labReduceSum(sumDyXHat);
-        if (localId.x == 0u) { DBeta[c] = totalDy; DGamma[c] = totalDyXHat; }`,
-    });
-    return [dBeta, dGamma] as unknown as tf.TensorInfo;
+    return dyAndDyXSums(backend, KERNELS.batchNormGradSums, dy, x, { stats, eps: attrs?.eps as number });
   },
   // dx = dy·a + x̂·b + c with a = γ/σ, b = −a·dγ/n, c = −a·dβ/n (batchnorm.ts).
   [KERNELS.batchNormInputGrad]: ({ inputs, backend, attrs }) => {
@@ -510,33 +515,7 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
   // Σ dy and Σ dy·x per channel, as two [C] tensors.
   [KERNELS.channelSums]: ({ inputs, backend }) => {
     const { dy, x } = inputs as Record<string, tf.TensorInfo>;
-    const channels = channelsOf(x.shape);
-    const sumDy = newDeviceTensor(backend, [channels]);
-    const sumDyX = newDeviceTensor(backend, [channels]);
-    dispatchChannelReduction(backend, {
-      name: KERNELS.channelSums,
-      key: 'lab_channel_sums',
-      shape: x.shape,
-      buffers: [
-        { name: 'Dy', info: dy },
-        { name: 'X', info: x },
-        { name: 'SumDy', info: sumDy, write: true },
-        { name: 'SumDyX', info: sumDyX, write: true },
-      ],
-      uniforms: [],
-      body: `
-        var sumDy = 0.0;
-        var sumDyX = 0.0;
-        for (var r = first; r < ROWS; r = r + WORKGROUP) {
-          let i = r * CHANNELS + c;
-          sumDy = sumDy + Dy[i];
-          sumDyX = sumDyX + Dy[i] * X[i];
-        }
-        let totalDy = labReduceSum(sumDy);
-        let totalDyX = labReduceSum(sumDyX);
-        if (localId.x == 0u) { SumDy[c] = totalDy; SumDyX[c] = totalDyX; }`,
-    });
-    return [sumDy, sumDyX] as unknown as tf.TensorInfo;
+    return dyAndDyXSums(backend, KERNELS.channelSums, dy, x);
   },
   [KERNELS.addScaled]: ({ inputs, backend, attrs }) => {
     const { x, y } = inputs as Record<string, tf.TensorInfo>;
