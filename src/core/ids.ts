@@ -1,12 +1,14 @@
 // The lab's ids: one source of truth used by core, CLI, UI and permalinks alike.
 
-export const MODEL_IDS = ['mobilenet_v2', 'mobilenet_v3_small', 'mobilenet_v3_large', 'resnet18'] as const;
+/** torchvision's CNNs, and timm's vit_tiny_patch16_224 as `vit_tiny`. */
+export const MODEL_IDS = ['mobilenet_v2', 'mobilenet_v3_small', 'mobilenet_v3_large', 'resnet18', 'vit_tiny'] as const;
 export type ModelId = (typeof MODEL_IDS)[number];
 
 export const METHOD_IDS = ['fft', 'bn_head', 'lora', 'dora', 'galore'] as const;
 export type MethodId = (typeof METHOD_IDS)[number];
 
-/** `imagenet`: torchvision's stems; `cifar`: stride-1 stem (and for MobileNetV2 the second stage's stride 2→1). */
+/** `imagenet`: torchvision's stems; `cifar`: stride-1 stem (and for MobileNetV2 the second stage's stride 2→1;
+ * for the ViT 4×4 patches instead of 16×16). */
 export const STEM_IDS = ['imagenet', 'cifar'] as const;
 export type StemId = (typeof STEM_IDS)[number];
 

@@ -12,6 +12,7 @@ export const MODEL_NAMES: Record<ModelId, string> = {
   mobilenet_v3_small: 'MobileNetV3-Small',
   mobilenet_v3_large: 'MobileNetV3-Large',
   resnet18: 'ResNet-18',
+  vit_tiny: 'ViT-Tiny',
 };
 
 const byMethod = <T>(pick: (id: MethodId) => T) => Object.fromEntries(METHOD_IDS.map((id) => [id, pick(id)])) as Record<MethodId, T>;

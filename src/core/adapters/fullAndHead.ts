@@ -1,6 +1,6 @@
 // The two baselines that add nothing to the model, as spec rewrites (pure): full fine-tuning, and
-// BatchNorm + classifier. Both train with plain Adam (index.ts).
-import type { ModelSpec, ParamRole } from '../models/spec';
+// BatchNorm + classifier (layer-norm affine + classifier on a ViT). Both train with plain Adam (index.ts).
+import { isNormAffine, type ModelSpec, type ParamRole } from '../models/spec';
 import { checkMethodOptions, cloneSpec, type MethodDefinition } from './method';
 import { hasAdapters } from './lowRank';
 import { classifierParamNames } from './targets';
@@ -28,6 +28,6 @@ export const bnHead: MethodDefinition = {
   apply(spec, options) {
     checkMethodOptions(options);
     const head = new Set(classifierParamNames(spec));
-    return withTrainable(spec, (name, role) => role === 'bn_gamma' || role === 'bn_beta' || head.has(name));
+    return withTrainable(spec, (name, role) => isNormAffine(role) || head.has(name));
   },
 };

@@ -11,7 +11,7 @@
 // bias = 'none'); BatchNorm's affine parameters train only with `trainBatchNorm`. With `trainHead`
 // the classifier takes no adapter and trains fully, weight and bias (PEFT's modules_to_save).
 // Parameter names are those of PEFT's saved adapters (`.default` dropped).
-import type { Conv2dNode, DoraCombineNode, LinearNode, LoraAddNode, ModelSpec, NodeSpec, ParamSpec } from '../models/spec';
+import { isNormAffine, type Conv2dNode, type DoraCombineNode, type LinearNode, type LoraAddNode, type ModelSpec, type NodeSpec, type ParamSpec } from '../models/spec';
 import { checkMethodOptions, cloneSpec, type MethodDefinition, type MethodOptions } from './method';
 import { adapterShapes, classifierParamNames, layerKind, selectTargets, type AdaptableLayer } from './targets';
 
@@ -41,7 +41,7 @@ export function hasAdapters(spec: ModelSpec): boolean {
 function freezeBase(spec: ModelSpec, { trainBatchNorm, trainHead }: Pick<MethodOptions, 'trainBatchNorm' | 'trainHead'>): void {
   const head = new Set(trainHead ? classifierParamNames(spec) : []);
   for (const param of Object.values(spec.params)) {
-    param.trainable = (trainBatchNorm && (param.role === 'bn_gamma' || param.role === 'bn_beta')) || head.has(param.name);
+    param.trainable = (trainBatchNorm && isNormAffine(param.role)) || head.has(param.name);
   }
 }
 

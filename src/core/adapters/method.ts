@@ -25,7 +25,7 @@ export interface MethodOptions {
   /** LoRA/DoRA: BatchNorm affine parameters train too. */
   trainBatchNorm: boolean;
   /**
-   * The classifier (`classifierLayers`: every linear layer) trains fully, weight and bias, whatever
+   * The classifier (`ModelSpec.classifier`) trains fully, weight and bias, whatever
    * the method: Hugging Face PEFT's `modules_to_save`, for a new, randomly initialised head (the
    * unseen-classes task), which a frozen or low-rank-adapted head cannot learn. LoRA/DoRA put no
    * adapter on it; GaLore updates it with plain Adam instead of projecting its gradient; full

@@ -2,9 +2,11 @@
 // "what does r buy" table and the depthwise rule).
 //
 // Default targets: every dense conv (groups = 1, squeeze-and-excitation's 1×1 convs included) and
-// the classifier. The classifier is every linear layer of the spec: in the torchvision CNNs built
-// here linear layers exist only in the head (`classifier.*` in the MobileNets — two of them in
-// MobileNetV3 — and `fc` in ResNet-18). Depthwise convs are adapted only on request: LoRA's A is a
+// every linear layer. In the CNNs linear layers exist only in the head (`classifier.*` in the
+// MobileNets — two of them in MobileNetV3 — and `fc` in ResNet-18); in the ViT that is Hugging Face
+// PEFT's target_modules=["qkv", "proj", "fc1", "fc2", "head"], whose suffix match also takes
+// `patch_embed.proj`, the patch embedding's conv. The classifier is the spec's own list
+// (`ModelSpec.classifier`). Depthwise convs are adapted only on request: LoRA's A is a
 // dense conv C → r with the depthwise kernel, so A and B together hold r·C·k² + C·r parameters,
 // more than the depthwise conv's own C·k². With `trainHead` the classifier is not a target: it
 // trains fully instead (PEFT's modules_to_save).
@@ -23,9 +25,10 @@ export function isAdaptable(node: NodeSpec): node is AdaptableLayer {
   return (node.op === 'conv2d' || node.op === 'linear') && node.adapterOf === undefined;
 }
 
-/** The classifier's layers (see header): every linear node. */
+/** The classifier's layers (`ModelSpec.classifier`), in spec order. */
 export function classifierLayers(spec: ModelSpec): LinearNode[] {
-  return spec.nodes.filter((node): node is LinearNode => node.op === 'linear' && node.adapterOf === undefined);
+  const head = new Set(spec.classifier);
+  return spec.nodes.filter((node): node is LinearNode => node.op === 'linear' && head.has(node.id));
 }
 
 /** The classifier's parameters (weight and bias of each of its layers), in spec order. */

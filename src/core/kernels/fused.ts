@@ -141,7 +141,7 @@ export function activationForward(fn: 'hardswish' | 'hardsigmoid', x: tf.Tensor)
  * and hardsigmoid, the input for hardswish.
  *   relu 1 for y > 0;  relu6 1 for 0 < y < 6 (tfjs's own Relu6 gradient is 1 at 6);
  *   hardsigmoid 1/6 for 0 < y < 1;  hardswish 0 for x < −3, 1 for x > 3, x/3 + 1/2 between. */
-export function activationGrad(fn: ActivationFn, dy: tf.Tensor, saved: tf.Tensor): tf.Tensor {
+export function activationGrad(fn: Exclude<ActivationFn, 'gelu'>, dy: tf.Tensor, saved: tf.Tensor): tf.Tensor {
   if (fused(KERNELS.activationGrad)) return tf.engine().runKernel(KERNELS.activationGrad, { dy, saved }, { fn }) as tf.Tensor;
   return tf.tidy(() => {
     const mask = (condition: tf.Tensor) => tf.cast(condition, 'float32');

@@ -44,6 +44,9 @@ export interface ConvOptions {
   /** 'depthwise' makes groups = channels (torchvision's `groups=hidden_dim`). */
   groups?: 1 | 'depthwise';
   bias?: boolean;
+  /** Default: kaiming_normal_(mode='fan_out') and a zero bias, torchvision's CNN init. */
+  weightInit?: InitSpec;
+  biasInit?: InitSpec;
 }
 
 export interface BatchNormOptions {
@@ -104,11 +107,11 @@ export class SpecBuilder {
     const fanOut = outChannels * receptive;
     const weight = `${id}.weight`;
     const weightShape = depthwise ? [kernel, kernel, inChannels, 1] : [kernel, kernel, inChannels, outChannels];
-    this.param(weight, weightShape, 'conv_weight', CONV_WEIGHT_INIT, fanIn, fanOut);
+    this.param(weight, weightShape, 'conv_weight', options.weightInit ?? CONV_WEIGHT_INIT, fanIn, fanOut);
     let bias: string | undefined;
     if (options.bias) {
       bias = `${id}.bias`;
-      this.param(bias, [outChannels], 'conv_bias', { kind: 'zeros' }, fanIn, fanOut);
+      this.param(bias, [outChannels], 'conv_bias', options.biasInit ?? { kind: 'zeros' }, fanIn, fanOut);
     }
     return this.push({
       op: 'conv2d',
@@ -181,23 +184,72 @@ export class SpecBuilder {
     return this.push({ op: 'flatten', id, inputs: [input], outShape: [size] });
   }
 
+  /** A linear layer over the last dimension: a flat [in] input, or tokens [T, in]. */
   linear(id: string, input: string, options: LinearOptions): string {
     const inShape = this.shapeOf(input);
-    if (inShape.length !== 1) throw new Error(`SpecBuilder: linear ${id} needs a flat input, got [${inShape.join(', ')}]`);
-    const inFeatures = inShape[0];
+    if (inShape.length !== 1 && inShape.length !== 2) {
+      throw new Error(`SpecBuilder: linear ${id} needs [features] or tokens [T, features], got [${inShape.join(', ')}]`);
+    }
+    const inFeatures = inShape[inShape.length - 1];
     const { outFeatures } = options;
     const weight = this.param(`${id}.weight`, [inFeatures, outFeatures], 'linear_weight', options.weightInit, inFeatures, outFeatures);
     const bias = this.param(`${id}.bias`, [outFeatures], 'linear_bias', options.biasInit, inFeatures, outFeatures);
-    return this.push({ op: 'linear', id, inputs: [input], outShape: [outFeatures], inFeatures, outFeatures, weight, bias });
+    const outShape = [...inShape.slice(0, -1), outFeatures];
+    return this.push({ op: 'linear', id, inputs: [input], outShape, inFeatures, outFeatures, weight, bias });
+  }
+
+  /** nn.LayerNorm over the last dimension: weight ones, bias zeros. */
+  layerNorm(id: string, input: string, eps: number): string {
+    const features = this.channelsOf(input);
+    const gamma = this.param(`${id}.weight`, [features], 'ln_gamma', { kind: 'ones' }, 1, 1);
+    const beta = this.param(`${id}.bias`, [features], 'ln_beta', { kind: 'zeros' }, 1, 1);
+    return this.push({ op: 'layernorm', id, inputs: [input], outShape: this.shapeOf(input), features, gamma, beta, eps });
+  }
+
+  /** [H, W, C] → tokens [H·W, C]. */
+  toTokens(id: string, input: string): string {
+    const [h, w, c] = this.shapeOf(input);
+    return this.push({ op: 'to_tokens', id, inputs: [input], outShape: [h * w, c] });
+  }
+
+  /** Prepends a class token and adds a learned position embedding: [T, D] → [T + 1, D]. The
+   * parameters are named as timm's (top-level `cls_token`, `pos_embed`), registered first. */
+  tokenEmbed(id: string, input: string, init: { classToken: InitSpec; positionEmbedding: InitSpec }): string {
+    const [tokens, dim] = this.shapeOf(input);
+    const classToken = this.param('cls_token', [1, dim], 'class_token', init.classToken, 1, 1);
+    const positionEmbedding = this.param('pos_embed', [tokens + 1, dim], 'position_embedding', init.positionEmbedding, 1, 1);
+    return this.push({ op: 'token_embed', id, inputs: [input], outShape: [tokens + 1, dim], classToken, positionEmbedding });
+  }
+
+  /** Multi-head self-attention over a qkv projection's output [T, 3·D] → [T, D]. */
+  attention(id: string, qkv: string, heads: number): string {
+    const [tokens, width] = this.shapeOf(qkv);
+    const dim = width / 3;
+    if (!Number.isInteger(dim) || dim % heads !== 0) {
+      throw new Error(`SpecBuilder: attention ${id} needs 3·heads·headDim columns, got ${width} for ${heads} heads`);
+    }
+    const headDim = dim / heads;
+    return this.push({ op: 'attention', id, inputs: [qkv], outShape: [tokens, dim], heads, headDim, scale: 1 / Math.sqrt(headDim) });
+  }
+
+  /** Tokens [T, D] → the first (class) token's [D]. */
+  classToken(id: string, input: string): string {
+    return this.push({ op: 'class_token', id, inputs: [input], outShape: [this.channelsOf(input)] });
   }
 
   dropout(id: string, input: string, p: number): string {
     return this.push({ op: 'dropout', id, inputs: [input], outShape: this.shapeOf(input), p });
   }
 
-  build(output: string): ModelSpec {
+  /** The spec, ending at `output`. `classifier`: the head's linear layers (default: every linear
+   * layer, which in the CNNs exist only in the head). */
+  build(output: string, classifier?: readonly string[]): ModelSpec {
     this.shapeOf(output);
-    return { options: { ...this.options }, nodes: [...this.nodes], params: { ...this.params }, output };
+    const head = classifier ?? this.nodes.filter((node) => node.op === 'linear').map((node) => node.id);
+    for (const id of head) {
+      if (this.nodes.find((node) => node.id === id)?.op !== 'linear') throw new Error(`SpecBuilder: classifier ${id} is no linear layer`);
+    }
+    return { options: { ...this.options }, nodes: [...this.nodes], params: { ...this.params }, output, classifier: [...head] };
   }
 
   private push(node: NodeSpec): string {

@@ -24,6 +24,7 @@ describe('torchvision counts at 224×224, 1000 classes, width 1, imagenet stem',
     mobilenet_v3_small: { params: 2_542_856, gflops: 0.057 },
     mobilenet_v3_large: { params: 5_483_032, gflops: 0.217 },
     resnet18: { params: 11_689_512, gflops: 1.814 },
+    vit_tiny: { params: 5_717_416, gflops: 1.26 },
   };
   // Per kind of layer: PyTorch forward hooks on torchvision's own modules (fixtures/torch/macs.json,
   // scripts/fixtures/make_torch_fixtures.py): depthwise (groups > 1), pointwise (1×1, SE's fc1/fc2
@@ -184,7 +185,7 @@ describe('options', () => {
       [{ resolution: 7 }, /resolution must be an integer ≥ 8/],
       [{ resolution: 32.5 }, /resolution/],
       [{ numClasses: 1 }, /numClasses must be an integer ≥ 2/],
-      [{ model: 'vgg16' }, /unknown model "vgg16" \(valid: mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large, resnet18\)/],
+      [{ model: 'vgg16' }, /unknown model "vgg16" \(valid: mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large, resnet18, vit_tiny\)/],
       [{ stem: 'tiny' }, /unknown stem "tiny" \(valid: imagenet, cifar\)/],
     ];
     for (const [override, message] of bad) {

@@ -4,6 +4,7 @@ import { ModelOptionsError } from './builder';
 import { buildMobileNetV2 } from './mobilenetV2';
 import { buildMobileNetV3Large, buildMobileNetV3Small } from './mobilenetV3';
 import { buildResNet18 } from './resnet';
+import { buildVitTiny, VIT_TINY } from './vit';
 import type { ModelOptions, ModelSpec } from './spec';
 
 export { ModelOptionsError };
@@ -13,6 +14,7 @@ export const MODEL_BUILDERS: Record<ModelId, (options: ModelOptions) => ModelSpe
   mobilenet_v3_small: buildMobileNetV3Small,
   mobilenet_v3_large: buildMobileNetV3Large,
   resnet18: buildResNet18,
+  vit_tiny: buildVitTiny,
 };
 
 /** Lower bounds of the numeric options (the upper ones are the device's memory). */
@@ -49,6 +51,13 @@ export function modelOptionsProblems(options: ModelOptions): string[] {
   }
   if (!(Number.isInteger(numClasses) && numClasses >= MODEL_OPTION_LIMITS.minClasses)) {
     problems.push(`numClasses must be an integer ≥ ${MODEL_OPTION_LIMITS.minClasses}, got ${numClasses}`);
+  }
+  const { depth } = options;
+  if (depth !== undefined) {
+    if (options.model !== 'vit_tiny') problems.push(`depth applies to vit_tiny only, not ${options.model}`);
+    else if (!(Number.isInteger(depth) && depth >= 1 && depth <= VIT_TINY.depth)) {
+      problems.push(`depth must be an integer from 1 to ${VIT_TINY.depth}, got ${depth}`);
+    }
   }
   return problems;
 }

@@ -1,9 +1,10 @@
-// ModelSpec: a CNN as pure data. Built by src/core/models, rewritten by src/core/adapters, read by
+// ModelSpec: a network (the CNNs, and a vision transformer) as pure data. Built by src/core/models, rewritten by src/core/adapters, read by
 // both the analytic profiler (src/core/profile) and the tfjs interpreter (src/core/nn), so what is
 // charted is what runs. No tensors here.
 //
 // Conventions:
-// - Activations are NHWC; shapes below are per example ([H, W, C] or [features]), batch excluded.
+// - Activations are NHWC; shapes below are per example ([H, W, C], [features], or a ViT's tokens
+//   [T, D]), batch excluded.
 // - Parameter names are torchvision `state_dict` keys ("features.0.0.weight"); adapter params use
 //   Hugging Face PEFT's names ("features.0.0.lora_A.weight"), so import/export is a layout change only.
 // - Parameter shapes are in the lab's (tfjs) layout: conv HWIO [kh, kw, cin/groups, cout], depthwise
@@ -18,6 +19,8 @@ export interface ModelOptions {
   resolution: number;
   numClasses: number;
   stem: StemId;
+  /** Transformer blocks (vit_tiny only; default the reference's 12). The CNNs take none. */
+  depth?: number;
 }
 
 export type ParamRole =
@@ -29,6 +32,11 @@ export type ParamRole =
   | 'bn_beta'
   | 'bn_running_mean'
   | 'bn_running_var'
+  | 'ln_gamma'
+  | 'ln_beta'
+  /** ViT's class token ([1, D]) and learned position embedding ([T + 1, D]). */
+  | 'class_token'
+  | 'position_embedding'
   | 'adapter_a'
   | 'adapter_b'
   | 'adapter_magnitude';
@@ -57,7 +65,14 @@ export interface ParamSpec {
   fanOut: number;
 }
 
-export type ActivationFn = 'relu' | 'relu6' | 'hardswish' | 'hardsigmoid';
+/** gelu: the exact form x·Φ(x) (torch's nn.GELU(), timm's ViT default). */
+export type ActivationFn = 'relu' | 'relu6' | 'hardswish' | 'hardsigmoid' | 'gelu';
+
+/** Affine parameters of a normalisation layer (batch norm or layer norm): what BN+head (LN+head on
+ * a ViT) and LoRA's `trainBatchNorm` train. */
+export function isNormAffine(role: ParamRole): boolean {
+  return role === 'bn_gamma' || role === 'bn_beta' || role === 'ln_gamma' || role === 'ln_beta';
+}
 
 interface NodeBase {
   /** Unique node id (also the torchvision module path where one exists, e.g. "features.1.conv.0.0"). */
@@ -114,6 +129,7 @@ export interface MaxPoolNode extends NodeBase { op: 'maxpool'; kernel: number; s
 /** [1, 1, C] or [H, W, C] → [H·W·C]. */
 export interface FlattenNode extends NodeBase { op: 'flatten' }
 
+/** A linear layer over the last dimension: a vector [in] → [out], or each token of [T, in] → [T, out]. */
 export interface LinearNode extends NodeBase {
   op: 'linear';
   inFeatures: number;
@@ -121,6 +137,43 @@ export interface LinearNode extends NodeBase {
   weight: string;
   bias?: string;
 }
+
+/** Layer norm over the last dimension (nn.LayerNorm(features)): [..., D] → [..., D]. */
+export interface LayerNormNode extends NodeBase {
+  op: 'layernorm';
+  features: number;
+  gamma: string;
+  beta: string;
+  eps: number;
+}
+
+/** [H, W, C] → [H·W, C]: a feature map as a sequence of tokens, row-major (timm's PatchEmbed
+ * `flatten(2).transpose(1, 2)`). A view. */
+export interface ToTokensNode extends NodeBase { op: 'to_tokens' }
+
+/** ViT's embedding (timm's `_pos_embed`): [T, D] → [T + 1, D], the class token prepended, then the
+ * position embedding added. */
+export interface TokenEmbedNode extends NodeBase {
+  op: 'token_embed';
+  classToken: string;
+  positionEmbedding: string;
+}
+
+/**
+ * Multi-head self-attention after its qkv projection (timm's Attention without its two linears):
+ * input [T, 3·D], the qkv linear's output, columns [q | k | v], each head-major (column
+ * s·D + h·headDim + d); output [T, D], the heads' results side by side (column h·headDim + d):
+ *   out_h = softmax(q_h·k_hᵀ · scale) · v_h,  scale = headDim^−½.
+ */
+export interface AttentionNode extends NodeBase {
+  op: 'attention';
+  heads: number;
+  headDim: number;
+  scale: number;
+}
+
+/** [T, D] → [D]: the class token's features (timm's global_pool='token'). */
+export interface ClassTokenNode extends NodeBase { op: 'class_token' }
 
 /** Inverted dropout in training mode, identity in eval mode. */
 export interface DropoutNode extends NodeBase { op: 'dropout'; p: number }
@@ -160,7 +213,12 @@ export type NodeSpec =
   | LinearNode
   | DropoutNode
   | LoraAddNode
-  | DoraCombineNode;
+  | DoraCombineNode
+  | LayerNormNode
+  | ToTokensNode
+  | TokenEmbedNode
+  | AttentionNode
+  | ClassTokenNode;
 
 export type NodeOp = NodeSpec['op'];
 
@@ -172,4 +230,7 @@ export interface ModelSpec {
   params: Record<string, ParamSpec>;
   /** Id of the node producing the logits ([numClasses]). */
   output: string;
+  /** Ids of the classifier's linear layers (the head: what BN+head, `trainHead` and GaLore's plain
+   * head mean), in spec order. */
+  classifier: string[];
 }

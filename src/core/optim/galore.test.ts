@@ -27,6 +27,7 @@ function paramsOnlySpec(params: ParamSpec[], convOutputs: Record<string, number>
     }),
     params: Object.fromEntries(params.map((p) => [p.name, p])),
     output: '',
+    classifier: [],
   };
 }
 

@@ -37,6 +37,7 @@ export const ACTIVATION_FLOPS = {
   relu6: { forward: 2, backward: 1 },
   hardsigmoid: { forward: 4, backward: 2 },
   hardswish: { forward: 5, backward: 4 },
+  gelu: { forward: 5, backward: 8 },
 } as const;
 
 type PartialKindFlops = Partial<Record<FlopKind, FlopsByPhase>>;

@@ -62,6 +62,7 @@ export function tinyConvBnReluLinear(trainable: TinyTrainable): ModelSpec {
     nodes,
     params: Object.fromEntries(params.map((p) => [p.name, p])),
     output: 'fc',
+    classifier: ['fc'],
   };
 }
 
@@ -163,5 +164,6 @@ export function tinyDepthwise(channels: number, side: number): ModelSpec {
     nodes,
     params: Object.fromEntries(params.map((p) => [p.name, p])),
     output: 'fc',
+    classifier: ['fc'],
   };
 }

@@ -31,6 +31,7 @@ export const PRETRAIN_EPOCHS: Readonly<Record<ModelId, number>> = {
   mobilenet_v3_small: 32,
   mobilenet_v3_large: 32,
   resnet18: 4,
+  vit_tiny: 8,
 };
 
 /** The synthetic training images of a pretraining task (classes cycled in order: balanced). */

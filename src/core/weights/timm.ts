@@ -40,6 +40,7 @@ export const TIMM_ARCHITECTURES: Record<ModelId, string> = {
   mobilenet_v3_small: 'mobilenetv3_small_100',
   mobilenet_v3_large: 'mobilenetv3_large_100',
   resnet18: 'resnet18',
+  vit_tiny: 'vit_tiny_patch16_224',
 };
 
 /** The BatchNorm eps of all four timm architectures (nn.BatchNorm2d's default; fixtures/timm records it). */

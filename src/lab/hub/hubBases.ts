@@ -20,6 +20,7 @@ export const HUB_BASE_TAGS: Record<ModelId, string> = {
   mobilenet_v3_small: 'lamb_in1k',
   mobilenet_v3_large: 'ra_in1k',
   resnet18: 'tv_in1k',
+  vit_tiny: 'augreg_in21k_ft_in1k',
 };
 
 export const HUB_BASE_REVISION = 'main';
