@@ -136,7 +136,7 @@ describe('parameter names and layouts are torchvision state_dict keys (lab HWIO)
         for (const input of n.inputs) expect(seen.has(input)).toBe(true);
         seen.add(n.id);
         for (const [key, value] of Object.entries(n)) {
-          if (['weight', 'bias', 'gamma', 'beta', 'runningMean', 'runningVar'].includes(key)) used.add(value as string);
+          if (['weight', 'bias', 'gamma', 'beta', 'runningMean', 'runningVar', 'classToken', 'positionEmbedding'].includes(key)) used.add(value as string);
         }
       });
       expect([...used].sort()).toEqual(Object.keys(spec.params).sort());
