@@ -4,7 +4,7 @@ import type { LabHarness } from './harness';
 
 // The lab's own WebGPU kernels (src/core/kernels) against the plain tfjs ops they replace, on the
 // same WebGPU device: batch norm's statistics (with the running statistics' in-place update),
-// normalisation (with a fused relu/relu6) and backward, multi-tensor Adam (in place), the activations and
+// normalisation (with a fused relu/relu6) and backward, layer norm's forward and backward, multi-tensor Adam (in place), the activations and
 // their gradients, global average pooling, per-channel affine maps and sums (DoRA), Adam's and
 // GaLore's updates and the direct matmul (transposes, a
 // column count that is not a multiple of 4), plus the stride-1 depthwise input gradient computed
@@ -82,6 +82,13 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     results.batchNormApplyRelu6 = await compare(() => k.batchNormApply(x, { mean, variance }, gamma, beta, 1e-5, 'relu6'));
     results.batchNormBackward = await compare(() => {
       const { dx, dGamma, dBeta } = k.batchNormBackward(dy, x, stats, gamma, 1e-5, true);
+      return [dx as Tensor, dGamma, dBeta];
+    });
+    // Layer norm over the last axis (13 features, 105 rows): forward with the rows' statistics, backward.
+    results.layerNorm = await compare(() => Object.values(k.layerNormForward(x, gamma, beta, 1e-6)));
+    const rowStats = k.layerNormForward(x, gamma, beta, 1e-6);
+    results.layerNormBackward = await compare(() => {
+      const { dx, dGamma, dBeta } = k.layerNormBackward(dy, x, rowStats.mean, rowStats.invStd, gamma, true);
       return [dx as Tensor, dGamma, dBeta];
     });
     for (const fn of ['hardswish', 'hardsigmoid'] as const) results[fn] = await compare(() => k.activationForward(fn, around));

@@ -1,4 +1,4 @@
-// Fused ops of the engine (batch norm, activation gradients, Adam's update, skinny matmuls). Each
+// Fused ops of the engine (batch norm, layer norm, activation gradients, Adam's update, skinny matmuls). Each
 // runs as one kernel where the active backend has it (webgpu.ts; cpu.ts for Adam) and as plain
 // tfjs ops elsewhere; the
 // plain version is the reference the e2e test holds the kernels to, and `setFusedKernels(false)`
@@ -123,6 +123,54 @@ export function batchNormBackward(
     const b = tf.mul(a, tf.div(sumDyXHat, -count));
     const c = tf.mul(a, tf.div(sumDy, -count));
     return [sumDy, sumDyXHat, tf.add(tf.add(tf.mul(dy, a), tf.mul(xHat, b)), c)];
+  });
+  return { dx: dx ?? null, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
+}
+
+/**
+ * Layer norm over the last axis: y = (x − μ)/σ·γ + β per row, with the row's mean and 1/σ
+ * ([..., 1] each) for the backward. On WebGPU one dispatch.
+ */
+export function layerNormForward(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): { y: tf.Tensor; mean: tf.Tensor; invStd: tf.Tensor } {
+  if (fused(KERNELS.layerNorm)) {
+    const [y, mean, invStd] = tf.engine().runKernel(KERNELS.layerNorm, { x, gamma, beta }, { eps }) as tf.Tensor[];
+    return { y, mean, invStd };
+  }
+  const [y, mean, invStd] = tf.tidy(() => {
+    const m = tf.mean(x, -1, true);
+    const centered = tf.sub(x, m);
+    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps));
+    return [tf.add(tf.mul(tf.mul(centered, inv), gamma), beta), m, inv];
+  });
+  return { y, mean, invStd };
+}
+
+/**
+ * Layer norm's gradients from x and the rows' mean and 1/σ, x̂ = (x − μ)/σ recomputed:
+ *   dβ = Σ_rows dy,  dγ = Σ_rows dy·x̂,  g = dy·γ,  dx = (g − mean_D(g) − x̂·mean_D(g·x̂))/σ.
+ * dγ and dβ come together (one reduction on WebGPU), dx only when wanted (one dispatch).
+ */
+export function layerNormBackward(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  invStd: tf.Tensor,
+  gamma: tf.Tensor1D,
+  inputGradWanted: boolean,
+): { dx: tf.Tensor | null; dGamma: tf.Tensor1D; dBeta: tf.Tensor1D } {
+  if (fused(KERNELS.layerNormGradSums) && fused(KERNELS.layerNormInputGrad)) {
+    const [dBeta, dGamma] = tf.engine().runKernel(KERNELS.layerNormGradSums, { dy, x, mean, invStd }) as [tf.Tensor1D, tf.Tensor1D];
+    const dx = inputGradWanted ? (tf.engine().runKernel(KERNELS.layerNormInputGrad, { dy, x, mean, invStd, gamma }) as tf.Tensor) : null;
+    return { dx, dGamma, dBeta };
+  }
+  const [dBeta, dGamma, dx] = tf.tidy(() => {
+    const axes = channelAxes(x.rank);
+    const xHat = tf.mul(tf.sub(x, mean), invStd);
+    const sums = [tf.sum(dy, axes), tf.sum(tf.mul(dy, xHat), axes)];
+    if (!inputGradWanted) return sums;
+    const g = tf.mul(dy, gamma);
+    const centered = tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(xHat, tf.mean(tf.mul(g, xHat), -1, true)));
+    return [...sums, tf.mul(centered, invStd)];
   });
   return { dx: dx ?? null, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
 }
