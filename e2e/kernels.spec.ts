@@ -91,9 +91,9 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
       const { dx, dGamma, dBeta } = k.layerNormBackward(dy, x, rowStats.mean, rowStats.invStd, gamma, true);
       return [dx as Tensor, dGamma, dBeta];
     });
-    for (const fn of ['hardswish', 'hardsigmoid'] as const) results[fn] = await compare(() => k.activationForward(fn, around));
-    for (const fn of ['relu', 'relu6', 'hardsigmoid', 'hardswish'] as const) {
-      const saved = fn === 'hardswish' ? around : tf.relu6(around);
+    for (const fn of ['hardswish', 'hardsigmoid', 'gelu'] as const) results[fn] = await compare(() => k.activationForward(fn, around));
+    for (const fn of ['relu', 'relu6', 'hardsigmoid', 'hardswish', 'gelu'] as const) {
+      const saved = fn === 'hardswish' || fn === 'gelu' ? around : tf.relu6(around);
       results[`${fn}Grad`] = await compare(() => k.activationGrad(fn, dy, saved));
     }
     results.spatialMean = await compare(() => k.spatialMean(big as Tensor4D));

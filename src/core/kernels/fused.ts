@@ -177,19 +177,25 @@ export function layerNormBackward(
 
 /** hardswish(x) = x·relu6(x + 3)/6 and hardsigmoid(x) = relu6(x + 3)/6 (relu and relu6 are
  * single tfjs kernels already). */
-export function activationForward(fn: 'hardswish' | 'hardsigmoid', x: tf.Tensor): tf.Tensor {
+export function activationForward(fn: 'hardswish' | 'hardsigmoid' | 'gelu', x: tf.Tensor): tf.Tensor {
   if (fused(KERNELS.activation)) return tf.engine().runKernel(KERNELS.activation, { x }, { fn }) as tf.Tensor;
+  if (fn === 'gelu') return tf.tidy(() => tf.mul(x, normalCdf(x)));
   return tf.tidy(() => {
     const gate = tf.div(tf.relu6(tf.add(x, 3)), 6);
     return fn === 'hardswish' ? tf.mul(x, gate) : gate;
   });
 }
 
+/** Φ(x) = (1 + erf(x/√2))/2, with tfjs's erf (Abramowitz–Stegun 7.1.26, |error| < 1.5e-7; the
+ * WebGPU kernels use the same formula). */
+const normalCdf = (x: tf.Tensor) => tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5);
+
 /** dy·f′ with torch's values at the kinks, from what the forward saved: the output for relu, relu6
- * and hardsigmoid, the input for hardswish.
+ * and hardsigmoid, the input for hardswish and gelu.
  *   relu 1 for y > 0;  relu6 1 for 0 < y < 6 (tfjs's own Relu6 gradient is 1 at 6);
- *   hardsigmoid 1/6 for 0 < y < 1;  hardswish 0 for x < −3, 1 for x > 3, x/3 + 1/2 between. */
-export function activationGrad(fn: Exclude<ActivationFn, 'gelu'>, dy: tf.Tensor, saved: tf.Tensor): tf.Tensor {
+ *   hardsigmoid 1/6 for 0 < y < 1;  hardswish 0 for x < −3, 1 for x > 3, x/3 + 1/2 between;
+ *   gelu (exact, x·Φ(x)) Φ(x) + x·φ(x), φ(x) = exp(−x²/2)/√(2π). */
+export function activationGrad(fn: ActivationFn, dy: tf.Tensor, saved: tf.Tensor): tf.Tensor {
   if (fused(KERNELS.activationGrad)) return tf.engine().runKernel(KERNELS.activationGrad, { dy, saved }, { fn }) as tf.Tensor;
   return tf.tidy(() => {
     const mask = (condition: tf.Tensor) => tf.cast(condition, 'float32');
@@ -204,6 +210,10 @@ export function activationGrad(fn: Exclude<ActivationFn, 'gelu'>, dy: tf.Tensor,
         const inRamp = mask(tf.logicalAnd(tf.greaterEqual(saved, -3), tf.lessEqual(saved, 3)));
         const slope = tf.add(tf.mul(inRamp, tf.add(tf.div(saved, 3), 0.5)), mask(tf.greater(saved, 3)));
         return tf.mul(dy, slope);
+      }
+      case 'gelu': {
+        const density = tf.mul(tf.exp(tf.mul(tf.square(saved), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+        return tf.mul(dy, tf.add(normalCdf(saved), tf.mul(saved, density)));
       }
     }
   });

@@ -63,7 +63,7 @@ const channelsOf = (shape: readonly number[]) => shape[shape.length - 1];
 
 /** An elementwise program over `shape`: `body` sees `index` and, when `perChannel`, `c` (the channel)
  * and the constant `CHANNELS` (one shader per channel count). */
-function elementwise(name: string, variableNames: string[], shape: number[], body: string, uniforms = '', perChannel = true): WebGpuProgram {
+function elementwise(name: string, variableNames: string[], shape: number[], body: string, uniforms = '', perChannel = true, helpers = ''): WebGpuProgram {
   const size = shape.reduce((a, b) => a * b, 1);
   const channels = channelsOf(shape);
   return {
@@ -77,6 +77,7 @@ function elementwise(name: string, variableNames: string[], shape: number[], bod
     uniforms: uniforms || undefined,
     getUserCode: () => `
       ${perChannel ? `const CHANNELS = ${channels};` : ''}
+      ${helpers}
       fn main(index : i32) {
         if (index < uniforms.size) {
           ${perChannel ? 'let c = index % CHANNELS;' : ''}
@@ -191,13 +192,24 @@ function run(backend: unknown, program: WebGpuProgram, inputs: tf.TensorInfo[], 
 const ACTIVATION_FORWARD: Record<string, string> = {
   hardswish: 'v * (clamp(v + 3.0, 0.0, 6.0) / 6.0)',
   hardsigmoid: 'clamp(v + 3.0, 0.0, 6.0) / 6.0',
+  gelu: 'v * labNormalCdf(v)',
 };
 const ACTIVATION_GRAD_FACTOR: Record<string, string> = {
   relu: 'select(0.0, 1.0, s > 0.0)',
   relu6: 'select(0.0, 1.0, s > 0.0 && s < 6.0)',
   hardsigmoid: 'select(0.0, 1.0, s > 0.0 && s < 1.0) / 6.0',
   hardswish: 'select(0.0, 1.0, s > 3.0) + select(0.0, s / 3.0 + 0.5, s >= -3.0 && s <= 3.0)',
+  gelu: 'labNormalCdf(s) + s * exp(-0.5 * s * s) * 0.3989422804014327',
 };
+
+/** Φ(v) = (1 + erf(v/√2))/2 with tfjs's erf (Abramowitz–Stegun 7.1.26, its constants), for gelu. */
+const NORMAL_CDF = `
+      fn labNormalCdf(v : f32) -> f32 {
+        let z = abs(v) * 0.7071067811865476;
+        let t = 1.0 / (1.0 + 0.3275911 * z);
+        let e = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-z * z);
+        return 0.5 * (1.0 + sign(v) * e);
+      }`;
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -286,7 +298,7 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     if (!expression) throw new Error(`${KERNELS.activation}: no fused forward for ${fn}`);
     const program = elementwise(`lab_activation_${fn}`, ['X'], x.shape, `
       let v = X[index];
-      setOutputAtIndex(index, ${expression});`, '', false);
+      setOutputAtIndex(index, ${expression});`, '', false, fn === 'gelu' ? NORMAL_CDF : '');
     return run(backend, program, [x]);
   },
   [KERNELS.activationGrad]: ({ inputs, backend, attrs }) => {
@@ -296,7 +308,7 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     if (!factor) throw new Error(`${KERNELS.activationGrad}: unknown activation ${fn}`);
     const program = elementwise(`lab_activation_grad_${fn}`, ['Dy', 'Saved'], dy.shape, `
       let s = Saved[index];
-      setOutputAtIndex(index, Dy[index] * (${factor}));`, '', false);
+      setOutputAtIndex(index, Dy[index] * (${factor}));`, '', false, fn === 'gelu' ? NORMAL_CDF : '');
     return run(backend, program, [dy, saved]);
   },
   // [N, H, W, C] → [N, 1, 1, C], the mean over H and W (global average pooling); tfjs transposes
