@@ -4,6 +4,7 @@
 // counts. Every operation is rounded to float32 as the plain
 // tfjs ops round their outputs, so the results equal the plain version's bit for bit.
 import * as tf from '@tensorflow/tfjs';
+import { codeAt, dequantizeCode, QUANT_BLOCK, type QuantizedValues } from '../quant/blockwise';
 import { KERNELS } from './webgpu';
 
 interface CpuBackendLike {
@@ -16,6 +17,10 @@ const f32 = Math.fround;
 
 function valuesOf(backend: unknown, info: tf.TensorInfo): Float32Array {
   return (backend as CpuBackendLike).data.get(info.dataId).values as Float32Array;
+}
+
+function int32ValuesOf(backend: unknown, info: tf.TensorInfo): Int32Array {
+  return (backend as CpuBackendLike).data.get(info.dataId).values as unknown as Int32Array;
 }
 
 /** Gives `info` new values. The CPU backend hands out its own array when a tensor is read, so
@@ -89,6 +94,16 @@ const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
     }
     replaceValues(backend, all.moments, moments);
     return [] as unknown as tf.TensorInfo;
+  },
+  // webgpu.ts's dequantize, value by value with quant/blockwise.ts's own rounding.
+  [KERNELS.dequantize]: ({ inputs, backend, attrs }) => {
+    const { codes, scales } = inputs as Record<string, tf.TensorInfo>;
+    const shape = attrs?.shape as number[];
+    const quantized: Pick<QuantizedValues, 'format' | 'codes'> = { format: attrs?.format as QuantizedValues['format'], codes: int32ValuesOf(backend, codes) };
+    const absmax = valuesOf(backend, scales);
+    const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < out.length; i++) out[i] = dequantizeCode(quantized.format, codeAt(quantized, i), absmax[Math.floor(i / QUANT_BLOCK)]);
+    return (backend as CpuBackendLike).makeTensorInfo(shape, 'float32', out);
   },
   [KERNELS.addScaled]: ({ inputs, backend, attrs }) => {
     const { x, y } = inputs as Record<string, tf.TensorInfo>;

@@ -8,7 +8,8 @@
 // bodies and gradient functions (nn/batchnorm.ts, nn/activations.ts), where the tape is off.
 import * as tf from '@tensorflow/tfjs';
 import type { FusedActivation } from '../models/fusion';
-import type { ActivationFn } from '../models/spec';
+import type { ActivationFn, QuantizedFormat } from '../models/spec';
+import { NF4_CODE_BOOK, QUANT_BLOCK } from '../quant/blockwise';
 import { registerCpuKernels } from './cpu';
 import { KERNELS, registerWebGpuKernels } from './webgpu';
 
@@ -348,4 +349,24 @@ export function channelSums(dy: tf.Tensor, x: tf.Tensor): { sumDy: tf.Tensor1D; 
   }
   const axes = channelAxes(dy.rank);
   return { sumDy: tf.sum(dy, axes) as tf.Tensor1D, sumDyX: tf.tidy(() => tf.sum(tf.mul(dy, x), axes) as tf.Tensor1D) };
+}
+
+/** A block-wise quantized weight (quant/blockwise.ts: packed int32 codes, float32 absmax per block
+ * of 64) as a float32 tensor of `shape`: one kernel on WebGPU and the CPU backend; elsewhere plain
+ * int32 ops (a floor division by 2^(bits·k) is an arithmetic shift). */
+export function dequantize(codes: tf.Tensor1D, scales: tf.Tensor1D, format: QuantizedFormat, shape: readonly number[]): tf.Tensor {
+  if (fused(KERNELS.dequantize)) return tf.engine().runKernel(KERNELS.dequantize, { codes, scales }, { format, shape: [...shape] }) as tf.Tensor;
+  return tf.tidy(() => {
+    const perWord = format === 'int8' ? 4 : 8;
+    const radix = format === 'int8' ? 256 : 16;
+    const shifts = tf.tensor1d(Array.from({ length: perWord }, (_, k) => radix ** k), 'int32');
+    const fields = tf.mod(tf.floorDiv(tf.expandDims(codes, 1), shifts), radix).reshape([-1, QUANT_BLOCK]);
+    const blockScales = tf.expandDims(scales, 1);
+    const values =
+      format === 'int8'
+        ? tf.div(tf.mul(tf.cast(tf.where(tf.greaterEqual(fields, 128), tf.sub(fields, 256), fields), 'float32'), blockScales), 127)
+        : tf.mul(tf.gather(tf.tensor1d(NF4_CODE_BOOK as number[], 'float32'), fields), blockScales);
+    const size = shape.reduce((a, b) => a * b, 1);
+    return tf.reshape(tf.slice(tf.reshape(values, [-1]), 0, size), [...shape]);
+  });
 }

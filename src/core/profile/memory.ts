@@ -17,9 +17,14 @@
 //   the step ends (PyTorch frees them at the next zero_grad, tfjs after applying them all). For
 //   GaLore the phase shown is a projector-refresh step (its workspace is the larger).
 // Each timeline point is an op's high-water mark: everything it reads, writes and keeps, at once.
+// A quantized base (ParamSpec.storage, src/core/quant): PARAM counts each quantized weight at its
+// stored bytes (packed codes plus float32 scales); its float32 copy is TEMP while its layer runs in
+// the forward pass, and again in the backward when the layer passes an input gradient (the engine
+// saves the packed weight, not the copy). DoRA's norm reads its own copy of the base weight.
 import { fusedActivations, isAppliedByBatchNorm } from '../models/fusion';
 import { MEMORY_GROUPS, type MemoryGroup } from '../ids';
 import type { ActivationNode, NodeSpec } from '../models/spec';
+import { storedParamBytes } from '../quant/blockwise';
 import { numel, ownedParamNames, type SpecGraph } from './graph';
 import { optimizerCosts, torchGaloreSvdBytes, torchGaloreUpdateElements, type ParamOptimizerCost } from './optimizerCost';
 import {
@@ -176,8 +181,10 @@ function torchKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
   const elements = numel(node.outShape);
   switch (node.op) {
     case 'conv2d':
-      return [{ kind: 'input', slot: 0 }];
+      // A quantized weight is dequantized for F.conv2d, which then saves that float32 copy.
+      return [{ kind: 'input', slot: 0 }, ...(isQuantized(ctx.graph, node.weight) ? [dequantizedWeight(ctx.graph, node.weight)] : [])];
     case 'linear':
+      // bitsandbytes' 4-bit/8-bit matmuls save the quantized state, not a float32 copy.
       return ctx.trains(node.weight) ? [{ kind: 'input', slot: 0 }] : [];
     case 'batchnorm':
       return [
@@ -226,6 +233,20 @@ function torchKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
   }
 }
 
+const isQuantized = (graph: SpecGraph, name: string): boolean => graph.param(name).storage !== undefined;
+
+const DEQUANTIZED_WEIGHT = 'dequantized weight';
+
+/** A quantized weight's float32 copy kept for a backward (per step, not per example). */
+function dequantizedWeight(graph: SpecGraph, name: string): KeptTensor {
+  return { kind: 'new', what: DEQUANTIZED_WEIGHT, perExample: 0, perStep: floats(numel(graph.param(name).shape)) };
+}
+
+/** Bytes of the float32 copy of a quantized weight a node reads (0 for a float32 one). */
+function dequantizedBytes(graph: SpecGraph, name: string): number {
+  return isQuantized(graph, name) ? floats(numel(graph.param(name).shape)) : 0;
+}
+
 /** Bytes of a kept tensor for a batch. */
 function keptBytes(node: NodeSpec, kept: KeptTensor, graph: SpecGraph, batch: number): number {
   switch (kept.kind) {
@@ -240,6 +261,10 @@ function keptBytes(node: NodeSpec, kept: KeptTensor, graph: SpecGraph, batch: nu
 
 /** Transient per-op workspace in the forward pass (freed when the op ends). */
 function forwardWorkspaceBytes(node: NodeSpec, graph: SpecGraph, view: AutogradView, kept: KeptTensor[]): number {
+  if (node.op === 'conv2d' || node.op === 'linear') {
+    // A quantized weight's float32 copy, unless kept (then ACT).
+    return kept.some((k) => k.kind === 'new' && k.what === DEQUANTIZED_WEIGHT) ? 0 : dequantizedBytes(graph, node.weight);
+  }
   if (node.op === 'batchnorm') {
     // Batch mean and variance per channel, less those kept (then counted as ACT).
     const keptPerChannel = kept.filter((k) => k.kind === 'new' && k.perStep > 0).length;
@@ -249,14 +274,20 @@ function forwardWorkspaceBytes(node: NodeSpec, graph: SpecGraph, view: AutogradV
     // The norm of W + s·BA: the lab expands it (‖W‖² + cross terms of r-row products), whose only
     // weight-sized buffer is W²; PEFT holds B@A, s·(B@A) and the sum at once.
     const weightElements = numel(graph.param(node.baseWeight).shape);
-    return floats(weightElements * (view === 'pytorch' ? 3 : 1));
+    return floats(weightElements * (view === 'pytorch' ? 3 : 1)) + dequantizedBytes(graph, node.baseWeight);
   }
   return 0;
 }
 
-/** Transient per-op workspace in the backward pass: BN's per-channel Σ dY and Σ dY·x̂. */
-function backwardWorkspaceBytes(node: NodeSpec): number {
-  return node.op === 'batchnorm' ? floats(2 * node.channels) : 0;
+/** Transient per-op workspace in the backward pass: BN's per-channel Σ dY and Σ dY·x̂; the float32
+ * copy of a quantized weight a conv/linear dequantizes again for its input gradient (the lab's
+ * engine; PyTorch's conv kept its copy, bitsandbytes' matmul dequantizes again too). */
+function backwardWorkspaceBytes(node: NodeSpec, ctx: NodeContext, view: AutogradView): number {
+  if (node.op === 'batchnorm') return floats(2 * node.channels);
+  if ((node.op === 'conv2d' || node.op === 'linear') && ctx.inputNeedsGrad[0] && !(view === 'pytorch' && node.op === 'conv2d')) {
+    return dequantizedBytes(ctx.graph, node.weight);
+  }
+  return 0;
 }
 
 /** Backward ops whose input gradient is the output gradient itself (no new tensor): sums and views. */
@@ -322,7 +353,7 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
   const { spec } = graph;
   const { batch, optimizer } = options;
   const trainable = Object.values(spec.params).filter((p) => p.trainable);
-  const paramBytes = floats(Object.values(spec.params).reduce((sum, p) => sum + numel(p.shape), 0));
+  const paramBytes = Object.values(spec.params).reduce((sum, p) => sum + storedParamBytes(p), 0);
   const optCosts = optimizerCosts(spec, optimizer);
   const optBytes = floats([...optCosts.values()].reduce((sum, c) => sum + c.stateElements, 0));
   const live = new LiveBytes(paramBytes, optBytes);
@@ -413,7 +444,7 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
     });
     for (const p of graph.trainableParams(node)) live.gradBytes += floats(numel(p.shape));
 
-    record('backward', node.id, backwardWorkspaceBytes(node));
+    record('backward', node.id, backwardWorkspaceBytes(node, ctx, view));
 
     for (const storage of keptByNode.get(node.id) ?? []) {
       storage.keptBy--;
@@ -502,7 +533,7 @@ export function nodeMemory(
       nodeId: node.id,
       op: node.op,
       outputBytes: node.op === 'flatten' ? 0 : floats(options.batch * numel(node.outShape)),
-      paramBytes: floats(params.reduce((sum, p) => sum + numel(p.shape), 0)),
+      paramBytes: params.reduce((sum, p) => sum + storedParamBytes(p), 0),
       gradBytes: floats(trainable.reduce((sum, p) => sum + numel(p.shape), 0)),
       optBytes: floats(trainable.reduce((sum, p) => sum + (costs.get(p.name) as ParamOptimizerCost).stateElements, 0)),
       keptBytes: { analytic: kept.analytic.get(node.id) ?? 0, pytorch: kept.pytorch.get(node.id) ?? 0 },
