@@ -360,7 +360,7 @@ export function dequantize(codes: tf.Tensor1D, scales: tf.Tensor1D, format: Quan
     const perWord = format === 'int8' ? 4 : 8;
     const radix = format === 'int8' ? 256 : 16;
     const shifts = tf.tensor1d(Array.from({ length: perWord }, (_, k) => radix ** k), 'int32');
-    const fields = tf.mod(tf.floorDiv(tf.expandDims(codes, 1), shifts), radix).reshape([-1, QUANT_BLOCK]);
+    const fields = tf.mod(tf.floorDiv(tf.expandDims(codes, 1), shifts), tf.scalar(radix, 'int32')).reshape([-1, QUANT_BLOCK]);
     const blockScales = tf.expandDims(scales, 1);
     const values =
       format === 'int8'
