@@ -17,6 +17,12 @@ export function frozenWeightsProblem(method: MethodId, format: FrozenWeightForma
   return `${method === 'fft' ? 'full fine-tuning' : 'GaLore'} updates the base weights themselves, so they stay float32 (a quantized base is frozen): frozen weights must be fp32`;
 }
 
+/** The storage `method` trains on when `format` is asked for: `format`, or fp32 for a method that
+ * updates the base weights (the charts cost those at fp32 beside the others). */
+export function frozenWeightsFor(method: MethodId, format: FrozenWeightFormat): FrozenWeightFormat {
+  return frozenWeightsProblem(method, format) ? 'fp32' : format;
+}
+
 /** Whether a parameter of a method-applied spec is stored quantized under a quantized base. */
 export function isQuantizable(param: ParamSpec): boolean {
   return !param.trainable && QUANTIZABLE_ROLES.has(param.role);
