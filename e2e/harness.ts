@@ -18,6 +18,7 @@ import * as measured from '../src/core/profile/measured';
 import * as measuredRun from '../src/core/profile/measuredRun';
 import * as measuredCompare from '../src/core/profile/measuredCompare';
 import * as fusedKernels from '../src/core/kernels/fused';
+import * as quant from '../src/core/quant/blockwise';
 import type { LabConfig } from '../src/lab/config';
 import { plainEnvironment } from '../src/lab/run/environment';
 import { recordRun, type RunRecord } from '../src/lab/run/record';
@@ -38,7 +39,7 @@ async function runFinetune(config: LabConfig): Promise<RunRecord & { wallSeconds
   });
 }
 
-const harness = { tf, backend, selfTest, bench, soak, adapters, linalg, models, nnModel, trainStep, layers, optim, profile, measured, measuredRun, measuredCompare, fusedKernels, study: { runFinetune } };
+const harness = { tf, backend, selfTest, bench, soak, adapters, linalg, models, nnModel, trainStep, layers, optim, profile, measured, measuredRun, measuredCompare, fusedKernels, quant, study: { runFinetune } };
 export type LabHarness = typeof harness;
 
 declare global {
