@@ -1,4 +1,5 @@
-// The optimizer kernels of fused.ts (Adam's updates, x + a·y) for tfjs's CPU backend (the unit tests' backend and the lab's
+// The optimizer kernels of fused.ts (Adam's updates, x + a·y) and the dequantization of a quantized
+// frozen base (also for the wasm backend) for tfjs's CPU backend (the unit tests' backend and the lab's
 // last fallback): one output buffer per update instead of ~10 temporaries (or none: the
 // multi-parameter Adam updates in place), so the optimizer phase holds what the analytic profiler
 // counts. Every operation is rounded to float32 as the plain
@@ -10,6 +11,12 @@ import { KERNELS } from './webgpu';
 interface CpuBackendLike {
   data: { get(dataId: object): { values: Float32Array | null } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+/** The part of tfjs-backend-wasm's BackendWasm the dequant kernel uses: tensors live on its heap. */
+interface WasmBackendLike {
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -95,14 +102,11 @@ const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
     replaceValues(backend, all.moments, moments);
     return [] as unknown as tf.TensorInfo;
   },
-  // webgpu.ts's dequantize, value by value with quant/blockwise.ts's own rounding.
   [KERNELS.dequantize]: ({ inputs, backend, attrs }) => {
     const { codes, scales } = inputs as Record<string, tf.TensorInfo>;
     const shape = attrs?.shape as number[];
-    const quantized: Pick<QuantizedValues, 'format' | 'codes'> = { format: attrs?.format as QuantizedValues['format'], codes: int32ValuesOf(backend, codes) };
-    const absmax = valuesOf(backend, scales);
     const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < out.length; i++) out[i] = dequantizeCode(quantized.format, codeAt(quantized, i), absmax[Math.floor(i / QUANT_BLOCK)]);
+    dequantizeInto(out, attrs?.format as QuantizedValues['format'], int32ValuesOf(backend, codes), valuesOf(backend, scales));
     return (backend as CpuBackendLike).makeTensorInfo(shape, 'float32', out);
   },
   [KERNELS.addScaled]: ({ inputs, backend, attrs }) => {
@@ -115,6 +119,22 @@ const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   },
 };
 
+/** webgpu.ts's dequantize, value by value with quant/blockwise.ts's own rounding. */
+function dequantizeInto(out: Float32Array, format: QuantizedValues['format'], codes: Int32Array, absmax: Float32Array): void {
+  const quantized: Pick<QuantizedValues, 'format' | 'codes'> = { format, codes };
+  for (let i = 0; i < out.length; i++) out[i] = dequantizeCode(format, codeAt(quantized, i), absmax[Math.floor(i / QUANT_BLOCK)]);
+}
+
+/** The same on tfjs's wasm backend (the CLI's default), reading and writing its heap: its own int32
+ * ops run in float32 and cannot unpack a word exactly. */
+const dequantizeWasm = ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo => {
+  const wasm = backend as unknown as WasmBackendLike;
+  const { codes, scales } = inputs as Record<string, tf.TensorInfo>;
+  const out = wasm.makeOutput(attrs?.shape as number[], 'float32');
+  dequantizeInto(wasm.typedArrayFromHeap(out) as Float32Array, attrs?.format as QuantizedValues['format'], wasm.typedArrayFromHeap(codes) as Int32Array, wasm.typedArrayFromHeap(scales) as Float32Array);
+  return out;
+};
+
 let registered = false;
 
 /** Registers the kernels for the 'cpu' backend (once). */
@@ -124,4 +144,5 @@ export function registerCpuKernels(): void {
   for (const [kernelName, kernelFunc] of Object.entries(kernelFuncs)) {
     tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc: kernelFunc as tf.KernelFunc });
   }
+  tf.registerKernel({ kernelName: KERNELS.dequantize, backendName: 'wasm', kernelFunc: dequantizeWasm as tf.KernelFunc });
 }

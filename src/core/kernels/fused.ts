@@ -9,7 +9,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FusedActivation } from '../models/fusion';
 import type { ActivationFn, QuantizedFormat } from '../models/spec';
-import { NF4_CODE_BOOK, QUANT_BLOCK } from '../quant/blockwise';
 import { registerCpuKernels } from './cpu';
 import { KERNELS, registerWebGpuKernels } from './webgpu';
 
@@ -352,21 +351,13 @@ export function channelSums(dy: tf.Tensor, x: tf.Tensor): { sumDy: tf.Tensor1D; 
 }
 
 /** A block-wise quantized weight (quant/blockwise.ts: packed int32 codes, float32 absmax per block
- * of 64) as a float32 tensor of `shape`: one kernel on WebGPU and the CPU backend; elsewhere plain
- * int32 ops (a floor division by 2^(bits·k) is an arithmetic shift). */
+ * of 64) as a float32 tensor of `shape`, in one kernel: WebGPU's (webgpu.ts), or the CPU and wasm
+ * backends' (cpu.ts). It replaces no tfjs op, so it runs whatever setFusedKernels says. There is
+ * none for WebGL: its int32 tensors are float32 textures, exact only below 2^24, and a word of
+ * packed codes is not. */
 export function dequantize(codes: tf.Tensor1D, scales: tf.Tensor1D, format: QuantizedFormat, shape: readonly number[]): tf.Tensor {
-  if (fused(KERNELS.dequantize)) return tf.engine().runKernel(KERNELS.dequantize, { codes, scales }, { format, shape: [...shape] }) as tf.Tensor;
-  return tf.tidy(() => {
-    const perWord = format === 'int8' ? 4 : 8;
-    const radix = format === 'int8' ? 256 : 16;
-    const shifts = tf.tensor1d(Array.from({ length: perWord }, (_, k) => radix ** k), 'int32');
-    const fields = tf.mod(tf.floorDiv(tf.expandDims(codes, 1), shifts), tf.scalar(radix, 'int32')).reshape([-1, QUANT_BLOCK]);
-    const blockScales = tf.expandDims(scales, 1);
-    const values =
-      format === 'int8'
-        ? tf.div(tf.mul(tf.cast(tf.where(tf.greaterEqual(fields, 128), tf.sub(fields, 256), fields), 'float32'), blockScales), 127)
-        : tf.mul(tf.gather(tf.tensor1d(NF4_CODE_BOOK as number[], 'float32'), fields), blockScales);
-    const size = shape.reduce((a, b) => a * b, 1);
-    return tf.reshape(tf.slice(tf.reshape(values, [-1]), 0, size), [...shape]);
-  });
+  if (tf.getKernel(KERNELS.dequantize, tf.getBackend()) === undefined) {
+    throw new Error(`a quantized frozen base needs the WebGPU, wasm or CPU backend (this is ${tf.getBackend()}): choose fp32 frozen weights here`);
+  }
+  return tf.engine().runKernel(KERNELS.dequantize, { codes, scales }, { format, shape: [...shape] }) as tf.Tensor;
 }

@@ -107,20 +107,19 @@ describe('a model on a quantized frozen base', () => {
     disposeModel(twin);
   });
 
-  it('the dequant kernel (CPU) equals the plain int32 ops bit for bit, padding dropped', async () => {
+  it('the dequant kernel (CPU) gives quant/blockwise.ts\'s values in the weight\'s shape, padding dropped', async () => {
     const values = Float32Array.from({ length: 200 }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 64) / 10));
     for (const format of ['int8', 'nf4'] as const) {
       const q = quantizeBlockwise(values, format);
       const codes = tf.tensor1d(q.codes, 'int32');
       const scales = tf.tensor1d(q.scales, 'float32');
-      const kernel = dequantize(codes, scales, format, [10, 20]);
+      // Whatever setFusedKernels says: it replaces no tfjs op.
       const previous = setFusedKernels(false);
-      const plain = dequantize(codes, scales, format, [10, 20]);
+      const kernel = dequantize(codes, scales, format, [10, 20]);
       setFusedKernels(previous);
       expect(kernel.shape).toEqual([10, 20]);
-      expect(await kernel.data()).toEqual(await plain.data());
       expect(await kernel.data()).toEqual(dequantizeBlockwise(q));
-      tf.dispose([codes, scales, kernel, plain]);
+      tf.dispose([codes, scales, kernel]);
     }
   });
 });
