@@ -3,7 +3,7 @@
 // of per-group maxima) and FLOPs by phase (counted correctly and in PyTorch's counter convention).
 // With --measure, also a real step on the tfjs CPU backend, watched kernel by kernel.
 import { applyMethod, type MethodOptions } from '../../src/core/adapters';
-import { FROZEN_WEIGHT_FORMATS, METHOD_IDS, type FrozenWeightFormat, type MethodId, type ModelId, type StemId } from '../../src/core/ids';
+import { FROZEN_WEIGHT_FORMATS, METHOD_IDS, type FrozenWeightFormat, type MethodId } from '../../src/core/ids';
 import { buildModelSpec } from '../../src/core/models/registry';
 import type { ModelSpec } from '../../src/core/models/spec';
 import { frozenWeightsProblem, quantizeFrozenBase } from '../../src/core/quant/quantizeBase';
@@ -11,7 +11,7 @@ import { summariseMeasured, type MeasuredSummary } from '../../src/core/profile/
 import { measureMethodStep } from '../../src/core/profile/measuredRun';
 import { optimizerCostOfMethod, profileSpec, summariseProfile, type FlopSummary, type MemorySummary, type ProfileSummary } from '../../src/core/profile/profile';
 import { CliUsageError, type FlagValue, type Subcommand } from './flags';
-import { methodOptionsFromFlags, MODEL_FLAGS, TRAIN_HEAD_FLAG } from './params';
+import { methodOptionsFromFlags, MODEL_FLAGS, modelOptionsFromFlags, TRAIN_HEAD_FLAG } from './params';
 import { useCpuBackend } from './tfjs';
 
 const MIB = 2 ** 20;
@@ -67,13 +67,7 @@ interface MethodSetup {
 }
 
 function methodSetup(flags: Record<string, FlagValue | undefined>): MethodSetup {
-  const base = buildModelSpec({
-    model: flags.model as ModelId,
-    numClasses: flags.classes as number,
-    resolution: flags.resolution as number,
-    width: flags.width as number,
-    stem: flags.stem as StemId,
-  });
+  const base = buildModelSpec(modelOptionsFromFlags(flags));
   const method = flags.method as MethodId;
   const options = methodOptionsFromFlags(flags);
   const frozenWeights = flags['frozen-weights'] as FrozenWeightFormat;
@@ -115,7 +109,7 @@ function formatFlops(label: string, flops: FlopSummary): string {
 
 function formatSummary(flags: Record<string, FlagValue | undefined>, summary: ProfileCommandSummary): string {
   const lines = [
-    `${flags.model} (width ${flags.width}, ${flags.resolution}×${flags.resolution}, ${flags.classes} classes, ${flags.stem} stem), ` +
+    `${flags.model} (width ${flags.width}${flags.depth !== undefined ? `, depth ${flags.depth}` : ''}, ${flags.resolution}×${flags.resolution}, ${flags.classes} classes, ${flags.stem} stem), ` +
       `method ${flags.method} (r ${flags.rank}, α ${flags.alpha}${flags['train-head'] ? ', classifier trains fully' : ''}), ` +
       `frozen weights ${flags['frozen-weights']}, batch ${flags.batch}`,
     `parameters: ${summary.params.total.toLocaleString('en-US')}, trainable ${summary.params.trainable.toLocaleString('en-US')}`,

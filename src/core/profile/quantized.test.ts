@@ -1,7 +1,8 @@
 // A quantized frozen base in the profiler: analytic PARAM at the stored bytes (packed codes plus
 // scales), the float32 copy of a quantized weight as TEMP while its layer runs; and the measured
-// step on the CPU backend (MobileNetV2 w0.35, CIFAR stem, 32×32, LoRA) sees exactly those PARAM
-// bytes, with the other groups inside the bands of measured.agreement.test.ts.
+// step on the CPU backend (MobileNetV2 w0.35, CIFAR stem, 32×32, LoRA; a tiny vit_tiny, LoRA on
+// qkv/proj/fc1/fc2 and the head) sees exactly those PARAM bytes, with the other groups inside the
+// bands of measured.agreement.test.ts.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -23,8 +24,13 @@ const OPTIONS = methodOptions();
 const BATCH = 2;
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-function loraSpec(format: FrozenWeightFormat): ModelSpec {
-  const base = buildModelSpec({ model: 'mobilenet_v2', width: 0.35, resolution: 32, numClasses: 10, stem: 'cifar' });
+type Net = 'mobilenet_v2' | 'vit_tiny';
+
+function loraSpec(format: FrozenWeightFormat, net: Net = 'mobilenet_v2'): ModelSpec {
+  const base =
+    net === 'mobilenet_v2'
+      ? buildModelSpec({ model: 'mobilenet_v2', width: 0.35, resolution: 32, numClasses: 10, stem: 'cifar' })
+      : buildModelSpec({ model: 'vit_tiny', width: 0.25, resolution: 16, numClasses: 10, stem: 'cifar' });
   return quantizeFrozenBase(applyMethod(base, 'lora', OPTIONS), 'lora', format);
 }
 
@@ -65,26 +71,26 @@ describe('analytic profile of a quantized base', () => {
   });
 });
 
-const measurements = new Map<FrozenWeightFormat, Promise<{ comparison: MeasuredVsAnalytic; leaked: number }>>();
+const measurements = new Map<string, Promise<{ comparison: MeasuredVsAnalytic; leaked: number }>>();
 
-function measure(format: FrozenWeightFormat) {
-  let result = measurements.get(format);
+function measure(format: FrozenWeightFormat, net: Net = 'mobilenet_v2') {
+  let result = measurements.get(`${net}/${format}`);
   if (!result) {
     result = (async () => {
-      const spec = loraSpec(format);
+      const spec = loraSpec(format, net);
       const before = tf.memory().numTensors;
       const measured = await measureMethodStep(spec, 'lora', OPTIONS, { batch: BATCH, kernelTimes: false });
       return { comparison: compareMeasuredWithAnalytic(measured, analyticOf(spec), spec), leaked: tf.memory().numTensors - before };
     })();
-    measurements.set(format, result);
+    measurements.set(`${net}/${format}`, result);
   }
   return result;
 }
 
-describe('measured step on a quantized base (CPU backend), MobileNetV2 w0.35 32×32 LoRA', () => {
-  for (const format of ['fp32', 'int8', 'nf4'] as const) {
-    it(`${format}: PARAM (packed codes + scales), GRAD and OPT equal the analytic bytes; ACT and peak in the agreement bands; no leak`, async () => {
-      const { comparison, leaked } = await measure(format);
+describe('measured step on a quantized base (CPU backend): MobileNetV2 w0.35 32×32, vit_tiny w0.25 16×16 (12 blocks, as in measured.agreement); LoRA', () => {
+  for (const [net, format] of [...(['fp32', 'int8', 'nf4'] as const).map((f) => ['mobilenet_v2', f] as const), ['vit_tiny', 'int8'], ['vit_tiny', 'nf4']] as const) {
+    it(`${net} ${format}: PARAM (packed codes + scales), GRAD and OPT equal the analytic bytes; ACT and peak in the agreement bands; no leak`, async () => {
+      const { comparison, leaked } = await measure(format, net);
       for (const group of ['param', 'grad', 'opt'] as const) {
         expect(comparison.maxBytesByGroup[group].measured, group).toBe(comparison.maxBytesByGroup[group].analytic);
       }
@@ -96,7 +102,7 @@ describe('measured step on a quantized base (CPU backend), MobileNetV2 w0.35 32�
   }
 
   it('the quantized base lowers measured PARAM and peak below the float32 base', async () => {
-    const [fp32, int8, nf4] = await Promise.all((['fp32', 'int8', 'nf4'] as const).map(measure));
+    const [fp32, int8, nf4] = await Promise.all((['fp32', 'int8', 'nf4'] as const).map((format) => measure(format)));
     const param = (r: typeof fp32) => r.comparison.maxBytesByGroup.param.measured;
     expect(param(int8)).toBeLessThan(param(fp32));
     expect(param(nf4)).toBeLessThan(param(int8));
@@ -105,7 +111,7 @@ describe('measured step on a quantized base (CPU backend), MobileNetV2 w0.35 32�
 });
 
 afterAll(async () => {
-  const rows = ['format: PARAM measured=analytic | ACT ratio | TEMP measured/analytic | peak ratio'];
+  const rows = ['net/format: PARAM measured=analytic | ACT ratio | TEMP measured/analytic | peak ratio'];
   for (const [format, result] of measurements) {
     const { comparison: c } = await result;
     const g = c.maxBytesByGroup;
