@@ -3,7 +3,7 @@
 // run on the dequantized weights.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyMethod, initializeDoraMagnitudes, methodOptions } from '../adapters';
+import { applyMethod, initializeDoraMagnitudes, mergeLoraModel, methodOptions } from '../adapters';
 import { dequantize, setFusedKernels } from '../kernels/fused';
 import { buildModelSpec } from '../models/registry';
 import type { ModelSpec } from '../models/spec';
@@ -121,5 +121,24 @@ describe('a model on a quantized frozen base', () => {
       expect(await kernel.data()).toEqual(dequantizeBlockwise(q));
       tf.dispose([codes, scales, kernel]);
     }
+  });
+
+  it('a merged LoRA export is float32, folded onto the dequantized base weights', async () => {
+    const model = createModel(quantizedSpec('lora', 'int8'), { seed: 8 });
+    const adapted = 'features.2.conv.0.0';
+    // A non-zero B, so the merge adds s·BA to the dequantized W.
+    assignParams(model, { [`${adapted}.lora_B.weight`]: Float32Array.from({ length: model.variables.get(`${adapted}.lora_B.weight`)!.size }, (_, i) => 0.01 * (i % 5)) });
+    const merged = mergeLoraModel(model);
+    expect(merged.quantized.size).toBe(0);
+    const [values, mergedValues] = [await readParams(model), await readParams(merged)];
+    const a = tf.tensor(values[`${adapted}.lora_A.weight`]).reshape([-1, 4]);
+    const b = tf.tensor(values[`${adapted}.lora_B.weight`]).reshape([4, -1]);
+    const expected = tf.add(tf.tensor(values[`${adapted}.weight`]), tf.reshape(tf.mul(tf.matMul(a, b), 1), [-1]));
+    expect(await maxAbsDiff(tf.tensor(mergedValues[`${adapted}.weight`]), expected)).toBeLessThan(1e-6);
+    // An unadapted frozen weight (a depthwise conv) is exported as its dequantized values.
+    expect(mergedValues['features.3.conv.1.0.weight']).toEqual(values['features.3.conv.1.0.weight']);
+    tf.dispose([a, b, expected]);
+    disposeModel(model);
+    disposeModel(merged);
   });
 });
