@@ -21,6 +21,7 @@ import * as measured from '../src/core/profile/measured';
 import * as measuredRun from '../src/core/profile/measuredRun';
 import * as measuredCompare from '../src/core/profile/measuredCompare';
 import * as fusedKernels from '../src/core/kernels/fused';
+import * as quant from '../src/core/quant/blockwise';
 import type { LabConfig } from '../src/lab/config';
 import { plainEnvironment } from '../src/lab/run/environment';
 import { recordRun, type RunRecord } from '../src/lab/run/record';
@@ -44,7 +45,7 @@ async function runFinetune(config: LabConfig): Promise<RunRecord & { wallSeconds
 /** The ViT's ops (issue 19), for the WebGPU-vs-CPU checks of e2e/kernels.spec.ts. */
 const vitOps = { layerNorm, attention, gelu: ACTIVATIONS.gelu };
 
-const harness = { tf, backend, selfTest, bench, soak, adapters, linalg, models, nnModel, trainStep, layers, vitOps, optim, profile, measured, measuredRun, measuredCompare, fusedKernels, study: { runFinetune } };
+const harness = { tf, backend, selfTest, bench, soak, adapters, linalg, models, nnModel, trainStep, layers, vitOps, optim, profile, measured, measuredRun, measuredCompare, fusedKernels, quant, study: { runFinetune } };
 export type LabHarness = typeof harness;
 
 declare global {

@@ -185,6 +185,47 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
   expect(result.depthwiseError).toBeLessThan(1e-5);
 });
 
+// The dequantization of a quantized frozen base (src/core/quant): WebGPU's one-dispatch kernel
+// against the CPU backend's (quant/blockwise.ts's dequantizeBlockwise, which the CPU kernel runs),
+// for int8 and NF4, on a size that is not a multiple of the block (padding dropped) and negative
+// codes in every byte of a word.
+test('the WebGPU dequant kernel equals the CPU backend on int8 and NF4 weights', async ({ page }) => {
+  await page.goto('/e2e/harness.html');
+  const result = await page.evaluate(async () => {
+    const report = await window.labHarnessReady;
+    const { tf, fusedKernels: k, quant }: LabHarness = window.labHarness;
+    const shape = [3, 3, 37, 5];
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.731) * (0.2 + (i % 97) / 50));
+    const out: Record<string, { maxError: number; scale: number; kernels: string[]; shape: number[] }> = {};
+    for (const format of ['int8', 'nf4'] as const) {
+      const q = quant.quantizeBlockwise(values, format);
+      const expected = quant.dequantizeBlockwise(q);
+      const codes = tf.tensor1d(q.codes, 'int32');
+      const scales = tf.tensor1d(q.scales, 'float32');
+      let result: Tensor | null = null;
+      const profile = await tf.profile(() => (result = k.dequantize(codes, scales, format, shape)));
+      const got = await (result as unknown as Tensor).data();
+      let maxError = 0;
+      let scale = 0;
+      for (let i = 0; i < size; i++) {
+        maxError = Math.max(maxError, Math.abs(got[i] - expected[i]));
+        scale = Math.max(scale, Math.abs(expected[i]));
+      }
+      out[format] = { maxError, scale, kernels: profile.kernels.map((kernel) => kernel.name), shape: (result as unknown as Tensor).shape };
+      tf.dispose([codes, scales, result as unknown as Tensor]);
+    }
+    return { backend: report.backend, out };
+  });
+  expect(result.backend).toBe('webgpu');
+  for (const [format, { maxError, scale, kernels, shape }] of Object.entries(result.out)) {
+    expect(kernels, format).toEqual(['LabDequantize']);
+    expect(shape, format).toEqual([3, 3, 37, 5]);
+    // A float32 multiply and divide: within a few ulps of the largest value.
+    expect(maxError / scale, format).toBeLessThan(1e-6);
+  }
+});
+
 // The ViT's ops (src/core/nn: layer norm, attention, exact GELU, each with its hand-written backward)
 // on WebGPU against the same ops on tfjs's CPU backend in the same page: forward values and every
 // gradient, on small shapes with odd sizes (7 tokens, 2 heads of 5, 15 features).

@@ -47,3 +47,21 @@ describe('cli profile --train-head', () => {
     }
   });
 });
+
+describe('cli profile --frozen-weights', () => {
+  it('stores the frozen base as asked: PARAM drops, GRAD/OPT/ACT stay; fft and galore are usage errors', () => {
+    expect(parseFlags(SIZE, profileCommand.flags)['frozen-weights']).toBe('fp32');
+    expect(() => parseFlags([...SIZE, '--frozen-weights', 'int4'], profileCommand.flags)).toThrow(CliUsageError);
+    const [fp32, int8, nf4] = ['fp32', 'int8', 'nf4'].map((format) => profileOf(['--method', 'lora', '--frozen-weights', format]));
+    // Adapters, BN and biases stay float32: about 37% of the float32 PARAM at this size.
+    expect(int8.memory.analytic.peak.param).toBeLessThan(0.4 * fp32.memory.analytic.peak.param);
+    expect(nf4.memory.analytic.peak.param).toBeLessThan(int8.memory.analytic.peak.param);
+    for (const group of ['grad', 'opt', 'act'] as const) {
+      expect(int8.memory.analytic.sumOfGroupMaxima[group]).toBe(fp32.memory.analytic.sumOfGroupMaxima[group]);
+    }
+    for (const method of ['fft', 'galore']) {
+      expect(() => profileOf(['--method', method, '--frozen-weights', 'nf4'])).toThrow(/--frozen-weights nf4: .*updates the base weights/);
+    }
+    expect(subcommandHelp(profileCommand)).toMatch(/--frozen-weights .*no double quantization/);
+  });
+});

@@ -3,13 +3,14 @@
 // of per-group maxima) and FLOPs by phase (counted correctly and in PyTorch's counter convention).
 // With --measure, also a real step on the tfjs CPU backend, watched kernel by kernel.
 import { applyMethod, type MethodOptions } from '../../src/core/adapters';
-import { METHOD_IDS, type MethodId } from '../../src/core/ids';
+import { FROZEN_WEIGHT_FORMATS, METHOD_IDS, type FrozenWeightFormat, type MethodId } from '../../src/core/ids';
 import { buildModelSpec } from '../../src/core/models/registry';
 import type { ModelSpec } from '../../src/core/models/spec';
+import { frozenWeightsProblem, quantizeFrozenBase } from '../../src/core/quant/quantizeBase';
 import { summariseMeasured, type MeasuredSummary } from '../../src/core/profile/measured';
 import { measureMethodStep } from '../../src/core/profile/measuredRun';
 import { optimizerCostOfMethod, profileSpec, summariseProfile, type FlopSummary, type MemorySummary, type ProfileSummary } from '../../src/core/profile/profile';
-import type { FlagValue, Subcommand } from './flags';
+import { CliUsageError, type FlagValue, type Subcommand } from './flags';
 import { methodOptionsFromFlags, MODEL_FLAGS, modelOptionsFromFlags, TRAIN_HEAD_FLAG } from './params';
 import { useCpuBackend } from './tfjs';
 
@@ -26,6 +27,14 @@ export const profileCommand: Subcommand = {
     { name: 'rank', type: { kind: 'int', min: 1 }, description: 'rank r of LoRA/DoRA adapters and of GaLore\'s projection', default: 4 },
     { name: 'alpha', type: { kind: 'number', exclusiveMin: 0 }, description: 'LoRA/DoRA α (the adapter branch is scaled by α/r)', default: 4 },
     TRAIN_HEAD_FLAG,
+    {
+      name: 'frozen-weights',
+      type: { kind: 'id', ids: FROZEN_WEIGHT_FORMATS },
+      description:
+        'how the frozen base weights are stored: fp32, or block-wise int8 / NF4 (block 64, float32 absmax scales, no double ' +
+        'quantization, as QLoRA); fp32 only for fft and galore, which update the base weights',
+      default: 'fp32',
+    },
     { name: 'batch', type: { kind: 'int', min: 1 }, description: 'images per step', default: 1 },
     {
       name: 'measure',
@@ -61,7 +70,10 @@ function methodSetup(flags: Record<string, FlagValue | undefined>): MethodSetup 
   const base = buildModelSpec(modelOptionsFromFlags(flags));
   const method = flags.method as MethodId;
   const options = methodOptionsFromFlags(flags);
-  return { spec: applyMethod(base, method, options), method, options };
+  const frozenWeights = flags['frozen-weights'] as FrozenWeightFormat;
+  const problem = frozenWeightsProblem(method, frozenWeights);
+  if (problem) throw new CliUsageError(`--frozen-weights ${frozenWeights}: ${problem}`);
+  return { spec: quantizeFrozenBase(applyMethod(base, method, options), method, frozenWeights), method, options };
 }
 
 /** The command's analytic computation without printing (the tests call this). */
@@ -98,7 +110,8 @@ function formatFlops(label: string, flops: FlopSummary): string {
 function formatSummary(flags: Record<string, FlagValue | undefined>, summary: ProfileCommandSummary): string {
   const lines = [
     `${flags.model} (width ${flags.width}${flags.depth !== undefined ? `, depth ${flags.depth}` : ''}, ${flags.resolution}×${flags.resolution}, ${flags.classes} classes, ${flags.stem} stem), ` +
-      `method ${flags.method} (r ${flags.rank}, α ${flags.alpha}${flags['train-head'] ? ', classifier trains fully' : ''}), batch ${flags.batch}`,
+      `method ${flags.method} (r ${flags.rank}, α ${flags.alpha}${flags['train-head'] ? ', classifier trains fully' : ''}), ` +
+      `frozen weights ${flags['frozen-weights']}, batch ${flags.batch}`,
     `parameters: ${summary.params.total.toLocaleString('en-US')}, trainable ${summary.params.trainable.toLocaleString('en-US')}`,
     ...formatMemory('memory, lab engine (keeps only what the trainable set needs)', summary.memory.analytic),
     ...formatMemory("memory, PyTorch's autograd", summary.memory.pytorch),

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dequantize } from '../../src/core/kernels/fused';
+import { dequantizeBlockwise, quantizeBlockwise } from '../../src/core/quant/blockwise';
 import { useCpuBackend } from './tfjs';
 import { useWasmBackend } from './wasm';
 
@@ -46,5 +48,19 @@ describe('wasm backend with the training kernels the engine needs', () => {
     const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 1)))([x, w]);
     expect(tf.memory().numTensors).toBe(before + 2);
     tf.dispose([x, w, gx, gw]);
+  });
+
+  it('dequantizes an int8 / NF4 frozen weight exactly (its own int32 ops run in float32 and could not)', async () => {
+    await useWasmBackend();
+    const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i * 0.731) * (0.2 + (i % 97) / 50));
+    for (const format of ['int8', 'nf4'] as const) {
+      const q = quantizeBlockwise(values, format);
+      const codes = tf.tensor1d(q.codes, 'int32');
+      const scales = tf.tensor1d(q.scales, 'float32');
+      const out = dequantize(codes, scales, format, [10, 100]);
+      expect(out.shape).toEqual([10, 100]);
+      expect(await out.data()).toEqual(dequantizeBlockwise(q));
+      tf.dispose([codes, scales, out]);
+    }
   });
 });

@@ -12,6 +12,10 @@ export type MethodId = (typeof METHOD_IDS)[number];
 export const STEM_IDS = ['imagenet', 'cifar'] as const;
 export type StemId = (typeof STEM_IDS)[number];
 
+/** How the frozen base weights are stored: float32, or block-wise quantized (block 64, QLoRA). */
+export const FROZEN_WEIGHT_FORMATS = ['fp32', 'int8', 'nf4'] as const;
+export type FrozenWeightFormat = (typeof FROZEN_WEIGHT_FORMATS)[number];
+
 export const MEMORY_GROUPS = ['param', 'grad', 'act', 'opt', 'temp'] as const;
 export type MemoryGroup = (typeof MEMORY_GROUPS)[number];
 

@@ -5,14 +5,15 @@ import { buildModelSpec, MODEL_OPTION_LIMITS, ModelOptionsError } from '../core/
 import { BASE_WEIGHTS_IDS, DATA_SOURCE_IDS, LAB_OPTIMIZER_IDS, type BaseWeightsId, type DataSourceId, type OptimizerId } from './ids';
 import type { ModelSpec } from '../core/models/spec';
 import type { MethodOptions } from '../core/adapters/method';
-import { isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, type StemId } from '../core/ids';
+import { FROZEN_WEIGHT_FORMATS, isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type FrozenWeightFormat, type MethodId, type ModelId, type StemId } from '../core/ids';
+import { frozenWeightsProblem } from '../core/quant/quantizeBase';
 import { CORRUPTION_NAMES, type CorruptionName } from '../core/data/corruptions';
 import { TASK_IDS, UNSEEN_FINE_TUNE_CLASSES, type TaskId } from '../core/data/tasks';
 import { METHOD_DESCRIPTORS, takesOption, type MethodOption } from './methods';
 import { DEFAULT_HUB_URL, hubUrlProblem } from './hub/hubUrl';
 import { hubBaseProblem } from './hub/hubBases';
 import { HUB_CIFAR10_FILES, HUB_CIFAR10_HOLDOUT_FRACTION } from './hub/hubCifar10';
-import { BASE_WEIGHTS_NAMES, corruptionName, DATA_SOURCE_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, STEM_NAMES, TASK_NAMES } from './names';
+import { BASE_WEIGHTS_NAMES, corruptionName, DATA_SOURCE_NAMES, FROZEN_WEIGHTS_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, STEM_NAMES, TASK_NAMES } from './names';
 
 export { BASE_WEIGHTS_IDS, DATA_SOURCE_IDS, LAB_OPTIMIZER_IDS, type BaseWeightsId, type DataSourceId, type OptimizerId } from './ids';
 
@@ -28,6 +29,8 @@ export interface LabConfig {
   /** Where Hugging Face hub files come from (the hub, or a mirror in its layout). */
   hubUrl: string;
   method: MethodId;
+  /** How the frozen base weights are stored: float32, or block-wise int8 / NF4 (src/core/quant). */
+  frozenWeights: FrozenWeightFormat;
   /** LoRA/DoRA adapter rank, and GaLore's projection rank. */
   rank: number;
   /** LoRA/DoRA scaling numerator: the update is (α / r) · BA. */
@@ -130,6 +133,17 @@ export const CONFIG_SCHEMA: readonly FieldSchema[] = [
     relevant: usesHub,
   },
   { id: 'method', kind: 'choice', label: 'Method', key: 'me', flag: 'method', default: 'lora', choices: METHOD_IDS, choiceLabel: (id) => METHOD_DESCRIPTORS[id as MethodId]?.name ?? id },
+  {
+    id: 'frozenWeights',
+    kind: 'choice',
+    label: 'Frozen weights',
+    key: 'fw',
+    flag: 'frozen-weights',
+    default: 'fp32',
+    choices: FROZEN_WEIGHT_FORMATS,
+    choiceLabel: named(FROZEN_WEIGHTS_NAMES),
+    hint: 'How the frozen base is stored: int8 or NF4 per block of 64 weights with a float32 absmax scale each (QLoRA without double quantization), dequantized layer by layer as it runs.',
+  },
   { id: 'rank', kind: 'number', label: 'Rank', key: 'r', flag: 'rank', default: 4, min: 1, max: 512, integer: true, hint: 'Adapter or projection rank r.', relevant: methodTakes('rank') },
   { id: 'alpha', kind: 'number', label: 'Alpha', key: 'a', flag: 'alpha', default: 4, min: 0.001, max: 4096, integer: false, hint: 'Update scaled by α / r.', relevant: methodTakes('alpha') },
   { id: 'adaptDepthwise', kind: 'boolean', label: 'Adapt depthwise convs', key: 'dw', flag: 'adapt-depthwise', default: false, hint: 'A dense rank-r A on a depthwise conv has more weights than the conv itself.', relevant: methodTakes('adaptDepthwise') },
@@ -321,6 +335,8 @@ export function validateConfig(config: LabConfig): FieldIssue[] {
     const problem = hubBaseProblem(config);
     if (problem) error('baseWeights', problem);
   }
+  const frozenWeights = frozenWeightsProblem(config.method, config.frozenWeights);
+  if (frozenWeights) error('frozenWeights', `${METHOD_DESCRIPTORS[config.method].shortName} updates the base weights, so they stay float32: choose fp32.`);
   if (config.method === 'galore' && config.optimizer !== 'adam') {
     error('optimizer', 'GaLore keeps Adam’s moments in the projected space: choose Adam.');
   }

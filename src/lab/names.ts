@@ -2,7 +2,7 @@
 // descriptors' (methods.ts), re-exported here by id for charts and tables.
 import type { CorruptionName } from '../core/data/corruptions';
 import type { TaskId } from '../core/data/tasks';
-import type { FlopPhase, MemoryGroup, MethodId, ModelId, StemId } from '../core/ids';
+import type { FlopPhase, FrozenWeightFormat, MemoryGroup, MethodId, ModelId, StemId } from '../core/ids';
 import { METHOD_IDS } from '../core/ids';
 import type { BaseWeightsId, DataSourceId, OptimizerId } from './ids';
 import { METHOD_DESCRIPTORS } from './methods';
@@ -23,6 +23,12 @@ export const METHOD_SHORT_NAMES: Record<MethodId, string> = byMethod((id) => MET
 export const STEM_NAMES: Record<StemId, string> = {
   imagenet: 'ImageNet',
   cifar: 'CIFAR',
+};
+
+export const FROZEN_WEIGHTS_NAMES: Record<FrozenWeightFormat, string> = {
+  fp32: 'fp32 (float32)',
+  int8: 'int8 (block 64)',
+  nf4: 'NF4 (4-bit NormalFloat, block 64)',
 };
 
 export const TASK_NAMES: Record<TaskId, string> = {

@@ -147,3 +147,36 @@ describe('permalink', () => {
     expect(({} as Record<string, unknown>).a).toBeUndefined();
   });
 });
+
+describe('permalink: frozen weights', () => {
+  it('round-trips int8 and NF4 bases; a link made before the field opens at fp32', () => {
+    for (const frozenWeights of ['int8', 'nf4'] as const) {
+      const config: LabConfig = { ...DEFAULT_CONFIG, method: 'dora', frozenWeights };
+      const hash = encodePermalink({ config });
+      expect(new URLSearchParams(hash.slice(1)).get(FIELD_KEYS.frozenWeights)).toBe(frozenWeights);
+      expect(decodePermalink(hash)).toEqual({ config, results: null, hidden: [], ignored: [] });
+    }
+    const old = new URLSearchParams(encodePermalink({ config: { ...DEFAULT_CONFIG, method: 'bn_head' } }).slice(1));
+    old.delete(FIELD_KEYS.frozenWeights);
+    expect(decodePermalink(`#${old.toString()}`)).toEqual({ config: { ...DEFAULT_CONFIG, method: 'bn_head' }, results: null, hidden: [], ignored: [] });
+  });
+
+  it('a quantized base with full fine-tuning or GaLore is reset to fp32, saying why', () => {
+    for (const method of ['fft', 'galore']) {
+      const decoded = decodePermalink(`#v=1&${FIELD_KEYS.method}=${method}&${FIELD_KEYS.frozenWeights}=nf4`);
+      expect(decoded.config.method).toBe(method);
+      expect(decoded.config.frozenWeights).toBe('fp32');
+      expect(decoded.ignored.join('\n')).toMatch(/updates the base weights/);
+    }
+    expect(decodePermalink(`#v=1&${FIELD_KEYS.frozenWeights}=int4`).ignored.join()).toMatch(/Frozen weights/);
+  });
+
+  it('validates: fp32 only for the methods that update the base weights', () => {
+    for (const method of ['fft', 'bn_head', 'lora', 'dora', 'galore'] as const) {
+      const issues = validateConfig({ ...DEFAULT_CONFIG, method, frozenWeights: 'int8' });
+      const updatesBase = method === 'fft' || method === 'galore';
+      expect(hasErrors(issues), method).toBe(updatesBase);
+      if (updatesBase) expect(issues.find((i) => i.field === 'frozenWeights')?.message).toMatch(/updates the base weights, so they stay float32: choose fp32/);
+    }
+  });
+});

@@ -3,6 +3,7 @@
 // when not even batch 1 fits, the smallest peak and what would shrink it. Pure: the page, the CLI
 // (`cli fit`) and the tests compute the same answer.
 import { applyMethod } from '../core/adapters/definitions';
+import { frozenWeightsFor, quantizeFrozenBase } from '../core/quant/quantizeBase';
 import { METHOD_IDS, type MethodId } from '../core/ids';
 import { buildModelSpec } from '../core/models/registry';
 import { analyseSpec } from '../core/profile/graph';
@@ -118,7 +119,8 @@ export interface FitPlan {
 /** The analytic simultaneous peak of one step of `method` on `config`'s model, as a function of the batch. */
 function peakOf(config: LabConfig, method: MethodId): (batch: number) => number {
   const methodOptions = methodOptionsOf(config);
-  const graph = analyseSpec(applyMethod(buildModelSpec(modelOptionsOf(config)), method, methodOptions));
+  const frozenWeights = frozenWeightsFor(method, config.frozenWeights);
+  const graph = analyseSpec(quantizeFrozenBase(applyMethod(buildModelSpec(modelOptionsOf(config)), method, methodOptions), method, frozenWeights));
   const optimizer = optimizerCostOfMethod(method, methodOptions, config.optimizer);
   return (batch) => simulateStep(graph, { batch, optimizer }, 'analytic').profile.peak.total;
 }

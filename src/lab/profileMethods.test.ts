@@ -45,3 +45,18 @@ describe('profiles of the configuration', () => {
     expect(profiles.galore!.memory.analytic.maxBytesByGroup.opt).toBeGreaterThan(0);
   });
 });
+
+describe('profiles on a quantized frozen base', () => {
+  it('cost LoRA, DoRA and BN+head on the int8 / NF4 base, and FFT and GaLore (which update it) at fp32', () => {
+    const fp32 = profilesOf(DEFAULT_CONFIG);
+    for (const frozenWeights of ['int8', 'nf4'] as const) {
+      expect(profileRequestOf({ ...DEFAULT_CONFIG, frozenWeights }).frozenWeights).toBe(frozenWeights);
+      const quantized = profilesOf({ ...DEFAULT_CONFIG, frozenWeights });
+      for (const method of ['bn_head', 'lora', 'dora'] as const) {
+        const param = (p: typeof fp32) => p[method]!.memory.analytic.maxBytesByGroup.param;
+        expect(param(quantized), method).toBeLessThan(param(fp32));
+      }
+      for (const method of ['fft', 'galore'] as const) expect(quantized[method], method).toEqual(fp32[method]);
+    }
+  });
+});

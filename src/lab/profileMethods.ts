@@ -5,6 +5,7 @@ import { applyMethod } from '../core/adapters/definitions';
 import { METHOD_IDS, type MethodId } from '../core/ids';
 import { methodOptionsOf, modelOptionsOf, type LabConfig } from './config';
 import { buildModelSpec } from '../core/models/registry';
+import { frozenWeightsFor, quantizeFrozenBase } from '../core/quant/quantizeBase';
 import { optimizerCostOfMethod, profileSpec } from '../core/profile/profile';
 import type { AnalyticProfile } from '../core/profile/types';
 import type { ProfileRequest } from './protocol';
@@ -17,6 +18,7 @@ export function profileRequestOf(config: LabConfig): ProfileRequest {
     methodOptions: methodOptionsOf(config),
     batch: config.batchSize,
     optimizer: config.optimizer,
+    frozenWeights: config.frozenWeights,
   };
 }
 
@@ -26,7 +28,8 @@ export function profileMethods(request: ProfileRequest) {
   const failures: Partial<Record<MethodId, string>> = {};
   for (const method of request.methods) {
     try {
-      const spec = applyMethod(base, method, request.methodOptions);
+      const frozenWeights = frozenWeightsFor(method, request.frozenWeights ?? 'fp32');
+      const spec = quantizeFrozenBase(applyMethod(base, method, request.methodOptions), method, frozenWeights);
       const optimizer = optimizerCostOfMethod(method, request.methodOptions, request.optimizer);
       profiles[method] = profileSpec(spec, { batch: request.batch, optimizer });
     } catch (error) {

@@ -1,7 +1,7 @@
 // The typed messages between the page and the training worker: the one place the protocol lives.
 import type { MethodOptions } from '../core/adapters/method';
 import type { BackendReport } from '../core/backendInfo';
-import type { MethodId } from '../core/ids';
+import type { FrozenWeightFormat, MethodId } from '../core/ids';
 import type { ModelOptions } from '../core/models/spec';
 import type { AnalyticProfile, BytesByGroup } from '../core/profile/types';
 import type { ImageFolderSummary } from '../core/data/imageFolder';
@@ -26,6 +26,9 @@ export interface ProfileRequest {
   batch: number;
   /** The optimizer of the non-GaLore methods (GaLore always runs its projected Adam). */
   optimizer: 'adam' | 'sgd';
+  /** How the frozen base is stored (absent: fp32); methods that update the base (FFT, GaLore) are
+   * costed at fp32 whatever it says. */
+  frozenWeights?: FrozenWeightFormat;
 }
 
 /** Where the base weights of a run came from. */

@@ -1,9 +1,11 @@
+import { METHOD_NAMES } from '../../lab/names';
 import { useLabStore } from '../store';
 import { BaseWeights } from './BaseWeights';
 import { CustomImages } from './CustomImages';
 import { DataCache } from './DataCache';
 import { CheckboxField, NumberField, SelectField } from './fields';
 import { MethodNote } from './MethodNote';
+import { frozenWeightsProblem } from '../../core/quant/quantizeBase';
 
 /** The left column: every configuration field, grouped as a user thinks of them. */
 export function ConfigPanel() {
@@ -27,6 +29,7 @@ export function ConfigPanel() {
         <legend>Method</legend>
         <SelectField field="method" />
         <MethodNote />
+        <FrozenWeightsField />
         <div className="field-row">
           <NumberField field="rank" />
           <NumberField field="alpha" />
@@ -71,4 +74,15 @@ export function ConfigPanel() {
       </button>
     </form>
   );
+}
+
+/** Frozen weights: unavailable (with why) for the methods that update the base weights, unless a
+ * link set a quantized base there (then the validation error says to choose fp32, and the control
+ * stays usable to do so). */
+function FrozenWeightsField() {
+  const method = useLabStore((s) => s.config.method);
+  const frozenWeights = useLabStore((s) => s.config.frozenWeights);
+  const updatesBase = frozenWeightsProblem(method, 'int8') !== null;
+  const reason = updatesBase && frozenWeights === 'fp32' ? `${METHOD_NAMES[method]} updates the base weights themselves, so they stay fp32.` : null;
+  return <SelectField field="frozenWeights" disabledReason={reason} />;
 }

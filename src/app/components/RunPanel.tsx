@@ -116,7 +116,7 @@ function RunNotes({ run }: { run: CurrentRun }) {
   // The analytic peak of the same step, when the charts' profiles are of the run's configuration.
   const analyticPeak = useLabStore((s) => {
     const request = s.profiles?.request;
-    const same = request && JSON.stringify(request.model) === JSON.stringify(modelOptionsOf(run.config)) && request.batch === run.config.batchSize && request.optimizer === run.config.optimizer && JSON.stringify(request.methodOptions) === JSON.stringify(methodOptionsOf(run.config));
+    const same = request && JSON.stringify(request.model) === JSON.stringify(modelOptionsOf(run.config)) && request.batch === run.config.batchSize && request.optimizer === run.config.optimizer && JSON.stringify(request.methodOptions) === JSON.stringify(methodOptionsOf(run.config)) && (request.frozenWeights ?? 'fp32') === run.config.frozenWeights;
     return same ? (s.profiles?.byMethod[run.config.method]?.memory.analytic.peak.total ?? null) : null;
   });
   const drop = run.cleanAccuracy !== null && run.baseline ? run.cleanAccuracy - run.baseline.accuracy : null;

@@ -21,6 +21,7 @@ import { useLabStore } from '../store';
 const controlId = (field: ConfigField) => `field-${field}`;
 const issueId = (field: ConfigField) => `field-${field}-issue`;
 const hintId = (field: ConfigField) => `field-${field}-hint`;
+const noteId = (field: ConfigField) => `field-${field}-note`;
 
 /** Whether a field's control is on screen: relevant to the configuration and not hidden by a teaching link. */
 function useFieldShown(field: ConfigField): boolean {
@@ -34,10 +35,10 @@ function useFieldIssue(field: ConfigField) {
 }
 
 /** The label, the control, its hint and its problem; wires the ARIA attributes the control needs. */
-function FieldFrame({ field, children, inline = false }: { field: ConfigField; children: (aria: AriaProps) => ReactNode; inline?: boolean }) {
+function FieldFrame({ field, children, inline = false, note }: { field: ConfigField; children: (aria: AriaProps) => ReactNode; inline?: boolean; note?: string }) {
   const issue = useFieldIssue(field);
   const hint = fieldSchema(field).hint;
-  const describedBy = [issue ? issueId(field) : null, hint ? hintId(field) : null].filter(Boolean).join(' ') || undefined;
+  const describedBy = [issue ? issueId(field) : null, note ? noteId(field) : null, hint ? hintId(field) : null].filter(Boolean).join(' ') || undefined;
   const aria: AriaProps = { id: controlId(field), 'aria-invalid': issue?.severity === 'error' ? true : undefined, 'aria-describedby': describedBy };
   return (
     <div className={`field${inline ? ' field-inline' : ''}`}>
@@ -54,6 +55,11 @@ function FieldFrame({ field, children, inline = false }: { field: ConfigField; c
       {issue && (
         <p id={issueId(field)} className={issue.severity === 'error' ? 'field-error' : 'field-warning'}>
           {issue.message}
+        </p>
+      )}
+      {note && (
+        <p id={noteId(field)} className="field-note">
+          {note}
         </p>
       )}
       {hint && (
@@ -75,12 +81,15 @@ export function SelectField<F extends ChoiceField>({
   field,
   optionLabel,
   optionDisabled,
+  disabledReason,
 }: {
   field: F;
   /** The words of a choice; the schema's by default. */
   optionLabel?: (id: LabConfig[F]) => string;
   /** Choices offered but not available now (still shown, with why in their label). */
   optionDisabled?: (id: LabConfig[F]) => boolean;
+  /** Why the whole control is unavailable now (shown under it), or null/absent when it is available. */
+  disabledReason?: string | null;
 }) {
   const value = useLabStore((s) => s.config[field]);
   const setField = useLabStore((s) => s.setField);
@@ -89,9 +98,9 @@ export function SelectField<F extends ChoiceField>({
   const choices = schema.choices as readonly LabConfig[F][];
   const labelOf = optionLabel ?? ((id: LabConfig[F]) => schema.choiceLabel(String(id)));
   return (
-    <FieldFrame field={field}>
+    <FieldFrame field={field} note={disabledReason ?? undefined}>
       {(aria) => (
-        <select {...aria} value={String(value)} onChange={(event) => setField(field, event.target.value as LabConfig[F])}>
+        <select {...aria} disabled={Boolean(disabledReason)} value={String(value)} onChange={(event) => setField(field, event.target.value as LabConfig[F])}>
           {choices.map((choice) => (
             <option key={String(choice)} value={String(choice)} disabled={optionDisabled?.(choice) && choice !== value}>
               {labelOf(choice)}

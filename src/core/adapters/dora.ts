@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { DoraCombineNode, ModelSpec } from '../models/spec';
 import { compositeNorm } from '../nn/adapterOps';
-import type { Model } from '../nn/model';
+import { paramValue, type Model } from '../nn/model';
 
 export { compositeNorm, doraCombine, type DoraGradients } from '../nn/adapterOps';
 
@@ -38,14 +38,15 @@ export function compositeWeightNorm(node: DoraCombineNode, get: (name: string) =
  * model, and not when the magnitudes come from a saved adapter. Runs on the device, without reading back.
  */
 export function initializeDoraMagnitudes(model: Model): void {
-  const get = (name: string) => {
+  const magnitudeOf = (name: string) => {
     const variable = model.variables.get(name);
     if (!variable) throw new Error(`initializeDoraMagnitudes: the model has no parameter ${name}`);
     return variable;
   };
+  // A quantized base weight is read dequantized (the tidy frees it): ‖W‖ of the weight the forward uses.
   tf.tidy(() => {
     for (const node of model.spec.nodes) {
-      if (node.op === 'dora_combine') get(node.magnitude).assign(compositeWeightNorm(node, get));
+      if (node.op === 'dora_combine') magnitudeOf(node.magnitude).assign(compositeWeightNorm(node, (name) => paramValue(model, name)));
     }
   });
 }

@@ -9,7 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { LoraAddNode, ModelSpec } from '../models/spec';
-import { createModel, type Model } from '../nn/model';
+import { createModel, paramValue, type Model } from '../nn/model';
+import { withoutQuantizedStorage } from '../quant/quantizeBase';
 import { adapterParamNames, unloadAdapters } from './lowRank';
 
 export { loraAdd } from '../nn/adapterOps';
@@ -83,8 +84,9 @@ export function unmergeLoraValues(spec: ModelSpec, values: Readonly<Record<strin
  * W + (α/r)·B·A, computed on the device; the adapted model is left as it is. */
 export function mergeLoraModel(model: Model): Model {
   const targets = mergeTargets(model.spec);
-  const merged = createModel(unloadAdapters(model.spec), { seed: 0 });
-  const get = (name: string) => model.variables.get(name) as tf.Variable;
+  // W + (α/r)·B·A is a new float32 weight, whatever the adapted model's base was stored as.
+  const merged = createModel(withoutQuantizedStorage(unloadAdapters(model.spec)), { seed: 0 });
+  const get = (name: string) => paramValue(model, name);
   tf.tidy(() => {
     for (const [name, variable] of merged.variables) variable.assign(get(name));
     for (const { node, base, rows, outputs, rank } of targets) {

@@ -7,7 +7,7 @@ import type { MethodOptions } from '../adapters/method';
 import type { MethodId } from '../ids';
 import { buildModelSpec } from '../models/registry';
 import type { ModelOptions, ModelSpec } from '../models/spec';
-import { createModel, disposeModel } from '../nn/model';
+import { createModel, disposeModel, parameterTensors } from '../nn/model';
 import { summariseDispatches, type DispatchSummary } from '../profile/dispatches';
 import { measureTrainingStep, summariseMeasured, type MeasuredSummary } from '../profile/measured';
 import { optimizerCostOfMethod, profileSpec, summariseProfile, type ProfileSummary } from '../profile/profile';
@@ -195,7 +195,7 @@ export async function runCoreCell(request: CoreCellRequest, onStep?: StepCallbac
     const measuredStep = await measureTrainingStep(core.trainer.model, core.trainer.optimizer, core.batch, core.trainer.trainable, { kernelTimes: false });
     const tracker = summariseMeasured(measuredStep);
     onStep?.();
-    const paramBytes = [...core.trainer.model.variables.values()].reduce((sum, variable) => sum + variable.size * 4, 0);
+    const paramBytes = parameterTensors(core.trainer.model).reduce((sum, tensor) => sum + tensor.size * 4, 0);
     return {
       analytic,
       measured: {

@@ -1,9 +1,11 @@
-// The optimizer kernels of fused.ts (Adam's updates, x + a·y) for tfjs's CPU backend (the unit tests' backend and the lab's
+// The optimizer kernels of fused.ts (Adam's updates, x + a·y) and the dequantization of a quantized
+// frozen base (also for the wasm backend) for tfjs's CPU backend (the unit tests' backend and the lab's
 // last fallback): one output buffer per update instead of ~10 temporaries (or none: the
 // multi-parameter Adam updates in place), so the optimizer phase holds what the analytic profiler
 // counts. Every operation is rounded to float32 as the plain
 // tfjs ops round their outputs, so the results equal the plain version's bit for bit.
 import * as tf from '@tensorflow/tfjs';
+import { codeAt, dequantizeCode, QUANT_BLOCK, type QuantizedValues } from '../quant/blockwise';
 import { KERNELS } from './webgpu';
 
 interface CpuBackendLike {
@@ -11,11 +13,21 @@ interface CpuBackendLike {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
+/** The part of tfjs-backend-wasm's BackendWasm the dequant kernel uses: tensors live on its heap. */
+interface WasmBackendLike {
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 const f32 = Math.fround;
 
 function valuesOf(backend: unknown, info: tf.TensorInfo): Float32Array {
   return (backend as CpuBackendLike).data.get(info.dataId).values as Float32Array;
+}
+
+function int32ValuesOf(backend: unknown, info: tf.TensorInfo): Int32Array {
+  return (backend as CpuBackendLike).data.get(info.dataId).values as unknown as Int32Array;
 }
 
 /** Gives `info` new values. The CPU backend hands out its own array when a tensor is read, so
@@ -90,6 +102,13 @@ const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
     replaceValues(backend, all.moments, moments);
     return [] as unknown as tf.TensorInfo;
   },
+  [KERNELS.dequantize]: ({ inputs, backend, attrs }) => {
+    const { codes, scales } = inputs as Record<string, tf.TensorInfo>;
+    const shape = attrs?.shape as number[];
+    const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    dequantizeInto(out, attrs?.format as QuantizedValues['format'], int32ValuesOf(backend, codes), valuesOf(backend, scales));
+    return (backend as CpuBackendLike).makeTensorInfo(shape, 'float32', out);
+  },
   [KERNELS.addScaled]: ({ inputs, backend, attrs }) => {
     const { x, y } = inputs as Record<string, tf.TensorInfo>;
     const [xs, ys] = [x, y].map((t) => valuesOf(backend, t));
@@ -98,6 +117,22 @@ const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
     for (let i = 0; i < xs.length; i++) out[i] = f32(xs[i] + f32(ys[i] * a));
     return (backend as CpuBackendLike).makeTensorInfo(x.shape, 'float32', out);
   },
+};
+
+/** webgpu.ts's dequantize, value by value with quant/blockwise.ts's own rounding. */
+function dequantizeInto(out: Float32Array, format: QuantizedValues['format'], codes: Int32Array, absmax: Float32Array): void {
+  const quantized: Pick<QuantizedValues, 'format' | 'codes'> = { format, codes };
+  for (let i = 0; i < out.length; i++) out[i] = dequantizeCode(format, codeAt(quantized, i), absmax[Math.floor(i / QUANT_BLOCK)]);
+}
+
+/** The same on tfjs's wasm backend (the CLI's default), reading and writing its heap: its own int32
+ * ops run in float32 and cannot unpack a word exactly. */
+const dequantizeWasm = ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo => {
+  const wasm = backend as unknown as WasmBackendLike;
+  const { codes, scales } = inputs as Record<string, tf.TensorInfo>;
+  const out = wasm.makeOutput(attrs?.shape as number[], 'float32');
+  dequantizeInto(wasm.typedArrayFromHeap(out) as Float32Array, attrs?.format as QuantizedValues['format'], wasm.typedArrayFromHeap(codes) as Int32Array, wasm.typedArrayFromHeap(scales) as Float32Array);
+  return out;
 };
 
 let registered = false;
@@ -109,4 +144,5 @@ export function registerCpuKernels(): void {
   for (const [kernelName, kernelFunc] of Object.entries(kernelFuncs)) {
     tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc: kernelFunc as tf.KernelFunc });
   }
+  tf.registerKernel({ kernelName: KERNELS.dequantize, backendName: 'wasm', kernelFunc: dequantizeWasm as tf.KernelFunc });
 }

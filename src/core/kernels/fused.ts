@@ -8,7 +8,7 @@
 // bodies and gradient functions (nn/batchnorm.ts, nn/activations.ts), where the tape is off.
 import * as tf from '@tensorflow/tfjs';
 import type { FusedActivation } from '../models/fusion';
-import type { ActivationFn } from '../models/spec';
+import type { ActivationFn, QuantizedFormat } from '../models/spec';
 import { registerCpuKernels } from './cpu';
 import { KERNELS, registerWebGpuKernels } from './webgpu';
 
@@ -406,4 +406,16 @@ export function channelSums(dy: tf.Tensor, x: tf.Tensor): { sumDy: tf.Tensor1D; 
   }
   const axes = channelAxes(dy.rank);
   return { sumDy: tf.sum(dy, axes) as tf.Tensor1D, sumDyX: tf.tidy(() => tf.sum(tf.mul(dy, x), axes) as tf.Tensor1D) };
+}
+
+/** A block-wise quantized weight (quant/blockwise.ts: packed int32 codes, float32 absmax per block
+ * of 64) as a float32 tensor of `shape`, in one kernel: WebGPU's (webgpu.ts), or the CPU and wasm
+ * backends' (cpu.ts). It replaces no tfjs op, so it runs whatever setFusedKernels says. There is
+ * none for WebGL: its int32 tensors are float32 textures, exact only below 2^24, and a word of
+ * packed codes is not. */
+export function dequantize(codes: tf.Tensor1D, scales: tf.Tensor1D, format: QuantizedFormat, shape: readonly number[]): tf.Tensor {
+  if (tf.getKernel(KERNELS.dequantize, tf.getBackend()) === undefined) {
+    throw new Error(`a quantized frozen base needs the WebGPU, wasm or CPU backend (this is ${tf.getBackend()}): choose fp32 frozen weights here`);
+  }
+  return tf.engine().runKernel(KERNELS.dequantize, { codes, scales }, { format, shape: [...shape] }) as tf.Tensor;
 }

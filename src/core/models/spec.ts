@@ -9,7 +9,7 @@
 //   Hugging Face PEFT's names ("features.0.0.lora_A.weight"), so import/export is a layout change only.
 // - Parameter shapes are in the lab's (tfjs) layout: conv HWIO [kh, kw, cin/groups, cout], depthwise
 //   [kh, kw, c, 1], linear [in, out]. torchvision layouts (OIHW, [out, in]) are derived in weights/.
-import type { ModelId, StemId } from '../ids';
+import type { FrozenWeightFormat, ModelId, StemId } from '../ids';
 
 export interface ModelOptions {
   model: ModelId;
@@ -63,7 +63,13 @@ export interface ParamSpec {
   /** fan_in / fan_out as torch computes them (needed by kaiming inits). */
   fanIn: number;
   fanOut: number;
+  /** How a frozen base weight is stored (src/core/quant): absent = float32. Set only by
+   * quantizeFrozenBase, only on frozen conv/linear weights. */
+  storage?: QuantizedFormat;
 }
+
+/** A quantized storage of a frozen weight: block-wise absmax, block 64 (src/core/quant/blockwise.ts). */
+export type QuantizedFormat = Exclude<FrozenWeightFormat, 'fp32'>;
 
 /** gelu: the exact form x·Φ(x) (torch's nn.GELU(), timm's ViT default). */
 export type ActivationFn = 'relu' | 'relu6' | 'hardswish' | 'hardsigmoid' | 'gelu';

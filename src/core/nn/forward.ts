@@ -37,6 +37,7 @@ import { addLayer, conv2dLayer, flattenLayer, globalAvgPoolLayer, linearLayer } 
 import { layerNorm } from './layerNorm';
 import { classTokenOf, tokenEmbed, toTokens } from './tokens';
 import type { Model } from './model';
+import { dequantizeParam } from './quantized';
 
 export interface ForwardOptions {
   /** Batch norm uses batch statistics (true) or running statistics (false). */
@@ -128,6 +129,13 @@ function runNode(
     if (!variable) throw new Error(`forward: node ${node.id} needs parameter ${name}, which the model lacks`);
     return variable;
   };
+  // A quantized weight: the packed parameter for conv/linear layers (layers.ts dequantizes it), a
+  // dequantized copy for other readers (DoRA's norm), freed with the node's tidy.
+  const weight = (name: string) => model.quantized.get(name) ?? param(name);
+  const value = (name: string): tf.Tensor => {
+    const quantized = model.quantized.get(name);
+    return quantized ? dequantizeParam(quantized) : param(name);
+  };
   const [x] = inputs;
   const inputWanted = plan.needsGrad(node.inputs[0]);
   switch (node.op) {
@@ -141,8 +149,8 @@ function runNode(
         bias: node.bias !== undefined && plan.wantsParam(node.bias),
       };
       const bias = node.bias ? (param(node.bias) as tf.Tensor1D) : undefined;
-      if (node.op === 'linear') return linearLayer(x, param(node.weight) as tf.Tensor2D, bias, wanted);
-      return conv2dLayer(node, x as tf.Tensor4D, param(node.weight) as tf.Tensor4D, bias, wanted);
+      if (node.op === 'linear') return linearLayer(x, weight(node.weight), bias, wanted);
+      return conv2dLayer(node, x as tf.Tensor4D, weight(node.weight), bias, wanted);
     }
     case 'batchnorm': {
       const gamma = param(node.gamma) as tf.Tensor1D;
@@ -176,7 +184,7 @@ function runNode(
     case 'lora_add':
       return loraAdd(node, x, inputs[1], [inputWanted, plan.needsGrad(node.inputs[1])]);
     case 'dora_combine':
-      return doraCombine(node, x, inputs[1], param, {
+      return doraCombine(node, x, inputs[1], value, {
         base: inputWanted,
         delta: plan.needsGrad(node.inputs[1]),
         magnitude: plan.wantsParam(node.magnitude),

@@ -5,10 +5,32 @@
 //   add, pool, flatten  nothing (their backward needs shapes only; tfjs's own keep their inputs).
 // Which gradients are wanted comes from the gradient plan (gradientPlan.ts): a gradient that is not
 // wanted is neither computed nor paid for in saved tensors.
+// A quantized frozen weight (quantized.ts) is dequantized for the forward and freed with the layer;
+// for the input gradient the layer saves the packed codes and scales (parameters, alive anyway),
+// never a float32 copy, and dequantizes them again in its backward.
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2dNode } from '../models/spec';
-import { conv2dDirect, depthwiseInputGrad, matMul2d, spatialMean } from '../kernels/fused';
+import { conv2dDirect, depthwiseInputGrad, dequantize, matMul2d, spatialMean } from '../kernels/fused';
 import { customOp } from './customOp';
+import type { QuantizedParam } from './quantized';
+
+/** A conv's or linear layer's weight: a float32 tensor, or a frozen weight stored quantized. */
+export type LayerWeight = tf.Tensor | QuantizedParam;
+
+/** The layer's weight as float32 for its forward (a dequantized one lives until the layer's tidy
+ * ends), what to save for dX, and how to get dX's weight back from what was saved. */
+function weightForLayer(weight: LayerWeight, wanted: LayerGradients) {
+  if (weight instanceof tf.Tensor) {
+    return { value: weight, toSave: [weight], fromSaved: (saved: tf.Tensor[]) => saved[0] };
+  }
+  if (wanted.weight) throw new Error('forward: a quantized weight is frozen; its gradient cannot be wanted');
+  const { codes, scales, format, shape } = weight;
+  return {
+    value: dequantize(codes as tf.Tensor1D, scales as tf.Tensor1D, format, shape),
+    toSave: [codes, scales],
+    fromSaved: (saved: tf.Tensor[]) => dequantize(saved[0] as tf.Tensor1D, saved[1] as tf.Tensor1D, format, shape),
+  };
+}
 
 /** Which of a layer's gradients are wanted; `bias` is ignored for a layer without one. */
 export interface LayerGradients {
@@ -33,20 +55,22 @@ function differentiableOf(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | und
 export function conv2dLayer(
   node: Conv2dNode,
   x: tf.Tensor4D,
-  weight: tf.Tensor4D,
+  weightSource: LayerWeight,
   bias: tf.Tensor1D | undefined,
   wanted: LayerGradients,
 ): tf.Tensor {
   const kind = convKind(node);
+  const layerWeight = weightForLayer(weightSource, wanted);
+  const weight = layerWeight.value as tf.Tensor4D;
   return customOp(differentiableOf(x, weight, bias, wanted), (save) => {
     const y = convForward(kind, node, x, weight);
-    save([...(wanted.weight ? [x] : []), ...(wanted.input ? [weight] : [])]);
+    save([...(wanted.weight ? [x] : []), ...(wanted.input ? layerWeight.toSave : [])]);
     return {
       value: bias ? tf.add(y, bias) : y,
       gradFunc: (dy, saved) => {
         const dy4 = dy as tf.Tensor4D;
         const savedX = wanted.weight ? (saved[0] as tf.Tensor4D) : undefined;
-        const savedWeight = wanted.input ? (saved[saved.length - 1] as tf.Tensor4D) : undefined;
+        const savedWeight = wanted.input ? (layerWeight.fromSaved(saved.slice(wanted.weight ? 1 : 0)) as tf.Tensor4D) : undefined;
         const grads: tf.Tensor[] = [];
         if (savedWeight) grads.push(convInputGrad(kind, node, dy4, savedWeight, x.shape));
         if (savedX) grads.push(convWeightGrad(kind, node, savedX, dy4));
@@ -196,21 +220,23 @@ export function depthwiseWeightGradAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, kerne
  * formed inside the op, so what it keeps (x, when the weight trains) is x's own buffer. */
 export function linearLayer(
   x: tf.Tensor,
-  weight: tf.Tensor2D,
+  weightSource: LayerWeight,
   bias: tf.Tensor1D | undefined,
   wanted: LayerGradients,
 ): tf.Tensor {
+  const layerWeight = weightForLayer(weightSource, wanted);
+  const weight = layerWeight.value as tf.Tensor2D;
   const [inFeatures, outFeatures] = weight.shape;
   const rowsOf = (t: tf.Tensor, features: number) => (t.rank === 2 ? t : tf.reshape(t, [-1, features])) as tf.Tensor2D;
   return customOp(differentiableOf(x, weight, bias, wanted), (save) => {
     const y = tf.reshape(matMul2d(rowsOf(x, inFeatures), weight), [...x.shape.slice(0, -1), outFeatures]);
-    save([...(wanted.weight ? [x] : []), ...(wanted.input ? [weight] : [])]);
+    save([...(wanted.weight ? [x] : []), ...(wanted.input ? layerWeight.toSave : [])]);
     return {
       value: bias ? tf.add(y, bias) : y,
       gradFunc: (dy, saved) => {
         const dy2 = rowsOf(dy, outFeatures);
         const savedX = wanted.weight ? rowsOf(saved[0], inFeatures) : undefined;
-        const savedWeight = wanted.input ? (saved[saved.length - 1] as tf.Tensor2D) : undefined;
+        const savedWeight = wanted.input ? (layerWeight.fromSaved(saved.slice(wanted.weight ? 1 : 0)) as tf.Tensor2D) : undefined;
         const grads: tf.Tensor[] = [];
         if (savedWeight) grads.push(tf.reshape(matMul2d(dy2, savedWeight, false, true), x.shape));
         if (savedX) grads.push(matMul2d(savedX, dy2, true, false));

@@ -1,6 +1,7 @@
 // The measured profile: one real training step on the active backend, watched kernel by kernel
 // (src/core/profile/measuredEngine.ts), with every live buffer's bytes attributed to one group:
-// - PARAM: buffers held by the model's variables (by identity; BN running statistics included);
+// - PARAM: buffers held by the model's variables (by identity; BN running statistics included; a
+//   quantized weight's packed codes and scales);
 // - OPT: buffers held by the optimizer's state — variables and tensors the step leaves alive that
 //   are not parameters (created by the step, or older and used by its optimizer phase); a new state
 //   tensor (GaLore's recomputed projector) counts from its first use, a workspace until then;
@@ -18,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { MethodOptimizer } from '../adapters/method';
-import type { Model } from '../nn/model';
+import { parameterTensors, type Model } from '../nn/model';
 import { trainStep, type Batch } from '../train/step';
 import { summariseTimeline } from './memory';
 import { EngineObserver, type ObservedKernel } from './measuredEngine';
@@ -106,9 +107,10 @@ export async function measureTrainingStep(
   const dropoutSeed = options.dropoutSeed ?? Math.floor(model.dropoutRng.next() * 4294967296);
   const observer = new EngineObserver(model.spec.nodes.filter((n) => n.op !== 'input').map((n) => n.id));
   const paramIds = new Set<number>();
-  for (const variable of model.variables.values()) {
-    observer.sight(variable);
-    paramIds.add(variable.id);
+  // A quantized weight's PARAM is its packed codes and scales (nn/quantized.ts).
+  for (const tensor of parameterTensors(model)) {
+    observer.sight(tensor);
+    paramIds.add(tensor.id);
   }
   const batchIds = [observer.sight(batch.x).id, observer.sight(batch.y).id];
   const gradIds: number[] = [];

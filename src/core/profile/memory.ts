@@ -17,9 +17,14 @@
 //   the step ends (PyTorch frees them at the next zero_grad, tfjs after applying them all). For
 //   GaLore the phase shown is a projector-refresh step (its workspace is the larger).
 // Each timeline point is an op's high-water mark: everything it reads, writes and keeps, at once.
+// A quantized base (ParamSpec.storage, src/core/quant): PARAM counts each quantized weight at its
+// stored bytes (packed codes plus float32 scales); its float32 copy is TEMP while its layer runs in
+// the forward pass, and again in the backward when the layer passes an input gradient (the engine
+// saves the packed weight, not the copy). DoRA's norm reads its own copy of the base weight.
 import { fusedActivations, isAppliedByBatchNorm } from '../models/fusion';
 import { MEMORY_GROUPS, type MemoryGroup } from '../ids';
 import type { ActivationNode, AttentionNode, NodeSpec } from '../models/spec';
+import { storedParamBytes } from '../quant/blockwise';
 import { numel, ownedParamNames, type SpecGraph } from './graph';
 import { optimizerCosts, torchGaloreSvdBytes, torchGaloreUpdateElements, type ParamOptimizerCost } from './optimizerCost';
 import {
@@ -203,8 +208,10 @@ function torchKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
   const elements = numel(node.outShape);
   switch (node.op) {
     case 'conv2d':
-      return [{ kind: 'input', slot: 0 }];
+      // A quantized weight is dequantized for F.conv2d, which then saves that float32 copy.
+      return [{ kind: 'input', slot: 0 }, ...(isQuantized(ctx.graph, node.weight) ? [dequantizedWeight(ctx.graph, node.weight)] : [])];
     case 'linear':
+      // bitsandbytes' 4-bit/8-bit matmuls save the quantized state, not a float32 copy.
       return ctx.trains(node.weight) ? [{ kind: 'input', slot: 0 }] : [];
     case 'batchnorm':
       return [
@@ -259,6 +266,20 @@ function torchKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
   }
 }
 
+const isQuantized = (graph: SpecGraph, name: string): boolean => graph.param(name).storage !== undefined;
+
+const DEQUANTIZED_WEIGHT = 'dequantized weight';
+
+/** A quantized weight's float32 copy kept for a backward (per step, not per example). */
+function dequantizedWeight(graph: SpecGraph, name: string): KeptTensor {
+  return { kind: 'new', what: DEQUANTIZED_WEIGHT, perExample: 0, perStep: floats(numel(graph.param(name).shape)) };
+}
+
+/** Bytes of the float32 copy of a quantized weight a node reads (0 for a float32 one). */
+function dequantizedBytes(graph: SpecGraph, name: string): number {
+  return isQuantized(graph, name) ? floats(numel(graph.param(name).shape)) : 0;
+}
+
 /** Bytes of a kept tensor for a batch. */
 function keptBytes(node: NodeSpec, kept: KeptTensor, graph: SpecGraph, batch: number): number {
   switch (kept.kind) {
@@ -273,6 +294,10 @@ function keptBytes(node: NodeSpec, kept: KeptTensor, graph: SpecGraph, batch: nu
 
 /** Transient per-op workspace in the forward pass (freed when the op ends). */
 function forwardWorkspaceBytes(node: NodeSpec, graph: SpecGraph, view: AutogradView, kept: KeptTensor[], batch: number): number {
+  if (node.op === 'conv2d' || node.op === 'linear') {
+    // A quantized weight's float32 copy, unless kept (then ACT).
+    return kept.some((k) => k.kind === 'new' && k.what === DEQUANTIZED_WEIGHT) ? 0 : dequantizedBytes(graph, node.weight);
+  }
   if (node.op === 'layernorm') {
     // The per-token mean and 1/σ, unless kept (then ACT).
     return kept.some((k) => k.kind === 'new') ? 0 : batch * 2 * floats(tokensOf(node));
@@ -287,14 +312,16 @@ function forwardWorkspaceBytes(node: NodeSpec, graph: SpecGraph, view: AutogradV
     // The norm of W + s·BA: the lab expands it (‖W‖² + cross terms of r-row products), whose only
     // weight-sized buffer is W²; PEFT holds B@A, s·(B@A) and the sum at once.
     const weightElements = numel(graph.param(node.baseWeight).shape);
-    return floats(weightElements * (view === 'pytorch' ? 3 : 1));
+    return floats(weightElements * (view === 'pytorch' ? 3 : 1)) + dequantizedBytes(graph, node.baseWeight);
   }
   return 0;
 }
 
 /** Transient per-op workspace in the backward pass: BN's per-channel Σ dY and Σ dY·x̂, layer
- * norm's per-token ones, attention's dP and dS ([heads, T, T] each). */
-function backwardWorkspaceBytes(node: NodeSpec, batch: number): number {
+ * norm's per-token ones, attention's dP and dS ([heads, T, T] each); the float32 copy of a
+ * quantized weight a conv/linear dequantizes again for its input gradient (the lab's engine;
+ * PyTorch's conv kept its copy, bitsandbytes' matmul dequantizes again too). */
+function backwardWorkspaceBytes(node: NodeSpec, batch: number, ctx: NodeContext, view: AutogradView): number {
   switch (node.op) {
     case 'batchnorm':
       return floats(2 * node.channels);
@@ -302,6 +329,9 @@ function backwardWorkspaceBytes(node: NodeSpec, batch: number): number {
       return batch * 2 * floats(tokensOf(node));
     case 'attention':
       return batch * 2 * attentionScores(node);
+    case 'conv2d':
+    case 'linear':
+      return ctx.inputNeedsGrad[0] && !(view === 'pytorch' && node.op === 'conv2d') ? dequantizedBytes(ctx.graph, node.weight) : 0;
     default:
       return 0;
   }
@@ -385,7 +415,7 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
   const { spec } = graph;
   const { batch, optimizer } = options;
   const trainable = Object.values(spec.params).filter((p) => p.trainable);
-  const paramBytes = floats(Object.values(spec.params).reduce((sum, p) => sum + numel(p.shape), 0));
+  const paramBytes = Object.values(spec.params).reduce((sum, p) => sum + storedParamBytes(p), 0);
   const optCosts = optimizerCosts(spec, optimizer);
   const optBytes = floats([...optCosts.values()].reduce((sum, c) => sum + c.stateElements, 0));
   const live = new LiveBytes(paramBytes, optBytes);
@@ -474,7 +504,7 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
     });
     for (const p of graph.trainableParams(node)) live.gradBytes += floats(numel(p.shape));
 
-    record('backward', node.id, backwardWorkspaceBytes(node, batch));
+    record('backward', node.id, backwardWorkspaceBytes(node, batch, ctx, view));
 
     for (const storage of keptByNode.get(node.id) ?? []) {
       storage.keptBy--;
@@ -563,7 +593,7 @@ export function nodeMemory(
       nodeId: node.id,
       op: node.op,
       outputBytes: node.op === 'flatten' || node.op === 'to_tokens' ? 0 : floats(options.batch * numel(node.outShape)),
-      paramBytes: floats(params.reduce((sum, p) => sum + numel(p.shape), 0)),
+      paramBytes: params.reduce((sum, p) => sum + storedParamBytes(p), 0),
       gradBytes: floats(trainable.reduce((sum, p) => sum + numel(p.shape), 0)),
       optBytes: floats(trainable.reduce((sum, p) => sum + (costs.get(p.name) as ParamOptimizerCost).stateElements, 0)),
       keptBytes: { analytic: kept.analytic.get(node.id) ?? 0, pytorch: kept.pytorch.get(node.id) ?? 0 },

@@ -6,6 +6,7 @@
 // read with `await data()` (never dataSync, which stalls a WebGPU worker).
 import * as tf from '@tensorflow/tfjs';
 import { applyMethod } from '../../core/adapters/definitions';
+import { quantizeFrozenBase } from '../../core/quant/quantizeBase';
 import { batchCount, iterateBatches, type Batch as DataBatch } from '../../core/data/batching';
 import { DataError } from '../../core/data/types';
 import { activeGpuDevice, bufferLimitsOf, GpuError, withGpuErrorScope } from '../../core/gpuDevice';
@@ -148,8 +149,17 @@ async function prepareRun(context: RunContext, owned: { model?: Model; trainer?:
   const modelOptions = modelOptionsOf(config);
   checkClassCounts(config, modelOptions.numClasses, data.numClasses, newHead);
   const methodOptions = methodOptionsOf(config);
-  const spec = applyMethod(buildModelSpec(modelOptions), config.method, methodOptions);
-  const { profiles, failures } = profileMethods({ model: modelOptions, methods: [config.method], methodOptions, batch: config.batchSize, optimizer: config.optimizer });
+  // A quantized frozen base (validated: not for FFT/GaLore) is stored so from the start; the base
+  // weights quantize as they load.
+  const spec = quantizeFrozenBase(applyMethod(buildModelSpec(modelOptions), config.method, methodOptions), config.method, config.frozenWeights);
+  const { profiles, failures } = profileMethods({
+    model: modelOptions,
+    methods: [config.method],
+    methodOptions,
+    batch: config.batchSize,
+    optimizer: config.optimizer,
+    frozenWeights: config.frozenWeights,
+  });
   const profile = profiles[config.method];
   if (!profile) throw new Error(`The profiler cannot cost this configuration: ${failures[config.method] ?? 'unknown reason'}`);
   owned.profile = profile;
