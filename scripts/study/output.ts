@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { claimById, claimText } from '../../src/lab/claims';
-import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../src/lab/names';
+import { METHOD_SHORT_NAMES, methodShortName, MODEL_NAMES } from '../../src/lab/names';
 import { studyFigures } from '../../src/lab/study/figures';
 import type { StudyCell, StudyReport } from '../../src/lab/study/report';
 
@@ -15,7 +15,7 @@ function cellRow(cell: StudyCell): string {
   const steps = cell.stepsToTarget;
   const reached = steps ? steps.perSeed.filter((s) => s !== null).length : 0;
   const stepsText = !steps ? '—' : steps.meanReached === null ? `not reached (target ${pct(steps.target)}%)` : `${steps.meanReached.toFixed(1)} (${reached}/${steps.perSeed.length} seeds; target ${pct(steps.target)}%)`;
-  return `| ${MODEL_NAMES[cell.model]} | ${cell.task} | ${METHOD_SHORT_NAMES[cell.method]}${cell.rank === null ? '' : ` r=${cell.rank}`} | ${pct(cell.baselineAccuracy.mean)} | **${pct(a.mean)}** [${pct(a.low)}, ${pct(a.high)}] | ${pct(a.sd)} | ${stepsText} | ${mib(cell.peakBytes)} | ${(cell.flopsPerStep / 1e9).toFixed(2)} | ${cell.seeds.join(', ')}${cell.failures.length > 0 ? `; failed: ${cell.failures.map((f) => `seed ${f.seed} (${f.reason})`).join('; ')}` : ''} |`;
+  return `| ${MODEL_NAMES[cell.model]} | ${cell.task} | ${methodShortName(cell.method, cell.model)}${cell.rank === null ? '' : ` r=${cell.rank}`} | ${pct(cell.baselineAccuracy.mean)} | **${pct(a.mean)}** [${pct(a.low)}, ${pct(a.high)}] | ${pct(a.sd)} | ${stepsText} | ${mib(cell.peakBytes)} | ${(cell.flopsPerStep / 1e9).toFixed(2)} | ${cell.seeds.join(', ')}${cell.failures.length > 0 ? `; failed: ${cell.failures.map((f) => `seed ${f.seed} (${f.reason})`).join('; ')}` : ''} |`;
 }
 
 export function renderStudyMarkdown(report: StudyReport, baseName: string): string {

@@ -10,7 +10,7 @@ import { formatBytes, formatDuration, formatPercent } from '../format';
 import type { PretrainJob } from '../baseWeightsSlice';
 import { useLabStore } from '../store';
 import { SelectField, TextField } from './fields';
-import { HUB_BASE_FIX, hubBaseBytesOf, hubBaseFileOf, hubBaseProblem, IMAGENET_CLASSES } from '../../lab/hub/hubBases';
+import { hubBaseBytesOf, hubBaseFixOf, HUB_VIT_FIX, hubBaseFileOf, hubBaseProblem, IMAGENET_CLASSES } from '../../lab/hub/hubBases';
 import { isHubCacheMeta, type HubCacheMeta } from '../../lab/hub/hubFiles';
 import { hubCacheKey, hubFileUrl } from '../../lab/hub/hubUrl';
 import { listCachedData } from '../../lab/storage/indexedDb';
@@ -204,7 +204,7 @@ function HubBase() {
   const config = useLabStore((s) => s.config);
   const download = useLabStore((s) => s.hubDownloads[hubCacheKey(hubBaseFileOf(s.config.model))]);
   const hubUrlInvalid = useLabStore((s) => s.issues.some((issue) => issue.field === 'hubUrl' && issue.severity === 'error'));
-  const { setField, startHubDownload, cancelHubDownload } = useLabStore.getState();
+  const { applyConfig, startHubDownload, cancelHubDownload } = useLabStore.getState();
   const file = hubBaseFileOf(config.model);
   const cached = useCachedHubFile(hubCacheKey(file));
   const problem = hubBaseProblem(config);
@@ -227,12 +227,11 @@ function HubBase() {
             type="button"
             className="secondary"
             onClick={() => {
-              setField('width', HUB_BASE_FIX.width);
-              setField('stem', HUB_BASE_FIX.stem);
+              applyConfig({ ...config, ...hubBaseFixOf(config.model) });
               if (!cached && !hubUrlInvalid) startHubDownload(file);
             }}
           >
-            Use width 1 and the ImageNet stem
+            {config.model === 'vit_tiny' ? `Use width 1, depth ${HUB_VIT_FIX.depth}, the ImageNet stem and ${HUB_VIT_FIX.resolution}×${HUB_VIT_FIX.resolution}` : 'Use width 1 and the ImageNet stem'}
           </button>
         </div>
       ) : (

@@ -1,3 +1,4 @@
+import { methodName } from '../../lab/names';
 import { useLabStore } from '../store';
 import { BaseWeights } from './BaseWeights';
 import { CustomImages } from './CustomImages';
@@ -8,6 +9,7 @@ import { MethodNote } from './MethodNote';
 /** The left column: every configuration field, grouped as a user thinks of them. */
 export function ConfigPanel() {
   const resetConfig = useLabStore((s) => s.resetConfig);
+  const model = useLabStore((s) => s.config.model);
   return (
     <form className="config-panel" aria-label="Configuration" onSubmit={(event) => event.preventDefault()}>
       <fieldset>
@@ -15,6 +17,7 @@ export function ConfigPanel() {
         <SelectField field="model" />
         <div className="field-row">
           <NumberField field="width" />
+          <NumberField field="depth" />
           <NumberField field="resolution" />
         </div>
         <div className="field-row">
@@ -25,7 +28,7 @@ export function ConfigPanel() {
       </fieldset>
       <fieldset>
         <legend>Method</legend>
-        <SelectField field="method" />
+        <SelectField field="method" optionLabel={(id) => methodName(id, model)} />
         <MethodNote />
         <div className="field-row">
           <NumberField field="rank" />

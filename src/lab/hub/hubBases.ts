@@ -10,6 +10,7 @@
 // shape against the spec when it loads.
 import type { ModelId } from '../../core/ids';
 import { buildModelSpec } from '../../core/models/registry';
+import { VIT_TINY } from '../../core/models/vit';
 import type { ModelOptions } from '../../core/models/spec';
 import { TIMM_ARCHITECTURES } from '../../core/weights/timm';
 import type { HubFile } from './hubUrl';
@@ -39,12 +40,29 @@ export const hubBaseFileOf = (model: ModelId): HubFile => ({
 /** What a configuration must have for the hub's weights to fit (any resolution, any class count). */
 export const HUB_BASE_FIX = { width: 1, stem: 'imagenet' } as const;
 
+/** What the ViT's hub weights need beyond HUB_BASE_FIX: all 12 blocks, and 224×224, since its learned
+ * position embedding has one row per 16×16 patch of a 224×224 image (the lab does not interpolate it). */
+export const HUB_VIT_FIX = { depth: VIT_TINY.depth, resolution: 224 } as const;
+
 /** Why `options` cannot start from the hub's weights, with the fix, or null when they can. */
-export function hubBaseProblem(options: Pick<ModelOptions, 'width' | 'stem'>): string | null {
-  const wrong = [options.width !== HUB_BASE_FIX.width ? `width ${options.width}` : null, options.stem !== HUB_BASE_FIX.stem ? `the ${options.stem} stem` : null].filter((x) => x !== null);
+export function hubBaseProblem(options: Pick<ModelOptions, 'model' | 'width' | 'stem' | 'resolution'> & { depth?: number }): string | null {
+  const vit = options.model === 'vit_tiny';
+  const depth = options.depth ?? VIT_TINY.depth;
+  const wrong = [
+    options.width !== HUB_BASE_FIX.width ? `width ${options.width}` : null,
+    options.stem !== HUB_BASE_FIX.stem ? `the ${options.stem} stem` : null,
+    vit && depth !== HUB_VIT_FIX.depth ? `depth ${depth}` : null,
+    vit && options.resolution !== HUB_VIT_FIX.resolution ? `${options.resolution}×${options.resolution}` : null,
+  ].filter((x) => x !== null);
   if (wrong.length === 0) return null;
+  if (vit) {
+    return `The ImageNet-pretrained ViT-Tiny is that of width 1, depth ${HUB_VIT_FIX.depth}, the ImageNet stem (16×16 patches) at ${HUB_VIT_FIX.resolution}×${HUB_VIT_FIX.resolution} (its position embedding is learned for that grid), not ${wrong.join(' and ')}: set them so, or choose other base weights.`;
+  }
   return `The ImageNet-pretrained weights are those of width 1 with the ImageNet stem (at any resolution), not ${wrong.join(' and ')}: set Width to 1 and Stem to ImageNet, or choose other base weights.`;
 }
+
+/** The fields a configuration sets to fit the hub's weights of `model`. */
+export const hubBaseFixOf = (model: ModelId) => (model === 'vit_tiny' ? { ...HUB_BASE_FIX, ...HUB_VIT_FIX } : HUB_BASE_FIX);
 
 /** The size of `model`'s hub file as its spec says: every float32 weight and BatchNorm statistic of
  * the 1000-class model (timm's file adds a header and BatchNorm step counters, a few kB). */

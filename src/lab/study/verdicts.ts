@@ -6,7 +6,7 @@
 // reproduced when the whole interval is on the claimed side, contradicted when the whole interval
 // is on the other side, inconclusive when it straddles the threshold. A claim of several parts is
 // contradicted if any part is, reproduced if all are, else inconclusive; "not measured" without cells.
-import { METHOD_SHORT_NAMES } from '../names';
+import { methodShortName } from '../names';
 import type { ClaimId } from '../claims';
 import type { CellKey, ClaimVerdict, StudyCell, StudyRun, Verdict } from './types';
 import { pairedDifference, type Interval } from './stats';
@@ -50,7 +50,7 @@ function pairedFinal(runs: readonly StudyRun[], a: CellKey, b: CellKey): Interva
 
 const sameCell = (a: CellKey, b: CellKey) => a.model === b.model && a.method === b.method && a.task === b.task && a.rank === b.rank;
 const where = (cell: CellKey) => `${cell.model}, ${cell.task}${cell.rank === null ? '' : `, r = ${cell.rank}`}`;
-const name = (cell: CellKey) => METHOD_SHORT_NAMES[cell.method];
+const name = (cell: CellKey) => methodShortName(cell.method, cell.model);
 const isHardShift = (task: string) => task.startsWith('impulse_noise');
 const isMildShift = (task: string) => task.startsWith('brightness');
 
