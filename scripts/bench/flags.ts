@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 
 import { isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, type StemId } from '../../src/core/ids';
 import { MODEL_OPTION_LIMITS } from '../../src/core/models/registry';
+import { cellId, NEW_OPTION_CELLS, QUANTIZED_BASE_CELLS, type CellKey } from './grid';
 
 /** A bad command line: the runner prints the message and exits with code 2. */
 export class UsageError extends Error {
@@ -40,6 +41,8 @@ export interface RunPlan {
   models: ModelId[];
   methods: MethodId[];
   ranks: number[];
+  /** Cells beyond the grid's model × method × rank, each with options of its own (NEW_OPTION_CELLS). */
+  extraCells: CellKey[];
   settings: GridSettings;
   /** Run the tf.layers MobileNetV2 peer beside the lab's MobileNetV2 (needs mobilenet_v2 in the grid). */
   baseline: boolean;
@@ -89,6 +92,8 @@ const PRESETS = {
     models: [...MODEL_IDS],
     methods: [...METHOD_IDS],
     ranks: [4, 8, 16],
+    // The grid has every model, the ViT at its reference size (depth 12) among them.
+    extraCells: QUANTIZED_BASE_CELLS,
     settings: { width: 1, resolution: 224, numClasses: 10, stem: 'imagenet', batch: 1, warmup: 5, steps: 20 },
   },
   // Sized for < 10 min on 2 CPU cores with SwiftShader WebGPU, where a MobileNetV2 step takes seconds
@@ -97,15 +102,17 @@ const PRESETS = {
     models: ['mobilenet_v2'],
     methods: [...METHOD_IDS],
     ranks: [4],
+    extraCells: NEW_OPTION_CELLS,
     settings: { ...ISSUE_3_SETTING, warmup: 1, steps: 3 },
   },
   'core-only': {
     models: ['mobilenet_v2'],
     methods: ['fft'],
     ranks: [4],
+    extraCells: [],
     settings: { ...ISSUE_3_SETTING, warmup: 1, steps: 5 },
   },
-} as const satisfies Record<RunPlan['preset'], { models: readonly ModelId[]; methods: readonly MethodId[]; ranks: readonly number[]; settings: Omit<GridSettings, 'seed' | 'learningRate'> }>;
+} as const satisfies Record<RunPlan['preset'], { models: readonly ModelId[]; methods: readonly MethodId[]; ranks: readonly number[]; extraCells: readonly CellKey[]; settings: Omit<GridSettings, 'seed' | 'learningRate'> }>;
 
 export const HELP = `Usage: npm run bench -- [options]
 
@@ -120,6 +127,9 @@ Presets (explicit flags override them):
                      ${PRESETS.quick.settings.warmup} warm-up + ${PRESETS.quick.settings.steps} timed steps
   --core-only        only the lab core vs tf.layers MobileNetV2 comparison (full fine-tuning, Adam),
                      width 0.35, 32×32, batch 8, ${PRESETS['core-only'].settings.warmup} warm-up + ${PRESETS['core-only'].settings.steps} timed steps
+  --new-options      only the cells of issue 19's options, at --quick's size: ${NEW_OPTION_CELLS.map(cellId).join(', ')}
+                     (--quick runs them too, after its grid; the full grid has the ViT at width 1, depth 12,
+                     and ${QUANTIZED_BASE_CELLS.map(cellId).join(', ')})
 
 Grid:
   --models LIST      comma-separated: ${MODEL_IDS.join(', ')}
@@ -167,6 +177,7 @@ Exit codes: 0 ok, 1 a run failed, 2 bad flags.`;
 const OPTIONS = {
   quick: { type: 'boolean' },
   'core-only': { type: 'boolean' },
+  'new-options': { type: 'boolean' },
   merge: { type: 'boolean' },
   help: { type: 'boolean' },
   'no-baseline': { type: 'boolean' },
@@ -217,6 +228,36 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
   }
   if (values.dist !== undefined && !values['ui-only']) throw new UsageError('--dist is for --ui-only');
   if (values.quick && values['core-only']) throw new UsageError('--quick and --core-only are different presets: choose one');
+  if (values['new-options']) {
+    const others = Object.keys(values).filter((name) => !['new-options', 'out', 'node-webgpu', 'seed', 'lr', 'matmul-size', 'warmup', 'steps'].includes(name));
+    if (others.length > 0) throw new UsageError(`--new-options runs its own cells: not with --${others.join(', --')}`);
+    const quick = PRESETS.quick.settings;
+    return {
+      mode: 'grid',
+      preset: 'quick',
+      models: [],
+      methods: [],
+      ranks: [],
+      extraCells: [...NEW_OPTION_CELLS],
+      settings: {
+        ...quick,
+        warmup: values.warmup === undefined ? quick.warmup : parseInteger('--warmup', values.warmup, 0),
+        steps: values.steps === undefined ? quick.steps : parseInteger('--steps', values.steps, 1),
+        seed: values.seed === undefined ? 0 : parseInteger('--seed', values.seed, 0),
+        learningRate: values.lr === undefined ? 1e-3 : parsePositive('--lr', values.lr),
+      },
+      baseline: false,
+      uiRun: false,
+      soakSteps: 0,
+      uiOnly: false,
+      uiDist: null,
+      matmulSize: values['matmul-size'] === undefined ? 1024 : parseInteger('--matmul-size', values['matmul-size'], 16),
+      shard: null,
+      outDir,
+      nodeWebgpu: values['node-webgpu'] === true,
+      torchFile,
+    };
+  }
 
   const preset: RunPlan['preset'] = values['core-only'] ? 'core-only' : values.quick ? 'quick' : 'full';
   const defaults = PRESETS[preset];
@@ -246,6 +287,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     models,
     methods,
     ranks: [...new Set(ranks)],
+    // A grid of one's own is just that grid.
+    extraCells: GRID_FLAGS.some((flag) => values[flag] !== undefined) ? [] : [...defaults.extraCells],
     settings,
     baseline,
     // One UI run per report: in the first shard of a split grid.

@@ -32,6 +32,7 @@ export const FINDING_IDS = [
   'bn_head_cheap_but_brittle',
   'flop_ratio_artefact',
   'cnn_vs_llm',
+  'vit_transfer',
 ] as const;
 export type FindingId = (typeof FINDING_IDS)[number];
 export const isFindingId = (text: string): text is FindingId => (FINDING_IDS as readonly string[]).includes(text);
