@@ -186,7 +186,7 @@ const CHECKS: readonly ClaimCheck[] = [
   {
     // The lab has no LLM to compare with: never judged here (the findings tour shows the mechanism).
     id: 'peft_memory_vs_llms',
-    values: () => ({ values: [], missing: ['an LLM (the lab profiles CNNs only)'] }),
+    values: () => ({ values: [], missing: ['an LLM (the lab profiles no LLM)'] }),
   },
 ];
 

@@ -98,6 +98,14 @@ export const FINDINGS: readonly Finding[] = [
     tryIt: { model: 'mobilenet_v2', method: 'fft' },
   },
   {
+    id: 'cnn_vs_llm',
+    title: 'PEFT on CNNs is not PEFT on LLMs: what it can save is what the weights cost',
+    why: 'In an LLM the weights’ gradients and optimizer state dominate training memory, and PEFT removes them. In a MobileNet at batch 1 the saved activations already dominate, and PEFT cannot touch them. The lab profiles no LLM (its ViT-Tiny is a vision transformer, see the last card): the LLM side is the study’s.',
+    claims: ['peft_memory_vs_llms'],
+    chart: 'peak_shares',
+    tryIt: { model: 'mobilenet_v2', method: 'fft' },
+  },
+  {
     id: 'vit_transfer',
     title: 'Do the findings transfer to a ViT?',
     why:
@@ -105,14 +113,6 @@ export const FINDINGS: readonly Finding[] = [
     claims: ['peft_memory_mobilenets', 'peft_memory_resnet18', 'dora_memory_over_lora', 'bn_head_memory'],
     chart: 'vit_memory',
     tryIt: { model: 'vit_tiny', method: 'lora' },
-  },
-  {
-    id: 'cnn_vs_llm',
-    title: 'PEFT on CNNs is not PEFT on LLMs: what it can save is what the weights cost',
-    why: 'In an LLM the weights’ gradients and optimizer state dominate training memory, and PEFT removes them. In a MobileNet at batch 1 the saved activations already dominate, and PEFT cannot touch them. The lab profiles CNNs only: the LLM side is the study’s.',
-    claims: ['peft_memory_vs_llms'],
-    chart: 'peak_shares',
-    tryIt: { model: 'mobilenet_v2', method: 'fft' },
   },
 ];
 
