@@ -112,3 +112,97 @@ test('a MobileNetV2 training step on WebGPU matches the CPU backend and leaks no
   expect(result.tensors[1]).toBe(result.tensors[0]);
   expect(errors).toEqual([]);
 });
+
+// A tiny ViT (issue 19: width 0.25, depth 2, cifar stem, 32×32, batch 4) on WebGPU: one step's loss
+// and gradients equal the CPU backend's, a few Adam steps on one batch lower the loss, and the
+// tensor count after the last step equals that after the first (no leak).
+test('a tiny ViT fine-tunes on WebGPU: the CPU backend’s gradients, a falling loss, no leaked tensor', async ({ page }) => {
+  test.setTimeout(600_000);
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto('/e2e/harness.html');
+  const result = await page.evaluate(async () => {
+    const report = await window.labHarnessReady;
+    const { tf, models, nnModel, trainStep, optim }: LabHarness = window.labHarness;
+    const spec = models.buildModelSpec({ model: 'vit_tiny', width: 0.25, depth: 2, resolution: 32, numClasses: 10, stem: 'cifar' });
+    const batchSize = 4;
+    let state = 2024;
+    const pixels = Float32Array.from({ length: batchSize * 32 * 32 * 3 }, () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return (state / 2 ** 32) * 2 - 1;
+    });
+    const labels = [2, 5, 0, 8];
+    const trainable = new Set(Object.values(spec.params).filter((p) => p.trainable).map((p) => p.name));
+    const newBatch = () => ({ x: tf.tensor4d(pixels, [batchSize, 32, 32, 3]), y: tf.tensor1d(labels, 'int32') });
+
+    async function oneStep(): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
+      const model = nnModel.createModel(spec, { seed: 7 });
+      const batch = newBatch();
+      try {
+        const { loss, grads } = trainStep.computeGradients(model, batch, trainable);
+        const values: Record<string, Float32Array> = {};
+        for (const [name, grad] of grads) values[name] = (await grad.data()) as Float32Array;
+        const lossValue = (await loss.data())[0];
+        tf.dispose([loss, ...grads.values()]);
+        return { loss: lossValue, grads: values };
+      } finally {
+        tf.dispose([batch.x, batch.y]);
+        nnModel.disposeModel(model);
+      }
+    }
+
+    const onWebGpu = await oneStep();
+    const model = nnModel.createModel(spec, { seed: 7 });
+    const optimizer = optim.createOptimizer({ id: 'adam', lr: 1e-3 }, model.variables);
+    const batch = newBatch();
+    const stepLosses = [await trainStep.trainStep(model, optimizer, batch, trainable)];
+    const tensorsAfterOne = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) stepLosses.push(await trainStep.trainStep(model, optimizer, batch, trainable));
+    const tensorsAfterSix = tf.memory().numTensors;
+    tf.dispose([batch.x, batch.y]);
+    optimizer.dispose();
+    nnModel.disposeModel(model);
+
+    const backend = tf.getBackend();
+    await tf.setBackend('cpu');
+    let onCpu: Awaited<ReturnType<typeof oneStep>>;
+    try {
+      onCpu = await oneStep();
+    } finally {
+      await tf.setBackend(backend);
+    }
+    let largest = 0;
+    for (const values of Object.values(onCpu.grads)) for (const v of values) largest = Math.max(largest, Math.abs(v));
+    let worstGradError = 0;
+    let worstParam = '';
+    for (const [name, reference] of Object.entries(onCpu.grads)) {
+      let scale = 1e-3 * largest;
+      let worst = 0;
+      reference.forEach((r, j) => {
+        scale = Math.max(scale, Math.abs(r));
+        worst = Math.max(worst, Math.abs(onWebGpu.grads[name][j] - r));
+      });
+      if (worst / scale > worstGradError) [worstGradError, worstParam] = [worst / scale, name];
+    }
+    return {
+      backend: report.backend,
+      gradCount: [Object.keys(onWebGpu.grads).length, Object.keys(onCpu.grads).length, trainable.size],
+      lossError: Math.abs(onWebGpu.loss - onCpu.loss) / Math.abs(onCpu.loss),
+      largestGrad: largest,
+      worstGradError,
+      worstParam,
+      stepLosses,
+      tensors: [tensorsAfterOne, tensorsAfterSix],
+    };
+  });
+  console.log(JSON.stringify(result));
+  expect(errors).toEqual([]);
+  expect(result.backend).toBe('webgpu');
+  expect(result.gradCount).toEqual([result.gradCount[2], result.gradCount[2], result.gradCount[2]]);
+  expect(result.lossError).toBeLessThan(1e-4);
+  expect(result.largestGrad).toBeGreaterThan(1e-3);
+  expect(result.worstGradError, result.worstParam).toBeLessThan(1e-3);
+  expect(result.stepLosses.every(Number.isFinite)).toBe(true);
+  expect(result.stepLosses[result.stepLosses.length - 1]).toBeLessThan(result.stepLosses[0]);
+  expect(result.tensors[1]).toBe(result.tensors[0]);
+});

@@ -12,6 +12,9 @@ import * as models from '../src/core/models/registry';
 import * as nnModel from '../src/core/nn/model';
 import * as trainStep from '../src/core/train/step';
 import * as layers from '../src/core/nn/layers';
+import { ACTIVATIONS } from '../src/core/nn/activations';
+import { attention } from '../src/core/nn/attention';
+import { layerNorm } from '../src/core/nn/layerNorm';
 import * as optim from '../src/core/optim';
 import * as profile from '../src/core/profile/profile';
 import * as measured from '../src/core/profile/measured';
@@ -38,7 +41,10 @@ async function runFinetune(config: LabConfig): Promise<RunRecord & { wallSeconds
   });
 }
 
-const harness = { tf, backend, selfTest, bench, soak, adapters, linalg, models, nnModel, trainStep, layers, optim, profile, measured, measuredRun, measuredCompare, fusedKernels, study: { runFinetune } };
+/** The ViT's ops (issue 19), for the WebGPU-vs-CPU checks of e2e/kernels.spec.ts. */
+const vitOps = { layerNorm, attention, gelu: ACTIVATIONS.gelu };
+
+const harness = { tf, backend, selfTest, bench, soak, adapters, linalg, models, nnModel, trainStep, layers, vitOps, optim, profile, measured, measuredRun, measuredCompare, fusedKernels, study: { runFinetune } };
 export type LabHarness = typeof harness;
 
 declare global {

@@ -177,3 +177,81 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
   }
   expect(result.depthwiseError).toBeLessThan(1e-5);
 });
+
+// The ViT's ops (src/core/nn: layer norm, attention, exact GELU, each with its hand-written backward)
+// on WebGPU against the same ops on tfjs's CPU backend in the same page: forward values and every
+// gradient, on small shapes with odd sizes (7 tokens, 2 heads of 5, 15 features).
+test('the ViT ops (layer norm, attention, GELU) on WebGPU equal the CPU backend, forward and backward', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto('/e2e/harness.html');
+  const result = await page.evaluate(async () => {
+    const report = await window.labHarnessReady;
+    const { tf, vitOps }: LabHarness = window.labHarness;
+    /** Deterministic values in [−2, 2) (the same on both backends). */
+    const values = (size: number, seed: number) => {
+      let state = seed;
+      return Float32Array.from({ length: size }, () => {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        return (state / 2 ** 32) * 4 - 2;
+      });
+    };
+    const [n, t, features, heads, headDim] = [3, 7, 15, 2, 5];
+    const lnNode: Parameters<typeof vitOps.layerNorm>[0] = { id: 'ln', op: 'layernorm', inputs: ['x'], outShape: [t, features], features, gamma: 'g', beta: 'b', eps: 1e-6 };
+    const attnNode: Parameters<typeof vitOps.attention>[0] = { id: 'attn', op: 'attention', inputs: ['qkv'], outShape: [t, heads * headDim], heads, headDim, scale: 1 / Math.sqrt(headDim) };
+    const all = { input: true, gamma: true, beta: true };
+
+    /** Every op's forward output and gradients (of Σ out·r) on the active backend, as arrays. */
+    async function run(): Promise<Record<string, Float32Array>> {
+      const x = tf.tensor3d(values(n * t * features, 1), [n, t, features]);
+      const gamma = tf.tensor1d(values(features, 2).map((v) => 1 + v / 4));
+      const beta = tf.tensor1d(values(features, 3));
+      const qkv = tf.tensor3d(values(n * t * 3 * heads * headDim, 4), [n, t, 3 * heads * headDim]);
+      const rLn = tf.tensor3d(values(n * t * features, 5), [n, t, features]);
+      const rAttn = tf.tensor3d(values(n * t * heads * headDim, 6), [n, t, heads * headDim]);
+      const out: Record<string, Float32Array> = {};
+      const read = async (name: string, tensor: Tensor) => {
+        out[name] = (await tensor.data()) as Float32Array;
+        tensor.dispose();
+      };
+      await read('layerNorm', vitOps.layerNorm(lnNode, x, gamma, beta, all));
+      const lnGrads = tf.grads((a: Tensor, g: Tensor, b: Tensor) => tf.sum(tf.mul(vitOps.layerNorm(lnNode, a, g as Tensor1D, b as Tensor1D, all), rLn)))([x, gamma, beta]);
+      for (const [i, name] of ['layerNormDx', 'layerNormDGamma', 'layerNormDBeta'].entries()) await read(name, lnGrads[i]);
+      await read('attention', vitOps.attention(attnNode, qkv, true));
+      await read('attentionDqkv', tf.grad((a: Tensor) => tf.sum(tf.mul(vitOps.attention(attnNode, a, true), rAttn)))(qkv));
+      await read('gelu', vitOps.gelu(x));
+      await read('geluDx', tf.grad((a: Tensor) => tf.sum(tf.mul(vitOps.gelu(a), rLn)))(x));
+      tf.dispose([x, gamma, beta, qkv, rLn, rAttn]);
+      return out;
+    }
+
+    const tensorsBefore = tf.memory().numTensors;
+    const onWebGpu = await run();
+    const tensorsAfter = tf.memory().numTensors;
+    const backend = tf.getBackend();
+    await tf.setBackend('cpu');
+    let onCpu: Record<string, Float32Array>;
+    try {
+      onCpu = await run();
+    } finally {
+      await tf.setBackend(backend);
+    }
+    const errorsByOp: Record<string, number> = {};
+    for (const [name, reference] of Object.entries(onCpu)) {
+      let scale = 1e-30;
+      let worst = 0;
+      reference.forEach((r, i) => {
+        scale = Math.max(scale, Math.abs(r));
+        worst = Math.max(worst, Math.abs(onWebGpu[name][i] - r));
+      });
+      errorsByOp[name] = worst / scale;
+    }
+    return { backend: report.backend, errorsByOp, tensors: [tensorsBefore, tensorsAfter] };
+  });
+  console.log(JSON.stringify(result));
+  expect(errors).toEqual([]);
+  expect(result.backend).toBe('webgpu');
+  expect(Object.keys(result.errorsByOp).sort()).toEqual(['attention', 'attentionDqkv', 'gelu', 'geluDx', 'layerNorm', 'layerNormDBeta', 'layerNormDGamma', 'layerNormDx']);
+  for (const [name, error] of Object.entries(result.errorsByOp)) expect(error, name).toBeLessThan(1e-5);
+  expect(result.tensors[1]).toBe(result.tensors[0]);
+});

@@ -4,7 +4,6 @@
 // (fixtures/torch); the tests call the same `forwardOptionsFromFlags` + `runForward`.
 import { existsSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import type { ModelId, StemId } from '../../src/core/ids';
 import { buildModelSpec, modelOptionsProblems } from '../../src/core/models/registry';
 import type { ModelOptions } from '../../src/core/models/spec';
 import { forward } from '../../src/core/nn/forward';
@@ -14,7 +13,7 @@ import { loadTorchvisionFile } from '../../src/core/weights/load';
 import { readSafetensors } from '../../src/core/weights/safetensors';
 import { labToTorch, paramLayouts } from '../../src/core/weights/torchvision';
 import { CliUsageError, type FlagValue, type Subcommand } from './flags';
-import { MODEL_FLAGS } from './params';
+import { MODEL_FLAGS, modelOptionsFromFlags } from './params';
 
 export interface ForwardOptions {
   modelOptions: ModelOptions;
@@ -72,13 +71,7 @@ export const forwardCommand: Subcommand = {
 
 /** Validates what the flag parser cannot (labels, files, model options); throws CliUsageError (exit 2). */
 export function forwardOptionsFromFlags(flags: Record<string, FlagValue | undefined>): ForwardOptions {
-  const modelOptions: ModelOptions = {
-    model: flags.model as ModelId,
-    numClasses: flags.classes as number,
-    resolution: flags.resolution as number,
-    width: flags.width as number,
-    stem: flags.stem as StemId,
-  };
+  const modelOptions = modelOptionsFromFlags(flags);
   const problems = modelOptionsProblems(modelOptions);
   if (problems.length > 0) throw new CliUsageError(problems.join('; '));
   const { numClasses } = modelOptions;

@@ -3,6 +3,8 @@ import { applyMethod, methodOptions, type MethodOptions } from '../../src/core/a
 import { METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, type StemId } from '../../src/core/ids';
 import { countMacs, countParams } from '../../src/core/models/count';
 import { buildModelSpec, DEFAULT_MODEL_OPTIONS, MODEL_OPTION_LIMITS } from '../../src/core/models/registry';
+import type { ModelOptions } from '../../src/core/models/spec';
+import { VIT_TINY } from '../../src/core/models/vit';
 import { CliUsageError, type FlagSpec, type FlagValue, type Subcommand } from './flags';
 
 /** The model flags shared by subcommands that build a model. */
@@ -12,7 +14,20 @@ export const MODEL_FLAGS: FlagSpec[] = [
   { name: 'resolution', type: { kind: 'int', min: MODEL_OPTION_LIMITS.minResolution }, description: 'input side in pixels', default: DEFAULT_MODEL_OPTIONS.resolution },
   { name: 'width', type: { kind: 'number', exclusiveMin: MODEL_OPTION_LIMITS.widthExclusiveMin }, description: 'channel width multiplier', default: DEFAULT_MODEL_OPTIONS.width },
   { name: 'stem', type: { kind: 'id', ids: STEM_IDS }, description: 'imagenet (torchvision) or cifar (stride-1 stem)', default: DEFAULT_MODEL_OPTIONS.stem },
+  { name: 'depth', type: { kind: 'int', min: 1 }, description: `transformer blocks (vit_tiny only; default ${VIT_TINY.depth})` },
 ];
+
+/** The model options of MODEL_FLAGS. */
+export function modelOptionsFromFlags(flags: Record<string, FlagValue | undefined>): ModelOptions {
+  return {
+    model: flags.model as ModelId,
+    numClasses: flags.classes as number,
+    resolution: flags.resolution as number,
+    width: flags.width as number,
+    stem: flags.stem as StemId,
+    ...(flags.depth !== undefined ? { depth: flags.depth as number } : {}),
+  };
+}
 
 /** The method's `trainHead` option (PEFT's modules_to_save), shared by subcommands that apply a method. */
 export const TRAIN_HEAD_FLAG: FlagSpec = {
@@ -43,13 +58,7 @@ export const paramsCommand: Subcommand = {
   run(flags) {
     // Without a method there is no trainable count for the switch to change.
     if (flags['train-head'] && flags.method === undefined) throw new CliUsageError('--train-head needs --method: it changes what the method trains');
-    const spec = buildModelSpec({
-      model: flags.model as ModelId,
-      numClasses: flags.classes as number,
-      resolution: flags.resolution as number,
-      width: flags.width as number,
-      stem: flags.stem as StemId,
-    });
+    const spec = buildModelSpec(modelOptionsFromFlags(flags));
     const params = countParams(spec);
     const macs = countMacs(spec);
     // total: the base model; trainable: what the method trains, its adapters included.
@@ -61,7 +70,8 @@ export const paramsCommand: Subcommand = {
       return;
     }
     const o = spec.options;
-    console.log(`${o.model} (width ${o.width}, ${o.resolution}×${o.resolution}, ${o.numClasses} classes, ${o.stem} stem)`);
+    const depth = o.depth !== undefined ? `, depth ${o.depth}` : '';
+    console.log(`${o.model} (width ${o.width}${depth}, ${o.resolution}×${o.resolution}, ${o.numClasses} classes, ${o.stem} stem)`);
     console.log(`parameters: ${params.total.toLocaleString('en-US')}`);
     const head = flags['train-head'] ? ', classifier trains fully' : '';
     if (trainable !== undefined) console.log(`trainable (${method}, r=${rank}, α=${flags.alpha}${head}): ${trainable.toLocaleString('en-US')}`);

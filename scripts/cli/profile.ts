@@ -3,14 +3,14 @@
 // of per-group maxima) and FLOPs by phase (counted correctly and in PyTorch's counter convention).
 // With --measure, also a real step on the tfjs CPU backend, watched kernel by kernel.
 import { applyMethod, type MethodOptions } from '../../src/core/adapters';
-import { METHOD_IDS, type MethodId, type ModelId, type StemId } from '../../src/core/ids';
+import { METHOD_IDS, type MethodId } from '../../src/core/ids';
 import { buildModelSpec } from '../../src/core/models/registry';
 import type { ModelSpec } from '../../src/core/models/spec';
 import { summariseMeasured, type MeasuredSummary } from '../../src/core/profile/measured';
 import { measureMethodStep } from '../../src/core/profile/measuredRun';
 import { optimizerCostOfMethod, profileSpec, summariseProfile, type FlopSummary, type MemorySummary, type ProfileSummary } from '../../src/core/profile/profile';
 import type { FlagValue, Subcommand } from './flags';
-import { methodOptionsFromFlags, MODEL_FLAGS, TRAIN_HEAD_FLAG } from './params';
+import { methodOptionsFromFlags, MODEL_FLAGS, modelOptionsFromFlags, TRAIN_HEAD_FLAG } from './params';
 import { useCpuBackend } from './tfjs';
 
 const MIB = 2 ** 20;
@@ -58,13 +58,7 @@ interface MethodSetup {
 }
 
 function methodSetup(flags: Record<string, FlagValue | undefined>): MethodSetup {
-  const base = buildModelSpec({
-    model: flags.model as ModelId,
-    numClasses: flags.classes as number,
-    resolution: flags.resolution as number,
-    width: flags.width as number,
-    stem: flags.stem as StemId,
-  });
+  const base = buildModelSpec(modelOptionsFromFlags(flags));
   const method = flags.method as MethodId;
   const options = methodOptionsFromFlags(flags);
   return { spec: applyMethod(base, method, options), method, options };
@@ -103,7 +97,7 @@ function formatFlops(label: string, flops: FlopSummary): string {
 
 function formatSummary(flags: Record<string, FlagValue | undefined>, summary: ProfileCommandSummary): string {
   const lines = [
-    `${flags.model} (width ${flags.width}, ${flags.resolution}×${flags.resolution}, ${flags.classes} classes, ${flags.stem} stem), ` +
+    `${flags.model} (width ${flags.width}${flags.depth !== undefined ? `, depth ${flags.depth}` : ''}, ${flags.resolution}×${flags.resolution}, ${flags.classes} classes, ${flags.stem} stem), ` +
       `method ${flags.method} (r ${flags.rank}, α ${flags.alpha}${flags['train-head'] ? ', classifier trains fully' : ''}), batch ${flags.batch}`,
     `parameters: ${summary.params.total.toLocaleString('en-US')}, trainable ${summary.params.trainable.toLocaleString('en-US')}`,
     ...formatMemory('memory, lab engine (keeps only what the trainable set needs)', summary.memory.analytic),

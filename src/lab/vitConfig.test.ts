@@ -61,7 +61,7 @@ describe('the ViT in the configuration', () => {
   it('takes the hub’s ViT only at its own size: width 1, 12 blocks, 16×16 patches of 224×224', () => {
     const hubSize = { ...vit, width: 1, depth: 12, stem: 'imagenet', resolution: 224 } as const;
     expect(hubBaseProblem(hubSize)).toBeNull();
-    expect(hubBaseProblem({ ...hubSize, depth: 4 })).toMatch(/not depth 4/);
+    expect(hubBaseProblem({ ...hubSize, depth: 4 })).toMatch(/not 4 blocks/);
     expect(hubBaseProblem({ ...hubSize, resolution: 160 })).toMatch(/not 160×160/);
     // The CNNs take any resolution, and have no depth.
     expect(hubBaseProblem({ ...DEFAULT_CONFIG, width: 1, stem: 'imagenet', resolution: 96 })).toBeNull();

@@ -10,7 +10,7 @@ import { formatBytes, formatDuration, formatPercent } from '../format';
 import type { PretrainJob } from '../baseWeightsSlice';
 import { useLabStore } from '../store';
 import { SelectField, TextField } from './fields';
-import { hubBaseBytesOf, hubBaseFixOf, HUB_VIT_FIX, hubBaseFileOf, hubBaseProblem, IMAGENET_CLASSES } from '../../lab/hub/hubBases';
+import { hubBaseBytesOf, hubBaseFixOf, hubBaseFileOf, hubBaseProblem, IMAGENET_CLASSES } from '../../lab/hub/hubBases';
 import { isHubCacheMeta, type HubCacheMeta } from '../../lab/hub/hubFiles';
 import { hubCacheKey, hubFileUrl } from '../../lab/hub/hubUrl';
 import { listCachedData } from '../../lab/storage/indexedDb';
@@ -196,6 +196,10 @@ function useCachedHubFile(key: string): HubCacheMeta | null | undefined {
   return found?.key === key ? found.meta : undefined;
 }
 
+/** The hub fix's button: "Use width 1 and the ImageNet stem" (a ViT: with its depth and resolution too). */
+const fixInWords = (fix: ReturnType<typeof hubBaseFixOf>) =>
+  fix.depth === undefined ? `Use width ${fix.width} and the ImageNet stem` : `Use width ${fix.width}, depth ${fix.depth}, the ImageNet stem and ${fix.resolution}×${fix.resolution}`;
+
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 /** Base weights 'hub': which file, whether it fits this size (and the fix), its download with
@@ -231,7 +235,7 @@ function HubBase() {
               if (!cached && !hubUrlInvalid) startHubDownload(file);
             }}
           >
-            {config.model === 'vit_tiny' ? `Use width 1, depth ${HUB_VIT_FIX.depth}, the ImageNet stem and ${HUB_VIT_FIX.resolution}×${HUB_VIT_FIX.resolution}` : 'Use width 1 and the ImageNet stem'}
+            {fixInWords(hubBaseFixOf(config.model))}
           </button>
         </div>
       ) : (

@@ -6,7 +6,7 @@ import { withTrainable } from './fullAndHead';
 import { checkMethodOptions, cloneSpec, type MethodDefinition, type MethodOptions } from './method';
 import { classifierParamNames } from './targets';
 
-/** The spec GaloreAdam reads to choose what it projects (every ≥2-D trainable weight): with
+/** The spec GaloreAdam reads to choose what it projects (every trainable conv and linear weight): with
  * `trainHead` the classifier is marked frozen there, so its gradients go to GaloreAdam's plain Adam
  * (GaLore's reference, too, projects only the weights it targets and leaves the output head to AdamW). */
 export function galoreProjectionSpec(spec: ModelSpec, { trainHead }: Pick<MethodOptions, 'trainHead'>): ModelSpec {

@@ -145,8 +145,9 @@ function lowRankBranch(
   rank: number,
 ): [AdaptableLayer, AdaptableLayer] {
   if (layer.op === 'linear') {
+    // Over tokens ([T, in] → [T, out]) A maps each token: [T, r].
     const a: LinearNode = {
-      op: 'linear', id: ids.a, inputs: layer.inputs, outShape: [rank], adapterOf: layer.id,
+      op: 'linear', id: ids.a, inputs: layer.inputs, outShape: [...layer.outShape.slice(0, -1), rank], adapterOf: layer.id,
       inFeatures: layer.inFeatures, outFeatures: rank, weight: names.a,
     };
     const b: LinearNode = {

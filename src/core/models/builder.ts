@@ -65,7 +65,7 @@ const CONV_WEIGHT_INIT: InitSpec = { kind: 'kaiming_normal_fan_out' };
 
 export class SpecBuilder {
   private readonly nodes: NodeSpec[] = [];
-  private readonly params: Record<string, ParamSpec> = {};
+  private params: Record<string, ParamSpec> = {};
   private readonly shapes = new Map<string, number[]>();
 
   constructor(private readonly options: ModelOptions) {
@@ -218,6 +218,9 @@ export class SpecBuilder {
     const [tokens, dim] = this.shapeOf(input);
     const classToken = this.param('cls_token', [1, dim], 'class_token', init.classToken, 1, 1);
     const positionEmbedding = this.param('pos_embed', [tokens + 1, dim], 'position_embedding', init.positionEmbedding, 1, 1);
+    // timm's state_dict lists a module's own parameters before its children's: these come first.
+    const { [classToken]: cls, [positionEmbedding]: pos, ...rest } = this.params;
+    this.params = { [classToken]: cls, [positionEmbedding]: pos, ...rest };
     return this.push({ op: 'token_embed', id, inputs: [input], outShape: [tokens + 1, dim], classToken, positionEmbedding });
   }
 

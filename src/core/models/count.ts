@@ -1,5 +1,5 @@
 // Parameter and multiply-accumulate counts read off a spec (no tensors).
-import type { ModelSpec, ParamRole } from './spec';
+import type { AttentionNode, ModelSpec, ParamRole } from './spec';
 
 const BUFFER_ROLES: ReadonlySet<ParamRole> = new Set(['bn_running_mean', 'bn_running_var']);
 
@@ -30,12 +30,15 @@ export interface MacCount {
   pointwise: number;
   /** Every other conv (k > 1, dense): k² · Cin · Cout · H' · W'. */
   other_conv: number;
+  /** Linear layers, over every token of a ViT (in · out per token). */
   linear: number;
+  /** A ViT's attention, per block: q·kᵀ and P·v, heads · T² · headDim each. */
+  attention: number;
   total: number;
 }
 
 export function countMacs(spec: ModelSpec): MacCount {
-  const macs: MacCount = { depthwise: 0, pointwise: 0, other_conv: 0, linear: 0, total: 0 };
+  const macs: MacCount = { depthwise: 0, pointwise: 0, other_conv: 0, linear: 0, attention: 0, total: 0 };
   for (const node of spec.nodes) {
     if (node.op === 'conv2d') {
       const [outH, outW] = node.outShape;
@@ -45,9 +48,19 @@ export function countMacs(spec: ModelSpec): MacCount {
       else if (node.kernel === 1) macs.pointwise += count;
       else macs.other_conv += count;
     } else if (node.op === 'linear') {
-      macs.linear += node.inFeatures * node.outFeatures;
+      // outShape is [out] or [T, out]: in · out per token.
+      macs.linear += (node.outShape.reduce((a, b) => a * b, 1) / node.outFeatures) * node.inFeatures * node.outFeatures;
+    } else if (node.op === 'attention') {
+      macs.attention += attentionMacs(node);
     }
   }
-  macs.total = macs.depthwise + macs.pointwise + macs.other_conv + macs.linear;
+  macs.total = macs.depthwise + macs.pointwise + macs.other_conv + macs.linear + macs.attention;
   return macs;
+}
+
+/** One image's multiply-accumulates of attention's two batched matmuls (q·kᵀ, then P·v), each
+ * heads · T · T · headDim; the softmax and the scaling are no MACs. */
+export function attentionMacs(node: AttentionNode): number {
+  const tokens = node.outShape[0];
+  return 2 * node.heads * tokens * tokens * node.headDim;
 }

@@ -8,7 +8,10 @@
 //   off the tape and keep nothing: with a frozen backbone the stem never computes or keeps a thing;
 // - a conv or linear keeps its input only when its weight's gradient is wanted, and computes dX
 //   only when its input needs a gradient (the first conv never does); a frozen conv keeps no
-//   activation (its weight is a parameter, alive anyway);
+//   activation (its weight is a parameter, alive anyway); a linear over tokens likewise;
+// - layer norm keeps x and the per-token mean and 1/σ (nothing for dβ alone); attention its qkv
+//   input and the softmax probabilities; gelu its input; the token ops (to_tokens, token_embed,
+//   class_token) nothing;
 // - batch norm keeps x and its batch mean and variance (x̂ is recomputed); relu/relu6/hardsigmoid
 //   their output, hardswish its input; residual adds, pooling, flatten and LoRA's sum keep
 //   nothing; DoRA's combine keeps its
@@ -29,7 +32,10 @@ import { doraCombine, loraAdd } from './adapterOps';
 import { batchNormEval, batchNormTraining } from './batchnorm';
 import { offTape } from './customOp';
 import { planGradients, type GradientPlan, type GradientTargets } from './gradientPlan';
+import { attention } from './attention';
 import { addLayer, conv2dLayer, flattenLayer, globalAvgPoolLayer, linearLayer } from './layers';
+import { layerNorm } from './layerNorm';
+import { classTokenOf, tokenEmbed, toTokens } from './tokens';
 import type { Model } from './model';
 
 export interface ForwardOptions {
@@ -135,7 +141,7 @@ function runNode(
         bias: node.bias !== undefined && plan.wantsParam(node.bias),
       };
       const bias = node.bias ? (param(node.bias) as tf.Tensor1D) : undefined;
-      if (node.op === 'linear') return linearLayer(x as tf.Tensor2D, param(node.weight) as tf.Tensor2D, bias, wanted);
+      if (node.op === 'linear') return linearLayer(x, param(node.weight) as tf.Tensor2D, bias, wanted);
       return conv2dLayer(node, x as tf.Tensor4D, param(node.weight) as tf.Tensor4D, bias, wanted);
     }
     case 'batchnorm': {
@@ -177,11 +183,23 @@ function runNode(
         bias: node.bias !== undefined && plan.wantsParam(node.bias),
       });
     case 'layernorm':
+      return layerNorm(node, x, param(node.gamma) as tf.Tensor1D, param(node.beta) as tf.Tensor1D, {
+        input: inputWanted,
+        gamma: plan.wantsParam(node.gamma),
+        beta: plan.wantsParam(node.beta),
+      });
     case 'to_tokens':
+      return toTokens(x);
     case 'token_embed':
+      return tokenEmbed(x, param(node.classToken), param(node.positionEmbedding), {
+        input: inputWanted,
+        classToken: plan.wantsParam(node.classToken),
+        positionEmbedding: plan.wantsParam(node.positionEmbedding),
+      });
     case 'attention':
+      return attention(node, x, inputWanted);
     case 'class_token':
-      throw new Error(`forward: ${node.op} is not built yet (issue 19, in progress)`);
+      return classTokenOf(x);
     default: {
       const unknown: never = node;
       throw new Error(`forward: unknown node op ${(unknown as NodeSpec).op}`);

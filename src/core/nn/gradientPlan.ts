@@ -29,7 +29,10 @@ export function differentiableParams(node: NodeSpec): string[] {
     case 'linear':
       return node.bias ? [node.weight, node.bias] : [node.weight];
     case 'batchnorm':
+    case 'layernorm':
       return [node.gamma, node.beta];
+    case 'token_embed':
+      return [node.classToken, node.positionEmbedding];
     case 'dora_combine':
       return [node.magnitude, node.baseWeight, node.loraA, node.loraB, ...(node.bias ? [node.bias] : [])];
     default:

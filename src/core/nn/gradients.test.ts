@@ -214,6 +214,86 @@ describe('gradients vs central finite differences (CPU, float32)', () => {
   });
 });
 
+describe('the ViT ops vs central finite differences (CPU, float32)', () => {
+  const vitOptions = { training: true, eps: 1e-2 };
+  // Token specs on an R×R "image" of 3 channels: to_tokens gives [R·R, 3].
+  const tokenSpec = (resolution: number, build: (b: SpecBuilder, tokens: string) => string) =>
+    tinySpec(resolution, (b) => build(b, b.toTokens('tokens', b.input)));
+  const linearInit = { weightInit: { kind: 'normal', std: 0.5 }, biasInit: { kind: 'uniform', bound: 0.5 } } as const;
+
+  it('layer norm over tokens (x, γ, β; eps from the node)', async () => {
+    const spec = tokenSpec(3, (b, tokens) => b.layerNorm('ln', b.linear('fc', tokens, { outFeatures: 6, ...linearInit }), 1e-6));
+    await withModel(spec, async (model) => {
+      assignParams(model, { ...randomValues(model, ['ln.weight'], 20, 0.5, 1.5), ...randomValues(model, ['ln.bias'], 21) });
+      const x = randomTensor([2, 3, 3, 3], 22, -2, 2);
+      await expectGradients(model, x, [INPUT, 'fc.weight', 'ln.weight', 'ln.bias'], vitOptions);
+      x.dispose();
+    });
+  });
+
+  it('attention (2 heads of 4: the qkv layout, scale, softmax) after a qkv linear over tokens', async () => {
+    const spec = tokenSpec(3, (b, tokens) => b.attention('attn', b.linear('qkv', tokens, { outFeatures: 24, ...linearInit }), 2));
+    const node = spec.nodes.find((n) => n.id === 'attn');
+    expect(node).toMatchObject({ heads: 2, headDim: 4, scale: 0.5, outShape: [9, 8] });
+    await withModel(spec, async (model) => {
+      const x = randomTensor([2, 3, 3, 3], 23);
+      await expectGradients(model, x, [INPUT, 'qkv.weight', 'qkv.bias'], { ...vitOptions, maxElements: 72 });
+      x.dispose();
+    });
+  });
+
+  it('gelu (exact erf form)', async () => {
+    const spec = tinySpec(4, (b) => b.activation('gelu', b.input, 'gelu'));
+    await withModel(spec, async (model) => {
+      const x = randomTensor([2, 4, 4, 3], 24, -4, 4);
+      await expectGradients(model, x, [INPUT], { ...vitOptions, maxElements: 96 });
+      x.dispose();
+    });
+  });
+
+  it('gelu is torch’s x·Φ(x), not the tanh approximation', async () => {
+    // torch.nn.functional.gelu at these points (float64, approximate='none').
+    const at = [-3, -1, -0.5, 0.5, 1, 2];
+    const torchGelu = [-0.0040496977, -0.15865525, -0.15426877, 0.34573123, 0.84134475, 1.9544997];
+    const y = tf.tidy(() => ACTIVATIONS.gelu(tf.tensor1d(at)));
+    const got = Array.from(await y.data());
+    y.dispose();
+    got.forEach((v, i) => expect(v, `gelu(${at[i]})`).toBeCloseTo(torchGelu[i], 6));
+  });
+
+  it('token embedding, attention mixing the tokens and the class token', async () => {
+    const spec = tokenSpec(2, (b, tokens) => {
+      const embedded = b.tokenEmbed('pos_embed', b.linear('qkv_in', tokens, { outFeatures: 12, ...linearInit }), {
+        classToken: { kind: 'normal', std: 0.5 },
+        positionEmbedding: { kind: 'normal', std: 0.5 },
+      });
+      return b.classToken('pool', b.attention('attn', embedded, 1));
+    });
+    await withModel(spec, async (model) => {
+      const x = randomTensor([3, 2, 2, 3], 25);
+      await expectGradients(model, x, [INPUT, 'cls_token', 'pos_embed', 'qkv_in.weight'], { ...vitOptions, maxElements: 60 });
+      x.dispose();
+    });
+  });
+
+  it('a whole tiny ViT (width 0.25, depth 2, cifar stem, 16×16)', async () => {
+    const spec = buildModelSpec({ model: 'vit_tiny', width: 0.25, resolution: 16, numClasses: 5, stem: 'cifar', depth: 2 });
+    await withModel(spec, async (model) => {
+      // Layer norms away from init's unit γ and zero β, so every term of their gradients is exercised
+      // (random biases elsewhere, the same in every token, leave the input's gradient in float32 noise).
+      const norms = Object.values(spec.params).filter((p) => p.role === 'ln_gamma' || p.role === 'ln_beta');
+      assignParams(model, randomValues(model, norms.filter((p) => p.role === 'ln_gamma').map((p) => p.name), 29, 0.5, 1.5));
+      assignParams(model, randomValues(model, norms.filter((p) => p.role === 'ln_beta').map((p) => p.name), 26, -0.5, 0.5));
+      const x = randomTensor([2, 16, 16, 3], 28);
+      // A small step: the error of the central difference shrinks as eps² down to 3e-3 (checked: 8%
+      // at 4e-2, 2% at 2e-2, 0.5% at 1e-2, 0.05% at 3e-3 on proj.bias and cls_token).
+      const names = [INPUT, 'cls_token', 'pos_embed', 'patch_embed.proj.weight', 'blocks.0.norm1.weight', 'blocks.0.attn.qkv.weight', 'blocks.0.attn.proj.bias', 'blocks.1.mlp.fc1.weight', 'blocks.1.norm2.bias', 'norm.weight', 'head.weight'];
+      await expectGradients(model, x, names, { ...vitOptions, eps: 3e-3, maxElements: 16 });
+      x.dispose();
+    });
+  });
+});
+
 // Finite differences through a whole deep net in float32 are ill-conditioned (batch norm over few
 // values per channel, ReLU kinks), so whole models are checked against tfjs's auto-diff of the
 // textbook formulation instead: same parameters, same input, gradients of every parameter.
@@ -223,6 +303,7 @@ describe('whole models: engine gradients = auto-diff of the naive formulation', 
     relu6: tf.relu6,
     hardsigmoid: (x) => tf.div(tf.relu6(tf.add(x, 3)), 6),
     hardswish: (x) => tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6)),
+    gelu: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))),
   };
 
   type BatchStatistics = Map<BatchNormNode, [tf.Tensor, tf.Tensor]>;
@@ -254,7 +335,34 @@ describe('whole models: engine gradients = auto-diff of the naive formulation', 
         case 'global_avg_pool': y = tf.mean(a, [1, 2], true); break;
         case 'maxpool': y = tf.maxPool(a as tf.Tensor4D, node.kernel, node.stride, node.padding); break;
         case 'flatten': y = tf.reshape(a, [a.shape[0], -1]); break;
-        case 'linear': y = tf.add(tf.matMul(a as tf.Tensor2D, p(node.weight) as tf.Tensor2D), p(node.bias!)); break;
+        case 'linear': {
+          const rows = tf.matMul(tf.reshape(a, [-1, node.inFeatures]), p(node.weight) as tf.Tensor2D);
+          y = tf.add(tf.reshape(rows, [...a.shape.slice(0, -1), node.outFeatures]), p(node.bias!));
+          break;
+        }
+        case 'layernorm': {
+          const { mean, variance } = tf.moments(a, -1, true);
+          y = tf.add(tf.mul(tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, node.eps))), p(node.gamma)), p(node.beta));
+          break;
+        }
+        case 'to_tokens': y = tf.reshape(a, [a.shape[0], -1, a.shape[3]!]); break;
+        case 'token_embed': {
+          const [n, , d] = a.shape;
+          y = tf.add(tf.concat([tf.tile(tf.reshape(p(node.classToken), [1, 1, d!]), [n, 1, 1]), a], 1), p(node.positionEmbedding));
+          break;
+        }
+        case 'attention': {
+          // Per head, sliced out of [q | k | v] (a formulation of its own, not the engine's transposes).
+          const [n, t] = a.shape;
+          const dim = node.heads * node.headDim;
+          const outs = Array.from({ length: node.heads }, (_, h) => {
+            const part = (s: number) => tf.slice(a, [0, 0, s * dim + h * node.headDim], [n, t!, node.headDim]) as tf.Tensor3D;
+            return tf.matMul(tf.softmax(tf.mul(tf.matMul(part(0), part(1), false, true), node.scale)), part(2));
+          });
+          y = tf.concat(outs, 2);
+          break;
+        }
+        case 'class_token': y = tf.reshape(tf.slice(a, [0, 0, 0], [a.shape[0], 1, -1]), [a.shape[0], -1]); break;
         case 'dropout': y = a; break;
         default: throw new Error(`naive forward: ${node.op}`);
       }
@@ -274,11 +382,12 @@ describe('whole models: engine gradients = auto-diff of the naive formulation', 
     { model: 'mobilenet_v3_small', width: 0.25, resolution: 16, batch: 4, modes: [true, false] },
     { model: 'mobilenet_v2', width: 0.25, resolution: 12, batch: 2, modes: [true] },
     { model: 'resnet18', width: 0.125, resolution: 8, batch: 3, modes: [true, false] },
+    { model: 'vit_tiny', width: 0.25, resolution: 16, batch: 2, modes: [true] },
   ] as const;
   for (const { model: id, width, resolution, batch, modes } of cases) {
     for (const training of modes) {
       it(`${id} in ${training ? 'training' : 'eval'} mode`, async () => {
-        const spec = buildModelSpec({ model: id, width, resolution, numClasses: 5, stem: 'cifar' });
+        const spec = buildModelSpec({ model: id, width, resolution, numClasses: 5, stem: 'cifar', ...(id === 'vit_tiny' ? { depth: 2 } : {}) });
         await withModel(spec, async (model) => {
           const x = randomTensor([batch, resolution, resolution, 3], 17);
           const r = randomTensor([batch, 5], 18);

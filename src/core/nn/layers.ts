@@ -192,25 +192,29 @@ export function depthwiseWeightGradAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, kerne
   });
 }
 
+/** A linear layer over the last axis of x ([N, in], or tokens [N, T, in] as N·T rows). The rows are
+ * formed inside the op, so what it keeps (x, when the weight trains) is x's own buffer. */
 export function linearLayer(
-  x: tf.Tensor2D,
+  x: tf.Tensor,
   weight: tf.Tensor2D,
   bias: tf.Tensor1D | undefined,
   wanted: LayerGradients,
 ): tf.Tensor {
+  const [inFeatures, outFeatures] = weight.shape;
+  const rowsOf = (t: tf.Tensor, features: number) => (t.rank === 2 ? t : tf.reshape(t, [-1, features])) as tf.Tensor2D;
   return customOp(differentiableOf(x, weight, bias, wanted), (save) => {
-    const y = matMul2d(x, weight);
+    const y = tf.reshape(matMul2d(rowsOf(x, inFeatures), weight), [...x.shape.slice(0, -1), outFeatures]);
     save([...(wanted.weight ? [x] : []), ...(wanted.input ? [weight] : [])]);
     return {
       value: bias ? tf.add(y, bias) : y,
       gradFunc: (dy, saved) => {
-        const dy2 = dy as tf.Tensor2D;
-        const savedX = wanted.weight ? (saved[0] as tf.Tensor2D) : undefined;
+        const dy2 = rowsOf(dy, outFeatures);
+        const savedX = wanted.weight ? rowsOf(saved[0], inFeatures) : undefined;
         const savedWeight = wanted.input ? (saved[saved.length - 1] as tf.Tensor2D) : undefined;
         const grads: tf.Tensor[] = [];
-        if (savedWeight) grads.push(matMul2d(dy2, savedWeight, false, true));
+        if (savedWeight) grads.push(tf.reshape(matMul2d(dy2, savedWeight, false, true), x.shape));
         if (savedX) grads.push(matMul2d(savedX, dy2, true, false));
-        if (bias && wanted.bias) grads.push(tf.sum(dy, 0));
+        if (bias && wanted.bias) grads.push(tf.sum(dy2, 0));
         return grads;
       },
     };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import type { ModelSpec, ParamSpec } from '../models/spec';
+import type { ModelSpec, NodeSpec, ParamSpec } from '../models/spec';
 import { Adam } from './adam';
 import { GaloreAdam, galoreCost, galoreMatrices, projectedSide } from './galore';
 import { gaussianMatrix, leftSingularVectorsOfWide } from './linalg';
@@ -14,17 +14,22 @@ function param(name: string, shape: number[]): ParamSpec {
   return { name, shape, role: shape.length > 1 ? 'linear_weight' : 'linear_bias', trainable: true, init: { kind: 'zeros' }, fanIn: 1, fanOut: 1 };
 }
 
-/** A spec that only carries parameters (what GaloreAdam reads); conv weights get a conv node. */
+/** A spec that only carries parameters and the layers owning them (what GaloreAdam reads): conv
+ * weights (`convOutputs`) get a conv node, other 2-D parameters a linear node. */
 function paramsOnlySpec(params: ParamSpec[], convOutputs: Record<string, number> = {}): ModelSpec {
+  const convs: NodeSpec[] = Object.entries(convOutputs).map(([weight, outChannels]) => {
+    const shape = params.find((p) => p.name === weight)?.shape as number[];
+    return {
+      op: 'conv2d', id: weight.replace('.weight', ''), inputs: [], outShape: [1, 1, outChannels],
+      inChannels: shape[2], outChannels, kernel: shape[0], stride: 1, padding: 0, groups: shape[3] === 1 ? outChannels : 1, weight,
+    };
+  });
+  const linears: NodeSpec[] = params
+    .filter((p) => p.shape.length === 2 && !(p.name in convOutputs))
+    .map((p) => ({ op: 'linear', id: p.name, inputs: [], outShape: [p.shape[1]], inFeatures: p.shape[0], outFeatures: p.shape[1], weight: p.name }));
   return {
     options: { model: 'mobilenet_v2', width: 1, resolution: 8, numClasses: 2, stem: 'imagenet' },
-    nodes: Object.entries(convOutputs).map(([weight, outChannels]) => {
-      const shape = params.find((p) => p.name === weight)?.shape as number[];
-      return {
-        op: 'conv2d', id: weight.replace('.weight', ''), inputs: [], outShape: [1, 1, outChannels],
-        inChannels: shape[2], outChannels, kernel: shape[0], stride: 1, padding: 0, groups: shape[3] === 1 ? outChannels : 1, weight,
-      };
-    }),
+    nodes: [...convs, ...linears],
     params: Object.fromEntries(params.map((p) => [p.name, p])),
     output: '',
     classifier: [],

@@ -6,7 +6,8 @@
 //   multiple of `updateProjGap` (0, 200, 400, …); Adam's moments are KEPT across a change of
 //   projector, as the reference does, although they were accumulated in the old basis;
 // - Adam runs on the projected gradient R; its normalised step N is projected back and multiplied
-//   by `scale`; parameters with fewer than 2 dimensions use plain Adam.
+//   by `scale`; only conv and linear weights are projected (galoreMatrices): biases, norms and a
+//   ViT's class token and position embedding use plain Adam.
 //
 // In the lab's layout a weight is the matrix [K, out] = torch's matrixᵀ (with K's index order
 // permuted, which changes no singular subspace). So torch's "project the K side" (its columns) is
@@ -58,7 +59,7 @@ export class GaloreAdam implements Optimizer {
   private readonly threshold: number | undefined;
   private readonly rangeFinder: RangeFinderOptions;
 
-  /** `spec` decides which parameters are projected (every ≥2-D trainable one); `params` are the
+  /** `spec` decides which parameters are projected (every trainable conv and linear weight); `params` are the
    * model's variables by parameter name. Parameters with < 2 dimensions go to a plain Adam. */
   constructor(
     spec: ModelSpec,

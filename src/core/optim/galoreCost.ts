@@ -29,8 +29,10 @@ export function projectedSide(rows: number, cols: number): ProjectedSide {
   return cols >= rows ? 'rows' : 'cols';
 }
 
-/** The matrix view of every ≥2-D trainable weight of the spec, by parameter name: [K, out] where
- * out is the layer's output channels (a depthwise [kh, kw, C, 1] weight is [kh·kw, C]). */
+/** The matrix view of every trainable conv and linear weight of the spec, by parameter name:
+ * [K, out] where out is the layer's output channels (a depthwise [kh, kw, C, 1] weight is
+ * [kh·kw, C]). GaLore's own rule projects the weights of linear layers (the lab adds convs); a
+ * ViT's class token and position embedding are 2-D too but embeddings, left to plain Adam. */
 export function galoreMatrices(spec: ModelSpec): Map<string, GaloreMatrix> {
   const outputsByWeight = new Map<string, number>();
   for (const node of spec.nodes) {
@@ -39,9 +41,9 @@ export function galoreMatrices(spec: ModelSpec): Map<string, GaloreMatrix> {
   }
   const matrices = new Map<string, GaloreMatrix>();
   for (const param of Object.values(spec.params)) {
-    if (!param.trainable || param.shape.length < 2) continue;
+    const cols = outputsByWeight.get(param.name);
+    if (!param.trainable || cols === undefined) continue;
     const size = param.shape.reduce((a, b) => a * b, 1);
-    const cols = outputsByWeight.get(param.name) ?? (param.shape.at(-1) as number);
     const rows = size / cols;
     matrices.set(param.name, { rows, cols, side: projectedSide(rows, cols) });
   }

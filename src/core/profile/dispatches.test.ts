@@ -16,6 +16,13 @@ describe('dispatch summary', () => {
     for (const kind of ['conv 1×1', 'conv 3×3', 'conv depthwise', 'batch norm', 'activation (relu6)', 'add', 'linear']) expect(kinds).toContain(kind);
   });
 
+  it("names a ViT's layer kinds", () => {
+    const vit = buildModelSpec({ model: 'vit_tiny', width: 0.25, resolution: 32, numClasses: 10, stem: 'cifar', depth: 1 });
+    expect(new Set(vit.nodes.map(layerKind))).toEqual(
+      new Set(['input', 'conv 4×4', 'tokens (reshape, class token)', 'class token + position embedding', 'layer norm', 'linear', 'attention', 'add', 'activation (gelu)']),
+    );
+  });
+
   it('adds dispatches by phase and by kind; reshapes (0 dispatches) count nowhere; unattributed kernels go to the loss or the optimizer', () => {
     const bn = spec.nodes.find((node) => node.op === 'batchnorm')?.id as string;
     const depthwise = spec.nodes.find((node) => node.op === 'conv2d' && node.groups > 1)?.id as string;

@@ -41,6 +41,15 @@ export function layerKind(node: NodeSpec): string {
       return 'LoRA combine';
     case 'dora_combine':
       return 'DoRA combine';
+    case 'layernorm':
+      return 'layer norm';
+    case 'attention':
+      return 'attention';
+    case 'to_tokens':
+    case 'class_token':
+      return 'tokens (reshape, class token)';
+    case 'token_embed':
+      return 'class token + position embedding';
     default:
       return node.op;
   }

@@ -8,7 +8,14 @@
 // number of groups, as torch.utils.flop_counter's conv_backward_flop does: it counts grad_weight as
 // conv(xᵀ, dYᵀ) with the input's full channel count as the batch and dY's channels as the filters,
 // i.e. N·H'·W'·k²·C_in·C_out, where a grouped conv does N·H'·W'·k²·(C_in/g)·C_out.
+// A linear layer over a ViT's tokens costs its MACs once per token.
+//
+// Attention (per example, T tokens, h heads of d): forward q·kᵀ and P·v, h·T²·d MACs each; its
+// backward (when its input needs a gradient: it has no parameters) computes dP = dO·vᵀ, dv = Pᵀ·dO,
+// dq = dS·k, dk = dSᵀ·q: both matmuls again for each of their operands. These are what
+// torch.utils.flop_counter counts (its bmm), so the two conventions agree there.
 import { FLOP_PHASES, type FlopPhase } from '../ids';
+import { attentionMacs } from '../models/count';
 import type { NodeSpec } from '../models/spec';
 import { numel, type SpecGraph } from './graph';
 import { optimizerCosts, type ParamOptimizerCost } from './optimizerCost';
@@ -28,16 +35,27 @@ import {
 export const BATCHNORM_FORWARD_FLOPS = 8;
 /** BN's input gradient per element, given Σ dY and Σ dY·x̂: γ/σ · (dY − Σ dY/M − x̂ · Σ dY·x̂/M). */
 export const BATCHNORM_INPUT_GRAD_FLOPS = 4;
+/** Layer norm per element, forward: as BN's, over a token's features instead of a channel's batch. */
+export const LAYERNORM_FORWARD_FLOPS = 8;
+/** Layer norm's input gradient per element: its per-token sums are not dγ's and dβ's (those sum
+ * over tokens), so they are its own: g = γ·dY (1), Σ g (1), Σ g·x̂ (2), 1/σ · (g − Σg/D − x̂·Σg·x̂/D) (4). */
+export const LAYERNORM_INPUT_GRAD_FLOPS = 8;
+/** Softmax per score, forward: row max, subtract, exp, row sum, divide. Backward (given P and dP):
+ * dS = P ⊙ (dP − Σ dP⊙P): multiply, row sum, subtract, multiply. */
+export const SOFTMAX_FLOPS = { forward: 5, backward: 4 } as const;
 
 /** Activations per element: forward, and input gradient. relu: max / mask; relu6: max, min / mask;
  * hardsigmoid relu6(x+3)/6: add, max, min, divide / mask, ×1/6; hardswish x·relu6(x+3)/6: those
- * and a multiply / (2x+3)/6 inside (−3, 3): compare, multiply-add, divide, × dY. */
+ * and a multiply / (2x+3)/6 inside (−3, 3): compare, multiply-add, divide, × dY; gelu (exact,
+ * erf counted as one op, as sqrt is) x·½(1 + erf(x/√2)): divide, erf, add, two multiplies /
+ * Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π): Φ (divide, erf, add, multiply: 4), x², ×−½, exp, ×1/√(2π),
+ * ×x, add, × dY (7). */
 export const ACTIVATION_FLOPS = {
   relu: { forward: 1, backward: 1 },
   relu6: { forward: 2, backward: 1 },
   hardsigmoid: { forward: 4, backward: 2 },
   hardswish: { forward: 5, backward: 4 },
-  gelu: { forward: 5, backward: 8 },
+  gelu: { forward: 5, backward: 11 },
 } as const;
 
 type PartialKindFlops = Partial<Record<FlopKind, FlopsByPhase>>;
@@ -64,7 +82,7 @@ export function nodeFlops(node: NodeSpec, graph: SpecGraph, batch: number, conve
       const macs =
         node.op === 'conv2d'
           ? outElements * (node.inChannels / node.groups) * node.kernel * node.kernel
-          : batch * node.inFeatures * node.outFeatures;
+          : outElements * node.inFeatures;
       const groups = node.op === 'conv2d' ? node.groups : 1;
       const weightGradMacs = convention === 'torch' ? macs * groups : macs;
       const biasAdds = node.bias ? outElements : 0;
@@ -84,6 +102,37 @@ export function nodeFlops(node: NodeSpec, graph: SpecGraph, batch: number, conve
         add(byKind, 'batchnorm', trains(node.gamma) ? 'backward_weight' : 'backward_input', 2 * outElements);
       }
       if (needsInput) add(byKind, 'batchnorm', 'backward_input', BATCHNORM_INPUT_GRAD_FLOPS * outElements);
+      break;
+    }
+    case 'layernorm': {
+      add(byKind, 'layernorm', 'forward', LAYERNORM_FORWARD_FLOPS * outElements);
+      if (!outputNeedsGrad) break;
+      // dβ = Σ_tokens dY (1 per element), dγ = Σ_tokens dY·x̂ (2).
+      if (trains(node.beta)) add(byKind, 'layernorm', 'backward_weight', outElements);
+      if (trains(node.gamma)) add(byKind, 'layernorm', 'backward_weight', 2 * outElements);
+      if (inputNeedsGrad[0]) add(byKind, 'layernorm', 'backward_input', LAYERNORM_INPUT_GRAD_FLOPS * outElements);
+      break;
+    }
+    case 'attention': {
+      const macs = batch * attentionMacs(node);
+      const scores = batch * node.heads * node.outShape[0] * node.outShape[0];
+      const queries = outElements; // q·scale, one multiply per element of q
+      add(byKind, 'attention', 'forward', 2 * macs);
+      add(byKind, 'softmax', 'forward', SOFTMAX_FLOPS.forward * scores);
+      add(byKind, 'elementwise', 'forward', queries);
+      if (inputNeedsGrad[0]) {
+        add(byKind, 'attention', 'backward_input', 2 * 2 * macs);
+        add(byKind, 'softmax', 'backward_input', SOFTMAX_FLOPS.backward * scores);
+        add(byKind, 'elementwise', 'backward_input', queries);
+      }
+      break;
+    }
+    case 'token_embed': {
+      // [class token; x] + position embedding: the concatenation is a copy, the sum one add each.
+      add(byKind, 'elementwise', 'forward', outElements);
+      // Their gradients sum dY over the batch: the embedding's every element, the class token's row.
+      if (trains(node.positionEmbedding)) add(byKind, 'elementwise', 'backward_weight', outElements);
+      if (trains(node.classToken)) add(byKind, 'elementwise', 'backward_weight', batch * node.outShape[1]);
       break;
     }
     case 'activation': {
@@ -133,6 +182,9 @@ export function nodeFlops(node: NodeSpec, graph: SpecGraph, batch: number, conve
       if (trains(node.bias)) add(byKind, 'elementwise', 'backward_weight', outElements);
       break;
     }
+    // Shapes only: a reshape, and the class token's row (its gradient a scatter into zeros).
+    case 'to_tokens':
+    case 'class_token':
     case 'flatten':
     case 'input':
       break;
@@ -153,6 +205,8 @@ function kindOfNode(node: NodeSpec): FlopKind {
       return 'linear';
     case 'batchnorm':
       return 'batchnorm';
+    case 'layernorm':
+      return 'layernorm';
     case 'activation':
       return 'activation';
     default:

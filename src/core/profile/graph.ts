@@ -7,7 +7,8 @@ export function numel(shape: readonly number[]): number {
 }
 
 /** Parameters and buffers a node owns (a DoRA node owns its magnitude and bias; the base weight and
- * the LoRA factors it reads for its norm belong to their convs). */
+ * the LoRA factors it reads for its norm belong to their convs; a ViT's embedding owns the class
+ * token and the position embedding). */
 export function ownedParamNames(node: NodeSpec): string[] {
   const names: (string | undefined)[] = [];
   switch (node.op) {
@@ -17,6 +18,12 @@ export function ownedParamNames(node: NodeSpec): string[] {
       break;
     case 'batchnorm':
       names.push(node.gamma, node.beta, node.runningMean, node.runningVar);
+      break;
+    case 'layernorm':
+      names.push(node.gamma, node.beta);
+      break;
+    case 'token_embed':
+      names.push(node.classToken, node.positionEmbedding);
       break;
     case 'dora_combine':
       names.push(node.magnitude, node.bias);

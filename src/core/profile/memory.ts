@@ -19,7 +19,7 @@
 // Each timeline point is an op's high-water mark: everything it reads, writes and keeps, at once.
 import { fusedActivations, isAppliedByBatchNorm } from '../models/fusion';
 import { MEMORY_GROUPS, type MemoryGroup } from '../ids';
-import type { ActivationNode, NodeSpec } from '../models/spec';
+import type { ActivationNode, AttentionNode, NodeSpec } from '../models/spec';
 import { numel, ownedParamNames, type SpecGraph } from './graph';
 import { optimizerCosts, torchGaloreSvdBytes, torchGaloreUpdateElements, type ParamOptimizerCost } from './optimizerCost';
 import {
@@ -54,6 +54,14 @@ const perChannel = (what: string, node: NodeSpec): KeptTensor => ({
   perStep: floats(node.outShape[node.outShape.length - 1]),
 });
 
+/** Tokens of a [T, D] tensor (1 for a vector). */
+const tokensOf = (node: NodeSpec): number => numel(node.outShape) / node.outShape[node.outShape.length - 1];
+/** Layer norm's per-token mean and 1/σ. */
+const layerNormStats = (node: NodeSpec, names: [string, string]): KeptTensor[] =>
+  names.map((name) => perExample(name, floats(tokensOf(node))));
+/** Attention's softmax probabilities (or scores): [heads, T, T] per example. */
+const attentionScores = (node: AttentionNode): number => floats(node.heads * node.outShape[0] * node.outShape[0]);
+
 /** Bytes of a bool mask element (PyTorch's native_dropout) and of an int64 / int32 index. */
 const BOOL_BYTES = 1;
 const INT64_BYTES = 8;
@@ -61,15 +69,17 @@ const INT32_BYTES = 4;
 
 interface NodeContext {
   graph: SpecGraph;
+  batch: number;
   /** Whether each input slot needs a gradient. */
   inputNeedsGrad: boolean[];
   outputNeedsGrad: boolean;
   trains(paramName: string | undefined): boolean;
 }
 
-function contextOf(graph: SpecGraph, node: NodeSpec): NodeContext {
+function contextOf(graph: SpecGraph, node: NodeSpec, batch: number): NodeContext {
   return {
     graph,
+    batch,
     inputNeedsGrad: node.inputs.map((id) => graph.requiresGrad.get(id) === true),
     outputNeedsGrad: graph.requiresGrad.get(node.id) === true,
     trains: (name) => name !== undefined && graph.param(name).trainable,
@@ -97,11 +107,20 @@ function labKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
       if (!inputGrad && !ctx.trains(node.gamma)) return [];
       return [{ kind: 'input', slot: 0 }, perChannel('batch mean', node), perChannel('batch variance', node)];
     }
+    case 'layernorm':
+      // dγ = Σ dY·x̂ and dX (which reads x̂ and 1/σ) recompute x̂ from x and the per-token mean and
+      // 1/σ; dβ = Σ dY needs nothing.
+      if (!inputGrad && !ctx.trains(node.gamma)) return [];
+      return [{ kind: 'input', slot: 0 }, ...layerNormStats(node, ['mean', '1/σ'])];
+    case 'attention':
+      // dP = dO·vᵀ and dv = Pᵀ·dO read v and P; dS = P ⊙ (dP − Σ dP⊙P); dq = dS·k, dk = dSᵀ·q read
+      // q and k: qkv and P are all of it (no parameters: nothing unless the input needs a gradient).
+      return inputGrad ? [{ kind: 'input', slot: 0 }, perExample('softmax P', attentionScores(node))] : [];
     case 'activation':
       if (!inputGrad) return [];
       // relu/relu6/hardsigmoid: the derivative is a mask readable off the output (a 1-byte mask would
-      // do; tfjs keeps the float output, so count that). hardswish's derivative needs its input.
-      return node.fn === 'hardswish' ? [{ kind: 'input', slot: 0 }] : [{ kind: 'output' }];
+      // do; tfjs keeps the float output, so count that). hardswish's and gelu's derivatives need the input.
+      return node.fn === 'hardswish' || node.fn === 'gelu' ? [{ kind: 'input', slot: 0 }] : [{ kind: 'output' }];
     case 'scale_channels': {
       // y = x·s: dx = dY·s needs s, ds = Σ_hw dY·x needs x.
       const kept: KeptTensor[] = [];
@@ -125,20 +144,18 @@ function labKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
       if (trainsMagnitude) kept.push(perExample('base + s·lora', floats(elements)));
       return kept;
     }
-    // add: dY passes to both; global_avg_pool: dY/(H·W) broadcast (shape only); flatten: a view;
-    // lora_add: dY and s·dY.
+    // add: dY passes to both; global_avg_pool: dY/(H·W) broadcast (shape only); flatten, to_tokens:
+    // views; lora_add: dY and s·dY; token_embed: dY's rows, and Σ dY for its parameters;
+    // class_token: dY scattered into the class token's row.
     case 'add':
     case 'global_avg_pool':
     case 'flatten':
     case 'lora_add':
-    case 'input':
-      return [];
-    case 'layernorm':
     case 'to_tokens':
     case 'token_embed':
-    case 'attention':
     case 'class_token':
-      throw new Error(`memory: ${node.op} is not profiled yet (issue 19, in progress)`);
+    case 'input':
+      return [];
   }
 }
 
@@ -169,6 +186,16 @@ function isTorchInplace(node: NodeSpec, graph: SpecGraph): node is ActivationNod
  * - max_pool2d_with_indices: its input and int64 indices; native_dropout: a bool mask;
  * - DoRA (PEFT): (m/‖·‖ − 1)·base + (m/‖·‖)·lora·s saves base and lora for m's gradient and the
  *   per-channel scales for theirs.
+ * timm's ViT (measured with saved-tensor hooks: fixtures/torch/autograd_profile.json):
+ * - native_layer_norm: one formula for input, γ and β, so its input, mean and rstd (a float per
+ *   token each) whenever any gradient flows;
+ * - linear over tokens: addmm on a [N·T, in] view of its input, guarded as above;
+ * - Attention without fused SDPA: q·scale (a new tensor; a Python scalar is not saved), then
+ *   bmm(q·scale, kᵀ) and bmm(P, v) save both operands and softmax its result P. k and v are
+ *   strided views of the qkv output that bmm's batch reshape can keep as views only at batch 1
+ *   (then the qkv output itself is kept); at a larger batch it copies each (T·D per example);
+ * - gelu saves its input; cat (class token), the position embedding's add, reshapes and the class
+ *   token's select save nothing (the head then keeps its input's storage: the whole [T, D] tensor).
  */
 function torchKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
   if (!ctx.outputNeedsGrad) return [];
@@ -185,6 +212,15 @@ function torchKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
         perChannel('save_mean', node),
         perChannel('save_invstd', node),
       ];
+    case 'layernorm':
+      return [{ kind: 'input', slot: 0 }, ...layerNormStats(node, ['mean', 'rstd'])];
+    case 'attention': {
+      const qkv: KeptTensor[] =
+        ctx.batch === 1
+          ? [{ kind: 'input', slot: 0 }]
+          : [perExample('k (contiguous copy)', floats(elements)), perExample('v (contiguous copy)', floats(elements))];
+      return [perExample('q·scale', floats(elements)), ...qkv, perExample('softmax P', attentionScores(node))];
+    }
     case 'activation': {
       if (!inputGrad) return [];
       if (node.fn === 'relu') return [{ kind: 'output' }];
@@ -215,14 +251,11 @@ function torchKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
     case 'global_avg_pool':
     case 'flatten':
     case 'lora_add':
-    case 'input':
-      return [];
-    case 'layernorm':
     case 'to_tokens':
     case 'token_embed':
-    case 'attention':
     case 'class_token':
-      throw new Error(`memory: ${node.op} is not profiled yet (issue 19, in progress)`);
+    case 'input':
+      return [];
   }
 }
 
@@ -239,7 +272,12 @@ function keptBytes(node: NodeSpec, kept: KeptTensor, graph: SpecGraph, batch: nu
 }
 
 /** Transient per-op workspace in the forward pass (freed when the op ends). */
-function forwardWorkspaceBytes(node: NodeSpec, graph: SpecGraph, view: AutogradView, kept: KeptTensor[]): number {
+function forwardWorkspaceBytes(node: NodeSpec, graph: SpecGraph, view: AutogradView, kept: KeptTensor[], batch: number): number {
+  if (node.op === 'layernorm') {
+    // The per-token mean and 1/σ, unless kept (then ACT).
+    return kept.some((k) => k.kind === 'new') ? 0 : batch * 2 * floats(tokensOf(node));
+  }
+  if (node.op === 'attention') return batch * attentionScores(node); // the scores before the softmax
   if (node.op === 'batchnorm') {
     // Batch mean and variance per channel, less those kept (then counted as ACT).
     const keptPerChannel = kept.filter((k) => k.kind === 'new' && k.perStep > 0).length;
@@ -254,14 +292,39 @@ function forwardWorkspaceBytes(node: NodeSpec, graph: SpecGraph, view: AutogradV
   return 0;
 }
 
-/** Transient per-op workspace in the backward pass: BN's per-channel Σ dY and Σ dY·x̂. */
-function backwardWorkspaceBytes(node: NodeSpec): number {
-  return node.op === 'batchnorm' ? floats(2 * node.channels) : 0;
+/** Transient per-op workspace in the backward pass: BN's per-channel Σ dY and Σ dY·x̂, layer
+ * norm's per-token ones, attention's dP and dS ([heads, T, T] each). */
+function backwardWorkspaceBytes(node: NodeSpec, batch: number): number {
+  switch (node.op) {
+    case 'batchnorm':
+      return floats(2 * node.channels);
+    case 'layernorm':
+      return batch * 2 * floats(tokensOf(node));
+    case 'attention':
+      return batch * 2 * attentionScores(node);
+    default:
+      return 0;
+  }
 }
 
-/** Backward ops whose input gradient is the output gradient itself (no new tensor): sums and views. */
-function passesGradientThrough(node: NodeSpec, slot: number): boolean {
-  return node.op === 'add' || node.op === 'flatten' || (node.op === 'lora_add' && slot === 0);
+/** Backward ops whose input gradient is the output gradient itself (no new tensor): sums and
+ * views (in PyTorch also the embedding's concatenation, whose input gradient is a slice of dY). */
+function passesGradientThrough(node: NodeSpec, slot: number, view: AutogradView): boolean {
+  return (
+    node.op === 'add' ||
+    node.op === 'flatten' ||
+    node.op === 'to_tokens' ||
+    (node.op === 'lora_add' && slot === 0) ||
+    (node.op === 'token_embed' && view === 'pytorch')
+  );
+}
+
+/** Forward ops whose output is a view of their input's storage: reshapes, and in PyTorch the class
+ * token's select and torchvision's in-place activations; in the lab the relu a batch norm applies. */
+function aliasesInput(node: NodeSpec, graph: SpecGraph, view: AutogradView, fused: ReturnType<typeof fusedActivations>): boolean {
+  if (node.op === 'flatten' || node.op === 'to_tokens') return true;
+  if (view === 'pytorch') return node.op === 'class_token' || isTorchInplace(node, graph);
+  return isAppliedByBatchNorm(node, fused);
 }
 
 interface Storage {
@@ -342,12 +405,10 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
 
   // ---- forward ----
   for (const node of spec.nodes) {
-    const ctx = contextOf(graph, node);
+    const ctx = contextOf(graph, node, batch);
     const kept = keptRule(node, ctx);
-    const aliasesInput =
-      node.op === 'flatten' || (view === 'pytorch' ? isTorchInplace(node, graph) : isAppliedByBatchNorm(node, fused));
     let output: Storage;
-    if (aliasesInput) {
+    if (aliasesInput(node, graph, view, fused)) {
       output = storageOf.get(node.inputs[0]) as Storage;
     } else {
       output = live.allocate(floats(batch * numel(node.outShape)), 'activation');
@@ -368,7 +429,7 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
     keptByNode.set(node.id, keptStorages);
     keptBytesByNode.set(node.id, keptTotal);
 
-    record('forward', node.id, forwardWorkspaceBytes(node, graph, view, kept));
+    record('forward', node.id, forwardWorkspaceBytes(node, graph, view, kept, batch));
     for (const input of node.inputs) {
       const storage = storageOf.get(input) as Storage;
       storage.pendingReads--;
@@ -399,11 +460,11 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
     const node = spec.nodes[index];
     const outputGradient = gradientOf.get(node.id);
     if (!outputGradient) continue; // no gradient reaches it: below the frontier (or unused)
-    const ctx = contextOf(graph, node);
+    const ctx = contextOf(graph, node, batch);
     // Input gradients: the output gradient itself for sums and views, else new tensors.
     const contributions = node.inputs.map((input, slot) => {
       if (!ctx.inputNeedsGrad[slot]) return null;
-      if (passesGradientThrough(node, slot)) {
+      if (passesGradientThrough(node, slot, view)) {
         outputGradient.gradRefs++;
         return outputGradient;
       }
@@ -413,7 +474,7 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
     });
     for (const p of graph.trainableParams(node)) live.gradBytes += floats(numel(p.shape));
 
-    record('backward', node.id, backwardWorkspaceBytes(node));
+    record('backward', node.id, backwardWorkspaceBytes(node, batch));
 
     for (const storage of keptByNode.get(node.id) ?? []) {
       storage.keptBy--;
@@ -501,7 +562,7 @@ export function nodeMemory(
     return {
       nodeId: node.id,
       op: node.op,
-      outputBytes: node.op === 'flatten' ? 0 : floats(options.batch * numel(node.outShape)),
+      outputBytes: node.op === 'flatten' || node.op === 'to_tokens' ? 0 : floats(options.batch * numel(node.outShape)),
       paramBytes: floats(params.reduce((sum, p) => sum + numel(p.shape), 0)),
       gradBytes: floats(trainable.reduce((sum, p) => sum + numel(p.shape), 0)),
       optBytes: floats(trainable.reduce((sum, p) => sum + (costs.get(p.name) as ParamOptimizerCost).stateElements, 0)),

@@ -90,7 +90,8 @@ describe('every model under every method', () => {
           let refresh = 0;
           for (const p of Object.values(spec.params).filter((q) => q.trainable)) {
             const size = p.shape.reduce((a, b) => a * b, 1);
-            if (p.shape.length < 2) {
+            // GaLore projects the conv and linear weights; the rest (a ViT's 2-D embeddings too) take Adam.
+            if (p.role !== 'conv_weight' && p.role !== 'linear_weight') {
               opt += 2 * 4 * size;
               continue;
             }
@@ -125,10 +126,15 @@ describe("GaLore's optimizer state against the GaLore reference", () => {
   // fixtures/torch/galore_state.json: the bytes of state (projectors and moments, float32) that the
   // reference (galore_torch's GaLoreProjector with Adam, rank 4; scripts/fixtures/make_galore_fixtures.py)
   // allocated in one step of each torchvision model, every parameter trained.
+  // vit_tiny's is in autograd_profile.json (make_act_fixtures.py's vit_galore_state, 32×32 with
+  // 16-pixel patches): the reference projecting the linear layers' and the patch conv's weights.
   const reference = JSON.parse(readFileSync(join(FIXTURE_DIR, 'galore_state.json'), 'utf8')) as {
     rank: number;
     models: Record<ModelId, { opt_bytes: number }>;
   };
+  reference.models.vit_tiny = (
+    JSON.parse(readFileSync(join(FIXTURE_DIR, 'autograd_profile.json'), 'utf8')) as { galore_state_vit_tiny: { rank: number; opt_bytes: number } }
+  ).galore_state_vit_tiny;
   for (const model of MODEL_IDS) {
     it(`${model}: the OPT group is what the reference allocates`, () => {
       const options = methodOptions({ galore: { ...methodOptions().galore, rank: reference.rank } });

@@ -67,7 +67,7 @@ function paramCost(optimizer: OptimizerCostSpec, param: ParamSpec, projected: Ga
     case 'adam':
       return { stateElements: 2 * n, optimizerFlops: ADAM_FLOPS_PER_ELEMENT * n, ...plain };
     case 'galore': {
-      // Parameters of fewer than 2 dimensions (and the classifier with plainClassifier): plain Adam.
+      // Parameters other than conv and linear weights (and the classifier with plainClassifier): plain Adam.
       if (!projected) return { stateElements: 2 * n, optimizerFlops: ADAM_FLOPS_PER_ELEMENT * n, ...plain };
       const lowRank = projected.rank * Math.max(projected.matrix.rows, projected.matrix.cols);
       return {

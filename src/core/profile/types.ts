@@ -7,8 +7,19 @@ import { FLOP_PHASES, type FlopPhase, type MemoryGroup } from '../ids';
 /** float32: every tensor the profiler counts is float32 unless a rule says otherwise (masks, indices). */
 export const BYTES_PER_FLOAT = 4;
 
-/** Rows of the FLOP table; BN, activations and elementwise ops get their own (DESIGN.md, FLOPs). */
-export const FLOP_KINDS = ['conv', 'linear', 'batchnorm', 'activation', 'elementwise', 'decomposition'] as const;
+/** Rows of the FLOP table; BN, activations and elementwise ops get their own (DESIGN.md, FLOPs).
+ * 'attention' is its two batched matmuls (q·kᵀ, P·v), 'softmax' the softmax between them. */
+export const FLOP_KINDS = [
+  'conv',
+  'linear',
+  'attention',
+  'batchnorm',
+  'layernorm',
+  'softmax',
+  'activation',
+  'elementwise',
+  'decomposition',
+] as const;
 export type FlopKind = (typeof FLOP_KINDS)[number];
 
 export type BytesByGroup = Record<MemoryGroup, number>;
@@ -28,10 +39,10 @@ export function sumOf(record: Record<string, number>): number {
 
 /**
  * The optimizer a method trains with, as far as cost is concerned. GaLore (src/core/optim/galore.ts):
- * every ≥2-D weight's gradient is projected to `rank` on its smaller side, Adam runs in the
+ * every conv and linear weight's gradient is projected to `rank` on its smaller side, Adam runs in the
  * projected space, and the projector is recomputed every `updateProjGap` steps by a randomized
  * range finder (`oversampling` extra columns, `powerIterations` power iterations) and a small exact
- * SVD; parameters of fewer than 2 dimensions use plain Adam, and so does the classifier with
+ * SVD; every other parameter uses plain Adam, and so does the classifier with
  * `plainClassifier` (the methods' `trainHead`, src/core/adapters/galore.ts's galoreProjectionSpec).
  */
 export type OptimizerCostSpec =

@@ -130,3 +130,82 @@ describe('what a step keeps for the backward pass', () => {
     }
   });
 });
+
+/**
+ * The contract's ACT view for the ViT (issue 19), in bytes, written from the contract rather than
+ * read from the profiler: on the gradient path, layer norm keeps its input and the per-token mean and
+ * 1/σ when its input's gradient is needed or γ trains; attention its qkv input and P [heads, T, T]
+ * when its input needs a gradient; gelu its input; a linear (and the patch embedding's conv) its
+ * input when its weight trains; the token ops nothing. A buffer kept by two ops counts once.
+ */
+function vitActBytes(spec: ModelSpec, trainable: ReadonlySet<string>, batchSize: number): number {
+  const plan = planGradients(spec, { params: trainable, input: false });
+  const nodes = new Map(spec.nodes.map((node) => [node.id, node]));
+  const kept = new Map<string, number>();
+  const keepInput = (node: ModelSpec['nodes'][number]) => {
+    const input = nodes.get(node.inputs[0]);
+    if (input) kept.set(input.id, batchSize * numel(input.outShape));
+  };
+  for (const node of spec.nodes) {
+    if (!plan.needsGrad(node.id)) continue;
+    const inputNeedsGrad = plan.needsGrad(node.inputs[0]);
+    if (node.op === 'layernorm' && (inputNeedsGrad || trainable.has(node.gamma))) {
+      keepInput(node);
+      kept.set(`${node.id}/mean_and_inverse_std`, batchSize * 2 * node.outShape[0]);
+    } else if (node.op === 'attention' && inputNeedsGrad) {
+      keepInput(node);
+      const tokens = node.outShape[0];
+      kept.set(`${node.id}/probabilities`, batchSize * node.heads * tokens * tokens);
+    } else if (node.op === 'activation' && node.fn === 'gelu') {
+      keepInput(node);
+    } else if ((node.op === 'linear' || node.op === 'conv2d') && trainable.has(node.weight)) {
+      keepInput(node);
+    }
+  }
+  return 4 * [...kept.values()].reduce((a, b) => a + b, 0);
+}
+
+describe('what a ViT step keeps for the backward pass', () => {
+  it('vit_tiny (width 0.25, depth 2, cifar, 32×32, batch 4): fft, LN+head, LN β + head, qkv LoRA-like and head only keep exactly the contract', () => {
+    const spec = buildModelSpec({ model: 'vit_tiny', width: 0.25, depth: 2, resolution: 32, numClasses: 10, stem: 'cifar' });
+    const model = createModel(spec, { seed: 1 });
+    const rng = createRng(3);
+    const batch: Batch = {
+      x: tf.tensor4d(Float32Array.from({ length: 4 * 32 * 32 * 3 }, () => rng.uniform(-1, 1)), [4, 32, 32, 3]),
+      y: tf.tensor1d([0, 3, 5, 9], 'int32'),
+    };
+    try {
+      const params = Object.values(spec.params);
+      const head = params.filter((p) => p.name.startsWith('head.')).map((p) => p.name);
+      const sets: Record<string, Set<string>> = {
+        fft: new Set(params.map((p) => p.name)),
+        ln_head: new Set([...params.filter((p) => p.role === 'ln_gamma' || p.role === 'ln_beta').map((p) => p.name), ...head]),
+        // β alone: layer norms keep nothing, but their inputs' gradients flow (β of norm1 needs the
+        // gradient through the block above it).
+        ln_beta_head: new Set([...params.filter((p) => p.role === 'ln_beta').map((p) => p.name), ...head]),
+        qkv_head: new Set([...params.filter((p) => p.name.endsWith('attn.qkv.weight')).map((p) => p.name), ...head]),
+        head: new Set(head),
+      };
+      const tensorsBefore = tf.memory().numTensors;
+      const kept = Object.fromEntries(Object.entries(sets).map(([method, set]) => [method, measureKept(model, batch, set)]));
+      console.log(`ViT kept for backward (bytes): ${JSON.stringify(kept)}`);
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      // Exactly the contract plus the loss's own (log-probabilities, one-hot labels), the same bytes
+      // whatever trains.
+      const lossBytes = kept.head.savedActivationBytes - vitActBytes(spec, sets.head, 4);
+      expect(lossBytes).toBeGreaterThan(0);
+      expect(lossBytes).toBeLessThan(1024);
+      for (const [method, set] of Object.entries(sets)) {
+        const contract = vitActBytes(spec, set, 4);
+        console.log(`${method}: measured ${kept[method].savedActivationBytes} B, contract ${contract} B`);
+        expect(kept[method].savedActivationBytes, method).toBe(contract + lossBytes);
+      }
+      // Head only: everything below the head runs off the tape; it keeps its [4, 48] input.
+      expect(kept.head.savedActivationBytes).toBeLessThanOrEqual(4 * 48 * 4 + lossBytes);
+      expect(kept.ln_beta_head.savedActivationBytes).toBeLessThan(kept.ln_head.savedActivationBytes);
+    } finally {
+      tf.dispose([batch.x, batch.y]);
+      disposeModel(model);
+    }
+  });
+});

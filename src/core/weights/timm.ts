@@ -5,6 +5,9 @@
 //
 // The names are derived from the spec, not listed:
 // - ResNet-18: timm's names are torchvision's.
+// - vit_tiny: the lab's names are timm's own (there is no torchvision ViT-Tiny); only layouts differ
+//   (torchvision.ts). timm's weights are those of 224×224 (the position embedding has 197 rows) and
+//   12 blocks.
 // - MobileNetV2/V3: `features.0` is timm's `conv_stem`/`bn1`; the inverted-residual blocks
 //   `features.1 … features.(L−1)` are `blocks.<stage>.<i>`, a stage being a run of blocks with the
 //   same output width (timm's arch_def stages, at width 1); in a block, the convs other than
@@ -67,7 +70,8 @@ export interface TimmKey {
 const ADAPTER_ROLES: ReadonlySet<ParamRole> = new Set(['adapter_a', 'adapter_b', 'adapter_magnitude']);
 const NUM_BATCHES_TRACKED = 'num_batches_tracked';
 
-const moduleOf = (key: string): string => key.slice(0, key.lastIndexOf('.'));
+/** A key's module path ('' for a top-level parameter such as ViT's cls_token). */
+const moduleOf = (key: string): string => key.slice(0, Math.max(0, key.lastIndexOf('.')));
 
 type Layer = Conv2dNode | LinearNode | BatchNormNode;
 
@@ -83,6 +87,11 @@ function timmModules(spec: ModelSpec): { names: Map<string, string>; linearAsCon
   const moduleName = (n: Layer): string => moduleOf(n.op === 'batchnorm' ? n.gamma : n.weight);
   if (model === 'resnet18') {
     for (const n of layers) names.set(moduleName(n), moduleName(n));
+    return { names, linearAsConv };
+  }
+  if (model === 'vit_tiny') {
+    // Every parameter's module (the top-level cls_token and pos_embed have none: '').
+    for (const name of Object.keys(spec.params)) names.set(moduleOf(name), moduleOf(name));
     return { names, linearAsConv };
   }
 

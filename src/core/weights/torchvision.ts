@@ -3,6 +3,8 @@
 //   conv       torch OIHW [out, in/groups, kh, kw]  ⇄ lab HWIO [kh, kw, in/groups, out]
 //   depthwise  torch [C, 1, kh, kw]                 ⇄ lab [kh, kw, C, 1] (tfjs depthwiseConv2d)
 //   linear     torch [out, in]                      ⇄ lab [in, out]
+//   ViT's class token and position embedding (timm's own names): torch [1, 1, D] and [1, T + 1, D]
+//              ⇄ lab [1, D] and [T + 1, D], the same values (layout 'unit_batch': a leading unit axis)
 //   vectors (biases, BN affine and running statistics) are the same in both.
 // torchvision's BN buffers `num_batches_tracked` (I64 scalars) have no lab counterpart: skipped on
 // import, optionally written as 0 on export so the file loads with `strict=True` in PyTorch.
@@ -11,7 +13,7 @@
 import type { ModelSpec, ParamSpec } from '../models/spec';
 import { isFloatDtype, type SafetensorsDtype, type TensorData, type TensorToWrite } from './safetensors';
 
-export type TorchLayout = 'conv' | 'depthwise' | 'linear' | 'same';
+export type TorchLayout = 'conv' | 'depthwise' | 'linear' | 'unit_batch' | 'same';
 
 /** A tensor as read from a state_dict file: shape in torch layout, values row-major. */
 export interface StateDictTensor {
@@ -24,6 +26,7 @@ const PERMUTATION_LAB_TO_TORCH: Record<TorchLayout, number[] | null> = {
   conv: [3, 2, 0, 1], // [kh, kw, ci, co] → [co, ci, kh, kw]
   depthwise: [2, 3, 0, 1], // [kh, kw, C, 1] → [C, 1, kh, kw]
   linear: [1, 0], // [in, out] → [out, in]
+  unit_batch: null,
   same: null,
 };
 
@@ -31,6 +34,7 @@ const PERMUTATION_TORCH_TO_LAB: Record<TorchLayout, number[] | null> = {
   conv: [2, 3, 1, 0], // [co, ci, kh, kw] → [kh, kw, ci, co]
   depthwise: [2, 3, 0, 1], // [C, 1, kh, kw] → [kh, kw, C, 1]
   linear: [1, 0],
+  unit_batch: null,
   same: null,
 };
 
@@ -48,6 +52,9 @@ export function paramLayouts(spec: ModelSpec): Record<string, TorchLayout> {
       layouts[node.weight] = depthwise ? 'depthwise' : 'conv';
     } else if (node.op === 'linear') {
       layouts[node.weight] = 'linear';
+    } else if (node.op === 'token_embed') {
+      layouts[node.classToken] = 'unit_batch';
+      layouts[node.positionEmbedding] = 'unit_batch';
     }
   }
   for (const [name, p] of Object.entries(spec.params)) {
@@ -73,6 +80,7 @@ function permuteShape(shape: readonly number[], perm: readonly number[]): number
 
 /** Torch shape of a parameter given its lab shape and layout. */
 export function torchShapeOf(labShape: readonly number[], layout: TorchLayout): number[] {
+  if (layout === 'unit_batch') return [1, ...labShape];
   const perm = PERMUTATION_LAB_TO_TORCH[layout];
   if (!perm) return [...labShape];
   checkRank(labShape, perm.length, layout);

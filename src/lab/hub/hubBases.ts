@@ -3,15 +3,15 @@
 // (no tfjs): the page, the validation and the run read it.
 //
 // The repositories are timm's own (`timm/<architecture>.<tag>`, a plain state_dict in
-// model.safetensors) at width 1, 1000 ImageNet classes; the mapping onto the lab's spec is
+// model.safetensors) at width 1, 1000 ImageNet classes (vit_tiny: also 224×224 and 12 blocks); the mapping onto the lab's spec is
 // core/weights/timm.ts. The revision is 'main', not a pinned commit: the lab cannot reach the hub
 // from where it is built to read the commits' sha256, so what it guarantees instead is that every
 // cached copy is checked against the sha256 computed when it was downloaded, and every key and
 // shape against the spec when it loads.
 import type { ModelId } from '../../core/ids';
 import { buildModelSpec } from '../../core/models/registry';
-import { VIT_TINY } from '../../core/models/vit';
 import type { ModelOptions } from '../../core/models/spec';
+import { VIT_TINY } from '../../core/models/vit';
 import { TIMM_ARCHITECTURES } from '../../core/weights/timm';
 import type { HubFile } from './hubUrl';
 
@@ -37,32 +37,38 @@ export const hubBaseFileOf = (model: ModelId): HubFile => ({
   path: 'model.safetensors',
 });
 
-/** What a configuration must have for the hub's weights to fit (any resolution, any class count). */
+/** What a configuration must have for the hub's weights to fit (the CNNs: any resolution, any class count). */
 export const HUB_BASE_FIX = { width: 1, stem: 'imagenet' } as const;
 
-/** What the ViT's hub weights need beyond HUB_BASE_FIX: all 12 blocks, and 224×224, since its learned
- * position embedding has one row per 16×16 patch of a 224×224 image (the lab does not interpolate it). */
-export const HUB_VIT_FIX = { depth: VIT_TINY.depth, resolution: 224 } as const;
+/** vit_tiny's hub weights fit only timm's own size: its position embedding has one row per 16×16
+ * patch of 224×224 (plus the class token), and its 12 blocks are one stack (a model of fewer blocks
+ * would not be timm's vit_tiny with some weights missing but another network: the final norm and
+ * the features it was trained on come after block 12). */
+export const HUB_BASE_VIT_FIX = { ...HUB_BASE_FIX, resolution: 224, depth: VIT_TINY.depth } as const;
+
+/** Everything `model`'s hub weights need of a configuration. */
+export function hubBaseFixOf(model: ModelId): { width: number; stem: 'imagenet'; resolution?: number; depth?: number } {
+  return model === 'vit_tiny' ? HUB_BASE_VIT_FIX : HUB_BASE_FIX;
+}
 
 /** Why `options` cannot start from the hub's weights, with the fix, or null when they can. */
 export function hubBaseProblem(options: Pick<ModelOptions, 'model' | 'width' | 'stem' | 'resolution'> & { depth?: number }): string | null {
-  const vit = options.model === 'vit_tiny';
-  const depth = options.depth ?? VIT_TINY.depth;
-  const wrong = [
-    options.width !== HUB_BASE_FIX.width ? `width ${options.width}` : null,
-    options.stem !== HUB_BASE_FIX.stem ? `the ${options.stem} stem` : null,
-    vit && depth !== HUB_VIT_FIX.depth ? `depth ${depth}` : null,
-    vit && options.resolution !== HUB_VIT_FIX.resolution ? `${options.resolution}×${options.resolution}` : null,
-  ].filter((x) => x !== null);
-  if (wrong.length === 0) return null;
-  if (vit) {
-    return `The ImageNet-pretrained ViT-Tiny is that of width 1, depth ${HUB_VIT_FIX.depth}, the ImageNet stem (16×16 patches) at ${HUB_VIT_FIX.resolution}×${HUB_VIT_FIX.resolution} (its position embedding is learned for that grid), not ${wrong.join(' and ')}: set them so, or choose other base weights.`;
+  if (options.model === 'vit_tiny') {
+    const fix = HUB_BASE_VIT_FIX;
+    const depth = options.depth ?? VIT_TINY.depth;
+    const wrong = [
+      options.width !== fix.width ? `width ${options.width}` : null,
+      options.stem !== fix.stem ? `the ${options.stem} stem` : null,
+      options.resolution !== fix.resolution ? `${options.resolution}×${options.resolution}` : null,
+      depth !== fix.depth ? `${depth} blocks` : null,
+    ].filter((x) => x !== null);
+    if (wrong.length === 0) return null;
+    return `The ImageNet-pretrained vit_tiny weights are timm's at width 1, the ImageNet stem, 224×224 and 12 blocks, not ${wrong.join(', ')}: set Width to 1, Stem to ImageNet, Resolution to 224 and Depth to 12, or choose other base weights.`;
   }
+  const wrong = [options.width !== HUB_BASE_FIX.width ? `width ${options.width}` : null, options.stem !== HUB_BASE_FIX.stem ? `the ${options.stem} stem` : null].filter((x) => x !== null);
+  if (wrong.length === 0) return null;
   return `The ImageNet-pretrained weights are those of width 1 with the ImageNet stem (at any resolution), not ${wrong.join(' and ')}: set Width to 1 and Stem to ImageNet, or choose other base weights.`;
 }
-
-/** The fields a configuration sets to fit the hub's weights of `model`. */
-export const hubBaseFixOf = (model: ModelId) => (model === 'vit_tiny' ? { ...HUB_BASE_FIX, ...HUB_VIT_FIX } : HUB_BASE_FIX);
 
 /** The size of `model`'s hub file as its spec says: every float32 weight and BatchNorm statistic of
  * the 1000-class model (timm's file adds a header and BatchNorm step counters, a few kB). */

@@ -24,6 +24,8 @@ import { loadHubBase } from './hubWeights';
 
 const FILE = hubBaseFileOf('mobilenet_v3_small');
 const BYTES = timmBaseFixture('mobilenet_v3_small');
+const VIT_FILE = hubBaseFileOf('vit_tiny');
+const VIT_BYTES = timmBaseFixture('vit_tiny');
 let hub: HubServer;
 
 function memoryCache(): BlobCache {
@@ -37,7 +39,7 @@ function memoryCache(): BlobCache {
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  hub = await startHubServer({ files: [{ file: FILE, bytes: BYTES }] });
+  hub = await startHubServer({ files: [{ file: FILE, bytes: BYTES }, { file: VIT_FILE, bytes: VIT_BYTES }] });
 });
 afterAll(() => hub.close());
 
@@ -168,6 +170,46 @@ describe('loadHubBase', () => {
     expect(messages.some((m) => m.type === 'run_started')).toBe(false);
     expect(await cache.get(hubCacheKey(hubBaseFileOf(config.model)))).toBeNull();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('loadHubBase of vit_tiny (timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k)', () => {
+  it('loads every weight but the head onto timm’s size (width 1, ImageNet stem, 224×224, 12 blocks)', async () => {
+    expect(hubPath(VIT_FILE)).toBe('/timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k/resolve/main/model.safetensors');
+    expect(Math.abs(VIT_BYTES.length - hubBaseBytesOf('vit_tiny'))).toBeLessThan(64 * 1024);
+    const spec = buildModelSpec({ model: 'vit_tiny', width: 1, resolution: 224, stem: 'imagenet', numClasses: 10 });
+    const model = createModel(spec, { seed: 1 });
+    try {
+      const headBefore = (await readParams(model))['head.weight'];
+      const status = await loadHubBase(model, spec, { hubUrl: hub.url, fetch: (url, init) => fetch(url, init), cache: memoryCache() });
+      expect(status).toMatchObject({ kind: 'loaded', origin: 'hub', headSkipped: true, file: 'timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k (revision main)' });
+      const values = await readParams(model);
+      const file = readSafetensors(VIT_BYTES).tensors;
+      // pos_embed [1, 197, 192] in the file is the lab's [197, 192], value for value; qkv's [576, 192] is transposed.
+      expect(file.pos_embed.shape).toEqual([1, 197, 192]);
+      expect(Array.from(values.pos_embed)).toEqual(Array.from(file.pos_embed.data));
+      const qkv = 'blocks.11.attn.qkv.weight';
+      expect(Array.from(labToTorch(values[qkv], spec.params[qkv].shape, paramLayouts(spec)[qkv]))).toEqual(Array.from(file[qkv].data));
+      expect(Array.from(values['head.weight'])).toEqual(Array.from(headBefore));
+    } finally {
+      disposeModel(model);
+    }
+  });
+
+  it('refuses another resolution or depth, naming the fix, before any request', async () => {
+    const spec = buildModelSpec({ model: 'vit_tiny', width: 1, resolution: 32, stem: 'imagenet', numClasses: 10, depth: 2 });
+    const model = createModel(spec, { seed: 1 });
+    const before = hub.requests(VIT_FILE);
+    try {
+      const loading = loadHubBase(model, spec, { hubUrl: hub.url, fetch: (url, init) => fetch(url, init), cache: memoryCache() });
+      await expect(loading).rejects.toThrow(DataError);
+      await expect(loading).rejects.toThrow(
+        "Base weights: The ImageNet-pretrained vit_tiny weights are timm's at width 1, the ImageNet stem, 224×224 and 12 blocks, not 32×32, 2 blocks: set Width to 1, Stem to ImageNet, Resolution to 224 and Depth to 12",
+      );
+      expect(hub.requests(VIT_FILE)).toBe(before);
+    } finally {
+      disposeModel(model);
+    }
   });
 });
 
