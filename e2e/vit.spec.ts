@@ -40,6 +40,8 @@ test('a tiny ViT: the lab’s size, LN+head in the memory chart, a fine-tune tha
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   // 16 images / batch 4 = 4 steps an epoch, 2 epochs.
   await expect(page.getByTestId('run-step')).toHaveText('8 / 8', { timeout: 360_000 });
+  // After the last step the run evaluates once more, then says it is done.
+  await expect.poll(() => page.evaluate(() => window.__workerMessages.some((m) => m.type === 'run_done' || m.type === 'run_error')), { timeout: 120_000 }).toBe(true);
   const messages = await page.evaluate(() => window.__workerMessages);
   expect(messages.filter((m) => m.type === 'run_error')).toEqual([]);
   const done = messages.find((m) => m.type === 'run_done') as unknown as { summary: RunSummary; reason: string };
