@@ -99,6 +99,9 @@ describe('bench grid and shards', () => {
     expect(plan).toMatchObject({ baseline: false, uiRun: false, soakSteps: 0 });
     expect(() => parseBenchArgs(['--new-options', '--models', 'resnet18'])).toThrow(/--new-options runs its own cells: not with --models/);
     expect(runPlan(['--quick', '--models', 'resnet18']).extraCells).toEqual([]);
+    // --depth sizes the grid's ViT.
+    expect(planJobs(runPlan(['--models', 'vit_tiny,resnet18', '--methods', 'fft', '--depth', '2'])).map((job) => cellId(job.cell))).toEqual(['resnet18/fft', 'vit_tiny/fft@d2']);
+    expect(() => parseBenchArgs(['--depth', '13'])).toThrow(/at most 12/);
     // The full grid has the ViT at its reference size, and the quantized bases.
     expect(planJobs(runPlan([])).map((job) => cellId(job.cell))).toEqual(expect.arrayContaining(['vit_tiny/lora/r4', 'mobilenet_v2/lora/r4@int8', 'mobilenet_v2/lora/r4@nf4']));
   });

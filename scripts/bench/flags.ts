@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 
 import { isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, type StemId } from '../../src/core/ids';
 import { MODEL_OPTION_LIMITS } from '../../src/core/models/registry';
+import { VIT_TINY } from '../../src/core/models/vit';
 import { cellId, NEW_OPTION_CELLS, QUANTIZED_BASE_CELLS, type CellKey } from './grid';
 
 /** A bad command line: the runner prints the message and exits with code 2. */
@@ -41,6 +42,8 @@ export interface RunPlan {
   models: ModelId[];
   methods: MethodId[];
   ranks: number[];
+  /** The ViT's blocks in the grid (null: its reference's 12). */
+  depth: number | null;
   /** Cells beyond the grid's model × method × rank, each with options of its own (NEW_OPTION_CELLS). */
   extraCells: CellKey[];
   settings: GridSettings;
@@ -84,7 +87,7 @@ export const SOAK_SETTING = { ...ISSUE_3_SETTING, methods: ['lora', 'fft'], rank
  * a tensor leaked a step shows as 18); none with --core-only, which compares step time only. */
 const SOAK_STEPS = { full: 500, quick: 20, 'core-only': 0 } as const;
 /** Flags that make the grid one's own rather than a preset's. */
-const GRID_FLAGS = ['models', 'methods', 'ranks', 'width', 'resolution', 'classes', 'stem', 'batch', 'warmup', 'steps'] as const;
+const GRID_FLAGS = ['models', 'methods', 'ranks', 'width', 'depth', 'resolution', 'classes', 'stem', 'batch', 'warmup', 'steps'] as const;
 
 const PRESETS = {
   // The study profiled one 224×224 image at width 1.0 with r = 4 (DESIGN.md, Findings).
@@ -136,6 +139,7 @@ Grid:
   --methods LIST     comma-separated: ${METHOD_IDS.join(', ')}
   --ranks LIST       comma-separated integers >= 1 (used by lora, dora, galore)
   --width W          width multiplier > 0
+  --depth N          vit_tiny's blocks, 1–12 (default 12)
   --resolution R     input side, integer >= ${MODEL_OPTION_LIMITS.minResolution}
   --classes N        classes, integer >= ${MODEL_OPTION_LIMITS.minClasses} (default 10)
   --stem S           ${STEM_IDS.join(' | ')}
@@ -191,6 +195,7 @@ const OPTIONS = {
   methods: { type: 'string' },
   ranks: { type: 'string' },
   width: { type: 'string' },
+  depth: { type: 'string' },
   resolution: { type: 'string' },
   classes: { type: 'string' },
   stem: { type: 'string' },
@@ -238,6 +243,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
       models: [],
       methods: [],
       ranks: [],
+      depth: null,
       extraCells: [...NEW_OPTION_CELLS],
       settings: {
         ...quick,
@@ -287,6 +293,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     models,
     methods,
     ranks: [...new Set(ranks)],
+    depth: values.depth === undefined ? null : parseDepth(values.depth),
     // A grid of one's own is just that grid.
     extraCells: GRID_FLAGS.some((flag) => values[flag] !== undefined) ? [] : [...defaults.extraCells],
     settings,
@@ -311,6 +318,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     nodeWebgpu: values['node-webgpu'] === true,
     torchFile,
   };
+}
+
+function parseDepth(text: string): number {
+  const depth = parseInteger('--depth', text, 1);
+  if (depth > VIT_TINY.depth) throw new UsageError(`--depth must be at most ${VIT_TINY.depth} (vit_tiny's blocks), got ${depth}`);
+  return depth;
 }
 
 /** 0, or enough steps for two samples after warm-up (soakPlan). */

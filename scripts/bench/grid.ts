@@ -48,13 +48,15 @@ export function cellId(cell: CellKey): string {
   return own.length === 0 ? base : `${base}@${own.join(',')}`;
 }
 
-export function gridCells(models: readonly ModelId[], methods: readonly MethodId[], ranks: readonly number[]): CellKey[] {
+/** The grid's cells; `depth`, where given, sizes the ViT's (the CNNs have none). */
+export function gridCells(models: readonly ModelId[], methods: readonly MethodId[], ranks: readonly number[], depth: number | null = null): CellKey[] {
   const cells: CellKey[] = [];
   const sortedRanks = [...new Set(ranks)].sort((a, b) => a - b);
   for (const model of MODEL_IDS.filter((id) => models.includes(id))) {
+    const own = model === 'vit_tiny' && depth !== null ? { depth } : {};
     for (const method of METHOD_IDS.filter((id) => methods.includes(id))) {
-      if (RANKED_METHODS.includes(method)) for (const rank of sortedRanks) cells.push({ model, method, rank });
-      else cells.push({ model, method, rank: null });
+      if (RANKED_METHODS.includes(method)) for (const rank of sortedRanks) cells.push({ model, method, rank, ...own });
+      else cells.push({ model, method, rank: null, ...own });
     }
   }
   return cells;
@@ -63,7 +65,7 @@ export function gridCells(models: readonly ModelId[], methods: readonly MethodId
 /** Every job of the plan, in a fixed order (the peer pair first). */
 export function planJobs(plan: RunPlan): BenchJob[] {
   if (plan.mode === 'core-only') return [{ kind: 'core_vs_tf_layers', cell: PEER_CELL }];
-  const grid = gridCells(plan.models, plan.methods, plan.ranks);
+  const grid = gridCells(plan.models, plan.methods, plan.ranks, plan.depth);
   const gridIds = new Set(grid.map(cellId));
   const cells = [...grid, ...plan.extraCells.filter((cell) => !gridIds.has(cellId(cell)))];
   if (!plan.baseline) return cells.map((cell) => ({ kind: 'core', cell }));
