@@ -4,7 +4,7 @@ import type { LabHarness } from './harness';
 
 // The lab's own WebGPU kernels (src/core/kernels) against the plain tfjs ops they replace, on the
 // same WebGPU device: batch norm's statistics (with the running statistics' in-place update),
-// normalisation (with a fused relu/relu6) and backward, multi-tensor Adam (in place), the activations and
+// normalisation (with a fused relu/relu6) and backward, layer norm's forward and backward, multi-tensor Adam (in place), the activations and
 // their gradients, global average pooling, per-channel affine maps and sums (DoRA), Adam's and
 // GaLore's updates and the direct matmul (transposes, a
 // column count that is not a multiple of 4), plus the stride-1 depthwise input gradient computed
@@ -84,9 +84,16 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
       const { dx, dGamma, dBeta } = k.batchNormBackward(dy, x, stats, gamma, 1e-5, true);
       return [dx as Tensor, dGamma, dBeta];
     });
-    for (const fn of ['hardswish', 'hardsigmoid'] as const) results[fn] = await compare(() => k.activationForward(fn, around));
-    for (const fn of ['relu', 'relu6', 'hardsigmoid', 'hardswish'] as const) {
-      const saved = fn === 'hardswish' ? around : tf.relu6(around);
+    // Layer norm over the last axis (13 features, 105 rows): forward with the rows' statistics, backward.
+    results.layerNorm = await compare(() => Object.values(k.layerNormForward(x, gamma, beta, 1e-6)));
+    const rowStats = k.layerNormForward(x, gamma, beta, 1e-6);
+    results.layerNormBackward = await compare(() => {
+      const { dx, dGamma, dBeta } = k.layerNormBackward(dy, x, rowStats.mean, rowStats.invStd, gamma, true);
+      return [dx as Tensor, dGamma, dBeta];
+    });
+    for (const fn of ['hardswish', 'hardsigmoid', 'gelu'] as const) results[fn] = await compare(() => k.activationForward(fn, around));
+    for (const fn of ['relu', 'relu6', 'hardsigmoid', 'hardswish', 'gelu'] as const) {
+      const saved = fn === 'hardswish' || fn === 'gelu' ? around : tf.relu6(around);
       results[`${fn}Grad`] = await compare(() => k.activationGrad(fn, dy, saved));
     }
     results.spatialMean = await compare(() => k.spatialMean(big as Tensor4D));

@@ -1,4 +1,4 @@
-// Fused ops of the engine (batch norm, activation gradients, Adam's update, skinny matmuls). Each
+// Fused ops of the engine (batch norm, layer norm, activation gradients, Adam's update, skinny matmuls). Each
 // runs as one kernel where the active backend has it (webgpu.ts; cpu.ts for Adam) and as plain
 // tfjs ops elsewhere; the
 // plain version is the reference the e2e test holds the kernels to, and `setFusedKernels(false)`
@@ -127,21 +127,75 @@ export function batchNormBackward(
   return { dx: dx ?? null, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
 }
 
+/**
+ * Layer norm over the last axis: y = (x − μ)/σ·γ + β per row, with the row's mean and 1/σ
+ * ([..., 1] each) for the backward. On WebGPU one dispatch.
+ */
+export function layerNormForward(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): { y: tf.Tensor; mean: tf.Tensor; invStd: tf.Tensor } {
+  if (fused(KERNELS.layerNorm)) {
+    const [y, mean, invStd] = tf.engine().runKernel(KERNELS.layerNorm, { x, gamma, beta }, { eps }) as tf.Tensor[];
+    return { y, mean, invStd };
+  }
+  const [y, mean, invStd] = tf.tidy(() => {
+    const m = tf.mean(x, -1, true);
+    const centered = tf.sub(x, m);
+    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps));
+    return [tf.add(tf.mul(tf.mul(centered, inv), gamma), beta), m, inv];
+  });
+  return { y, mean, invStd };
+}
+
+/**
+ * Layer norm's gradients from x and the rows' mean and 1/σ, x̂ = (x − μ)/σ recomputed:
+ *   dβ = Σ_rows dy,  dγ = Σ_rows dy·x̂,  g = dy·γ,  dx = (g − mean_D(g) − x̂·mean_D(g·x̂))/σ.
+ * dγ and dβ come together (one reduction on WebGPU), dx only when wanted (one dispatch).
+ */
+export function layerNormBackward(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  invStd: tf.Tensor,
+  gamma: tf.Tensor1D,
+  inputGradWanted: boolean,
+): { dx: tf.Tensor | null; dGamma: tf.Tensor1D; dBeta: tf.Tensor1D } {
+  if (fused(KERNELS.layerNormGradSums) && fused(KERNELS.layerNormInputGrad)) {
+    const [dBeta, dGamma] = tf.engine().runKernel(KERNELS.layerNormGradSums, { dy, x, mean, invStd }) as [tf.Tensor1D, tf.Tensor1D];
+    const dx = inputGradWanted ? (tf.engine().runKernel(KERNELS.layerNormInputGrad, { dy, x, mean, invStd, gamma }) as tf.Tensor) : null;
+    return { dx, dGamma, dBeta };
+  }
+  const [dBeta, dGamma, dx] = tf.tidy(() => {
+    const axes = channelAxes(x.rank);
+    const xHat = tf.mul(tf.sub(x, mean), invStd);
+    const sums = [tf.sum(dy, axes), tf.sum(tf.mul(dy, xHat), axes)];
+    if (!inputGradWanted) return sums;
+    const g = tf.mul(dy, gamma);
+    const centered = tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(xHat, tf.mean(tf.mul(g, xHat), -1, true)));
+    return [...sums, tf.mul(centered, invStd)];
+  });
+  return { dx: dx ?? null, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
+}
+
 /** hardswish(x) = x·relu6(x + 3)/6 and hardsigmoid(x) = relu6(x + 3)/6 (relu and relu6 are
  * single tfjs kernels already). */
-export function activationForward(fn: 'hardswish' | 'hardsigmoid', x: tf.Tensor): tf.Tensor {
+export function activationForward(fn: 'hardswish' | 'hardsigmoid' | 'gelu', x: tf.Tensor): tf.Tensor {
   if (fused(KERNELS.activation)) return tf.engine().runKernel(KERNELS.activation, { x }, { fn }) as tf.Tensor;
+  if (fn === 'gelu') return tf.tidy(() => tf.mul(x, normalCdf(x)));
   return tf.tidy(() => {
     const gate = tf.div(tf.relu6(tf.add(x, 3)), 6);
     return fn === 'hardswish' ? tf.mul(x, gate) : gate;
   });
 }
 
+/** Φ(x) = (1 + erf(x/√2))/2, with tfjs's erf (Abramowitz–Stegun 7.1.26, |error| < 1.5e-7; the
+ * WebGPU kernels use the same formula). */
+const normalCdf = (x: tf.Tensor) => tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5);
+
 /** dy·f′ with torch's values at the kinks, from what the forward saved: the output for relu, relu6
- * and hardsigmoid, the input for hardswish.
+ * and hardsigmoid, the input for hardswish and gelu.
  *   relu 1 for y > 0;  relu6 1 for 0 < y < 6 (tfjs's own Relu6 gradient is 1 at 6);
- *   hardsigmoid 1/6 for 0 < y < 1;  hardswish 0 for x < −3, 1 for x > 3, x/3 + 1/2 between. */
-export function activationGrad(fn: Exclude<ActivationFn, 'gelu'>, dy: tf.Tensor, saved: tf.Tensor): tf.Tensor {
+ *   hardsigmoid 1/6 for 0 < y < 1;  hardswish 0 for x < −3, 1 for x > 3, x/3 + 1/2 between;
+ *   gelu (exact, x·Φ(x)) Φ(x) + x·φ(x), φ(x) = exp(−x²/2)/√(2π). */
+export function activationGrad(fn: ActivationFn, dy: tf.Tensor, saved: tf.Tensor): tf.Tensor {
   if (fused(KERNELS.activationGrad)) return tf.engine().runKernel(KERNELS.activationGrad, { dy, saved }, { fn }) as tf.Tensor;
   return tf.tidy(() => {
     const mask = (condition: tf.Tensor) => tf.cast(condition, 'float32');
@@ -156,6 +210,10 @@ export function activationGrad(fn: Exclude<ActivationFn, 'gelu'>, dy: tf.Tensor,
         const inRamp = mask(tf.logicalAnd(tf.greaterEqual(saved, -3), tf.lessEqual(saved, 3)));
         const slope = tf.add(tf.mul(inRamp, tf.add(tf.div(saved, 3), 0.5)), mask(tf.greater(saved, 3)));
         return tf.mul(dy, slope);
+      }
+      case 'gelu': {
+        const density = tf.mul(tf.exp(tf.mul(tf.square(saved), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+        return tf.mul(dy, tf.add(normalCdf(saved), tf.mul(saved, density)));
       }
     }
   });

@@ -50,6 +50,9 @@ export const KERNELS = {
   channelSums: 'LabChannelSums',
   conv2d: 'LabConv2D',
   depthwiseInputGrad: 'LabDepthwiseInputGrad',
+  layerNorm: 'LabLayerNorm',
+  layerNormGradSums: 'LabLayerNormGradSums',
+  layerNormInputGrad: 'LabLayerNormInputGrad',
 } as const;
 
 const ELEMENTWISE_WORKGROUP = 128;
@@ -60,7 +63,7 @@ const channelsOf = (shape: readonly number[]) => shape[shape.length - 1];
 
 /** An elementwise program over `shape`: `body` sees `index` and, when `perChannel`, `c` (the channel)
  * and the constant `CHANNELS` (one shader per channel count). */
-function elementwise(name: string, variableNames: string[], shape: number[], body: string, uniforms = '', perChannel = true): WebGpuProgram {
+function elementwise(name: string, variableNames: string[], shape: number[], body: string, uniforms = '', perChannel = true, helpers = ''): WebGpuProgram {
   const size = shape.reduce((a, b) => a * b, 1);
   const channels = channelsOf(shape);
   return {
@@ -74,6 +77,7 @@ function elementwise(name: string, variableNames: string[], shape: number[], bod
     uniforms: uniforms || undefined,
     getUserCode: () => `
       ${perChannel ? `const CHANNELS = ${channels};` : ''}
+      ${helpers}
       fn main(index : i32) {
         if (index < uniforms.size) {
           ${perChannel ? 'let c = index % CHANNELS;' : ''}
@@ -188,13 +192,24 @@ function run(backend: unknown, program: WebGpuProgram, inputs: tf.TensorInfo[], 
 const ACTIVATION_FORWARD: Record<string, string> = {
   hardswish: 'v * (clamp(v + 3.0, 0.0, 6.0) / 6.0)',
   hardsigmoid: 'clamp(v + 3.0, 0.0, 6.0) / 6.0',
+  gelu: 'v * labNormalCdf(v)',
 };
 const ACTIVATION_GRAD_FACTOR: Record<string, string> = {
   relu: 'select(0.0, 1.0, s > 0.0)',
   relu6: 'select(0.0, 1.0, s > 0.0 && s < 6.0)',
   hardsigmoid: 'select(0.0, 1.0, s > 0.0 && s < 1.0) / 6.0',
   hardswish: 'select(0.0, 1.0, s > 3.0) + select(0.0, s / 3.0 + 0.5, s >= -3.0 && s <= 3.0)',
+  gelu: 'labNormalCdf(s) + s * exp(-0.5 * s * s) * 0.3989422804014327',
 };
+
+/** Φ(v) = (1 + erf(v/√2))/2 with tfjs's erf (Abramowitz–Stegun 7.1.26, its constants), for gelu. */
+const NORMAL_CDF = `
+      fn labNormalCdf(v : f32) -> f32 {
+        let z = abs(v) * 0.7071067811865476;
+        let t = 1.0 / (1.0 + 0.3275911 * z);
+        let e = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-z * z);
+        return 0.5 * (1.0 + sign(v) * e);
+      }`;
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -283,7 +298,7 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     if (!expression) throw new Error(`${KERNELS.activation}: no fused forward for ${fn}`);
     const program = elementwise(`lab_activation_${fn}`, ['X'], x.shape, `
       let v = X[index];
-      setOutputAtIndex(index, ${expression});`, '', false);
+      setOutputAtIndex(index, ${expression});`, '', false, fn === 'gelu' ? NORMAL_CDF : '');
     return run(backend, program, [x]);
   },
   [KERNELS.activationGrad]: ({ inputs, backend, attrs }) => {
@@ -293,7 +308,7 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     if (!factor) throw new Error(`${KERNELS.activationGrad}: unknown activation ${fn}`);
     const program = elementwise(`lab_activation_grad_${fn}`, ['Dy', 'Saved'], dy.shape, `
       let s = Saved[index];
-      setOutputAtIndex(index, Dy[index] * (${factor}));`, '', false);
+      setOutputAtIndex(index, Dy[index] * (${factor}));`, '', false, fn === 'gelu' ? NORMAL_CDF : '');
     return run(backend, program, [dy, saved]);
   },
   // [N, H, W, C] → [N, 1, 1, C], the mean over H and W (global average pooling); tfjs transposes
@@ -516,6 +531,99 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
   [KERNELS.channelSums]: ({ inputs, backend }) => {
     const { dy, x } = inputs as Record<string, tf.TensorInfo>;
     return dyAndDyXSums(backend, KERNELS.channelSums, dy, x);
+  },
+  // Layer norm over the last axis (D features), one invocation per row (token): y, and the row's
+  // mean and 1/σ (each [..., 1]) for the backward, in one dispatch where tfjs runs ~9 kernels.
+  [KERNELS.layerNorm]: ({ inputs, backend, attrs }) => {
+    const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+    const features = channelsOf(x.shape);
+    const rows = rowsOf(x.shape);
+    const rowShape = [...x.shape.slice(0, -1), 1];
+    const [y, mean, invStd] = [newDeviceTensor(backend, [...x.shape]), newDeviceTensor(backend, rowShape), newDeviceTensor(backend, rowShape)];
+    dispatchRaw(backend, {
+      name: KERNELS.layerNorm,
+      key: `lab_layer_norm_${features}`,
+      buffers: [{ name: 'X', info: x }, { name: 'Gamma', info: gamma }, { name: 'Beta', info: beta }, { name: 'Y', info: y, write: true }, { name: 'Mean', info: mean, write: true }, { name: 'InvStd', info: invStd, write: true }],
+      uniforms: [{ name: 'rows', type: 'i32', value: rows }, { name: 'eps', type: 'f32', value: attrs?.eps as number }],
+      workgroupSize: ELEMENTWISE_WORKGROUP,
+      workgroups: Math.ceil(rows / ELEMENTWISE_WORKGROUP),
+      header: `const FEATURES = ${features};`,
+      body: `
+        let row = i32(globalId.x);
+        if (row >= uniforms.rows) { return; }
+        let base = row * FEATURES;
+        var s = 0.0;
+        for (var j = 0; j < FEATURES; j = j + 1) { s = s + X[base + j]; }
+        let m = s / f32(FEATURES);
+        var q = 0.0;
+        for (var j = 0; j < FEATURES; j = j + 1) { let d = X[base + j] - m; q = q + d * d; }
+        let inv = inverseSqrt(q / f32(FEATURES) + uniforms.eps);
+        for (var j = 0; j < FEATURES; j = j + 1) { Y[base + j] = (X[base + j] - m) * inv * Gamma[j] + Beta[j]; }
+        Mean[row] = m;
+        InvStd[row] = inv;`,
+    });
+    return [y, mean, invStd] as unknown as tf.TensorInfo;
+  },
+  // Σ dy and Σ dy·x̂ per feature over every row (dβ and dγ), x̂ from each row's mean and 1/σ.
+  [KERNELS.layerNormGradSums]: ({ inputs, backend }) => {
+    const { dy, x, mean, invStd } = inputs as Record<string, tf.TensorInfo>;
+    const features = channelsOf(x.shape);
+    const [sumDy, sumDyXHat] = [newDeviceTensor(backend, [features]), newDeviceTensor(backend, [features])];
+    dispatchChannelReduction(backend, {
+      name: KERNELS.layerNormGradSums,
+      key: 'lab_layer_norm_grad_sums',
+      shape: x.shape,
+      buffers: [{ name: 'Dy', info: dy }, { name: 'X', info: x }, { name: 'Mean', info: mean }, { name: 'InvStd', info: invStd }, { name: 'SumDy', info: sumDy, write: true }, { name: 'SumDyXHat', info: sumDyXHat, write: true }],
+      uniforms: [],
+      body: `
+        var a = 0.0;
+        var b = 0.0;
+        for (var r = first; r < ROWS; r = r + WORKGROUP) {
+          let i = r * CHANNELS + c;
+          a = a + Dy[i];
+          b = b + Dy[i] * (X[i] - Mean[r]) * InvStd[r];
+        }
+        let totalA = labReduceSum(a);
+        let totalB = labReduceSum(b);
+        if (localId.x == 0u) { SumDy[c] = totalA; SumDyXHat[c] = totalB; }`,
+    });
+    return [sumDy, sumDyXHat] as unknown as tf.TensorInfo;
+  },
+  // dx = (g − mean(g) − x̂·mean(g·x̂))/σ per row, g = dy·γ: one invocation per row, two passes.
+  [KERNELS.layerNormInputGrad]: ({ inputs, backend }) => {
+    const { dy, x, mean, invStd, gamma } = inputs as Record<string, tf.TensorInfo>;
+    const features = channelsOf(x.shape);
+    const rows = rowsOf(x.shape);
+    const dx = newDeviceTensor(backend, [...x.shape]);
+    dispatchRaw(backend, {
+      name: KERNELS.layerNormInputGrad,
+      key: `lab_layer_norm_input_grad_${features}`,
+      buffers: [{ name: 'Dy', info: dy }, { name: 'X', info: x }, { name: 'Mean', info: mean }, { name: 'InvStd', info: invStd }, { name: 'Gamma', info: gamma }, { name: 'Dx', info: dx, write: true }],
+      uniforms: [{ name: 'rows', type: 'i32', value: rows }],
+      workgroupSize: ELEMENTWISE_WORKGROUP,
+      workgroups: Math.ceil(rows / ELEMENTWISE_WORKGROUP),
+      header: `const FEATURES = ${features};`,
+      body: `
+        let row = i32(globalId.x);
+        if (row >= uniforms.rows) { return; }
+        let base = row * FEATURES;
+        let m = Mean[row];
+        let inv = InvStd[row];
+        var sumG = 0.0;
+        var sumGXHat = 0.0;
+        for (var j = 0; j < FEATURES; j = j + 1) {
+          let g = Dy[base + j] * Gamma[j];
+          sumG = sumG + g;
+          sumGXHat = sumGXHat + g * (X[base + j] - m) * inv;
+        }
+        let meanG = sumG / f32(FEATURES);
+        let meanGXHat = sumGXHat / f32(FEATURES);
+        for (var j = 0; j < FEATURES; j = j + 1) {
+          let xHat = (X[base + j] - m) * inv;
+          Dx[base + j] = (Dy[base + j] * Gamma[j] - meanG - xHat * meanGXHat) * inv;
+        }`,
+    });
+    return dx;
   },
   [KERNELS.addScaled]: ({ inputs, backend, attrs }) => {
     const { x, y } = inputs as Record<string, tf.TensorInfo>;

@@ -6,8 +6,7 @@
 //   relu6       1 for 0 < x < 6, else 0 (tfjs's own Relu6 gradient is 1 at x = 6)
 //   hardsigmoid 1/6 for −3 < x < 3, else 0
 //   hardswish   0 for x < −3, 1 for x > 3, (2x + 3)/6 for −3 ≤ x ≤ 3
-// gelu is torch's exact form x·Φ(x) = x·(1 + erf(x/√2))/2 (tfjs's erf: Abramowitz–Stegun 7.1.26,
-// |error| < 1.5e-7), its gradient Φ(x) + x·φ(x), φ(x) = exp(−x²/2)/√(2π), as plain tfjs ops.
+//   gelu        torch's exact form x·Φ(x) = x·(1 + erf(x/√2))/2, gradient Φ(x) + x·φ(x)
 import * as tf from '@tensorflow/tfjs';
 import type { FusedActivation } from '../models/fusion';
 import type { ActivationFn } from '../models/spec';
@@ -28,7 +27,7 @@ function unaryWithGrad(f: UnaryGradFn): (x: tf.Tensor) => tf.Tensor {
 }
 
 /** An activation that keeps its output (`keeps: 'output'`) or its input for the backward. */
-function activation(fn: Exclude<ActivationFn, 'gelu'>, compute: (x: tf.Tensor) => tf.Tensor, keeps: 'output' | 'input'): (x: tf.Tensor) => tf.Tensor {
+function activation(fn: ActivationFn, compute: (x: tf.Tensor) => tf.Tensor, keeps: 'output' | 'input'): (x: tf.Tensor) => tf.Tensor {
   return unaryWithGrad((x, save) => {
     const y = compute(x);
     save([keeps === 'output' ? y : x]);
@@ -41,18 +40,7 @@ const relu6 = activation('relu6', (x) => tf.relu6(x), 'output');
 const hardsigmoid = activation('hardsigmoid', (x) => activationForward('hardsigmoid', x), 'output');
 const hardswish = activation('hardswish', (x) => activationForward('hardswish', x), 'input');
 
-const normalCdf = (x: tf.Tensor) => tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5);
-
-const gelu = unaryWithGrad((x, save) => {
-  save([x]);
-  return {
-    value: tf.mul(x, normalCdf(x)),
-    gradFunc: (dy, [savedX]) => {
-      const density = tf.mul(tf.exp(tf.mul(tf.square(savedX), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-      return tf.mul(dy, tf.add(normalCdf(savedX), tf.mul(savedX, density)));
-    },
-  };
-});
+const gelu = activation('gelu', (x) => activationForward('gelu', x), 'input');
 
 export const ACTIVATIONS: Record<ActivationFn, (x: tf.Tensor) => tf.Tensor> = { relu, relu6, hardsigmoid, hardswish, gelu };
 

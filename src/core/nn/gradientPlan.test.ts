@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
 import { buildModelSpec } from '../models/registry';
 import type { ModelId } from '../ids';
-import type { ModelSpec } from '../models/spec';
+import { isNormAffine, type ModelSpec } from '../models/spec';
 import { runSpec } from './forward';
 import { planGradients, type GradientTargets } from './gradientPlan';
 import { createModel, disposeModel } from './model';
@@ -24,11 +24,12 @@ function randomTensor(shape: number[], seed: number): tf.Tensor {
 function trainableSets(spec: ModelSpec): Record<string, Set<string>> {
   const trainable = Object.values(spec.params).filter((p) => p.trainable);
   const names = trainable.map((p) => p.name);
-  const isHead = (name: string) => name.startsWith('classifier') || name.startsWith('fc.');
+  const isHead = (name: string) => spec.classifier.some((id) => name.startsWith(`${id}.`));
   return {
-    // BN affine + classifier: the stem conv runs off the tape, frozen convs pass dX on and keep no activation.
-    bn_head: new Set(trainable.filter((p) => p.role === 'bn_gamma' || p.role === 'bn_beta' || isHead(p.name)).map((p) => p.name)),
-    // The first conv only: everything above it is frozen and still backpropagates dX.
+    // BN (LN) affine + classifier: the stem conv runs off the tape, frozen convs pass dX on and keep no activation.
+    bn_head: new Set(trainable.filter((p) => isNormAffine(p.role) || isHead(p.name)).map((p) => p.name)),
+    // The first parameter only (the CNNs' first conv, the ViT's class token): everything above it
+    // is frozen and still backpropagates dX.
     first_conv: new Set(names.slice(0, 1)),
     // A frozen prefix: only the deepest quarter of the parameters train.
     tail: new Set(names.slice(Math.floor((names.length * 3) / 4))),
@@ -52,17 +53,28 @@ describe('gradient plan', () => {
     const inputOnly = planGradients(spec, { params: new Set(), input: true });
     expect(spec.nodes.every((node) => inputOnly.needsGrad(node.id))).toBe(true);
   });
+
+  it('a ViT: LN+head keeps the patch embedding and token ops off the tape; the embeddings put them on', () => {
+    const spec = buildModelSpec({ model: 'vit_tiny', width: 0.25, depth: 2, resolution: 16, numClasses: 5, stem: 'cifar' });
+    const lnHead = planGradients(spec, { params: trainableSets(spec).bn_head, input: false });
+    expect(['patch_embed.proj', 'patch_embed.flatten', 'pos_embed'].map((id) => lnHead.needsGrad(id))).toEqual([false, false, false]);
+    expect(['blocks.0.norm1', 'blocks.0.attn.qkv', 'blocks.0.attn', 'blocks.0.mlp.act', 'pool', 'head'].every((id) => lnHead.needsGrad(id))).toBe(true);
+    const embeddings = planGradients(spec, { params: new Set(['cls_token', 'pos_embed']), input: false });
+    expect(['patch_embed.proj', 'patch_embed.flatten'].map((id) => embeddings.needsGrad(id))).toEqual([false, false]);
+    expect(embeddings.needsGrad('pos_embed')).toBe(true);
+  });
 });
 
 describe('lean backward = the full backward, for any trainable set', () => {
-  const models: { id: ModelId; resolution: number; batch: number }[] = [
+  const models: { id: ModelId; resolution: number; batch: number; depth?: number }[] = [
     { id: 'mobilenet_v2', resolution: 8, batch: 2 },
     { id: 'mobilenet_v3_small', resolution: 16, batch: 3 },
     { id: 'resnet18', resolution: 8, batch: 2 },
+    { id: 'vit_tiny', resolution: 16, batch: 2, depth: 2 },
   ];
-  for (const { id, resolution, batch } of models) {
-    it(`${id}: bn_head, first conv only, a frozen prefix, head only`, async () => {
-      const spec = buildModelSpec({ model: id, width: 0.25, resolution, numClasses: 5, stem: 'cifar' });
+  for (const { id, resolution, batch, depth } of models) {
+    it(`${id}: bn_head (LN+head), first parameter only, a frozen prefix, head only`, async () => {
+      const spec = buildModelSpec({ model: id, width: 0.25, resolution, numClasses: 5, stem: 'cifar', ...(depth ? { depth } : {}) });
       const model = createModel(spec, { seed: 5 });
       const x = randomTensor([batch, resolution, resolution, 3], 6);
       const r = randomTensor([batch, 5], 7);

@@ -67,6 +67,30 @@ describe('trainStep', () => {
     tf.dispose([batch.x, batch.y]);
   });
 
+  it('a tiny ViT (width 0.25, depth 2, cifar stem, 16×16, batch 2) learns with Adam and leaks no tensor, full and LN+head', async () => {
+    const spec = buildModelSpec({ model: 'vit_tiny', width: 0.25, depth: 2, resolution: 16, numClasses: 10, stem: 'cifar' });
+    const batch = randomBatch(2, 16, 10, 6);
+    const all = Object.values(spec.params);
+    const sets = {
+      fft: new Set(all.map((p) => p.name)),
+      ln_head: new Set(all.filter((p) => p.role === 'ln_gamma' || p.role === 'ln_beta' || spec.classifier.some((id) => p.name.startsWith(`${id}.`))).map((p) => p.name)),
+    };
+    for (const [method, trainable] of Object.entries(sets)) {
+      const model = createModel(spec, { seed: 4 });
+      const optimizer = createOptimizer({ id: 'adam', lr: 1e-2 }, model.variables);
+      const losses = [await trainStep(model, optimizer, batch, trainable)];
+      const afterOne = tf.memory().numTensors;
+      for (let i = 1; i < 8; i++) losses.push(await trainStep(model, optimizer, batch, trainable));
+      expect(tf.memory().numTensors, method).toBe(afterOne);
+      expect(losses.every(Number.isFinite), method).toBe(true);
+      expect(losses[0], method).toBeGreaterThan(1.5); // about ln 10 at init
+      expect(losses[losses.length - 1], `${method}: ${losses.join(', ')}`).toBeLessThan(0.5 * losses[0]);
+      optimizer.dispose();
+      disposeModel(model);
+    }
+    tf.dispose([batch.x, batch.y]);
+  });
+
   describe('on a batch norm + linear model', () => {
     const spec: ModelSpec = (() => {
       const b = new SpecBuilder({ model: 'mobilenet_v2', width: 1, resolution: 2, numClasses: 2, stem: 'imagenet' });
