@@ -80,8 +80,6 @@ describe('bench grid and shards', () => {
       // Issue 19's options, each a cell of its own size.
       'core:vit_tiny/lora/r4@w0.25,d4',
       'core:vit_tiny/fft@w0.25,d4',
-      'core:mobilenet_v2/lora/r4@int8',
-      'core:mobilenet_v2/lora/r4@nf4',
     ]);
     expect(planJobs(runPlan(['--quick', '--no-baseline']))[0].kind).toBe('core');
     expect(planJobs(runPlan(['--core-only'])).map((job) => job.kind)).toEqual(['core_vs_tf_layers']);
@@ -92,8 +90,6 @@ describe('bench grid and shards', () => {
     expect(planJobs(plan).map((job) => `${job.kind}:${cellId(job.cell)}`)).toEqual([
       'core:vit_tiny/lora/r4@w0.25,d4',
       'core:vit_tiny/fft@w0.25,d4',
-      'core:mobilenet_v2/lora/r4@int8',
-      'core:mobilenet_v2/lora/r4@nf4',
     ]);
     expect(plan.settings).toMatchObject({ resolution: 32, stem: 'cifar', batch: 8 });
     expect(plan).toMatchObject({ baseline: false, uiRun: false, soakSteps: 0 });
@@ -102,8 +98,8 @@ describe('bench grid and shards', () => {
     // --depth sizes the grid's ViT.
     expect(planJobs(runPlan(['--models', 'vit_tiny,resnet18', '--methods', 'fft', '--depth', '2'])).map((job) => cellId(job.cell))).toEqual(['resnet18/fft', 'vit_tiny/fft@d2']);
     expect(() => parseBenchArgs(['--depth', '13'])).toThrow(/at most 12/);
-    // The full grid has the ViT at its reference size, and the quantized bases.
-    expect(planJobs(runPlan([])).map((job) => cellId(job.cell))).toEqual(expect.arrayContaining(['vit_tiny/lora/r4', 'mobilenet_v2/lora/r4@int8', 'mobilenet_v2/lora/r4@nf4']));
+    // The full grid has the ViT at its reference size.
+    expect(planJobs(runPlan([])).map((job) => cellId(job.cell))).toEqual(expect.arrayContaining(['vit_tiny/lora/r4', 'vit_tiny/fft']));
   });
 
   it('shards partition the job list: disjoint, complete, deterministic', () => {

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, type StemId } from '../../src/core/ids';
 import { MODEL_OPTION_LIMITS } from '../../src/core/models/registry';
 import { VIT_TINY } from '../../src/core/models/vit';
-import { cellId, NEW_OPTION_CELLS, QUANTIZED_BASE_CELLS, type CellKey } from './grid';
+import { cellId, NEW_OPTION_CELLS, type CellKey } from './grid';
 
 /** A bad command line: the runner prints the message and exits with code 2. */
 export class UsageError extends Error {
@@ -96,7 +96,7 @@ const PRESETS = {
     methods: [...METHOD_IDS],
     ranks: [4, 8, 16],
     // The grid has every model, the ViT at its reference size (depth 12) among them.
-    extraCells: QUANTIZED_BASE_CELLS,
+    extraCells: [],
     settings: { width: 1, resolution: 224, numClasses: 10, stem: 'imagenet', batch: 1, warmup: 5, steps: 20 },
   },
   // Sized for < 10 min on 2 CPU cores with SwiftShader WebGPU, where a MobileNetV2 step takes seconds
@@ -131,8 +131,7 @@ Presets (explicit flags override them):
   --core-only        only the lab core vs tf.layers MobileNetV2 comparison (full fine-tuning, Adam),
                      width 0.35, 32×32, batch 8, ${PRESETS['core-only'].settings.warmup} warm-up + ${PRESETS['core-only'].settings.steps} timed steps
   --new-options      only the cells of issue 19's options, at --quick's size: ${NEW_OPTION_CELLS.map(cellId).join(', ')}
-                     (--quick runs them too, after its grid; the full grid has the ViT at width 1, depth 12,
-                     and ${QUANTIZED_BASE_CELLS.map(cellId).join(', ')})
+                     (--quick runs them too, after its grid; the full grid has the ViT at width 1, depth 12)
 
 Grid:
   --models LIST      comma-separated: ${MODEL_IDS.join(', ')}

@@ -17,22 +17,15 @@ export interface CellKey {
   width?: number;
   /** A ViT's blocks (its reference's 12 when absent). */
   depth?: number;
-  /** How the frozen base weights are stored (fp32 when absent). */
-  frozenWeights?: 'int8' | 'nf4';
 }
 
 /** Issue 19's cells, one per new option, at the quick preset's size (32×32, CIFAR stem, batch 8):
  * the ViT at the lab's tiny ViT size (width 0.25: a 48-wide embedding, 4 blocks) with LoRA and full
- * fine-tuning, and MobileNetV2's LoRA on an int8 and on an NF4 base. */
-export const VIT_CELLS: readonly CellKey[] = [
+ * fine-tuning. (The quantized base's cells join once that part is in.) */
+export const NEW_OPTION_CELLS: readonly CellKey[] = [
   { model: 'vit_tiny', method: 'lora', rank: 4, width: 0.25, depth: 4 },
   { model: 'vit_tiny', method: 'fft', rank: null, width: 0.25, depth: 4 },
 ];
-export const QUANTIZED_BASE_CELLS: readonly CellKey[] = [
-  { model: 'mobilenet_v2', method: 'lora', rank: 4, frozenWeights: 'int8' },
-  { model: 'mobilenet_v2', method: 'lora', rank: 4, frozenWeights: 'nf4' },
-];
-export const NEW_OPTION_CELLS: readonly CellKey[] = [...VIT_CELLS, ...QUANTIZED_BASE_CELLS];
 
 export type BenchJob =
   | { kind: 'core'; cell: CellKey }
@@ -43,8 +36,8 @@ export const PEER_CELL: CellKey = { model: 'mobilenet_v2', method: 'fft', rank: 
 
 export function cellId(cell: CellKey): string {
   const base = cell.rank === null ? `${cell.model}/${cell.method}` : `${cell.model}/${cell.method}/r${cell.rank}`;
-  // A cell's own options, after an @: "vit_tiny/lora/r4@w0.25,d4", "mobilenet_v2/lora/r4@nf4".
-  const own = [cell.width === undefined ? null : `w${cell.width}`, cell.depth === undefined ? null : `d${cell.depth}`, cell.frozenWeights ?? null].filter((part) => part !== null);
+  // A cell's own options, after an @: "vit_tiny/lora/r4@w0.25,d4".
+  const own = [cell.width === undefined ? null : `w${cell.width}`, cell.depth === undefined ? null : `d${cell.depth}`].filter((part) => part !== null);
   return own.length === 0 ? base : `${base}@${own.join(',')}`;
 }
 
