@@ -49,7 +49,8 @@ function errorMessage(error: unknown): string {
 
 function modelOptionsOf(plan: RunPlan, cell: CellKey): ModelOptions {
   const { width, resolution, numClasses, stem } = plan.settings;
-  return { model: cell.model, width, resolution, numClasses, stem };
+  const options: ModelOptions = { model: cell.model, width: cell.width ?? width, resolution, numClasses, stem };
+  return cell.depth === undefined ? options : { ...options, depth: cell.depth };
 }
 
 /** Fails fast (exit 2) on options no model or method accepts, before a browser starts. */

@@ -77,9 +77,29 @@ describe('bench grid and shards', () => {
       'core:mobilenet_v2/lora/r4',
       'core:mobilenet_v2/dora/r4',
       'core:mobilenet_v2/galore/r4',
+      // Issue 19's options, each a cell of its own size.
+      'core:vit_tiny/lora/r4@w0.25,d4',
+      'core:vit_tiny/fft@w0.25,d4',
     ]);
     expect(planJobs(runPlan(['--quick', '--no-baseline']))[0].kind).toBe('core');
     expect(planJobs(runPlan(['--core-only'])).map((job) => job.kind)).toEqual(['core_vs_tf_layers']);
+  });
+
+  it('--new-options runs only the cells of issue 19’s options, at --quick’s size; a grid of one’s own has none', () => {
+    const plan = runPlan(['--new-options']);
+    expect(planJobs(plan).map((job) => `${job.kind}:${cellId(job.cell)}`)).toEqual([
+      'core:vit_tiny/lora/r4@w0.25,d4',
+      'core:vit_tiny/fft@w0.25,d4',
+    ]);
+    expect(plan.settings).toMatchObject({ resolution: 32, stem: 'cifar', batch: 8 });
+    expect(plan).toMatchObject({ baseline: false, uiRun: false, soakSteps: 0 });
+    expect(() => parseBenchArgs(['--new-options', '--models', 'resnet18'])).toThrow(/--new-options runs its own cells: not with --models/);
+    expect(runPlan(['--quick', '--models', 'resnet18']).extraCells).toEqual([]);
+    // --depth sizes the grid's ViT.
+    expect(planJobs(runPlan(['--models', 'vit_tiny,resnet18', '--methods', 'fft', '--depth', '2'])).map((job) => cellId(job.cell))).toEqual(['resnet18/fft', 'vit_tiny/fft@d2']);
+    expect(() => parseBenchArgs(['--depth', '13'])).toThrow(/at most 12/);
+    // The full grid has the ViT at its reference size.
+    expect(planJobs(runPlan([])).map((job) => cellId(job.cell))).toEqual(expect.arrayContaining(['vit_tiny/lora/r4', 'vit_tiny/fft']));
   });
 
   it('shards partition the job list: disjoint, complete, deterministic', () => {

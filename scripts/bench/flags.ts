@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 
 import { isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, type StemId } from '../../src/core/ids';
 import { MODEL_OPTION_LIMITS } from '../../src/core/models/registry';
+import { VIT_TINY } from '../../src/core/models/vit';
+import { cellId, NEW_OPTION_CELLS, type CellKey } from './grid';
 
 /** A bad command line: the runner prints the message and exits with code 2. */
 export class UsageError extends Error {
@@ -40,6 +42,10 @@ export interface RunPlan {
   models: ModelId[];
   methods: MethodId[];
   ranks: number[];
+  /** The ViT's blocks in the grid (null: its reference's 12). */
+  depth: number | null;
+  /** Cells beyond the grid's model × method × rank, each with options of its own (NEW_OPTION_CELLS). */
+  extraCells: CellKey[];
   settings: GridSettings;
   /** Run the tf.layers MobileNetV2 peer beside the lab's MobileNetV2 (needs mobilenet_v2 in the grid). */
   baseline: boolean;
@@ -81,7 +87,7 @@ export const SOAK_SETTING = { ...ISSUE_3_SETTING, methods: ['lora', 'fft'], rank
  * a tensor leaked a step shows as 18); none with --core-only, which compares step time only. */
 const SOAK_STEPS = { full: 500, quick: 20, 'core-only': 0 } as const;
 /** Flags that make the grid one's own rather than a preset's. */
-const GRID_FLAGS = ['models', 'methods', 'ranks', 'width', 'resolution', 'classes', 'stem', 'batch', 'warmup', 'steps'] as const;
+const GRID_FLAGS = ['models', 'methods', 'ranks', 'width', 'depth', 'resolution', 'classes', 'stem', 'batch', 'warmup', 'steps'] as const;
 
 const PRESETS = {
   // The study profiled one 224×224 image at width 1.0 with r = 4 (DESIGN.md, Findings).
@@ -89,6 +95,8 @@ const PRESETS = {
     models: [...MODEL_IDS],
     methods: [...METHOD_IDS],
     ranks: [4, 8, 16],
+    // The grid has every model, the ViT at its reference size (depth 12) among them.
+    extraCells: [],
     settings: { width: 1, resolution: 224, numClasses: 10, stem: 'imagenet', batch: 1, warmup: 5, steps: 20 },
   },
   // Sized for < 10 min on 2 CPU cores with SwiftShader WebGPU, where a MobileNetV2 step takes seconds
@@ -97,15 +105,17 @@ const PRESETS = {
     models: ['mobilenet_v2'],
     methods: [...METHOD_IDS],
     ranks: [4],
+    extraCells: NEW_OPTION_CELLS,
     settings: { ...ISSUE_3_SETTING, warmup: 1, steps: 3 },
   },
   'core-only': {
     models: ['mobilenet_v2'],
     methods: ['fft'],
     ranks: [4],
+    extraCells: [],
     settings: { ...ISSUE_3_SETTING, warmup: 1, steps: 5 },
   },
-} as const satisfies Record<RunPlan['preset'], { models: readonly ModelId[]; methods: readonly MethodId[]; ranks: readonly number[]; settings: Omit<GridSettings, 'seed' | 'learningRate'> }>;
+} as const satisfies Record<RunPlan['preset'], { models: readonly ModelId[]; methods: readonly MethodId[]; ranks: readonly number[]; extraCells: readonly CellKey[]; settings: Omit<GridSettings, 'seed' | 'learningRate'> }>;
 
 export const HELP = `Usage: npm run bench -- [options]
 
@@ -120,12 +130,15 @@ Presets (explicit flags override them):
                      ${PRESETS.quick.settings.warmup} warm-up + ${PRESETS.quick.settings.steps} timed steps
   --core-only        only the lab core vs tf.layers MobileNetV2 comparison (full fine-tuning, Adam),
                      width 0.35, 32×32, batch 8, ${PRESETS['core-only'].settings.warmup} warm-up + ${PRESETS['core-only'].settings.steps} timed steps
+  --new-options      only the cells of issue 19's options, at --quick's size: ${NEW_OPTION_CELLS.map(cellId).join(', ')}
+                     (--quick runs them too, after its grid; the full grid has the ViT at width 1, depth 12)
 
 Grid:
   --models LIST      comma-separated: ${MODEL_IDS.join(', ')}
   --methods LIST     comma-separated: ${METHOD_IDS.join(', ')}
   --ranks LIST       comma-separated integers >= 1 (used by lora, dora, galore)
   --width W          width multiplier > 0
+  --depth N          vit_tiny's blocks, 1–12 (default 12)
   --resolution R     input side, integer >= ${MODEL_OPTION_LIMITS.minResolution}
   --classes N        classes, integer >= ${MODEL_OPTION_LIMITS.minClasses} (default 10)
   --stem S           ${STEM_IDS.join(' | ')}
@@ -167,6 +180,7 @@ Exit codes: 0 ok, 1 a run failed, 2 bad flags.`;
 const OPTIONS = {
   quick: { type: 'boolean' },
   'core-only': { type: 'boolean' },
+  'new-options': { type: 'boolean' },
   merge: { type: 'boolean' },
   help: { type: 'boolean' },
   'no-baseline': { type: 'boolean' },
@@ -180,6 +194,7 @@ const OPTIONS = {
   methods: { type: 'string' },
   ranks: { type: 'string' },
   width: { type: 'string' },
+  depth: { type: 'string' },
   resolution: { type: 'string' },
   classes: { type: 'string' },
   stem: { type: 'string' },
@@ -217,6 +232,37 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
   }
   if (values.dist !== undefined && !values['ui-only']) throw new UsageError('--dist is for --ui-only');
   if (values.quick && values['core-only']) throw new UsageError('--quick and --core-only are different presets: choose one');
+  if (values['new-options']) {
+    const others = Object.keys(values).filter((name) => !['new-options', 'out', 'node-webgpu', 'seed', 'lr', 'matmul-size', 'warmup', 'steps'].includes(name));
+    if (others.length > 0) throw new UsageError(`--new-options runs its own cells: not with --${others.join(', --')}`);
+    const quick = PRESETS.quick.settings;
+    return {
+      mode: 'grid',
+      preset: 'quick',
+      models: [],
+      methods: [],
+      ranks: [],
+      depth: null,
+      extraCells: [...NEW_OPTION_CELLS],
+      settings: {
+        ...quick,
+        warmup: values.warmup === undefined ? quick.warmup : parseInteger('--warmup', values.warmup, 0),
+        steps: values.steps === undefined ? quick.steps : parseInteger('--steps', values.steps, 1),
+        seed: values.seed === undefined ? 0 : parseInteger('--seed', values.seed, 0),
+        learningRate: values.lr === undefined ? 1e-3 : parsePositive('--lr', values.lr),
+      },
+      baseline: false,
+      uiRun: false,
+      soakSteps: 0,
+      uiOnly: false,
+      uiDist: null,
+      matmulSize: values['matmul-size'] === undefined ? 1024 : parseInteger('--matmul-size', values['matmul-size'], 16),
+      shard: null,
+      outDir,
+      nodeWebgpu: values['node-webgpu'] === true,
+      torchFile,
+    };
+  }
 
   const preset: RunPlan['preset'] = values['core-only'] ? 'core-only' : values.quick ? 'quick' : 'full';
   const defaults = PRESETS[preset];
@@ -246,6 +292,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     models,
     methods,
     ranks: [...new Set(ranks)],
+    depth: values.depth === undefined ? null : parseDepth(values.depth),
+    // A grid of one's own is just that grid.
+    extraCells: GRID_FLAGS.some((flag) => values[flag] !== undefined) ? [] : [...defaults.extraCells],
     settings,
     baseline,
     // One UI run per report: in the first shard of a split grid.
@@ -268,6 +317,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     nodeWebgpu: values['node-webgpu'] === true,
     torchFile,
   };
+}
+
+function parseDepth(text: string): number {
+  const depth = parseInteger('--depth', text, 1);
+  if (depth > VIT_TINY.depth) throw new UsageError(`--depth must be at most ${VIT_TINY.depth} (vit_tiny's blocks), got ${depth}`);
+  return depth;
 }
 
 /** 0, or enough steps for two samples after warm-up (soakPlan). */

@@ -13,7 +13,19 @@ export interface CellKey {
   method: MethodId;
   /** null for methods without a rank (fft, bn_head). */
   rank: number | null;
+  /** A cell of its own size: this width instead of the grid's (the ViT's tiny size). */
+  width?: number;
+  /** A ViT's blocks (its reference's 12 when absent). */
+  depth?: number;
 }
+
+/** Issue 19's cells, one per new option, at the quick preset's size (32×32, CIFAR stem, batch 8):
+ * the ViT at the lab's tiny ViT size (width 0.25: a 48-wide embedding, 4 blocks) with LoRA and full
+ * fine-tuning. (The quantized base's cells join once that part is in.) */
+export const NEW_OPTION_CELLS: readonly CellKey[] = [
+  { model: 'vit_tiny', method: 'lora', rank: 4, width: 0.25, depth: 4 },
+  { model: 'vit_tiny', method: 'fft', rank: null, width: 0.25, depth: 4 },
+];
 
 export type BenchJob =
   | { kind: 'core'; cell: CellKey }
@@ -23,16 +35,21 @@ export type BenchJob =
 export const PEER_CELL: CellKey = { model: 'mobilenet_v2', method: 'fft', rank: null };
 
 export function cellId(cell: CellKey): string {
-  return cell.rank === null ? `${cell.model}/${cell.method}` : `${cell.model}/${cell.method}/r${cell.rank}`;
+  const base = cell.rank === null ? `${cell.model}/${cell.method}` : `${cell.model}/${cell.method}/r${cell.rank}`;
+  // A cell's own options, after an @: "vit_tiny/lora/r4@w0.25,d4".
+  const own = [cell.width === undefined ? null : `w${cell.width}`, cell.depth === undefined ? null : `d${cell.depth}`].filter((part) => part !== null);
+  return own.length === 0 ? base : `${base}@${own.join(',')}`;
 }
 
-export function gridCells(models: readonly ModelId[], methods: readonly MethodId[], ranks: readonly number[]): CellKey[] {
+/** The grid's cells; `depth`, where given, sizes the ViT's (the CNNs have none). */
+export function gridCells(models: readonly ModelId[], methods: readonly MethodId[], ranks: readonly number[], depth: number | null = null): CellKey[] {
   const cells: CellKey[] = [];
   const sortedRanks = [...new Set(ranks)].sort((a, b) => a - b);
   for (const model of MODEL_IDS.filter((id) => models.includes(id))) {
+    const own = model === 'vit_tiny' && depth !== null ? { depth } : {};
     for (const method of METHOD_IDS.filter((id) => methods.includes(id))) {
-      if (RANKED_METHODS.includes(method)) for (const rank of sortedRanks) cells.push({ model, method, rank });
-      else cells.push({ model, method, rank: null });
+      if (RANKED_METHODS.includes(method)) for (const rank of sortedRanks) cells.push({ model, method, rank, ...own });
+      else cells.push({ model, method, rank: null, ...own });
     }
   }
   return cells;
@@ -41,7 +58,9 @@ export function gridCells(models: readonly ModelId[], methods: readonly MethodId
 /** Every job of the plan, in a fixed order (the peer pair first). */
 export function planJobs(plan: RunPlan): BenchJob[] {
   if (plan.mode === 'core-only') return [{ kind: 'core_vs_tf_layers', cell: PEER_CELL }];
-  const cells = gridCells(plan.models, plan.methods, plan.ranks);
+  const grid = gridCells(plan.models, plan.methods, plan.ranks, plan.depth);
+  const gridIds = new Set(grid.map(cellId));
+  const cells = [...grid, ...plan.extraCells.filter((cell) => !gridIds.has(cellId(cell)))];
   if (!plan.baseline) return cells.map((cell) => ({ kind: 'core', cell }));
   const peerId = cellId(PEER_CELL);
   return [

@@ -13,15 +13,21 @@ import { PRETRAIN_TASKS } from '../../src/core/train/pretrainTasks';
 import { loadTorchvisionSafetensors } from '../../src/core/weights/load';
 import { useCpuBackend } from '../cli/tfjs';
 import { useWasmBackend } from '../cli/wasm';
-import { CHECKPOINT_DIRECTORY, checkpointModelOptions, checkpointTestSet, evaluateDataset, MANIFEST_FILE, type Manifest } from './checkpoints';
+import { CHECKPOINT_DIRECTORY, CHECKPOINT_MODELS, checkpointModelOptions, checkpointTestSet, evaluateDataset, MANIFEST_FILE, type Manifest } from './checkpoints';
 
 const directory = resolve(dirname(fileURLToPath(import.meta.url)), '../..', CHECKPOINT_DIRECTORY);
 const manifest = JSON.parse(readFileSync(join(directory, MANIFEST_FILE), 'utf8')) as Manifest;
 
 describe('shipped checkpoints', () => {
+  it('are the CNNs’, at the lab’s size; the ViT’s size is the lab’s ViT size', () => {
+    expect(CHECKPOINT_MODELS).toEqual(MODEL_IDS.filter((model) => model !== 'vit_tiny'));
+    expect(checkpointModelOptions('vit_tiny', 'source')).toEqual({ model: 'vit_tiny', width: 0.25, depth: 4, resolution: 32, stem: 'cifar', numClasses: 10 });
+    expect(checkpointModelOptions('mobilenet_v2', 'source')).toEqual({ model: 'mobilenet_v2', width: 0.35, resolution: 32, stem: 'cifar', numClasses: 10 });
+  });
+
   it('the manifest lists every model pretrained on the source and on classes 0–4, once each', () => {
     const listed = manifest.checkpoints.map((entry) => `${entry.model}/${entry.task}`);
-    const expected = MODEL_IDS.flatMap((model) => PRETRAIN_TASKS.map((task) => `${model}/${task}`));
+    const expected = CHECKPOINT_MODELS.flatMap((model) => PRETRAIN_TASKS.map((task) => `${model}/${task}`));
     expect(listed.sort()).toEqual(expected.sort());
   });
 

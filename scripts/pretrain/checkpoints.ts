@@ -1,9 +1,10 @@
 // The shipped base checkpoints: which exist, how they are named, built and measured. Shared by
 // `npm run pretrain` (which writes them), `cli evaluate` and the checkpoint test (which read them).
-import { DEFAULT_CONFIG } from '../../src/lab/config';
+import { DEFAULT_CONFIG, withField } from '../../src/lab/config';
+import { isTransformerModel } from '../../src/lab/ids';
 import { SYNTHETIC_DEFAULT_SIZES } from '../../src/core/data/synthetic';
 import type { Dataset } from '../../src/core/data/types';
-import type { ModelId } from '../../src/core/ids';
+import { MODEL_IDS, type ModelId } from '../../src/core/ids';
 import type { ModelOptions } from '../../src/core/models/spec';
 import type { Model } from '../../src/core/nn/model';
 import { PRETRAIN_CLASSES, pretrainTestSet, type PretrainTask } from '../../src/core/train/pretrainTasks';
@@ -51,10 +52,16 @@ export function checkpointFileName(model: ModelId, task: PretrainTask): string {
   return `${model}_${task}.safetensors`;
 }
 
-/** The lab's default model size (the UI's defaults), with the task's head. */
+/** The models a checkpoint is shipped for: the CNNs. ViT-Tiny ships none (it starts from random
+ * init, a base pretrained in the browser, or timm's ImageNet weights at its own size): a base worth
+ * shipping was not reached within the pretraining budget (README, Base weights). */
+export const CHECKPOINT_MODELS: readonly ModelId[] = MODEL_IDS.filter((model) => !isTransformerModel(model));
+
+/** The lab's default model size (the UI's defaults; a ViT's: the size the lab switches it to), with the task's head. */
 export function checkpointModelOptions(model: ModelId, task: PretrainTask): ModelOptions {
-  const { width, resolution, stem } = DEFAULT_CONFIG;
-  return { model, width, resolution, stem, numClasses: PRETRAIN_CLASSES[task].length };
+  const { width, resolution, stem, depth } = withField(DEFAULT_CONFIG, 'model', model);
+  const options = { model, width, resolution, stem, numClasses: PRETRAIN_CLASSES[task].length };
+  return isTransformerModel(model) ? { ...options, depth } : options;
 }
 
 /** The synthetic test split the manifest's accuracies are measured on (restricted to the task's classes). */

@@ -2,8 +2,8 @@
 // reading) and <base>.<figure>.svg.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { claimById, claimText } from '../../src/lab/claims';
-import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../src/lab/names';
+import { claimById, claimText, STUDY_MODELS } from '../../src/lab/claims';
+import { METHOD_SHORT_NAMES, methodShortName, MODEL_NAMES } from '../../src/lab/names';
 import { studyFigures } from '../../src/lab/study/figures';
 import type { StudyCell, StudyReport } from '../../src/lab/study/report';
 
@@ -15,7 +15,7 @@ function cellRow(cell: StudyCell): string {
   const steps = cell.stepsToTarget;
   const reached = steps ? steps.perSeed.filter((s) => s !== null).length : 0;
   const stepsText = !steps ? '—' : steps.meanReached === null ? `not reached (target ${pct(steps.target)}%)` : `${steps.meanReached.toFixed(1)} (${reached}/${steps.perSeed.length} seeds; target ${pct(steps.target)}%)`;
-  return `| ${MODEL_NAMES[cell.model]} | ${cell.task} | ${METHOD_SHORT_NAMES[cell.method]}${cell.rank === null ? '' : ` r=${cell.rank}`} | ${pct(cell.baselineAccuracy.mean)} | **${pct(a.mean)}** [${pct(a.low)}, ${pct(a.high)}] | ${pct(a.sd)} | ${stepsText} | ${mib(cell.peakBytes)} | ${(cell.flopsPerStep / 1e9).toFixed(2)} | ${cell.seeds.join(', ')}${cell.failures.length > 0 ? `; failed: ${cell.failures.map((f) => `seed ${f.seed} (${f.reason})`).join('; ')}` : ''} |`;
+  return `| ${MODEL_NAMES[cell.model]} | ${cell.task} | ${methodShortName(cell.method, cell.model)}${cell.rank === null ? '' : ` r=${cell.rank}`}${cell.frozenWeights ? `, ${cell.frozenWeights} base` : ''} | ${pct(cell.baselineAccuracy.mean)} | **${pct(a.mean)}** [${pct(a.low)}, ${pct(a.high)}] | ${pct(a.sd)} | ${stepsText} | ${mib(cell.peakBytes)} | ${(cell.flopsPerStep / 1e9).toFixed(2)} | ${cell.seeds.join(', ')}${cell.failures.length > 0 ? `; failed: ${cell.failures.map((f) => `seed ${f.seed} (${f.reason})`).join('; ')}` : ''} |`;
 }
 
 export function renderStudyMarkdown(report: StudyReport, baseName: string): string {
@@ -28,7 +28,8 @@ export function renderStudyMarkdown(report: StudyReport, baseName: string): stri
     `\`${report.command}\` — ${report.runs.length} runs on the tfjs ${report.backend} backend.`,
     '',
     `Setting: width ${s.width}, ${s.resolution}×${s.resolution}, ${s.stem} stem, base weights ${s.baseWeights} (${s.dataSource} data); ` +
-      `${s.trainImages} training images, ${s.epochs} epochs, batch ${s.batchSize}, Adam lr ${s.learningRate}, α ${s.alpha}, patience ${s.patience}.`,
+      `${s.trainImages} training images, ${s.epochs} epochs, batch ${s.batchSize}, Adam lr ${s.learningRate}, α ${s.alpha}, patience ${s.patience}.` +
+      (s.vit ? ` ViT-Tiny at its own size: width ${s.vit.width}, depth ${s.vit.depth} (${s.stem === 'cifar' ? '4×4' : '16×16'} patches).` : ''),
     '',
     '## Cells',
     '',
@@ -40,6 +41,9 @@ export function renderStudyMarkdown(report: StudyReport, baseName: string): stri
     '',
     '## The study’s accuracy claims',
     '',
+    ...(report.cells.some((c) => !STUDY_MODELS.includes(c.model) || c.frozenWeights)
+      ? ['The study’s claims are about its own models on a float32 base: they are judged on those cells only. The cells of other models (ViT-Tiny) and of quantized bases stand in the table above, beside them, with no verdict of the study’s.', '']
+      : []),
     '| claim | verdict | evidence |',
     '|---|---|---|',
     ...report.verdicts.map((v) => `| ${claimText(claimById(v.claimId))} | **${v.verdict}** | ${v.evidence.join('<br>')} |`),

@@ -4,7 +4,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { isOneOf, METHOD_IDS, MODEL_IDS, type MethodId, type ModelId } from '../../src/core/ids';
 import { CORRUPTION_NAMES } from '../../src/core/data/corruptions';
-import { DEFAULT_CONFIG, hasErrors, validateConfig, type LabConfig } from '../../src/lab/config';
+import { DEFAULT_CONFIG, hasErrors, validateConfig, VIT_LAB_SIZE, type LabConfig } from '../../src/lab/config';
+import { isTransformerModel } from '../../src/lab/ids';
 import { takesOption } from '../../src/lab/methods';
 import type { CellKey, StudySettings, StudyTask } from '../../src/lab/study/report';
 
@@ -84,6 +85,8 @@ and write study-results/<date>-<device>.json, .md and SVG figures, with the stud
                         images:FOLDER (your own images, one sub-folder per class, PNG or JPEG)
                         (default brightness:5,impulse_noise:5)
   --ranks LIST          ranks of LoRA, DoRA and GaLore (default 4)
+  --depth N             ViT-Tiny's blocks (default ${VIT_LAB_SIZE.depth}); --vit-width W its width (default ${VIT_LAB_SIZE.width}):
+                        the lab's ViT size; the CNNs keep width ${STUDY_SETTINGS.width}
   --seeds LIST          seeds (default 0,1,2)
   --train-images N      training images per run (default ${STUDY_SETTINGS.trainImages}; --quick ${QUICK.trainImages})
   --epochs N            epochs (default 5), --patience N (default 10), --batch N (default 32), --lr X (default 0.001)
@@ -131,7 +134,7 @@ function task(raw: string): StudyTask {
 export function parseStudyArgs(argv: readonly string[]): StudyCommand {
   const values = new Map<string, string | true>();
   const switches = new Set(['quick', 'merge', 'resume', 'browser', 'help']);
-  const valued = new Set(['models', 'methods', 'tasks', 'ranks', 'seeds', 'train-images', 'epochs', 'patience', 'batch', 'lr', 'backend', 'parallel', 'shard', 'out', 'max-runs']);
+  const valued = new Set(['models', 'methods', 'tasks', 'ranks', 'depth', 'vit-width', 'seeds', 'train-images', 'epochs', 'patience', 'batch', 'lr', 'backend', 'parallel', 'shard', 'out', 'max-runs']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
@@ -164,6 +167,14 @@ export function parseStudyArgs(argv: readonly string[]): StudyCommand {
     learningRate: str('lr') === undefined ? STUDY_SETTINGS.learningRate : Number(str('lr')),
   };
   if (!(settings.learningRate > 0 && Number.isFinite(settings.learningRate))) throw new UsageError(`--lr ${str('lr')}: a positive number`);
+  const models = str('models') ? list(str('models') as string, MODEL_IDS, 'models') : quick ? QUICK.models : (['mobilenet_v2'] as ModelId[]);
+  if (models.some(isTransformerModel)) {
+    const vitWidth = str('vit-width') === undefined ? VIT_LAB_SIZE.width : Number(str('vit-width'));
+    if (!(vitWidth > 0 && Number.isFinite(vitWidth))) throw new UsageError(`--vit-width ${str('vit-width')}: a positive number`);
+    settings.vit = { width: vitWidth, depth: one('depth', VIT_LAB_SIZE.depth, 1) };
+  } else if (str('depth') !== undefined || str('vit-width') !== undefined) {
+    throw new UsageError('--depth and --vit-width size the ViT: add vit_tiny to --models');
+  }
   const backend = str('backend') ?? 'wasm';
   if (backend !== 'wasm' && backend !== 'cpu') throw new UsageError(`--backend ${backend}: wasm or cpu`);
   let shard: Shard | null = null;
@@ -175,7 +186,7 @@ export function parseStudyArgs(argv: readonly string[]): StudyCommand {
   if (values.has('browser') && (str('tasks') ?? '').includes('images:')) throw new UsageError('--browser cannot read an images folder from disk: run images:FOLDER tasks in Node');
   const plan: StudyPlan = {
     mode: 'run',
-    models: str('models') ? list(str('models') as string, MODEL_IDS, 'models') : quick ? QUICK.models : ['mobilenet_v2'],
+    models,
     methods: str('methods') ? list(str('methods') as string, METHOD_IDS, 'methods') : [...METHOD_IDS],
     tasks: (str('tasks') ?? QUICK.tasks.join(',')).split(',').filter(Boolean).map(task),
     ranks: str('ranks') ? integers(str('ranks') as string, 'ranks', 1) : QUICK.ranks,
@@ -221,6 +232,7 @@ function configOf(settings: StudySettings, model: ModelId, method: MethodId, stu
     ...DEFAULT_CONFIG,
     model,
     width: settings.width,
+    ...(isTransformerModel(model) && settings.vit ? settings.vit : {}),
     resolution: settings.resolution,
     stem: settings.stem as LabConfig['stem'],
     method,

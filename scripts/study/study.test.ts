@@ -63,4 +63,15 @@ describe('a study', () => {
     expect(quick).toMatchObject({ mode: 'run', models: ['mobilenet_v2'], tasks: ['brightness:5', 'impulse_noise:5'], ranks: [4], seeds: [0, 1, 2], parallel: 2 });
     expect(planRuns(quick as StudyPlan)).toHaveLength(30);
   });
+
+  it('takes ViT-Tiny at the lab’s ViT size (or --depth / --vit-width), the CNNs at theirs', () => {
+    const plan = parseStudyArgs(['--models', 'vit_tiny,mobilenet_v2', '--methods', 'lora', '--depth', '2']) as StudyPlan;
+    expect(plan.settings.vit).toEqual({ width: 0.25, depth: 2 });
+    const byModel = Object.fromEntries(planRuns(plan).map((r) => [r.cell.model, r.config]));
+    expect(byModel.vit_tiny).toMatchObject({ model: 'vit_tiny', width: 0.25, depth: 2, resolution: 32, stem: 'cifar' });
+    expect(byModel.mobilenet_v2).toMatchObject({ model: 'mobilenet_v2', width: STUDY_SETTINGS.width });
+    expect((parseStudyArgs(['--quick']) as StudyPlan).settings.vit).toBeUndefined();
+    expect(() => parseStudyArgs(['--depth', '2'])).toThrow(/add vit_tiny to --models/);
+    expect(() => parseStudyArgs(['--models', 'vit_tiny', '--depth', '13'])).toThrow(/depth/i);
+  });
 });

@@ -5,7 +5,7 @@ import { METHOD_IDS, type MethodId } from '../core/ids';
 import { hasErrors, validateConfig, type LabConfig } from '../lab/config';
 import type { ClaimId } from '../lab/claims';
 import { takesOption } from '../lab/methods';
-import { METHOD_SHORT_NAMES } from '../lab/names';
+import { methodShortName } from '../lab/names';
 
 export interface PlannedRun {
   config: LabConfig;
@@ -27,7 +27,7 @@ export interface RunPlan {
 export const DEFAULT_SWEEP_RANKS = [5, 10, 15, 20, 25, 30] as const;
 
 export function runLabel(config: LabConfig): string {
-  return takesOption(config.method, 'rank') ? `${METHOD_SHORT_NAMES[config.method]} r=${config.rank}` : METHOD_SHORT_NAMES[config.method];
+  return takesOption(config.method, 'rank') ? `${methodShortName(config.method, config.model)} r=${config.rank}` : methodShortName(config.method, config.model);
 }
 
 function firstError(config: LabConfig): string | null {
@@ -63,7 +63,7 @@ export function compareAllPlan(config: LabConfig, methods: readonly MethodId[] =
 /** One method over a list of ranks. */
 export function rankSweepPlan(config: LabConfig, ranks: readonly number[] = DEFAULT_SWEEP_RANKS): RunPlan {
   const method = takesOption(config.method, 'rank') ? config.method : 'lora';
-  return planOf('sweep', `Rank sweep of ${METHOD_SHORT_NAMES[method]}`, ranks.map((rank) => ({ ...configForMethod(config, method), rank })));
+  return planOf('sweep', `Rank sweep of ${methodShortName(method, config.model)}`, ranks.map((rank) => ({ ...configForMethod(config, method), rank })));
 }
 
 /** Parses "5, 10, 15": positive whole numbers, each once, ascending; null when any item is not one. */

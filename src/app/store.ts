@@ -5,7 +5,7 @@ import type { BackendReport } from '../core/backendInfo';
 import type { MethodId, ModelId } from '../core/ids';
 import type { AnalyticProfile } from '../core/profile/types';
 import type { ProfileRequest, ProfileWorkerRequest, ProfileWorkerResponse, SelfTestResult, WorkerRequest, WorkerResponse } from '../lab/protocol';
-import { DEFAULT_CONFIG, hasErrors, validateConfig, type ConfigField, type FieldIssue, type LabConfig } from '../lab/config';
+import { DEFAULT_CONFIG, hasErrors, validateConfig, withField, type ConfigField, type FieldIssue, type LabConfig } from '../lab/config';
 import { decodeNavigation, decodePermalink, hasConfiguration } from '../lab/permalink';
 import { edgeDevice, type FitPlan } from '../lab/planner';
 import type { RunSummary } from '../lab/results';
@@ -228,7 +228,7 @@ export const useLabStore = create<LabState>((set, get) => {
     setField: (field, value) =>
       set((state) => {
         if (Object.is(state.config[field], value)) return {};
-        const config = { ...state.config, [field]: value };
+        const config = withField(state.config, field, value);
         const issues = validateConfig(config);
         const valid = !hasErrors(issues);
         // Saved results describe the linked configuration only.

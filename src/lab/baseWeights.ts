@@ -44,13 +44,7 @@ export const pretrainTaskOf = (config: Pick<LabConfig, 'task'>): PretrainTask =>
  * classes where the task trains a new head (that head is not loaded), else the configured head. */
 export function pretrainModelOptionsOf(config: LabConfig): ModelOptions {
   const task = pretrainTaskOf(config);
-  return {
-    model: config.model,
-    width: config.width,
-    resolution: config.resolution,
-    stem: config.stem,
-    numClasses: hasNewHead(config) ? PRETRAIN_CLASSES[task].length : config.numClasses,
-  };
+  return { ...modelOptionsOf(config), numClasses: hasNewHead(config) ? PRETRAIN_CLASSES[task].length : config.numClasses };
 }
 
 /** The IndexedDB key of the base model pretrained in this browser for a configuration. */
@@ -63,13 +57,13 @@ export const pretrainTestImagesFor = (trainImages: number) => Math.min(SYNTHETIC
 /** The shipped checkpoint of `options`' size for `task`; with a fresh head (not loaded), one with another class count serves too. */
 export function findShippedCheckpoint(
   entries: readonly ShippedCheckpoint[],
-  options: Pick<ModelOptions, 'model' | 'width' | 'resolution' | 'stem' | 'numClasses'>,
+  options: Pick<ModelOptions, 'model' | 'width' | 'resolution' | 'stem' | 'numClasses' | 'depth'>,
   task: PretrainTask,
   freshHead: boolean,
 ): ShippedCheckpoint | undefined {
-  const { model, width, resolution, stem, numClasses } = options;
+  const { model, width, resolution, stem, numClasses, depth } = options;
   const sameBody = (e: ShippedCheckpoint) =>
-    e.task === task && e.options?.model === model && e.options.width === width && e.options.resolution === resolution && e.options.stem === stem;
+    e.task === task && e.options?.model === model && e.options.width === width && e.options.resolution === resolution && e.options.stem === stem && e.options.depth === depth;
   return entries.find((e) => sameBody(e) && e.options.numClasses === numClasses) ?? (freshHead ? entries.find(sameBody) : undefined);
 }
 
@@ -80,4 +74,4 @@ export function shippedCheckpointOf(entries: readonly ShippedCheckpoint[], confi
 
 /** A size in words, for messages: "mobilenet_v2 at width 0.35, 32×32, cifar stem, 10 classes". */
 export const sizeInWords = (options: ModelOptions) =>
-  `${options.model} at width ${options.width}, ${options.resolution}×${options.resolution}, ${options.stem} stem, ${options.numClasses} classes`;
+  `${options.model} at width ${options.width}${options.depth === undefined ? '' : `, depth ${options.depth}`}, ${options.resolution}×${options.resolution}, ${options.stem} stem, ${options.numClasses} classes`;

@@ -2,7 +2,7 @@
 // figure the study reports. The one place these figures are typed: the method notes, the presets,
 // the bench's cost verdicts and the study runner's accuracy verdicts all read them from here, and
 // nothing shows one as the lab's own without the lab's measurement beside it.
-import type { MethodId } from '../core/ids';
+import type { MethodId, ModelId } from '../core/ids';
 
 /** How a figure reads: a percentage, a ratio, accuracy points, or a range of ranks. */
 export type FigureUnit = 'percent' | 'ratio' | 'points' | 'ranks';
@@ -30,6 +30,10 @@ export interface StudyClaim {
   /** The study's number, where it gives one. */
   figure: ClaimFigure | null;
 }
+
+/** The models the study fine-tuned and profiled: its claims are about these only. The lab's verdicts
+ * read only their cells (a ViT's numbers stand beside the claims, never inside a verdict). */
+export const STUDY_MODELS: readonly ModelId[] = ['mobilenet_v2', 'mobilenet_v3_small', 'mobilenet_v3_large', 'resnet18'];
 
 export const STUDY_CLAIMS = [
   {

@@ -2,8 +2,9 @@
 // CLI flags address each field by one name, all derived from one schema (CONFIG_SCHEMA).
 import { adaptsDepthwise, isLowRankVariant } from '../core/adapters/lowRank';
 import { buildModelSpec, MODEL_OPTION_LIMITS, ModelOptionsError } from '../core/models/registry';
-import { BASE_WEIGHTS_IDS, DATA_SOURCE_IDS, LAB_OPTIMIZER_IDS, type BaseWeightsId, type DataSourceId, type OptimizerId } from './ids';
-import type { ModelSpec } from '../core/models/spec';
+import { VIT_TINY } from '../core/models/vit';
+import { BASE_WEIGHTS_IDS, DATA_SOURCE_IDS, isTransformerModel, LAB_OPTIMIZER_IDS, type BaseWeightsId, type DataSourceId, type OptimizerId } from './ids';
+import type { ModelOptions, ModelSpec } from '../core/models/spec';
 import type { MethodOptions } from '../core/adapters/method';
 import { FROZEN_WEIGHT_FORMATS, isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type FrozenWeightFormat, type MethodId, type ModelId, type StemId } from '../core/ids';
 import { frozenWeightsProblem } from '../core/quant/quantizeBase';
@@ -19,8 +20,10 @@ export { BASE_WEIGHTS_IDS, DATA_SOURCE_IDS, LAB_OPTIMIZER_IDS, type BaseWeightsI
 
 export interface LabConfig {
   model: ModelId;
-  /** Channel width multiplier. */
+  /** Channel width multiplier (a ViT's: its embedding dimension's). */
   width: number;
+  /** Transformer blocks (ViT only: the CNNs ignore it). */
+  depth: number;
   /** Square input side in pixels. */
   resolution: number;
   stem: StemId;
@@ -102,6 +105,29 @@ export interface TextFieldSchema<F extends ConfigField = ConfigField> extends Fi
 
 export type FieldSchema = NumberFieldSchema | ChoiceFieldSchema | BooleanFieldSchema | TextFieldSchema;
 
+/** Whether the configured model is a vision transformer (it then takes a depth, and has layer norms
+ * where the CNNs have batch norms). */
+export const isTransformer = (config: Pick<LabConfig, 'model'>) => isTransformerModel(config.model);
+
+/**
+ * The lab's size for a ViT, set when the user switches to one: width 0.25 (a 48-dimensional
+ * embedding, 3 heads of 16), 4 blocks, 32×32 with the CIFAR stem's 4×4 patches (64 tokens + the
+ * class token). Its forward pass is ~9.0 M MACs per example (4 blocks of 2.2 M, attention's two
+ * matmuls 0.4 M of them), about half of MobileNetV2's at the CNN size (16.9 M), so it fine-tunes on
+ * SwiftShader like the CNNs do; attention's probabilities stay small (3 × 65² floats per block).
+ * Switching back to a CNN restores the lab's CNN size (DEFAULT_CONFIG).
+ */
+export const VIT_LAB_SIZE = { width: 0.25, depth: 4, resolution: 32, stem: 'cifar' } as const satisfies Partial<LabConfig>;
+
+/** The configuration with `field` set to `value`; a switch between a CNN and the ViT also sets the
+ * size to the lab's for that kind of model (a CNN's width means nothing to a ViT). */
+export function withField<F extends ConfigField>(config: LabConfig, field: F, value: LabConfig[F]): LabConfig {
+  const next = { ...config, [field]: value };
+  if (field !== 'model' || isTransformer(config) === isTransformer(next)) return next;
+  const size = isTransformer(next) ? VIT_LAB_SIZE : { width: DEFAULT_CONFIG.width, resolution: DEFAULT_CONFIG.resolution, stem: DEFAULT_CONFIG.stem };
+  return { ...next, ...size };
+}
+
 const methodTakes = (option: MethodOption) => (config: LabConfig) => takesOption(config.method, option);
 const named = <T extends string>(names: Record<T, string>) => (id: string) => names[id as T] ?? id;
 
@@ -114,7 +140,8 @@ const named = <T extends string>(names: Record<T, string>) => (id: string) => na
  */
 export const CONFIG_SCHEMA: readonly FieldSchema[] = [
   { id: 'model', kind: 'choice', label: 'Model', key: 'm', flag: 'model', default: 'mobilenet_v2', choices: MODEL_IDS, choiceLabel: named(MODEL_NAMES) },
-  { id: 'width', kind: 'number', label: 'Width', key: 'w', flag: 'width', default: 0.35, min: 0.05, max: 2, integer: false },
+  { id: 'width', kind: 'number', label: 'Width', key: 'w', flag: 'width', default: 0.35, min: 0.05, max: 2, integer: false, hint: 'Multiplies the channels; on a ViT, the embedding (1 = 192).' },
+  { id: 'depth', kind: 'number', label: 'Depth', key: 'd', flag: 'depth', default: VIT_LAB_SIZE.depth, min: 1, max: VIT_TINY.depth, integer: true, hint: `Transformer blocks (the reference has ${VIT_TINY.depth}).`, relevant: isTransformer },
   { id: 'resolution', kind: 'number', label: 'Resolution', key: 'res', flag: 'resolution', default: 32, min: MODEL_OPTION_LIMITS.minResolution, max: 512, integer: true },
   { id: 'stem', kind: 'choice', label: 'Stem', key: 'st', flag: 'stem', default: 'cifar', choices: STEM_IDS, choiceLabel: named(STEM_NAMES), hint: 'CIFAR: stride 1 for small inputs.' },
   // The unseen-classes task fixes its new head at the unseen classes' count.
@@ -147,7 +174,7 @@ export const CONFIG_SCHEMA: readonly FieldSchema[] = [
   { id: 'rank', kind: 'number', label: 'Rank', key: 'r', flag: 'rank', default: 4, min: 1, max: 512, integer: true, hint: 'Adapter or projection rank r.', relevant: methodTakes('rank') },
   { id: 'alpha', kind: 'number', label: 'Alpha', key: 'a', flag: 'alpha', default: 4, min: 0.001, max: 4096, integer: false, hint: 'Update scaled by α / r.', relevant: methodTakes('alpha') },
   { id: 'adaptDepthwise', kind: 'boolean', label: 'Adapt depthwise convs', key: 'dw', flag: 'adapt-depthwise', default: false, hint: 'A dense rank-r A on a depthwise conv has more weights than the conv itself.', relevant: methodTakes('adaptDepthwise') },
-  { id: 'trainBatchNorm', kind: 'boolean', label: 'Train BatchNorm', key: 'bn', flag: 'train-batchnorm', default: false, relevant: methodTakes('trainBatchNorm') },
+  { id: 'trainBatchNorm', kind: 'boolean', label: 'Train BatchNorm', key: 'bn', flag: 'train-batchnorm', default: false, hint: 'Also train the norms’ γ and β (a ViT’s layer norms).', relevant: methodTakes('trainBatchNorm') },
   { id: 'galoreUpdateGap', kind: 'number', label: 'Update gap', key: 'gg', flag: 'galore-update-gap', default: 200, min: 1, max: 100_000, integer: true, hint: 'Steps between SVDs.', relevant: methodTakes('galoreUpdateGap') },
   { id: 'galoreScale', kind: 'number', label: 'Scale', key: 'gs', flag: 'galore-scale', default: 1, min: 0.001, max: 100, integer: false, hint: 'Multiplies the update.', relevant: methodTakes('galoreScale') },
   { id: 'galoreThreshold', kind: 'number', label: 'Rank threshold ε', key: 'ge', flag: 'galore-threshold', default: 0, min: 0, max: 0.999, integer: false, hint: 'Keep σᵢ ≥ ε·σ₁ (at most r); 0 keeps exactly r.', relevant: methodTakes('galoreThreshold') },
@@ -256,8 +283,9 @@ export const headClassesOf = (config: Pick<LabConfig, 'task' | 'numClasses'>) =>
 
 /** The model options of a configuration, as the model builders take them: the one mapping that the
  * charts' profiles, the run in the worker and so its permalink summary all build from. */
-export function modelOptionsOf(config: LabConfig) {
-  return { model: config.model, width: config.width, resolution: config.resolution, numClasses: headClassesOf(config), stem: config.stem };
+export function modelOptionsOf(config: LabConfig): ModelOptions {
+  const options = { model: config.model, width: config.width, resolution: config.resolution, numClasses: headClassesOf(config), stem: config.stem };
+  return isTransformer(config) ? { ...options, depth: config.depth } : options;
 }
 
 /** The method options of a configuration, as the methods registry takes them: the trainer, the
@@ -284,6 +312,7 @@ export function methodOptionsOf(config: LabConfig): MethodOptions {
  */
 function fullRanks(spec: ModelSpec, method: MethodId, adaptDepthwise: boolean, trainHead: boolean): { id: string; fullRank: number }[] {
   const ranks: { id: string; fullRank: number }[] = [];
+  const newHead = new Set(trainHead ? spec.classifier : []);
   for (const node of spec.nodes) {
     if (node.op === 'conv2d') {
       const depthwise = node.groups > 1;
@@ -295,8 +324,8 @@ function fullRanks(spec: ModelSpec, method: MethodId, adaptDepthwise: boolean, t
         // A dense A reads every input channel, so ΔW is (C_out, C_in · k²) even on a depthwise conv.
         ranks.push({ id: node.id, fullRank: Math.min(node.outChannels, node.inChannels * kernelArea) });
       }
-    } else if (node.op === 'linear' && !trainHead) {
-      // (A new head trains fully: neither adapted nor projected.)
+    } else if (node.op === 'linear' && !newHead.has(node.id)) {
+      // (A new head trains fully: neither adapted nor projected. A ViT's other linears still are.)
       ranks.push({ id: node.id, fullRank: Math.min(node.inFeatures, node.outFeatures) });
     }
   }

@@ -2,9 +2,9 @@
 // numbers. Each claim is a range; a verdict is computed from the values: reproduced when every lab value lies in the
 // range widened by a stated tolerance, contradicted when one does not (named in the reason), not
 // comparable when the cells it needs are missing. Nothing here is a hard-coded verdict.
-import { MODEL_IDS, type MethodId, type ModelId } from '../core/ids';
+import type { MethodId, ModelId } from '../core/ids';
 import type { FlopSummary } from '../core/profile/profile';
-import { claimText, formatFigure, STUDY_CLAIMS, type ClaimId, type StudyClaim } from './claims';
+import { claimText, formatFigure, STUDY_CLAIMS, STUDY_MODELS, type ClaimId, type StudyClaim } from './claims';
 
 export type Verdict = 'reproduced' | 'contradicted' | 'not comparable';
 
@@ -186,7 +186,7 @@ const CHECKS: readonly ClaimCheck[] = [
   {
     // The lab has no LLM to compare with: never judged here (the findings tour shows the mechanism).
     id: 'peft_memory_vs_llms',
-    values: () => ({ values: [], missing: ['an LLM (the lab profiles CNNs only)'] }),
+    values: () => ({ values: [], missing: ['an LLM (the lab profiles no LLM)'] }),
   },
 ];
 
@@ -206,9 +206,10 @@ export const CLAIMS: readonly ClaimDefinition[] = STUDY_CLAIMS.filter((claim) =>
   };
 });
 
-/** The models this basis has cells of (claims about "any model" check each of them). */
+/** The study's models this basis has cells of (claims about "any model" check each of them; a
+ * model the study did not profile, such as the ViT, is never part of its verdict). */
 function modelsIn(cells: CellCosts[]): ModelId[] {
-  return MODEL_IDS.filter((model) => cells.some((cell) => cell.model === model));
+  return STUDY_MODELS.filter((model) => cells.some((cell) => cell.model === model));
 }
 
 export function formatClaimValue(unit: ClaimDefinition['unit'], value: number): string {

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STUDY_CLAIMS } from './claims';
 import { DEFAULT_CONFIG, hasErrors, validateConfig } from './config';
-import { FINDING_MODELS, FINDINGS, findingFigures, findingRequests, tryItConfig } from './findings';
+import { findingById, FINDING_MODELS, FINDINGS, findingFigures, findingRequests, tryItConfig } from './findings';
+import { costMeasurementOn } from './labMeasurements';
 import { FINDING_IDS, type FindingId } from './ids';
 import type { ProfiledRequest } from './labMeasurements';
 import { profileMethods, profileRequestOf } from './profileMethods';
@@ -60,6 +61,36 @@ describe('findings tour', () => {
       expect(figures.length, id).toBeGreaterThan(0);
       for (const f of figures) expect(Number.isFinite(f.value), `${id} ${f.key}`).toBe(true);
       expect(findingFigures(id, {})).toEqual([]);
+    }
+  });
+});
+
+describe('the ViT card', () => {
+  it('profiles ViT-Tiny itself (12 blocks) at the study’s setting, and Try it opens it', () => {
+    const request = findingRequests(DEFAULT_CONFIG).vit_tiny;
+    expect(request.model).toEqual({ model: 'vit_tiny', width: 1, resolution: 224, stem: 'imagenet', numClasses: 10, depth: 12 });
+    expect(request.batch).toBe(1);
+    expect(tryItConfig(findingById('vit_transfer'), DEFAULT_CONFIG)).toMatchObject({ model: 'vit_tiny', method: 'lora', depth: 12, resolution: 224 });
+    // The CNN cards leave the depth alone.
+    expect(tryItConfig(findingById('activations_dominate'), { ...DEFAULT_CONFIG, depth: 3 }).depth).toBe(3);
+  });
+
+  it('sets the lab’s ViT numbers beside the CNNs’, each from its own profile', () => {
+    const vit = profiled.vit_tiny!.byMethod;
+    expect(figure('vit_transfer', 'lora-saving-vit_tiny')).toBeCloseTo(1 - vit.lora!.memory.analytic.peak.total / vit.fft!.memory.analytic.peak.total, 12);
+    expect(figure('vit_transfer', 'dora-over-lora-vit_tiny')).toBeCloseTo(vit.dora!.memory.analytic.peak.total / vit.lora!.memory.analytic.peak.total - 1, 12);
+    expect(figure('vit_transfer', 'bn-head-saving-vit_tiny')).toBeCloseTo(1 - vit.bn_head!.memory.analytic.peak.total / vit.fft!.memory.analytic.peak.total, 12);
+    expect(findingFigures('vit_transfer', profiled).find((f) => f.key === 'bn-head-saving-vit_tiny')!.label).toContain('LN+head');
+    expect(figure('vit_transfer', 'lora-saving-mobilenet_v2')).toBe(figure('activations_dominate', 'lora-saving-mobilenet_v2'));
+  });
+
+  it('never judges a study claim on the ViT: its cells alone are not comparable, and with the CNNs they change no verdict', () => {
+    const basis = 'test';
+    const vitOnly = [profiled.vit_tiny!];
+    const cnns = FINDING_MODELS.filter((model) => model !== 'vit_tiny').map((model) => profiled[model]!);
+    for (const claim of ['dora_memory_over_lora', 'bn_head_memory', 'galore_memory_vs_lora', 'peft_memory_mobilenets'] as const) {
+      expect(costMeasurementOn(claim, vitOnly, basis)!.verdict, claim).toBe('not comparable');
+      expect(costMeasurementOn(claim, [...cnns, profiled.vit_tiny!], basis), claim).toEqual(costMeasurementOn(claim, cnns, basis));
     }
   });
 });

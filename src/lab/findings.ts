@@ -6,8 +6,9 @@
 import { MEMORY_GROUPS, type MethodId, type ModelId } from '../core/ids';
 import type { AnalyticProfile } from '../core/profile/types';
 import type { ClaimId } from './claims';
-import type { FindingId } from './ids';
-import { MODEL_NAMES } from './names';
+import { isTransformerModel, type FindingId } from './ids';
+import { methodShortName, MODEL_NAMES } from './names';
+import { VIT_TINY } from '../core/models/vit';
 import type { LabConfig } from './config';
 import type { ProfiledRequest } from './labMeasurements';
 import { profileRequestOf } from './profileMethods';
@@ -17,14 +18,22 @@ import type { ProfileRequest } from './protocol';
 /** The study profiled one step at ImageNet size: 224×224, batch 1, full width, rank 4 (α = 4). */
 export const STUDY_PROFILING = { width: 1, resolution: 224, stem: 'imagenet', batchSize: 1, rank: 4, alpha: 4 } as const satisfies Partial<LabConfig>;
 
-/** The models the cards' cost figures read (the MobileNet claims span all three MobileNets). */
-export const FINDING_MODELS: readonly ModelId[] = ['mobilenet_v2', 'mobilenet_v3_large', 'mobilenet_v3_small', 'resnet18'];
+/** The study's profiling setting for `model`: a ViT, which the study did not profile, at the same
+ * setting with all 12 blocks (timm's vit_tiny_patch16_224 itself). */
+export const studyProfilingOf = (model: ModelId): Partial<LabConfig> => (isTransformerModel(model) ? { ...STUDY_PROFILING, depth: VIT_TINY.depth } : STUDY_PROFILING);
+
+/** The models the cards' cost figures read (the MobileNet claims span all three MobileNets; the
+ * ViT card sets ViT-Tiny beside them). */
+export const FINDING_MODELS: readonly ModelId[] = ['mobilenet_v2', 'mobilenet_v3_large', 'mobilenet_v3_small', 'resnet18', 'vit_tiny'];
 
 /** The contrast the tour is built around: a depthwise-separable net against a plain one. */
 export const CONTRAST_MODELS = ['mobilenet_v2', 'resnet18'] as const satisfies readonly ModelId[];
 
+/** The ViT card's models: the study's contrast, and ViT-Tiny beside it. */
+export const VIT_CONTRAST_MODELS = [...CONTRAST_MODELS, 'vit_tiny'] as const satisfies readonly ModelId[];
+
 /** Which chart a card draws. */
-export type FindingChart = 'memory_contrast' | 'memory_by_method' | 'accuracy_vs_memory' | 'cost_vs_fft' | 'accuracy_by_task' | 'flop_ratio' | 'peak_shares';
+export type FindingChart = 'memory_contrast' | 'vit_memory' | 'memory_by_method' | 'accuracy_vs_memory' | 'cost_vs_fft' | 'accuracy_by_task' | 'flop_ratio' | 'peak_shares';
 
 export interface Finding {
   id: FindingId;
@@ -91,10 +100,19 @@ export const FINDINGS: readonly Finding[] = [
   {
     id: 'cnn_vs_llm',
     title: 'PEFT on CNNs is not PEFT on LLMs: what it can save is what the weights cost',
-    why: 'In an LLM the weights’ gradients and optimizer state dominate training memory, and PEFT removes them. In a MobileNet at batch 1 the saved activations already dominate, and PEFT cannot touch them. The lab profiles CNNs only: the LLM side is the study’s.',
+    why: 'In an LLM the weights’ gradients and optimizer state dominate training memory, and PEFT removes them. In a MobileNet at batch 1 the saved activations already dominate, and PEFT cannot touch them. The lab profiles no LLM (its ViT-Tiny is a vision transformer, see the last card): the LLM side is the study’s.',
     claims: ['peft_memory_vs_llms'],
     chart: 'peak_shares',
     tryIt: { model: 'mobilenet_v2', method: 'fft' },
+  },
+  {
+    id: 'vit_transfer',
+    title: 'Do the findings transfer to a ViT?',
+    why:
+      'The study profiled CNNs only; it says nothing about vision transformers. ViT-Tiny has no depthwise convs: every block is layer norms, four linear layers over the tokens and attention, whose softmax probabilities (heads × tokens²) are kept for the backward pass. Below, the study’s CNN claims with the lab’s verdicts on the CNNs, and beside them the lab’s own numbers for ViT-Tiny at the same setting (BN+head is LN+head there). Whether the CNN pattern holds is for you to read off; no study verdict covers the ViT.',
+    claims: ['peft_memory_mobilenets', 'peft_memory_resnet18', 'dora_memory_over_lora', 'bn_head_memory'],
+    chart: 'vit_memory',
+    tryIt: { model: 'vit_tiny', method: 'lora' },
   },
 ];
 
@@ -106,13 +124,13 @@ export function findingById(id: FindingId): Finding {
  * study's profiling setting (and its shift, where the card is about one). */
 export function tryItConfig(finding: Finding, current: LabConfig): LabConfig {
   const { model, method, shift } = finding.tryIt;
-  const config: LabConfig = { ...current, ...STUDY_PROFILING, model, method };
+  const config: LabConfig = { ...current, ...studyProfilingOf(model), model, method };
   return shift ? { ...config, task: 'shift', corruption: shift.corruption, severity: shift.severity } : config;
 }
 
 /** The profile requests of the cards: every method on each of FINDING_MODELS at the study's setting. */
 export function findingRequests(current: LabConfig): Record<ModelId, ProfileRequest> {
-  return Object.fromEntries(FINDING_MODELS.map((model) => [model, profileRequestOf({ ...current, ...STUDY_PROFILING, model, method: 'fft' })])) as Record<ModelId, ProfileRequest>;
+  return Object.fromEntries(FINDING_MODELS.map((model) => [model, profileRequestOf({ ...current, ...studyProfilingOf(model), model, method: 'fft' })])) as Record<ModelId, ProfileRequest>;
 }
 
 /** One number a card shows beside the study's claims. */
@@ -195,6 +213,18 @@ export function findingFigures(id: FindingId, profiled: Partial<Record<ModelId, 
         };
         figures.push({ key: `ratio-correct-${model}`, label: `backward ÷ forward, ${MODEL_NAMES[model]}, counted correctly`, value: ratio('correct'), unit: 'ratio' });
         figures.push({ key: `ratio-torch-${model}`, label: `backward ÷ forward, ${MODEL_NAMES[model]}, PyTorch counter`, value: ratio('torchConvention'), unit: 'ratio' });
+      }
+      break;
+    case 'vit_transfer':
+      for (const model of VIT_CONTRAST_MODELS) {
+        const head = methodShortName('bn_head', model);
+        saving(model, 'lora', `lora-saving-${model}`, `LoRA’s peak saving on ${MODEL_NAMES[model]}`);
+        const dora = peakOf(of(model, 'dora'));
+        const lora = peakOf(of(model, 'lora'));
+        if (dora !== undefined && lora) figures.push({ key: `dora-over-lora-${model}`, label: `DoRA’s peak over LoRA’s, ${MODEL_NAMES[model]}`, value: dora / lora - 1, unit: 'share' });
+        saving(model, 'bn_head', `bn-head-saving-${model}`, `${head}’s peak saving on ${MODEL_NAMES[model]}`);
+        const fft = of(model, 'fft');
+        if (fft) figures.push({ key: `act-share-${model}`, label: `ACT share of FFT’s peak, ${MODEL_NAMES[model]}`, value: shareOf(fft, ['act']), unit: 'share' });
       }
       break;
     case 'cnn_vs_llm':

@@ -1,6 +1,11 @@
 // The lab's own ids (beside core's, src/core/ids.ts): where a run's images and base weights come
 // from, and which optimizers a lab run offers.
+import type { ModelId } from '../core/ids';
 import type { OptimizerId as CoreOptimizerId } from '../core/optim/optimizer';
+
+/** Whether a model is a vision transformer: it takes a depth, and has layer norms where the CNNs
+ * have batch norms (so BN+head is LN+head there). */
+export const isTransformerModel = (model: ModelId) => model === 'vit_tiny';
 
 /** Where the images come from: the embedded synthetic domain (no download), or real CIFAR-10 as a
  * self-hosted archive (or a file the user has) or as parquet from the Hugging Face hub. */
@@ -27,6 +32,7 @@ export const FINDING_IDS = [
   'bn_head_cheap_but_brittle',
   'flop_ratio_artefact',
   'cnn_vs_llm',
+  'vit_transfer',
 ] as const;
 export type FindingId = (typeof FINDING_IDS)[number];
 export const isFindingId = (text: string): text is FindingId => (FINDING_IDS as readonly string[]).includes(text);

@@ -3,8 +3,9 @@
 // and which of the study's claims concern it (claims.ts holds their figures). The method's math is
 // src/core/adapters (and src/core/optim/galore.ts); nothing here computes.
 import { adaptsDepthwise } from '../core/adapters/lowRank';
-import type { MethodId } from '../core/ids';
+import type { MethodId, ModelId } from '../core/ids';
 import { claimsAbout, claimText } from './claims';
+import { isTransformerModel } from './ids';
 
 /** The configuration fields a method reads beyond the shared ones (config.ts shows only these). */
 export type MethodOption = 'rank' | 'alpha' | 'adaptDepthwise' | 'trainBatchNorm' | 'galoreUpdateGap' | 'galoreScale' | 'galoreThreshold';
@@ -104,6 +105,27 @@ export const METHOD_DESCRIPTORS: Readonly<Record<MethodId, MethodDescriptor>> = 
     newHead: `${NEW_HEAD}: its gradient is not projected; it trains fully with plain Adam (as PEFT’s modules_to_save), and the charts count it so.`,
   },
 };
+
+/** What changes when a method runs on a vision transformer: BN+head is LN+head there (the ViT has
+ * layer norms, no batch norm); the id stays `bn_head`. */
+const ON_TRANSFORMER: Partial<Record<MethodId, Pick<MethodDescriptor, 'name' | 'shortName' | 'trains' | 'formula' | 'implementation'>>> = {
+  bn_head: {
+    name: 'LayerNorm + head (LN+head)',
+    shortName: 'LN+head',
+    trains: 'Only the layer norms’ scale and shift (γ, β) and the classifier.',
+    formula: 'y = γ · (x − μ) / σ + β  per token;  logits = W_head · h',
+    implementation:
+      "BN+head's counterpart on a ViT, which has no batch norm: trains only the layer norms' affine parameters (γ, β of each " +
+      "block's norm1 and norm2 and of the final norm) and the classifier (head); patch and position embeddings, attention and MLP " +
+      'weights stay frozen. Layer norm keeps no running statistics, so nothing else changes in training mode.',
+  },
+};
+
+/** A method's descriptor as it reads on `model` (LN+head instead of BN+head on a ViT). */
+export function methodDescriptorOn(method: MethodId, model: ModelId): MethodDescriptor {
+  const variant = isTransformerModel(model) ? ON_TRANSFORMER[method] : undefined;
+  return variant ? { ...METHOD_DESCRIPTORS[method], ...variant } : METHOD_DESCRIPTORS[method];
+}
 
 /** Whether a method reads `option` (the form shows the field only then; validation checks it only then). */
 export const takesOption = (method: MethodId, option: MethodOption): boolean => METHOD_DESCRIPTORS[method].options.includes(option);

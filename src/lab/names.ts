@@ -5,7 +5,7 @@ import type { TaskId } from '../core/data/tasks';
 import type { FlopPhase, FrozenWeightFormat, MemoryGroup, MethodId, ModelId, StemId } from '../core/ids';
 import { METHOD_IDS } from '../core/ids';
 import type { BaseWeightsId, DataSourceId, OptimizerId } from './ids';
-import { METHOD_DESCRIPTORS } from './methods';
+import { METHOD_DESCRIPTORS, methodDescriptorOn } from './methods';
 
 export const MODEL_NAMES: Record<ModelId, string> = {
   mobilenet_v2: 'MobileNetV2',
@@ -19,6 +19,11 @@ const byMethod = <T>(pick: (id: MethodId) => T) => Object.fromEntries(METHOD_IDS
 export const METHOD_NAMES: Record<MethodId, string> = byMethod((id) => METHOD_DESCRIPTORS[id].name);
 /** Short names for chart axes. */
 export const METHOD_SHORT_NAMES: Record<MethodId, string> = byMethod((id) => METHOD_DESCRIPTORS[id].shortName);
+/** A method's name on a model (BN+head is LN+head on a ViT): use these wherever the model is known. */
+export const methodName = (method: MethodId, model: ModelId) => methodDescriptorOn(method, model).name;
+export const methodShortName = (method: MethodId, model: ModelId) => methodDescriptorOn(method, model).shortName;
+/** A method's short name over several models: "BN+H / LN+head" where they differ. */
+export const methodShortNameOver = (method: MethodId, models: readonly ModelId[]) => [...new Set(models.map((model) => methodShortName(method, model)))].join(' / ');
 
 export const STEM_NAMES: Record<StemId, string> = {
   imagenet: 'ImageNet',

@@ -19,3 +19,15 @@ describe('permalinks of v0.1.0', () => {
     }
   });
 });
+
+describe('links made before Depth existed', () => {
+  it('open without a message, at the default depth, and re-encode with it appended', () => {
+    // A link as the lab wrote it before issue 19 (every field of the time, no `d`).
+    const link = encodePermalink({ config: { ...DEFAULT_CONFIG, model: 'resnet18', width: 0.5 } }).replace(/&d=\d+/, '');
+    expect(new URLSearchParams(link.slice(1)).has('d')).toBe(false);
+    const now = decodePermalink(link);
+    expect(now.ignored).toEqual([]);
+    expect(now.config).toEqual({ ...DEFAULT_CONFIG, model: 'resnet18', width: 0.5 });
+    expect(new URLSearchParams(encodePermalink({ config: now.config }).slice(1)).get('d')).toBe(String(DEFAULT_CONFIG.depth));
+  });
+});

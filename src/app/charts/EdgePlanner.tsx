@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
-import { METHOD_SHORT_NAMES } from '../../lab/names';
+import { methodShortName } from '../../lab/names';
+import { isTransformer } from '../../lab/config';
 import { EDGE_DEVICES, MAX_PLANNED_BATCH } from '../../lab/planner';
 import { formatBytes, MIB } from '../format';
 import { useLabStore } from '../store';
@@ -31,7 +32,7 @@ export function EdgePlanner() {
       explanation={
         <>
           For each method, the largest batch (up to {MAX_PLANNED_BATCH}) whose simultaneous peak of one training step fits the budget, from the analytic profiler (lab engine) at this
-          configuration: {config.model}, width {config.width}, {config.resolution}×{config.resolution}.
+          configuration: {config.model}, width {config.width}{isTransformer(config) ? `, depth ${config.depth}` : ''}, {config.resolution}×{config.resolution}.
         </>
       }
       controls={
@@ -75,7 +76,7 @@ export function EdgePlanner() {
             <tbody>
               {plan.methods.map((m) => (
                 <tr key={m.method} className={m.method === config.method ? 'current' : undefined}>
-                  <th scope="row">{METHOD_SHORT_NAMES[m.method]}</th>
+                  <th scope="row">{methodShortName(m.method, config.model)}</th>
                   <td data-testid={`fit-batch-${m.method}`}>{m.unavailable ? 'cannot run' : m.largestBatch === null ? 'none fits' : m.largestBatch}</td>
                   <td>{m.peakAtLargest === null ? '—' : formatBytes(m.peakAtLargest)}</td>
                   <td>{m.unavailable ? m.unavailable : formatBytes(m.peakAtBatch1)}</td>
@@ -86,7 +87,7 @@ export function EdgePlanner() {
           {plan.shrink.length > 0 && (
             <div data-testid="fit-shrink">
               <p>
-                Not even batch 1 of {METHOD_SHORT_NAMES[config.method]} fits {formatBytes(plan.budgetBytes)}. What would shrink its smallest peak:
+                Not even batch 1 of {methodShortName(config.method, config.model)} fits {formatBytes(plan.budgetBytes)}. What would shrink its smallest peak:
               </p>
               <ul>
                 {plan.shrink.map((s) => (

@@ -2,7 +2,7 @@ import { memo } from 'react';
 import { FLOP_PHASES, METHOD_IDS } from '../../core/ids';
 import type { FlopProfile } from '../../core/profile/types';
 import { flopScale, formatChange, formatFlops, niceTicks } from '../format';
-import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
+import { methodShortName, MODEL_NAMES } from '../../lab/names';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
 import { DeferredPlot, FlopsPlot } from './DeferredPlot';
@@ -40,7 +40,7 @@ export const FlopsByMethod = memo(function FlopsByMethod({ snapshot }: { snapsho
     >
       <div className="chart-frame" role="img" aria-label={`Stacked bars of FLOPs by phase for ${methods.length} methods`}>
         <DeferredPlot height={300}>
-          <FlopsPlot rows={rows} scale={scale} ticks={ticks} current={current} />
+          <FlopsPlot rows={rows} scale={scale} ticks={ticks} current={current} model={model} />
         </DeferredPlot>
       </div>
       <table className="readout">
@@ -57,7 +57,7 @@ export const FlopsByMethod = memo(function FlopsByMethod({ snapshot }: { snapsho
         <tbody>
           {methods.map(({ method, flops }) => (
             <tr key={method} className={method === current ? 'current' : undefined}>
-              <th scope="row">{METHOD_SHORT_NAMES[method]}</th>
+              <th scope="row">{methodShortName(method, model)}</th>
               <td data-testid={`flops-${method}`}>{formatFlops(flops.total)}</td>
               <td>{((flops.byPhase.backward_input + flops.byPhase.backward_weight) / flops.byPhase.forward).toFixed(1)} : 1</td>
               <td>{formatFlops(updateFlops(flops))}</td>

@@ -2,7 +2,7 @@ import { memo, useState } from 'react';
 import { FLOP_PHASES } from '../../core/ids';
 import { BYTES_PER_FLOAT, type FlopsByPhase, type NodeFlops } from '../../core/profile/types';
 import { formatBytes, formatCount, formatFlops } from '../format';
-import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
+import { methodShortName, MODEL_NAMES } from '../../lab/names';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
 
@@ -30,7 +30,7 @@ export const LayerTable = memo(function LayerTable({ snapshot }: { snapshot: Cha
   );
   return (
     <ChartCard
-      title={`Layers of ${MODEL_NAMES[model]} with ${METHOD_SHORT_NAMES[method]}`}
+      title={`Layers of ${MODEL_NAMES[model]} with ${methodShortName(method, model)}`}
       explanation={
         <>
           Parameters count every weight and buffer (BatchNorm running statistics too). “Kept for backward” is what the {view === 'analytic' ? 'lab engine' : 'PyTorch autograd'} keeps of this layer’s

@@ -2,7 +2,7 @@ import { memo } from 'react';
 import { MEMORY_GROUPS, METHOD_IDS, type MethodId } from '../../core/ids';
 import type { MemoryProfile } from '../../core/profile/types';
 import { byteScale, formatBytes, formatChange, formatPercent, formatTick, MIB } from '../format';
-import { MEMORY_GROUP_MEANINGS, MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
+import { MEMORY_GROUP_MEANINGS, MEMORY_GROUP_NAMES, methodShortName, MODEL_NAMES } from '../../lab/names';
 import { useLabStore } from '../store';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
@@ -31,7 +31,7 @@ export const MemoryByMethod = memo(function MemoryByMethod({ snapshot }: { snaps
   const scale = byteScale(maxBytes);
   const bars = methods.map(({ method, memory }) => ({
     id: method,
-    label: METHOD_SHORT_NAMES[method],
+    label: methodShortName(method, model),
     current: method === current,
     values: Object.fromEntries(MEMORY_GROUPS.map((group) => [group, memory.peak.bytes[group] / scale.divisor])),
     dash: memory.sumOfGroupMaxima / scale.divisor,
@@ -85,7 +85,7 @@ export const MemoryByMethod = memo(function MemoryByMethod({ snapshot }: { snaps
             const largest = MEMORY_GROUPS.reduce((a, b) => (memory.peak.bytes[b] > memory.peak.bytes[a] ? b : a));
             return (
               <tr key={method} className={method === current ? 'current' : undefined}>
-                <th scope="row">{METHOD_SHORT_NAMES[method]}</th>
+                <th scope="row">{methodShortName(method, model)}</th>
                 <td data-testid={`peak-${method}`}>{formatBytes(memory.peak.total)}</td>
                 <td data-testid={`sum-of-maxima-${method}`}>{formatBytes(memory.sumOfGroupMaxima)}</td>
                 <td>{fftPeak ? (method === 'fft' ? '—' : formatChange(memory.peak.total, fftPeak)) : ''}</td>
@@ -113,7 +113,7 @@ function ActivationNote({ method, memory }: { method: MethodId; memory: MemoryPr
   const { resolution, batchSize } = STUDY_PROFILING;
   return (
     <p className="banner banner-info" data-testid="act-dominates">
-      ACT is {formatPercent(memory.peak.bytes.act / memory.peak.total)} of {METHOD_SHORT_NAMES[method]}’s peak: at batch {config.batchSize} and {config.resolution}×{config.resolution} the saved
+      ACT is {formatPercent(memory.peak.bytes.act / memory.peak.total)} of {methodShortName(method, config.model)}’s peak: at batch {config.batchSize} and {config.resolution}×{config.resolution} the saved
       activations are nearly everything, so methods that shrink only gradients and optimizer state barely differ here. The study profiled one image at {resolution}×{resolution}.{' '}
       <button type="button" className="link-button" onClick={() => applyConfig({ ...config, ...STUDY_PROFILING })}>
         Use the study’s profiling setting ({resolution}×{resolution}, batch {batchSize}, width {STUDY_PROFILING.width})

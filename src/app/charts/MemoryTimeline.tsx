@@ -2,7 +2,7 @@ import { memo } from 'react';
 import { MEMORY_GROUPS } from '../../core/ids';
 import { STEP_PHASES, type TimelinePoint } from '../../core/profile/types';
 import { byteScale, formatBytes, niceTicks } from '../format';
-import { METHOD_SHORT_NAMES } from '../../lab/names';
+import { methodShortName } from '../../lab/names';
 import type { ChartSnapshot } from './chartSnapshot';
 import { ChartCard } from './ChartCard';
 import { DeferredPlot, MemoryTimelinePlot } from './DeferredPlot';
@@ -40,7 +40,7 @@ function phaseSpans(timeline: readonly TimelinePoint[]) {
 /** Bytes alive by group after each op of one step of the configured method: forward builds up the
  * kept activations, backward releases them while gradients appear, then the optimizer runs. */
 export const MemoryTimeline = memo(function MemoryTimeline({ snapshot }: { snapshot: ChartSnapshot }) {
-  const { method, memoryView: view } = snapshot;
+  const { method, model, memoryView: view } = snapshot;
   const memory = snapshot.profiles?.byMethod[method]?.memory[view];
   if (!memory) return null;
   const scale = byteScale(memory.peak.total);
@@ -54,7 +54,7 @@ export const MemoryTimeline = memo(function MemoryTimeline({ snapshot }: { snaps
   const spans = phaseSpans(memory.timeline);
   return (
     <ChartCard
-      title={`Memory timeline of one ${METHOD_SHORT_NAMES[method]} step`}
+      title={`Memory timeline of one ${methodShortName(method, model)} step`}
       explanation={
         <>
           Bytes alive after each operation, stacked by group, like PyTorch’s memory timeline. The line marks the simultaneous peak: <strong>{formatBytes(memory.peak.total)}</strong> during{' '}

@@ -2,7 +2,7 @@
 // the same size, and how much each saves against full fine-tuning (profiling only, no training).
 import { METHOD_IDS, type ModelId } from '../../core/ids';
 import { formatBytes, formatFlops, formatPercent } from '../format';
-import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
+import { methodShortNameOver, MODEL_NAMES } from '../../lab/names';
 import type { ProfileSet } from '../store';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';
@@ -23,7 +23,7 @@ export function ModelComparison() {
     return peak !== undefined && fft ? 1 - peak / fft : null;
   };
   const rows = METHOD_IDS.filter((m) => m !== 'fft').map((method) => ({
-    method: METHOD_SHORT_NAMES[method],
+    method: methodShortNameOver(method, models),
     ...Object.fromEntries(models.map((model) => [model, savingOf(model, method) ?? 0])),
   }));
   return (
@@ -61,7 +61,7 @@ export function ModelComparison() {
             <tbody>
               {METHOD_IDS.map((method) => (
                 <tr key={method}>
-                  <th scope="row">{METHOD_SHORT_NAMES[method]}</th>
+                  <th scope="row">{methodShortNameOver(method, models)}</th>
                   {models.map((model) => {
                     const peak = peakOf(byModel[model], method);
                     const flops = flopsOf(byModel[model], method);

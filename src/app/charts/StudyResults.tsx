@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { claimById, claimText } from '../../lab/claims';
-import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
+import { methodShortName, MODEL_NAMES } from '../../lab/names';
 import { studyFigures } from '../../lab/study/figures';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';
@@ -92,7 +92,7 @@ export function StudyResults() {
                   <td>{MODEL_NAMES[cell.model]}</td>
                   <td>{cell.task}</td>
                   <td>
-                    {METHOD_SHORT_NAMES[cell.method]}
+                    {methodShortName(cell.method, cell.model)}
                     {cell.rank === null ? '' : ` r=${cell.rank}`}
                   </td>
                   <td>{pct(cell.baselineAccuracy.mean)}</td>

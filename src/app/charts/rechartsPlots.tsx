@@ -2,10 +2,10 @@
 // (title, controls, readout table) renders without them, and DeferredPlot loads this chunk once a
 // plot comes near the viewport. What the first screen draws does not wait for ~130 KB gzip of it.
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
-import { FLOP_PHASES, MEMORY_GROUPS, METHOD_IDS, type MethodId, type ModelId } from '../../core/ids';
+import { FLOP_PHASES, isOneOf, MEMORY_GROUPS, METHOD_IDS, type MethodId, type ModelId } from '../../core/ids';
 import type { StepPhase, TimelinePoint } from '../../core/profile/types';
 import { FLOP_PHASE_COLORS, MEMORY_GROUP_COLORS, METHOD_COLORS } from '../../lab/colors';
-import { FLOP_PHASE_NAMES, MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
+import { FLOP_PHASE_NAMES, MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, methodShortName, MODEL_NAMES } from '../../lab/names';
 import { formatBytes, formatFlops, formatPercent, type UnitScale } from '../format';
 import { MethodTick } from './MethodTick';
 import { unitAxis } from './unitAxis';
@@ -15,16 +15,17 @@ export interface FlopsPlotProps {
   scale: UnitScale;
   ticks: number[];
   current: MethodId;
+  model: ModelId;
 }
 
-export function FlopsPlot({ rows, scale, ticks, current }: FlopsPlotProps) {
+export function FlopsPlot({ rows, scale, ticks, current, model }: FlopsPlotProps) {
   return (
     <ResponsiveContainer width="100%" height={300}>
       <BarChart data={rows} margin={{ top: 12, right: 16, bottom: 4, left: 8 }}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
-        <XAxis dataKey="method" tick={<MethodTick current={current} />} interval={0} />
+        <XAxis dataKey="method" tick={<MethodTick current={current} model={model} />} interval={0} />
         <YAxis {...unitAxis(scale, ticks)} />
-        <Tooltip formatter={(value, name) => [formatFlops(Number(value) * scale.divisor), String(name)]} labelFormatter={(method) => METHOD_SHORT_NAMES[method as MethodId] ?? String(method)} />
+        <Tooltip formatter={(value, name) => [formatFlops(Number(value) * scale.divisor), String(name)]} labelFormatter={(method) => (isOneOf(METHOD_IDS, method) ? methodShortName(method, model) : String(method))} />
         <Legend itemSorter={null} />
         {FLOP_PHASES.map((phase) => (
           <Bar key={phase} dataKey={phase} name={FLOP_PHASE_NAMES[phase]} stackId="flops" fill={FLOP_PHASE_COLORS[phase]} isAnimationActive={false} maxBarSize={70} />

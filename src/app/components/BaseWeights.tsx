@@ -10,7 +10,7 @@ import { formatBytes, formatDuration, formatPercent } from '../format';
 import type { PretrainJob } from '../baseWeightsSlice';
 import { useLabStore } from '../store';
 import { SelectField, TextField } from './fields';
-import { HUB_BASE_FIX, hubBaseBytesOf, hubBaseFileOf, hubBaseProblem, IMAGENET_CLASSES } from '../../lab/hub/hubBases';
+import { hubBaseBytesOf, hubBaseFixOf, hubBaseFileOf, hubBaseProblem, IMAGENET_CLASSES } from '../../lab/hub/hubBases';
 import { isHubCacheMeta, type HubCacheMeta } from '../../lab/hub/hubFiles';
 import { hubCacheKey, hubFileUrl } from '../../lab/hub/hubUrl';
 import { listCachedData } from '../../lab/storage/indexedDb';
@@ -196,6 +196,10 @@ function useCachedHubFile(key: string): HubCacheMeta | null | undefined {
   return found?.key === key ? found.meta : undefined;
 }
 
+/** The hub fix's button: "Use width 1 and the ImageNet stem" (a ViT: with its depth and resolution too). */
+const fixInWords = (fix: ReturnType<typeof hubBaseFixOf>) =>
+  fix.depth === undefined ? `Use width ${fix.width} and the ImageNet stem` : `Use width ${fix.width}, depth ${fix.depth}, the ImageNet stem and ${fix.resolution}×${fix.resolution}`;
+
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 /** Base weights 'hub': which file, whether it fits this size (and the fix), its download with
@@ -204,7 +208,7 @@ function HubBase() {
   const config = useLabStore((s) => s.config);
   const download = useLabStore((s) => s.hubDownloads[hubCacheKey(hubBaseFileOf(s.config.model))]);
   const hubUrlInvalid = useLabStore((s) => s.issues.some((issue) => issue.field === 'hubUrl' && issue.severity === 'error'));
-  const { setField, startHubDownload, cancelHubDownload } = useLabStore.getState();
+  const { applyConfig, startHubDownload, cancelHubDownload } = useLabStore.getState();
   const file = hubBaseFileOf(config.model);
   const cached = useCachedHubFile(hubCacheKey(file));
   const problem = hubBaseProblem(config);
@@ -227,12 +231,11 @@ function HubBase() {
             type="button"
             className="secondary"
             onClick={() => {
-              setField('width', HUB_BASE_FIX.width);
-              setField('stem', HUB_BASE_FIX.stem);
+              applyConfig({ ...config, ...hubBaseFixOf(config.model) });
               if (!cached && !hubUrlInvalid) startHubDownload(file);
             }}
           >
-            Use width 1 and the ImageNet stem
+            {fixInWords(hubBaseFixOf(config.model))}
           </button>
         </div>
       ) : (

@@ -1,4 +1,4 @@
-import { METHOD_NAMES } from '../../lab/names';
+import { methodName } from '../../lab/names';
 import { useLabStore } from '../store';
 import { BaseWeights } from './BaseWeights';
 import { CustomImages } from './CustomImages';
@@ -10,6 +10,7 @@ import { frozenWeightsProblem } from '../../core/quant/quantizeBase';
 /** The left column: every configuration field, grouped as a user thinks of them. */
 export function ConfigPanel() {
   const resetConfig = useLabStore((s) => s.resetConfig);
+  const model = useLabStore((s) => s.config.model);
   return (
     <form className="config-panel" aria-label="Configuration" onSubmit={(event) => event.preventDefault()}>
       <fieldset>
@@ -17,6 +18,7 @@ export function ConfigPanel() {
         <SelectField field="model" />
         <div className="field-row">
           <NumberField field="width" />
+          <NumberField field="depth" />
           <NumberField field="resolution" />
         </div>
         <div className="field-row">
@@ -27,7 +29,7 @@ export function ConfigPanel() {
       </fieldset>
       <fieldset>
         <legend>Method</legend>
-        <SelectField field="method" />
+        <SelectField field="method" optionLabel={(id) => methodName(id, model)} />
         <MethodNote />
         <FrozenWeightsField />
         <div className="field-row">
@@ -81,8 +83,9 @@ export function ConfigPanel() {
  * stays usable to do so). */
 function FrozenWeightsField() {
   const method = useLabStore((s) => s.config.method);
+  const model = useLabStore((s) => s.config.model);
   const frozenWeights = useLabStore((s) => s.config.frozenWeights);
   const updatesBase = frozenWeightsProblem(method, 'int8') !== null;
-  const reason = updatesBase && frozenWeights === 'fp32' ? `${METHOD_NAMES[method]} updates the base weights themselves, so they stay fp32.` : null;
+  const reason = updatesBase && frozenWeights === 'fp32' ? `${methodName(method, model)} updates the base weights themselves, so they stay fp32.` : null;
   return <SelectField field="frozenWeights" disabledReason={reason} />;
 }

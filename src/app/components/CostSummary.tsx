@@ -1,5 +1,6 @@
 import { formatBytes, formatChange, formatCount, formatFlops, formatPercent } from '../format';
-import { METHOD_NAMES, METHOD_SHORT_NAMES } from '../../lab/names';
+import { methodName, methodShortName } from '../../lab/names';
+import { isOneOf, METHOD_IDS } from '../../core/ids';
 import { hasErrors } from '../../lab/config';
 import type { ChartSnapshot } from '../charts/chartSnapshot';
 import { useLabStore } from '../store';
@@ -19,7 +20,7 @@ function Figure({ label, value, detail, testId }: { label: string; value: string
 /** The configured method's cost in four numbers, each against full fine-tuning; and what the charts
  * cannot show (a profile still on its way, a method that cannot run this configuration). */
 export function CostSummary({ snapshot }: { snapshot: ChartSnapshot }) {
-  const { method, profiles, memoryView: view, flopConvention: convention } = snapshot;
+  const { method, model, profiles, memoryView: view, flopConvention: convention } = snapshot;
   const profileError = useLabStore((s) => s.profileError);
   const formHasErrors = useLabStore((s) => hasErrors(s.issues));
 
@@ -34,12 +35,12 @@ export function CostSummary({ snapshot }: { snapshot: ChartSnapshot }) {
       {formHasErrors && <p className="banner banner-warning">The charts show the last valid configuration: fix the highlighted fields to update them.</p>}
       {failures.map(([failed, why]) => (
         <p key={failed} className="banner banner-warning">
-          {METHOD_SHORT_NAMES[failed as keyof typeof METHOD_SHORT_NAMES]} cannot run this configuration: {why}
+          {isOneOf(METHOD_IDS, failed) ? methodShortName(failed, model) : failed} cannot run this configuration: {why}
         </p>
       ))}
       {profile && (
         <>
-          <h2 className="summary-title">{METHOD_NAMES[method]}: one training step</h2>
+          <h2 className="summary-title">{methodName(method, model)}: one training step</h2>
           <div className="figures">
             <Figure
               label="Peak memory (simultaneous)"

@@ -1,6 +1,6 @@
 import { hasNewHead } from '../../lab/config';
 import { claimsAbout } from '../../lab/claims';
-import { METHOD_DESCRIPTORS } from '../../lab/methods';
+import { methodDescriptorOn } from '../../lab/methods';
 import { ClaimLines } from './ClaimLines';
 import { useLabStore } from '../store';
 
@@ -9,8 +9,9 @@ import { useLabStore } from '../store';
  * one; then how the lab implements it, where it departs from the reference implementation. */
 export function MethodNote() {
   const method = useLabStore((s) => s.config.method);
+  const model = useLabStore((s) => s.config.model);
   const newHead = useLabStore((s) => hasNewHead(s.config));
-  const descriptor = METHOD_DESCRIPTORS[method];
+  const descriptor = methodDescriptorOn(method, model);
   const claims = claimsAbout(method);
   return (
     <section className="method-note" aria-label="About this method">

@@ -4,9 +4,10 @@
 import { Bar, BarChart, CartesianGrid, ErrorBar, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import { MEMORY_GROUPS, METHOD_IDS, type MethodId, type ModelId } from '../../core/ids';
 import { MEMORY_GROUP_COLORS, METHOD_COLORS } from '../../lab/colors';
-import { CONTRAST_MODELS, type FindingChart } from '../../lab/findings';
+import { CONTRAST_MODELS, VIT_CONTRAST_MODELS, type FindingChart } from '../../lab/findings';
 import type { ProfiledRequest } from '../../lab/labMeasurements';
-import { MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, MODEL_NAMES, studyTaskName } from '../../lab/names';
+import { MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, methodShortName, methodShortNameOver, MODEL_NAMES, studyTaskName } from '../../lab/names';
+import { STUDY_MODELS } from '../../lab/claims';
 import type { StudyCell } from '../../lab/study/types';
 import { byteScale, formatBytes, formatPercent, niceTicks } from '../format';
 import type { LoadedStudy } from '../studySlice';
@@ -17,16 +18,16 @@ type Profiled = Partial<Record<ModelId, ProfiledRequest>>;
 const HEIGHT = 220;
 
 /** Peak memory by group of every method, one panel per model, on one scale. */
-function MemoryPanels({ profiled, highlight }: { profiled: Profiled; highlight: readonly MethodId[] }) {
-  const peaks = CONTRAST_MODELS.flatMap((model) => METHOD_IDS.map((method) => profiled[model]?.byMethod[method]?.memory.analytic.peak.total ?? 0));
+function MemoryPanels({ profiled, highlight, models = CONTRAST_MODELS }: { profiled: Profiled; highlight: readonly MethodId[]; models?: readonly ModelId[] }) {
+  const peaks = models.flatMap((model) => METHOD_IDS.map((method) => profiled[model]?.byMethod[method]?.memory.analytic.peak.total ?? 0));
   const scale = byteScale(Math.max(...peaks));
   const ticks = niceTicks(Math.max(...peaks) / scale.divisor);
   return (
     <div className="small-multiples">
-      {CONTRAST_MODELS.map((model) => {
+      {models.map((model) => {
         const rows = METHOD_IDS.flatMap((method) => {
           const peak = profiled[model]?.byMethod[method]?.memory.analytic.peak;
-          return peak ? [{ method: METHOD_SHORT_NAMES[method], ...Object.fromEntries(MEMORY_GROUPS.map((g) => [g, peak.bytes[g] / scale.divisor])) }] : [];
+          return peak ? [{ method: methodShortName(method, model), ...Object.fromEntries(MEMORY_GROUPS.map((g) => [g, peak.bytes[g] / scale.divisor])) }] : [];
         });
         return (
           <figure key={model} className="small-multiple" data-testid={`finding-memory-${model}`}>
@@ -48,7 +49,7 @@ function MemoryPanels({ profiled, highlight }: { profiled: Profiled; highlight: 
         );
       })}
       <GroupLegend />
-      {highlight.length > 0 && <p className="muted small">Look at {highlight.map((m) => METHOD_SHORT_NAMES[m]).join(' against ')}.</p>}
+      {highlight.length > 0 && <p className="muted small">Look at {highlight.map((m) => methodShortNameOver(m, models)).join(' against ')}.</p>}
     </div>
   );
 }
@@ -114,9 +115,48 @@ function FlopRatio({ profiled }: { profiled: Profiled }) {
 }
 
 
+/** The cells the study's accuracy claims read: its models', on a float32 base (a ViT's or a
+ * quantized base's cells have cards of their own). */
+const studyModelCells = (study: LoadedStudy) => study.report.cells.filter((c) => STUDY_MODELS.includes(c.model));
+
+/** The ViT's cells of a loaded study (mean final accuracy, 95% interval over seeds), beside the
+ * same tasks' cells of the study's models; or why there are none. */
+function VitAccuracy({ study }: { study: LoadedStudy | null }) {
+  const vitCells = study?.report.cells.filter((c) => c.model === 'vit_tiny' && c.seeds.length > 0) ?? [];
+  if (!study || vitCells.length === 0) {
+    return <p className="muted small" data-testid="vit-accuracy-pending">Accuracy: {study ? 'the loaded study result has no ViT-Tiny cells' : 'no study result is loaded'} (npm run study -- --models vit_tiny,mobilenet_v2).</p>;
+  }
+  const tasks = new Set(vitCells.map((c) => c.task));
+  const cells = study.report.cells.filter((c) => tasks.has(c.task) && c.seeds.length > 0);
+  return (
+    <table className="runs-table" aria-label="Final accuracy, ViT-Tiny beside the CNNs (study result)" data-testid="vit-accuracy">
+      <thead>
+        <tr>
+          <th scope="col">model</th>
+          <th scope="col">task</th>
+          <th scope="col">method</th>
+          <th scope="col">final accuracy [95% CI]</th>
+        </tr>
+      </thead>
+      <tbody>
+        {cells.map((c) => (
+          <tr key={`${c.model}/${c.task}/${c.method}/${c.rank}`}>
+            <td>{MODEL_NAMES[c.model]}</td>
+            <td>{studyTaskName(c.task)}</td>
+            <td>{methodShortName(c.method, c.model)}{c.rank === null ? '' : ` r=${c.rank}`}</td>
+            <td>
+              {formatPercent(c.finalAccuracy.mean)} [{formatPercent(Math.max(0, c.finalAccuracy.low))}, {formatPercent(Math.min(1, c.finalAccuracy.high))}]
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /** Final accuracy of each method per task (mean, 95% interval over seeds) from the study result. */
 function AccuracyByTask({ study }: { study: LoadedStudy }) {
-  const cells = study.report.cells;
+  const cells = studyModelCells(study);
   const tasks = [...new Set(cells.map((c) => c.task))];
   const model = cells[0]?.model;
   const rows = METHOD_IDS.flatMap((method) => {
@@ -155,7 +195,7 @@ function AccuracyByTask({ study }: { study: LoadedStudy }) {
 /** Final accuracy against peak memory of the study's own cells (one setting, so comparable): one
  * panel per task, one labelled point per method with its 95% interval over seeds. */
 function AccuracyVsMemory({ study }: { study: LoadedStudy }) {
-  const cells = study.report.cells;
+  const cells = studyModelCells(study).filter((c) => c.model === studyModelCells(study)[0]?.model);
   const tasks = [...new Set(cells.map((c) => c.task))];
   // Tight on memory (the methods differ by tens of MiB), full range on accuracy (never exaggerated).
   const mib = cells.map((c) => c.peakBytes / 2 ** 20);
@@ -258,6 +298,13 @@ export function FindingChartView({ chart, profiled, study }: { chart: FindingCha
   switch (chart) {
     case 'memory_contrast':
       return profilesReady ? <MemoryPanels profiled={profiled} highlight={['fft', 'lora']} /> : <Pending what="Profiling every method on MobileNetV2 and ResNet-18…" />;
+    case 'vit_memory':
+      return (
+        <>
+          {VIT_CONTRAST_MODELS.every((model) => profiled[model]) ? <MemoryPanels profiled={profiled} highlight={['fft', 'lora', 'dora', 'bn_head']} models={VIT_CONTRAST_MODELS} /> : <Pending what="Profiling every method on MobileNetV2, ResNet-18 and ViT-Tiny…" />}
+          <VitAccuracy study={study} />
+        </>
+      );
     case 'memory_by_method':
       return profilesReady ? <MemoryPanels profiled={profiled} highlight={['lora', 'dora']} /> : <Pending what="Profiling every method on MobileNetV2 and ResNet-18…" />;
     case 'cost_vs_fft':

@@ -5,7 +5,7 @@ import { FINDINGS, findingFigures, STUDY_PROFILING_BASIS, type Finding, type Fin
 import { encodeFindingsLink } from '../../lab/permalink';
 import { ClaimLines } from '../components/ClaimLines';
 import { formatBytes, formatFlops, formatPercent } from '../format';
-import { METHOD_SHORT_NAMES, MODEL_NAMES } from '../../lab/names';
+import { methodShortName, MODEL_NAMES } from '../../lab/names';
 import { useLabStore } from '../store';
 
 // The cards' charts come with the charting library, in a chunk of their own: the cards' text does not wait for it.
@@ -75,7 +75,7 @@ function FindingCard({ finding, focused }: { finding: Finding; focused: boolean 
         </button>
         {tried && (
           <span className="muted">
-            opens {METHOD_SHORT_NAMES[method]} on {MODEL_NAMES[model]}: peak <span data-testid="card-peak">{formatBytes(tried.memory.analytic.peak.total)}</span>, <span data-testid="card-flops">{formatFlops(tried.flops.correct.total)}</span> per step
+            opens {methodShortName(method, model)} on {MODEL_NAMES[model]}: peak <span data-testid="card-peak">{formatBytes(tried.memory.analytic.peak.total)}</span>, <span data-testid="card-flops">{formatFlops(tried.flops.correct.total)}</span> per step
           </span>
         )}
         <a href={encodeFindingsLink(finding.id)} onClick={() => openFindings(finding.id)} aria-label={`Link to this finding: ${finding.title}`}>

@@ -48,8 +48,9 @@ export function pretrainTestSet(task: PretrainTask, count = SYNTHETIC_DEFAULT_SI
 /** The IndexedDB key of a base model pretrained in the browser: one per model size and task, so
  * pretraining the same size again replaces it. */
 export function pretrainedWeightsKey(options: ModelOptions, task: PretrainTask): string {
-  const { model, width, resolution, stem, numClasses } = options;
-  return `pretrained/${model}/w${width}/r${resolution}/${stem}/c${numClasses}/${task}`;
+  const { model, width, resolution, stem, numClasses, depth } = options;
+  // A ViT's depth joins its width (keys of the CNNs, which have none, are unchanged).
+  return `pretrained/${model}/w${width}${depth === undefined ? '' : `/d${depth}`}/r${resolution}/${stem}/c${numClasses}/${task}`;
 }
 
 export const isPretrainedWeightsKey = (key: string) => key.startsWith('pretrained/');

@@ -3,7 +3,7 @@
 // writes them beside its report; the page draws the same text for a shipped or loaded study.
 import { METHOD_IDS, type MethodId } from '../../core/ids';
 import { METHOD_COLORS } from '../colors';
-import { METHOD_SHORT_NAMES, MODEL_NAMES, studyTaskName } from '../names';
+import { METHOD_SHORT_NAMES, methodShortName, MODEL_NAMES, studyTaskName } from '../names';
 import type { StudyCell, StudyReport, StudyRun } from './report';
 
 export interface Figure {
@@ -99,18 +99,18 @@ export function studyFigures(report: Pick<StudyReport, 'cells' | 'runs'>): Figur
   const memory = groups.map((cells, i) =>
     panel(taskTitle(cells[0]), 'peak training memory (MiB)', representative(cells).map((c) => ({
       method: c.method,
-      label: METHOD_SHORT_NAMES[c.method],
+      label: methodShortName(c.method, c.model),
       line: false,
       points: [{ x: c.peakBytes / 2 ** 20, y: 100 * c.finalAccuracy.mean, low: 100 * c.finalAccuracy.low, high: 100 * c.finalAccuracy.high }],
     })), i * PANEL.width),
   );
   const steps = groups.map((cells, i) =>
-    panel(taskTitle(cells[0]), 'training steps', representative(cells).map((c) => ({ method: c.method, label: METHOD_SHORT_NAMES[c.method], line: true, points: meanCurve(report.runs, c) })), i * PANEL.width),
+    panel(taskTitle(cells[0]), 'training steps', representative(cells).map((c) => ({ method: c.method, label: methodShortName(c.method, c.model), line: true, points: meanCurve(report.runs, c) })), i * PANEL.width),
   );
   const ranked = groups.map((cells, i) => {
     const series = METHOD_IDS.map((method) => ({
       method,
-      label: METHOD_SHORT_NAMES[method],
+      label: methodShortName(method, cells[0].model),
       line: true,
       points: cells.filter((c) => c.method === method && c.rank !== null && c.seeds.length > 0).sort((a, b) => (a.rank as number) - (b.rank as number)).map((c) => ({ x: c.rank as number, y: 100 * c.finalAccuracy.mean, low: 100 * c.finalAccuracy.low, high: 100 * c.finalAccuracy.high })),
     })).filter((s) => s.points.length > 0);

@@ -10,7 +10,7 @@ import { computeVerdicts } from './verdicts';
 
 export * from './types';
 
-export const cellKeyString = (key: CellKey) => `${key.model}/${key.method}/${key.task}${key.rank === null ? '' : `/r${key.rank}`}`;
+export const cellKeyString = (key: CellKey) => `${key.model}/${key.method}/${key.task}${key.rank === null ? '' : `/r${key.rank}`}${key.frozenWeights ? `@${key.frozenWeights}` : ''}`;
 export const runKeyString = (run: Pick<StudyRun, 'cell' | 'seed'>) => `${cellKeyString(run.cell)}/s${run.seed}`;
 
 /** The fraction of full fine-tuning's final accuracy that "reaching the target" means (DESIGN.md). */
@@ -32,7 +32,7 @@ export function aggregateCells(runs: readonly StudyRun[]): StudyCell[] {
     const key = cellKeyString(run.cell);
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
-  const order = (key: CellKey) => [MODEL_IDS.indexOf(key.model), key.task, METHOD_IDS.indexOf(key.method), key.rank ?? -1] as const;
+  const order = (key: CellKey) => [MODEL_IDS.indexOf(key.model), key.task, METHOD_IDS.indexOf(key.method), key.rank ?? -1, key.frozenWeights ?? ''] as const;
   const compare = (a: CellKey, b: CellKey) => {
     const [x, y] = [order(a), order(b)];
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
@@ -124,6 +124,7 @@ function runProblem(run: unknown): string | null {
   const cell = r.cell as Partial<CellKey> | undefined;
   if (!cell || !MODEL_IDS.includes(cell.model as ModelId) || !METHOD_IDS.includes(cell.method as MethodId) || typeof cell.task !== 'string') return 'its cell names no known model, method and task';
   if (!(cell.rank === null || (Number.isInteger(cell.rank) && (cell.rank as number) > 0))) return 'its rank is not a positive integer or null';
+  if (cell.frozenWeights !== undefined && cell.frozenWeights !== 'int8' && cell.frozenWeights !== 'nf4') return 'its frozen weights are neither int8 nor nf4';
   if (!Number.isInteger(r.seed)) return 'its seed is not an integer';
   if (r.failure !== null && typeof r.failure !== 'string') return 'its failure is neither null nor a reason';
   if (r.failure === null && (!isFiniteIn01(r.finalAccuracy) || !isFiniteIn01(r.baselineAccuracy) || !isFiniteIn01(r.bestAccuracy))) return 'an accuracy is not in [0, 1]';

@@ -109,3 +109,34 @@ describe('parseStudyReport', () => {
     expect(parseStudyReport('[')).toEqual({ error: 'not a JSON object' });
   });
 });
+
+describe('cells the study did not make (a ViT, a quantized base)', () => {
+  const on = (runs: StudyRun[], cell: Partial<StudyRun['cell']>) => runs.map((r) => ({ ...r, cell: { ...r.cell, ...cell } }));
+
+  it('are cells of their own, named by model and base, and never enter a verdict', () => {
+    const cnn = [...seeds('fft', 'impulse_noise:5', 0.8), ...seeds('bn_head', 'impulse_noise:5', 0.5)];
+    // On the ViT, LN+head is as good as FFT: were it judged, the claim would read contradicted.
+    const vit = on([...seeds('fft', 'impulse_noise:5', 0.8), ...seeds('bn_head', 'impulse_noise:5', 0.8)], { model: 'vit_tiny' });
+    const quantized = on(seeds('lora', 'impulse_noise:5', 0.2), { frozenWeights: 'nf4' });
+    const { cells, verdicts } = summariseStudy([...cnn, ...vit, ...quantized, ...seeds('lora', 'impulse_noise:5', 0.7)]);
+    expect(cells.map((c) => `${c.model}/${c.method}${c.frozenWeights ? `@${c.frozenWeights}` : ''}`)).toEqual([
+      'mobilenet_v2/fft',
+      'mobilenet_v2/bn_head',
+      'mobilenet_v2/lora',
+      'mobilenet_v2/lora@nf4',
+      'vit_tiny/fft',
+      'vit_tiny/bn_head',
+    ]);
+    expect(verdicts).toEqual(summariseStudy([...cnn, ...seeds('lora', 'impulse_noise:5', 0.7)]).verdicts);
+    expect(verdictOf(vit, 'bn_head_hard_shift').verdict).toBe('not measured');
+  });
+
+  it('read back from JSON, and a base that is no format is refused', () => {
+    const runs = on(seeds('lora', 'brightness:5', 0.7), { frozenWeights: 'int8' });
+    const settings = { width: 0.35, resolution: 32, stem: 'cifar', trainImages: 8, epochs: 1, batchSize: 8, learningRate: 1e-3, patience: 10, alpha: 4, dataSource: 'synthetic', baseWeights: 'shipped' };
+    const report: StudyReport = { schema: STUDY_SCHEMA, createdAt: '2026-12-05T00:00:00Z', device: 'test', command: 'test', backend: 'wasm', settings, runs, ...summariseStudy(runs) };
+    expect('report' in parseStudyReport(JSON.parse(JSON.stringify(report)))).toBe(true);
+    const bad = { ...report, runs: on(runs, { frozenWeights: 'int4' as 'int8' }) };
+    expect(parseStudyReport(bad)).toEqual({ error: 'run 1: its frozen weights are neither int8 nor nf4' });
+  });
+});

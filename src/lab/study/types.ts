@@ -17,6 +17,8 @@ export interface CellKey {
   task: StudyTask;
   /** LoRA/DoRA/GaLore rank; null for methods without one. */
   rank: number | null;
+  /** A base stored quantized (absent: float32, as every cell of a study before issue 19). */
+  frozenWeights?: 'int8' | 'nf4';
 }
 
 /** What the study keeps of one run (a RunRecord without the repeated configuration). */
@@ -76,6 +78,8 @@ export interface StudySettings {
   alpha: number;
   dataSource: string;
   baseWeights: string;
+  /** The ViT's own size, where the study has ViT cells (the CNNs' width means nothing to it). */
+  vit?: { width: number; depth: number };
 }
 
 export interface StudyReport {

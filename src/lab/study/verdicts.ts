@@ -6,8 +6,8 @@
 // reproduced when the whole interval is on the claimed side, contradicted when the whole interval
 // is on the other side, inconclusive when it straddles the threshold. A claim of several parts is
 // contradicted if any part is, reproduced if all are, else inconclusive; "not measured" without cells.
-import { METHOD_SHORT_NAMES } from '../names';
-import type { ClaimId } from '../claims';
+import { methodShortName } from '../names';
+import { STUDY_MODELS, type ClaimId } from '../claims';
 import type { CellKey, ClaimVerdict, StudyCell, StudyRun, Verdict } from './types';
 import { pairedDifference, type Interval } from './stats';
 
@@ -48,9 +48,9 @@ function pairedFinal(runs: readonly StudyRun[], a: CellKey, b: CellKey): Interva
   return pairedDifference(seeds.map((seed) => x.get(seed) as number), seeds.map((seed) => y.get(seed) as number));
 }
 
-const sameCell = (a: CellKey, b: CellKey) => a.model === b.model && a.method === b.method && a.task === b.task && a.rank === b.rank;
+const sameCell = (a: CellKey, b: CellKey) => a.model === b.model && a.method === b.method && a.task === b.task && a.rank === b.rank && a.frozenWeights === b.frozenWeights;
 const where = (cell: CellKey) => `${cell.model}, ${cell.task}${cell.rank === null ? '' : `, r = ${cell.rank}`}`;
-const name = (cell: CellKey) => METHOD_SHORT_NAMES[cell.method];
+const name = (cell: CellKey) => methodShortName(cell.method, cell.model);
 const isHardShift = (task: string) => task.startsWith('impulse_noise');
 const isMildShift = (task: string) => task.startsWith('brightness');
 
@@ -74,7 +74,10 @@ function compare(runs: readonly StudyRun[], a: StudyCell, b: StudyCell, threshol
 
 const present = (part: Part | null): part is Part => part !== null;
 
-export function computeVerdicts(cells: readonly StudyCell[], runs: readonly StudyRun[]): ClaimVerdict[] {
+export function computeVerdicts(allCells: readonly StudyCell[], runs: readonly StudyRun[]): ClaimVerdict[] {
+  // The study's claims are about its own models on a float32 base: a ViT's or a quantized base's
+  // cells are reported beside them, never judged by them.
+  const cells = allCells.filter((cell) => STUDY_MODELS.includes(cell.model) && cell.frozenWeights === undefined);
   const bnHead = pairs(cells, 'fft', 'bn_head').flatMap(([fft, bnh]) => {
     if (isHardShift(fft.task)) return [compare(runs, fft, bnh, FAR, true)];
     if (isMildShift(fft.task)) return [compare(runs, fft, bnh, FAR, false)];
