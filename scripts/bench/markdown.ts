@@ -17,7 +17,10 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function cellLabel(cell: CellRecord): string {
-  return cell.rank === null ? `${cell.model} ${cell.method}` : `${cell.model} ${cell.method} r${cell.rank}`;
+  const label = cell.rank === null ? `${cell.model} ${cell.method}` : `${cell.model} ${cell.method} r${cell.rank}`;
+  // A cell's own options (grid.ts's cellId, after its @): "vit_tiny lora r4 (w0.25,d4)", "… (int8)".
+  const own = cell.id.split('@')[1];
+  return own ? `${label} (${own})` : label;
 }
 
 const KERNELS_SHOWN = 8;
