@@ -88,9 +88,10 @@ test('the quantized-base card: LoRA’s peak on fp32, int8 and NF4 bases from th
     await expect(card.getByTestId(`finding-format-${model}`).locator('.recharts-bar-rectangle').first()).toBeVisible();
   }
   await expect(card.getByText('FFT and GaLore update the base weights themselves, so they cannot train on a quantized base')).toBeVisible();
-  // The study did not quantize: no claim line, no verdict; accuracy waits for a study result.
+  // The study did not quantize: no claim line, no verdict; accuracy waits for a study result with
+  // quantized-base cells (the shipped --quick result has none).
   await expect(card.locator('.claim-lab')).toHaveCount(0);
-  await expect(card.getByTestId('quantized-accuracy-pending')).toContainText('no study result is loaded');
+  await expect(card.getByTestId('quantized-accuracy-pending')).toContainText('the loaded study result has no quantized-base cells');
   await expect(card.getByRole('link', { name: `Link to this finding: ${finding.title}` })).toHaveAttribute('href', '#view=findings&f=quantized_base');
   await card.screenshot({ path: test.info().outputPath('quantized-finding-card.png') });
   await card.getByRole('button', { name: 'Try it' }).click();

@@ -259,17 +259,18 @@ export function findingFigures(id: FindingId, profiled: FindingProfiles): Findin
       break;
     case 'quantized_base':
       for (const model of VIT_CONTRAST_MODELS) {
-        const lora = of(model, 'lora');
+        const lora = peakOf(of(model, 'lora'));
         const fft = peakOf(of(model, 'fft'));
-        if (lora) figures.push({ key: `lora-peak-fp32-${model}`, label: `LoRA’s peak on an fp32 base, ${MODEL_NAMES[model]}`, value: peakOf(lora)!, unit: 'bytes' });
-        for (const format of QUANTIZED_FORMATS) {
-          const quantized = peakOf(profiled[quantizedKey(model, format)]?.byMethod.lora);
-          if (quantized === undefined) continue;
-          const name = FORMAT_SHORT_NAMES[format];
-          figures.push({ key: `lora-peak-${format}-${model}`, label: `on an ${name} base`, value: quantized, unit: 'bytes' });
-          if (lora) figures.push({ key: `lora-${format}-saving-${model}`, label: `peak saved by the ${name} base`, value: 1 - quantized / peakOf(lora)!, unit: 'share' });
-          if (fft && format === 'nf4') figures.push({ key: `lora-${format}-vs-fft-${model}`, label: `LoRA on ${name}: peak saved against FFT (fp32)`, value: 1 - quantized / fft, unit: 'share' });
-        }
+        const onBase = QUANTIZED_FORMATS.flatMap((format) => {
+          const peak = peakOf(profiled[quantizedKey(model, format)]?.byMethod.lora);
+          return peak === undefined ? [] : [{ format, name: FORMAT_SHORT_NAMES[format], peak }];
+        });
+        // The peaks first, then what they save (the page lays the figures out in two columns).
+        if (lora !== undefined) figures.push({ key: `lora-peak-fp32-${model}`, label: `LoRA’s peak on an fp32 base, ${MODEL_NAMES[model]}`, value: lora, unit: 'bytes' });
+        for (const { format, name, peak } of onBase) figures.push({ key: `lora-peak-${format}-${model}`, label: `on an ${name} base`, value: peak, unit: 'bytes' });
+        if (lora) for (const { format, name, peak } of onBase) figures.push({ key: `lora-${format}-saving-${model}`, label: `peak saved by the ${name} base`, value: 1 - peak / lora, unit: 'share' });
+        const nf4 = onBase.find((base) => base.format === 'nf4');
+        if (fft && nf4) figures.push({ key: `lora-nf4-vs-fft-${model}`, label: `LoRA on NF4: peak saved against FFT (fp32)`, value: 1 - nf4.peak / fft, unit: 'share' });
       }
       break;
     case 'cnn_vs_llm':
