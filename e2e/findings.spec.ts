@@ -4,12 +4,12 @@
 import { expect, test } from '@playwright/test';
 import { formatBytes, formatFlops, formatPercent } from '../src/app/format';
 import { DEFAULT_CONFIG } from '../src/lab/config';
-import { FINDINGS, findingFigures, findingRequests, FINDING_MODELS, STUDY_PROFILING } from '../src/lab/findings';
-import type { ProfiledRequest } from '../src/lab/labMeasurements';
+import { findingById, FINDINGS, findingFigures, findingRequests, STUDY_PROFILING, tryItKey, type FindingFigure, type FindingProfiles } from '../src/lab/findings';
 import { profileMethods } from '../src/lab/profileMethods';
 
 const requests = findingRequests(DEFAULT_CONFIG);
-const profiled = Object.fromEntries(FINDING_MODELS.map((model) => [model, { request: requests[model], byMethod: profileMethods(requests[model]).profiles } satisfies ProfiledRequest]));
+const profiled: FindingProfiles = Object.fromEntries(Object.entries(requests).map(([key, request]) => [key, { request: request!, byMethod: profileMethods(request!).profiles }]));
+const shown = (figure: FindingFigure) => (figure.unit === 'share' ? formatPercent(figure.value) : figure.unit === 'bytes' ? formatBytes(figure.value) : null);
 
 test('a fresh visit lands on the findings; each card’s Try it opens the lab on its configuration with the card’s numbers', async ({ page }) => {
   await page.goto('/');
@@ -19,15 +19,16 @@ test('a fresh visit lands on the findings; each card’s Try it opens the lab on
 
   for (const finding of FINDINGS) {
     const card = page.getByRole('article', { name: finding.title });
-    const { model, method } = finding.tryIt;
-    const expected = profiled[model].byMethod[method]!;
+    const { model, method, frozenWeights = 'fp32' } = finding.tryIt;
+    const expected = profiled[tryItKey(finding)]!.byMethod[method]!;
     const peak = formatBytes(expected.memory.analytic.peak.total);
     const flops = formatFlops(expected.flops.correct.total);
     await expect(card.getByTestId('card-peak')).toHaveText(peak);
     await expect(card.getByTestId('card-flops')).toHaveText(flops);
     // The lab's own figures, as the profiler gives them in Node.
     for (const figure of findingFigures(finding.id, profiled)) {
-      if (figure.unit === 'share') await expect(card.getByTestId(`figure-${figure.key}`)).toHaveText(formatPercent(figure.value));
+      const text = shown(figure);
+      if (text !== null) await expect(card.getByTestId(`figure-${figure.key}`)).toHaveText(text);
     }
     // A verdict beside every claim: computed, never "computing…" once the profiles are in.
     await expect(card.locator('.claim-lab')).toHaveCount(finding.claims.length);
@@ -37,6 +38,7 @@ test('a fresh visit lands on the findings; each card’s Try it opens the lab on
     await expect(page.getByRole('button', { name: 'Lab' })).toHaveAttribute('aria-pressed', 'true');
     await expect(page.getByRole('combobox', { name: 'Model', exact: true })).toHaveValue(model);
     await expect(page.getByRole('combobox', { name: 'Method', exact: true })).toHaveValue(method);
+    await expect(page.getByRole('combobox', { name: 'Frozen weights', exact: true })).toHaveValue(frozenWeights);
     await expect(page.getByRole('spinbutton', { name: 'Resolution', exact: true })).toHaveValue(String(STUDY_PROFILING.resolution));
     await expect(page.getByRole('spinbutton', { name: 'Batch size', exact: true })).toHaveValue(String(STUDY_PROFILING.batchSize));
     await expect(page.getByTestId(`peak-${method}`)).toHaveText(peak);
@@ -70,4 +72,30 @@ test('the memory chart says when activations are nearly the whole peak, and swit
   await expect(page.getByRole('spinbutton', { name: 'Resolution', exact: true })).toHaveValue('224');
   await expect(page.getByRole('spinbutton', { name: 'Batch size', exact: true })).toHaveValue('1');
   await expect(note).toHaveCount(0);
+});
+
+test('the quantized-base card: LoRA’s peak on fp32, int8 and NF4 bases from the profiler, no study verdict, and FFT and GaLore kept on fp32', async ({ page }) => {
+  const finding = findingById('quantized_base');
+  await page.goto(`/#view=findings&f=${finding.id}`);
+  const card = page.getByRole('article', { name: finding.title });
+  await expect(card).toHaveClass(/focused/);
+  const figures = findingFigures(finding.id, profiled);
+  // Three models, each: LoRA's peak on three bases, two savings, NF4 against FFT.
+  expect(figures).toHaveLength(18);
+  for (const figure of figures) await expect(card.getByTestId(`figure-${figure.key}`), figure.key).toHaveText(shown(figure)!, { timeout: 120_000 });
+  await expect(card.getByTestId('figure-lora-peak-nf4-resnet18')).toHaveText(formatBytes(profiled['resnet18@nf4']!.byMethod.lora!.memory.analytic.peak.total));
+  for (const model of ['mobilenet_v2', 'resnet18', 'vit_tiny']) {
+    await expect(card.getByTestId(`finding-format-${model}`).locator('.recharts-bar-rectangle').first()).toBeVisible();
+  }
+  await expect(card.getByText('FFT and GaLore update the base weights themselves, so they cannot train on a quantized base')).toBeVisible();
+  // The study did not quantize: no claim line, no verdict; accuracy waits for a study result with
+  // quantized-base cells (the shipped --quick result has none).
+  await expect(card.locator('.claim-lab')).toHaveCount(0);
+  await expect(card.getByTestId('quantized-accuracy-pending')).toContainText('the loaded study result has no quantized-base cells');
+  await expect(card.getByRole('link', { name: `Link to this finding: ${finding.title}` })).toHaveAttribute('href', '#view=findings&f=quantized_base');
+  await card.screenshot({ path: test.info().outputPath('quantized-finding-card.png') });
+  await card.getByRole('button', { name: 'Try it' }).click();
+  await expect(page.getByRole('combobox', { name: 'Model', exact: true })).toHaveValue('resnet18');
+  await expect(page.getByRole('combobox', { name: 'Frozen weights', exact: true })).toHaveValue('nf4');
+  await expect(page.getByTestId('peak-lora')).toHaveText(formatBytes(profiled['resnet18@nf4']!.byMethod.lora!.memory.analytic.peak.total));
 });

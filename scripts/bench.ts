@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { benchMethodOptions, type StepProtocol } from '../src/core/baselines/benchCells';
 import { checkMethodOptions, METHODS } from '../src/core/adapters';
 import { buildModelSpec } from '../src/core/models/registry';
+import { quantizeFrozenBase } from '../src/core/quant/quantizeBase';
 import type { ModelOptions } from '../src/core/models/spec';
 import { runBases, studySettingBasis } from './bench/bases';
 import { openBenchPage, type BenchPage } from './bench/browser';
@@ -60,7 +61,7 @@ function validateCells(plan: RunPlan, jobs: readonly BenchJob[]): void {
     try {
       const options = benchMethodOptions(cell.rank);
       checkMethodOptions(options);
-      METHODS[cell.method].apply(buildModelSpec(modelOptionsOf(plan, cell)), options);
+      quantizeFrozenBase(METHODS[cell.method].apply(buildModelSpec(modelOptionsOf(plan, cell)), options), cell.method, cell.frozenWeights ?? 'fp32');
     } catch (error) {
       problems.push(`${cellId(cell)}: ${errorMessage(error)}`);
     }
@@ -87,7 +88,7 @@ async function runCell(page: BenchPage, plan: RunPlan, cell: CellKey): Promise<C
     error: null,
   };
   try {
-    const request = { model: modelOptions, method: cell.method, rank: cell.rank, batch: plan.settings.batch, protocol: protocolOf(plan) };
+    const request = { model: modelOptions, method: cell.method, rank: cell.rank, batch: plan.settings.batch, protocol: protocolOf(plan), ...(cell.frozenWeights ? { frozenWeights: cell.frozenWeights } : {}) };
     record.result = await page.runCoreCell(request);
   } catch (error) {
     record.error = errorMessage(error);

@@ -18,7 +18,14 @@ export function runBases(cells: readonly CellRecord[]): Basis[] {
   const analytic: CellCosts[] = [];
   for (const cell of cells) {
     if (!cell.result) continue;
-    const common = { model: cell.model, method: cell.method, rank: cell.rank, galoreUpdateProjGap: cell.galoreUpdateProjGap, torchFlops: cell.result.analytic.flops.torchConvention };
+    const common = {
+      model: cell.model,
+      method: cell.method,
+      rank: cell.rank,
+      galoreUpdateProjGap: cell.galoreUpdateProjGap,
+      torchFlops: cell.result.analytic.flops.torchConvention,
+      ...(cell.frozenWeights ? { frozenWeights: cell.frozenWeights } : {}),
+    };
     measured.push({ ...common, peakBytes: cell.result.measured.profile.peakBytes });
     analytic.push({ ...common, peakBytes: cell.result.analytic.memory.pytorch.sumOfGroupMaxima.total });
   }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateClaim, evaluateClaims, CLAIMS, type Basis, type CellCosts } from '../../src/lab/costClaims';
 import { parseBenchArgs, soakPlan, UsageError, type RunPlan } from './flags';
 import { renderMarkdown } from './markdown';
-import { cellId, planJobs, shardJobs } from './grid';
+import { cellId, NEW_OPTION_CELLS, planJobs, shardJobs } from './grid';
 import { deviceSlug, findShardFiles, mergeShardReports, REPORT_SCHEMA, type BenchReport, type CellRecord } from './report';
 import { torchCellFor, TORCH_SCHEMA, type TorchCell, type TorchTimings } from './torch';
 import { chooseVulkanIcd, ICD_DIRS, noAdapterMessage, NVIDIA_DRIVER_ICD, SWIFTSHADER_ICD, type IcdProbe } from './vulkanIcd';
@@ -80,6 +80,8 @@ describe('bench grid and shards', () => {
       // Issue 19's options, each a cell of its own size.
       'core:vit_tiny/lora/r4@w0.25,d4',
       'core:vit_tiny/fft@w0.25,d4',
+      'core:mobilenet_v2/lora/r4@int8',
+      'core:mobilenet_v2/lora/r4@nf4',
     ]);
     expect(planJobs(runPlan(['--quick', '--no-baseline']))[0].kind).toBe('core');
     expect(planJobs(runPlan(['--core-only'])).map((job) => job.kind)).toEqual(['core_vs_tf_layers']);
@@ -90,7 +92,11 @@ describe('bench grid and shards', () => {
     expect(planJobs(plan).map((job) => `${job.kind}:${cellId(job.cell)}`)).toEqual([
       'core:vit_tiny/lora/r4@w0.25,d4',
       'core:vit_tiny/fft@w0.25,d4',
+      'core:mobilenet_v2/lora/r4@int8',
+      'core:mobilenet_v2/lora/r4@nf4',
     ]);
+    expect(planJobs(plan).slice(2).map((job) => job.cell.frozenWeights)).toEqual(['int8', 'nf4']);
+    expect(runPlan(['--quick']).extraCells).toEqual(NEW_OPTION_CELLS);
     expect(plan.settings).toMatchObject({ resolution: 32, stem: 'cifar', batch: 8 });
     expect(plan).toMatchObject({ baseline: false, uiRun: false, soakSteps: 0 });
     expect(() => parseBenchArgs(['--new-options', '--models', 'resnet18'])).toThrow(/--new-options runs its own cells: not with --models/);
@@ -163,6 +169,8 @@ describe('PyTorch step times beside the cells', () => {
   it('joins on network, method, rank and batch, nothing less', () => {
     const match = torchCell({ medianStepMs: 7 });
     expect(torchCellFor(timings([torchCell({ rank: 8 }), match]), labCell)).toBe(match);
+    // PyTorch's step is float32: a cell on a quantized base has no twin there.
+    expect(torchCellFor(timings([match]), { ...labCell, frozenWeights: 'nf4' })).toBeUndefined();
     for (const other of [{ batch: 4 }, { width: 1 }, { resolution: 64 }, { stem: 'imagenet' as const }, { numClasses: 2 }, { method: 'dora' as const }]) {
       expect(torchCellFor(timings([torchCell(other)]), labCell), JSON.stringify(other)).toBeUndefined();
     }
@@ -187,6 +195,16 @@ describe('study claims', () => {
     const evaluation = evaluateClaim(bnHead, basis([cell('mobilenet_v2', 'bn_head', 80)]));
     expect(evaluation.verdict).toBe('not comparable');
     expect(evaluation.reason).toContain('mobilenet_v2 fft');
+  });
+
+  it('leaves cells on a quantized base out of every verdict, saying so where nothing else is left', () => {
+    const nf4 = (c: CellCosts): CellCosts => ({ ...c, frozenWeights: 'nf4' });
+    const fp32 = [cell('resnet18', 'fft', 100), cell('resnet18', 'bn_head', 40)];
+    // A quantized bn_head of 80 (a 20% saving) would contradict the claim if it counted.
+    expect(evaluateClaim(bnHead, basis([...fp32, nf4(cell('resnet18', 'bn_head', 80))]))).toEqual(evaluateClaim(bnHead, basis(fp32)));
+    const alone = evaluateClaim(bnHead, basis([cell('resnet18', 'fft', 100), nf4(cell('resnet18', 'bn_head', 40))]));
+    expect(alone.verdict).toBe('not comparable');
+    expect(alone.reason).toContain('quantized base the study did not profile: resnet18 bn_head on nf4');
   });
 
   it('FLOP claims are not judged on measured memory', () => {

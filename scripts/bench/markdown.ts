@@ -17,7 +17,10 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function cellLabel(cell: CellRecord): string {
-  return cell.rank === null ? `${cell.model} ${cell.method}` : `${cell.model} ${cell.method} r${cell.rank}`;
+  const label = cell.rank === null ? `${cell.model} ${cell.method}` : `${cell.model} ${cell.method} r${cell.rank}`;
+  // A cell's own options (grid.ts's cellId, after its @): "vit_tiny lora r4 (w0.25,d4)", "… (int8)".
+  const own = cell.id.split('@')[1];
+  return own ? `${label} (${own})` : label;
 }
 
 const KERNELS_SHOWN = 8;
@@ -185,7 +188,7 @@ export function renderMarkdown(report: BenchReport): string {
   out.push(`# PEFT Edge Lab benchmark — ${report.runs[0]?.startedAt.slice(0, 10) ?? report.createdAt.slice(0, 10)}`);
   out.push('');
   out.push(
-    `Grid (${report.preset}): ${report.grid.models.join(', ')} × ${report.grid.methods.join(', ')} × ranks ${report.grid.ranks.join(', ')}; ` +
+    `Grid (${report.preset}): ${report.grid.models.length === 0 ? 'none, only cells with options of their own (after the @ of their names)' : `${report.grid.models.join(', ')} × ${report.grid.methods.join(', ')} × ranks ${report.grid.ranks.join(', ')}`}; ` +
       `width ${settings.width}, ${settings.resolution}×${settings.resolution}, ${settings.stem} stem, ${settings.numClasses} classes, batch ${settings.batch}; ` +
       `Adam (lr ${settings.learningRate}; GaLore: projected Adam); ${settings.warmup} warm-up + ${settings.steps} timed steps per cell (median), then one step under tf.profile; seed ${settings.seed}.`,
   );

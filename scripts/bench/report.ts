@@ -8,7 +8,7 @@ import type { CoreCellResult, MatmulRate, StepProtocol, TfLayersBaselineResult }
 import type { UiRunRecord } from './uiRun';
 import type { SoakResult } from '../../src/core/baselines/soak';
 import type { MethodId, ModelId } from '../../src/core/ids';
-import type { ModelOptions } from '../../src/core/models/spec';
+import type { ModelOptions, QuantizedFormat } from '../../src/core/models/spec';
 import type { BenchEnvironment } from './environment';
 import type { ClaimResult } from '../../src/lab/costClaims';
 import type { GridSettings, RunPlan, Shard } from './flags';
@@ -41,6 +41,8 @@ export interface CellRecord {
   throughput: CellThroughput | null;
   /** Why the cell has no result. */
   error: string | null;
+  /** How the frozen base was stored, where quantized (absent: fp32). */
+  frozenWeights?: QuantizedFormat;
 }
 
 /** The lab's MobileNetV2 against the same network built with tf.layers, in one page. */

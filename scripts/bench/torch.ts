@@ -58,7 +58,6 @@ export function readTorchTimings(file: string): TorchTimings {
   return timings as TorchTimings;
 }
 
-/** The PyTorch cell of the same network, method, rank and batch as a lab cell. */
 /** What names a cell: a report's CellRecord has these fields. */
 interface CellKeyFields {
   model: string;
@@ -66,10 +65,14 @@ interface CellKeyFields {
   rank: number | null;
   batch: number;
   modelOptions: { width: number; resolution: number; stem: string; numClasses: number };
+  frozenWeights?: string;
 }
 
+/** The PyTorch cell of the same network, method, rank and batch as a lab cell (none for a cell on a
+ * quantized base: the PyTorch step is float32). */
 export function torchCellFor(timings: TorchTimings, cell: CellKeyFields): TorchCell | undefined {
   const { width, resolution, stem, numClasses } = cell.modelOptions;
+  if (cell.frozenWeights) return undefined;
   return timings.cells.find(
     (t) =>
       t.model === cell.model &&

@@ -2,7 +2,8 @@
 // study's schedule by default (Adam, r = 4, α = 4, 5 epochs, patience 10), in a fixed order so
 // that shards and resumed runs agree on what each run is.
 import { existsSync, statSync } from 'node:fs';
-import { isOneOf, METHOD_IDS, MODEL_IDS, type MethodId, type ModelId } from '../../src/core/ids';
+import { FROZEN_WEIGHT_FORMATS, isOneOf, METHOD_IDS, MODEL_IDS, type FrozenWeightFormat, type MethodId, type ModelId } from '../../src/core/ids';
+import { frozenWeightsProblem } from '../../src/core/quant/quantizeBase';
 import { CORRUPTION_NAMES } from '../../src/core/data/corruptions';
 import { DEFAULT_CONFIG, hasErrors, validateConfig, VIT_LAB_SIZE, type LabConfig } from '../../src/lab/config';
 import { isTransformerModel } from '../../src/lab/ids';
@@ -24,6 +25,8 @@ export interface StudyPlan {
   methods: MethodId[];
   tasks: StudyTask[];
   ranks: number[];
+  /** How the frozen base is stored: one cell per format (fp32 only for FFT and GaLore). */
+  frozenWeights: FrozenWeightFormat[];
   seeds: number[];
   settings: StudySettings;
   backend: 'wasm' | 'cpu';
@@ -85,6 +88,8 @@ and write study-results/<date>-<device>.json, .md and SVG figures, with the stud
                         images:FOLDER (your own images, one sub-folder per class, PNG or JPEG)
                         (default brightness:5,impulse_noise:5)
   --ranks LIST          ranks of LoRA, DoRA and GaLore (default 4)
+  --frozen-weights LIST fp32,int8,nf4: how the frozen base is stored (default fp32); FFT and GaLore
+                        update the base, so they run on fp32 only
   --depth N             ViT-Tiny's blocks (default ${VIT_LAB_SIZE.depth}); --vit-width W its width (default ${VIT_LAB_SIZE.width}):
                         the lab's ViT size; the CNNs keep width ${STUDY_SETTINGS.width}
   --seeds LIST          seeds (default 0,1,2)
@@ -134,7 +139,7 @@ function task(raw: string): StudyTask {
 export function parseStudyArgs(argv: readonly string[]): StudyCommand {
   const values = new Map<string, string | true>();
   const switches = new Set(['quick', 'merge', 'resume', 'browser', 'help']);
-  const valued = new Set(['models', 'methods', 'tasks', 'ranks', 'depth', 'vit-width', 'seeds', 'train-images', 'epochs', 'patience', 'batch', 'lr', 'backend', 'parallel', 'shard', 'out', 'max-runs']);
+  const valued = new Set(['models', 'methods', 'tasks', 'ranks', 'frozen-weights', 'depth', 'vit-width', 'seeds', 'train-images', 'epochs', 'patience', 'batch', 'lr', 'backend', 'parallel', 'shard', 'out', 'max-runs']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
@@ -190,6 +195,7 @@ export function parseStudyArgs(argv: readonly string[]): StudyCommand {
     methods: str('methods') ? list(str('methods') as string, METHOD_IDS, 'methods') : [...METHOD_IDS],
     tasks: (str('tasks') ?? QUICK.tasks.join(',')).split(',').filter(Boolean).map(task),
     ranks: str('ranks') ? integers(str('ranks') as string, 'ranks', 1) : QUICK.ranks,
+    frozenWeights: str('frozen-weights') ? list(str('frozen-weights') as string, FROZEN_WEIGHT_FORMATS, 'frozen-weights') : ['fp32'],
     seeds: str('seeds') ? integers(str('seeds') as string, 'seeds', 0) : QUICK.seeds,
     settings,
     backend,
@@ -201,23 +207,29 @@ export function parseStudyArgs(argv: readonly string[]): StudyCommand {
     quick,
     maxRuns: str('max-runs') === undefined ? null : one('max-runs', 0, 1),
   };
-  for (const run of planRuns(plan)) {
+  const runs = planRuns(plan);
+  if (runs.length === 0) throw new UsageError(`--frozen-weights ${plan.frozenWeights.join(',')}: FFT and GaLore update the base weights, so they run on fp32 only: add fp32, or a method that keeps the base frozen`);
+  for (const run of runs) {
     const issues = validateConfig(run.config);
     if (hasErrors(issues)) throw new UsageError(`${run.cell.model} ${run.cell.method} ${run.cell.task}: ${issues.filter((i) => i.severity === 'error').map((i) => `${i.field}: ${i.message}`).join(' ')}`);
   }
   return plan;
 }
 
-/** Every run of the grid in order: model, task, method, rank, seed. */
-export function planRuns(plan: Pick<StudyPlan, 'models' | 'methods' | 'tasks' | 'ranks' | 'seeds' | 'settings'>): PlannedRun[] {
+/** Every run of the grid in order: model, task, method, frozen-weights format, rank, seed. */
+export function planRuns(plan: Pick<StudyPlan, 'models' | 'methods' | 'tasks' | 'ranks' | 'seeds' | 'settings'> & { frozenWeights?: FrozenWeightFormat[] }): PlannedRun[] {
   const runs: PlannedRun[] = [];
   for (const model of plan.models) {
     for (const studyTask of plan.tasks) {
       for (const method of plan.methods) {
         const ranks: (number | null)[] = takesOption(method, 'rank') ? plan.ranks : [null];
-        for (const rank of ranks) {
-          for (const seed of plan.seeds) {
-            runs.push({ cell: { model, method, task: studyTask, rank }, seed, config: configOf(plan.settings, model, method, studyTask, rank, seed) });
+        const formats = (plan.frozenWeights ?? ['fp32']).filter((format) => frozenWeightsProblem(method, format) === null);
+        for (const format of formats) {
+          for (const rank of ranks) {
+            for (const seed of plan.seeds) {
+              const cell: CellKey = { model, method, task: studyTask, rank, ...(format === 'fp32' ? {} : { frozenWeights: format }) };
+              runs.push({ cell, seed, config: { ...configOf(plan.settings, model, method, studyTask, rank, seed), frozenWeights: format } });
+            }
           }
         }
       }

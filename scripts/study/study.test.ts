@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resultsOf, STUDY_SCHEMA, summariseStudy, type StudyReport, type StudyRun } from '../../src/lab/study/report';
+import { cellKeyString, resultsOf, STUDY_SCHEMA, summariseStudy, type StudyReport, type StudyRun } from '../../src/lab/study/report';
+import { renderStudyMarkdown } from './output';
 import { parseStudyArgs, planRuns, shardRuns, STUDY_SETTINGS, UsageError, type StudyPlan } from './plan';
 import { runPlanned } from './runner';
 import { useWasmBackend } from '../cli/wasm';
@@ -63,6 +64,33 @@ describe('a study', () => {
     expect(quick).toMatchObject({ mode: 'run', models: ['mobilenet_v2'], tasks: ['brightness:5', 'impulse_noise:5'], ranks: [4], seeds: [0, 1, 2], parallel: 2 });
     expect(planRuns(quick as StudyPlan)).toHaveLength(30);
   });
+
+  it('--frozen-weights makes a cell per base for the methods that keep it frozen (FFT and GaLore stay fp32); the report names the base', async () => {
+    const plan = parseStudyArgs(['--methods', 'fft,lora,galore', '--frozen-weights', 'fp32,int8,nf4', '--seeds', '0', '--tasks', 'impulse_noise:5']) as StudyPlan;
+    expect(plan.frozenWeights).toEqual(['fp32', 'int8', 'nf4']);
+    const planned = planRuns(plan);
+    expect(planned.map((run) => cellKeyString(run.cell))).toEqual([
+      'mobilenet_v2/fft/impulse_noise:5',
+      'mobilenet_v2/lora/impulse_noise:5/r4',
+      'mobilenet_v2/lora/impulse_noise:5/r4@int8',
+      'mobilenet_v2/lora/impulse_noise:5/r4@nf4',
+      'mobilenet_v2/galore/impulse_noise:5/r4',
+    ]);
+    expect(planned.map((run) => run.config.frozenWeights)).toEqual(['fp32', 'fp32', 'int8', 'nf4', 'fp32']);
+    expect((parseStudyArgs(['--quick']) as StudyPlan).frozenWeights).toEqual(['fp32']);
+    expect(() => parseStudyArgs(['--frozen-weights', 'fp16'])).toThrow(/each must be one of fp32, int8, nf4/);
+    expect(() => parseStudyArgs(['--methods', 'fft,galore', '--frozen-weights', 'nf4'])).toThrow(/run on fp32 only/);
+
+    // One LoRA run on each of fp32 and NF4: the NF4 run trains on the quantized base (a smaller
+    // peak), and its cell is named by its base in the report, apart from the fp32 one.
+    const tiny = planRuns({ ...GRID, methods: ['lora'], seeds: [0], frozenWeights: ['fp32', 'nf4'] });
+    const runs = await runPlanned(tiny, options(false, null), join(mkdtempSync(join(tmpdir(), 'study-')), 'q.jsonl'), () => {});
+    expect(runs.every((run) => run.failure === null)).toBe(true);
+    const cells = report(runs).cells;
+    expect(cells.map((cell) => cell.frozenWeights)).toEqual([undefined, 'nf4']);
+    expect(cells[1].peakBytes).toBeLessThan(cells[0].peakBytes);
+    expect(renderStudyMarkdown(report(runs), 'q')).toContain('LoRA r=2, nf4 base');
+  }, 300_000);
 
   it('takes ViT-Tiny at the lab’s ViT size (or --depth / --vit-width), the CNNs at theirs', () => {
     const plan = parseStudyArgs(['--models', 'vit_tiny,mobilenet_v2', '--methods', 'lora', '--depth', '2']) as StudyPlan;

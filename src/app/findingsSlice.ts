@@ -2,9 +2,8 @@
 // and the analytic profiles the cards read (every method on each of FINDING_MODELS at the study's
 // profiling setting, computed by the profile worker like the charts' own).
 import type { StoreApi } from 'zustand';
-import type { ModelId } from '../core/ids';
 import type { LabConfig } from '../lab/config';
-import { findingById, findingRequests, tryItConfig } from '../lab/findings';
+import { findingById, findingRequests, tryItConfig, type FindingProfileKey, type FindingProfiles } from '../lab/findings';
 import type { FindingId } from '../lab/ids';
 import type { ProfiledRequest } from '../lab/labMeasurements';
 import { decodeNavigation, hasConfiguration, type LabView } from '../lab/permalink';
@@ -14,8 +13,8 @@ export interface FindingsState {
   view: LabView;
   /** The card a link pointed at (scrolled to and outlined). */
   focusedFinding: FindingId | null;
-  /** The cards' profiles, by model; a model is missing until its answer arrives. */
-  findingsProfiles: Partial<Record<ModelId, ProfiledRequest>>;
+  /** The cards' profiles, by model (and quantized base); one is missing until its answer arrives. */
+  findingsProfiles: FindingProfiles;
   findingsError: string | null;
   openLab: () => void;
   openFindings: (finding?: FindingId | null) => void;
@@ -75,11 +74,11 @@ export function createFindingsSlice<S extends FindingsState & Host>(
       if (key === requestedKey) return;
       requestedKey = key;
       patch({ findingsProfiles: {}, findingsError: null });
-      for (const [model, request] of Object.entries(requests) as [ModelId, ProfileRequest][]) {
+      for (const [profileKey, request] of Object.entries(requests) as [FindingProfileKey, ProfileRequest][]) {
         profile(request, (result) => {
           if (requestedKey !== key) return; // a newer set was asked for
           if ('error' in result) patch({ findingsError: result.error });
-          else patch({ findingsProfiles: { ...get().findingsProfiles, [model]: { request, byMethod: result.profiles } } });
+          else patch({ findingsProfiles: { ...get().findingsProfiles, [profileKey]: { request, byMethod: result.profiles } } });
         });
       }
     },

@@ -3,6 +3,7 @@
 // range widened by a stated tolerance, contradicted when one does not (named in the reason), not
 // comparable when the cells it needs are missing. Nothing here is a hard-coded verdict.
 import type { MethodId, ModelId } from '../core/ids';
+import type { QuantizedFormat } from '../core/models/spec';
 import type { FlopSummary } from '../core/profile/profile';
 import { claimText, formatFigure, STUDY_CLAIMS, STUDY_MODELS, type ClaimId, type StudyClaim } from './claims';
 
@@ -19,6 +20,8 @@ export interface CellCosts {
   torchFlops: FlopSummary | null;
   /** GaLore's projector refresh interval, to cost a step that recomputes the projectors. */
   galoreUpdateProjGap: number | null;
+  /** How the cell's frozen base is stored, where quantized (absent: float32, as the study's). */
+  frozenWeights?: QuantizedFormat;
 }
 
 export interface Basis {
@@ -78,7 +81,8 @@ export const TOLERANCE = { percent: 5, ratio: 0.05 } as const;
 const MOBILENETS: readonly ModelId[] = ['mobilenet_v2', 'mobilenet_v3_small', 'mobilenet_v3_large'];
 
 function cellName(cell: CellCosts): string {
-  return cell.rank === null ? `${cell.model} ${cell.method}` : `${cell.model} ${cell.method} r${cell.rank}`;
+  const name = cell.rank === null ? `${cell.model} ${cell.method}` : `${cell.model} ${cell.method} r${cell.rank}`;
+  return cell.frozenWeights ? `${name} on ${cell.frozenWeights}` : name;
 }
 
 function find(cells: CellCosts[], model: ModelId, method: MethodId, rank: number | null = null): CellCosts | undefined {
@@ -219,10 +223,14 @@ export function formatClaimValue(unit: ClaimDefinition['unit'], value: number): 
 
 export function evaluateClaim(claim: ClaimDefinition, basis: Basis): ClaimEvaluation {
   const { tolerance } = claim;
-  const { values, missing } = claim.values(basis.cells);
+  // The study profiled float32 weights: a cell on a quantized base is never part of its verdicts
+  // (as a model it did not profile is not: modelsIn).
+  const quantized = basis.cells.filter((cell) => cell.frozenWeights !== undefined);
+  const { values, missing } = claim.values(basis.cells.filter((cell) => cell.frozenWeights === undefined));
   const base = { basis: basis.id, basisLabel: basis.label, values };
   if (values.length === 0) {
-    return { ...base, verdict: 'not comparable', reason: `no cells for it on this basis${missing.length > 0 ? `: lacks ${missing.join(', ')}` : ''}` };
+    const left = quantized.length > 0 ? `; left out, on a quantized base the study did not profile: ${quantized.map(cellName).join(', ')}` : '';
+    return { ...base, verdict: 'not comparable', reason: `no cells for it on this basis${missing.length > 0 ? `: lacks ${missing.join(', ')}` : ''}${left}` };
   }
   const low = claim.low - tolerance;
   const high = claim.high + tolerance;

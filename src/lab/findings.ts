@@ -3,7 +3,8 @@
 // configuration "Try it" opens in the lab. Cost figures come from the analytic profiler at the
 // study's profiling setting, computed live (never typed in); accuracy from a study result
 // (`npm run study`). Pure: the page draws it, tests check it against the profiler.
-import { MEMORY_GROUPS, type MethodId, type ModelId } from '../core/ids';
+import { FROZEN_WEIGHT_FORMATS, MEMORY_GROUPS, type MethodId, type ModelId } from '../core/ids';
+import type { QuantizedFormat } from '../core/models/spec';
 import type { AnalyticProfile } from '../core/profile/types';
 import type { ClaimId } from './claims';
 import { isTransformerModel, type FindingId } from './ids';
@@ -18,9 +19,18 @@ import type { ProfileRequest } from './protocol';
 /** The study profiled one step at ImageNet size: 224×224, batch 1, full width, rank 4 (α = 4). */
 export const STUDY_PROFILING = { width: 1, resolution: 224, stem: 'imagenet', batchSize: 1, rank: 4, alpha: 4 } as const satisfies Partial<LabConfig>;
 
-/** The study's profiling setting for `model`: a ViT, which the study did not profile, at the same
- * setting with all 12 blocks (timm's vit_tiny_patch16_224 itself). */
-export const studyProfilingOf = (model: ModelId): Partial<LabConfig> => (isTransformerModel(model) ? { ...STUDY_PROFILING, depth: VIT_TINY.depth } : STUDY_PROFILING);
+/** The study's profiling setting for `model`, on a float32 base as the study's: a ViT, which the
+ * study did not profile, at the same setting with all 12 blocks (timm's vit_tiny_patch16_224 itself). */
+export const studyProfilingOf = (model: ModelId): Partial<LabConfig> => ({ ...STUDY_PROFILING, frozenWeights: 'fp32', ...(isTransformerModel(model) ? { depth: VIT_TINY.depth } : {}) });
+
+/** The quantized formats of a frozen base the quantized-base card profiles beside fp32. */
+export const QUANTIZED_FORMATS = FROZEN_WEIGHT_FORMATS.filter((format): format is QuantizedFormat => format !== 'fp32');
+
+/** A profile the cards read: a model at the study's setting on a float32 base, or (the quantized-base
+ * card) on a quantized one: "mobilenet_v2@nf4". */
+export type FindingProfileKey = ModelId | `${ModelId}@${QuantizedFormat}`;
+export const quantizedKey = (model: ModelId, format: QuantizedFormat): FindingProfileKey => `${model}@${format}`;
+export type FindingProfiles = Partial<Record<FindingProfileKey, ProfiledRequest>>;
 
 /** The models the cards' cost figures read (the MobileNet claims span all three MobileNets; the
  * ViT card sets ViT-Tiny beside them). */
@@ -33,7 +43,7 @@ export const CONTRAST_MODELS = ['mobilenet_v2', 'resnet18'] as const satisfies r
 export const VIT_CONTRAST_MODELS = [...CONTRAST_MODELS, 'vit_tiny'] as const satisfies readonly ModelId[];
 
 /** Which chart a card draws. */
-export type FindingChart = 'memory_contrast' | 'vit_memory' | 'memory_by_method' | 'accuracy_vs_memory' | 'cost_vs_fft' | 'accuracy_by_task' | 'flop_ratio' | 'peak_shares';
+export type FindingChart = 'memory_contrast' | 'vit_memory' | 'memory_by_format' | 'memory_by_method' | 'accuracy_vs_memory' | 'cost_vs_fft' | 'accuracy_by_task' | 'flop_ratio' | 'peak_shares';
 
 export interface Finding {
   id: FindingId;
@@ -44,8 +54,9 @@ export interface Finding {
   /** The study's claims the card puts the lab's verdicts beside. */
   claims: readonly ClaimId[];
   chart: FindingChart;
-  /** What "Try it" opens: this model and method at the study's profiling setting. */
-  tryIt: { model: ModelId; method: MethodId; shift?: { corruption: LabConfig['corruption']; severity: number } };
+  /** What "Try it" opens: this model and method at the study's profiling setting (on a float32
+   * base unless the card names a quantized one). */
+  tryIt: { model: ModelId; method: MethodId; shift?: { corruption: LabConfig['corruption']; severity: number }; frozenWeights?: QuantizedFormat };
 }
 
 export const FINDINGS: readonly Finding[] = [
@@ -100,7 +111,7 @@ export const FINDINGS: readonly Finding[] = [
   {
     id: 'cnn_vs_llm',
     title: 'PEFT on CNNs is not PEFT on LLMs: what it can save is what the weights cost',
-    why: 'In an LLM the weights’ gradients and optimizer state dominate training memory, and PEFT removes them. In a MobileNet at batch 1 the saved activations already dominate, and PEFT cannot touch them. The lab profiles no LLM (its ViT-Tiny is a vision transformer, see the last card): the LLM side is the study’s.',
+    why: 'In an LLM the weights’ gradients and optimizer state dominate training memory, and PEFT removes them. In a MobileNet at batch 1 the saved activations already dominate, and PEFT cannot touch them. The lab profiles no LLM (its ViT-Tiny is a vision transformer, see “Do the findings transfer to a ViT?”): the LLM side is the study’s.',
     claims: ['peft_memory_vs_llms'],
     chart: 'peak_shares',
     tryIt: { model: 'mobilenet_v2', method: 'fft' },
@@ -114,6 +125,15 @@ export const FINDINGS: readonly Finding[] = [
     chart: 'vit_memory',
     tryIt: { model: 'vit_tiny', method: 'lora' },
   },
+  {
+    id: 'quantized_base',
+    title: 'What does a quantized base buy?',
+    why:
+      'The study asks, and leaves open, what quantization does to the memory of adapter methods against full fine-tuning; it did not quantize, so these are the lab’s own numbers and no study verdict covers them. Here the frozen base is stored int8 or NF4 (4 bits; blocks of 64 weights with a float32 scale each, as QLoRA) and dequantized layer by layer: PARAM shrinks, while gradients, optimizer state and activations stay what they were, so it buys most where the weights are most of the peak (ResNet-18), little where activations are (MobileNetV2). Full fine-tuning and GaLore update the base weights themselves, so they cannot train on a quantized base: they keep float32.',
+    claims: [],
+    chart: 'memory_by_format',
+    tryIt: { model: 'resnet18', method: 'lora', frozenWeights: 'nf4' },
+  },
 ];
 
 export function findingById(id: FindingId): Finding {
@@ -121,16 +141,24 @@ export function findingById(id: FindingId): Finding {
 }
 
 /** The configuration "Try it" opens: the current one with the card's model and method at the
- * study's profiling setting (and its shift, where the card is about one). */
+ * study's profiling setting (and its shift or quantized base, where the card is about one). */
 export function tryItConfig(finding: Finding, current: LabConfig): LabConfig {
-  const { model, method, shift } = finding.tryIt;
-  const config: LabConfig = { ...current, ...studyProfilingOf(model), model, method };
+  const { model, method, shift, frozenWeights } = finding.tryIt;
+  const config: LabConfig = { ...current, ...studyProfilingOf(model), model, method, ...(frozenWeights ? { frozenWeights } : {}) };
   return shift ? { ...config, task: 'shift', corruption: shift.corruption, severity: shift.severity } : config;
 }
 
-/** The profile requests of the cards: every method on each of FINDING_MODELS at the study's setting. */
-export function findingRequests(current: LabConfig): Record<ModelId, ProfileRequest> {
-  return Object.fromEntries(FINDING_MODELS.map((model) => [model, profileRequestOf({ ...current, ...studyProfilingOf(model), model, method: 'fft' })])) as Record<ModelId, ProfileRequest>;
+/** The profile a card's "Try it" line quotes: its model's, on its quantized base where it names one. */
+export const tryItKey = ({ tryIt: { model, frozenWeights } }: Finding): FindingProfileKey => (frozenWeights ? quantizedKey(model, frozenWeights) : model);
+
+/** The profile requests of the cards: every method on each of FINDING_MODELS at the study's setting
+ * on a float32 base, and on the quantized bases for the quantized-base card's models. */
+export function findingRequests(current: LabConfig): Partial<Record<FindingProfileKey, ProfileRequest>> {
+  const at = (model: ModelId, frozenWeights: LabConfig['frozenWeights']) => profileRequestOf({ ...current, ...studyProfilingOf(model), model, method: 'fft', frozenWeights });
+  return Object.fromEntries([
+    ...FINDING_MODELS.map((model) => [model, at(model, 'fp32')]),
+    ...VIT_CONTRAST_MODELS.flatMap((model) => QUANTIZED_FORMATS.map((format) => [quantizedKey(model, format), at(model, format)])),
+  ]);
 }
 
 /** One number a card shows beside the study's claims. */
@@ -154,8 +182,10 @@ const updateFlops = (profile: AnalyticProfile, view: 'correct' | 'torchConventio
 const refreshStepFlops = (profile: AnalyticProfile, view: 'correct' | 'torchConvention') =>
   profile.flops[view].total - profile.flops[view].byPhase.projection + profile.flops[view].projectorRefresh;
 
+const FORMAT_SHORT_NAMES: Record<QuantizedFormat, string> = { int8: 'int8', nf4: 'NF4' };
+
 /** The lab's figures for a card, from the profiles of FINDING_MODELS (missing ones are skipped). */
-export function findingFigures(id: FindingId, profiled: Partial<Record<ModelId, ProfiledRequest>>): FindingFigure[] {
+export function findingFigures(id: FindingId, profiled: FindingProfiles): FindingFigure[] {
   const figures: FindingFigure[] = [];
   const of = (model: ModelId, method: MethodId) => profiled[model]?.byMethod[method];
   const saving = (model: ModelId, method: MethodId, key: string, label: string) => {
@@ -225,6 +255,22 @@ export function findingFigures(id: FindingId, profiled: Partial<Record<ModelId, 
         saving(model, 'bn_head', `bn-head-saving-${model}`, `${head}’s peak saving on ${MODEL_NAMES[model]}`);
         const fft = of(model, 'fft');
         if (fft) figures.push({ key: `act-share-${model}`, label: `ACT share of FFT’s peak, ${MODEL_NAMES[model]}`, value: shareOf(fft, ['act']), unit: 'share' });
+      }
+      break;
+    case 'quantized_base':
+      for (const model of VIT_CONTRAST_MODELS) {
+        const lora = peakOf(of(model, 'lora'));
+        const fft = peakOf(of(model, 'fft'));
+        const onBase = QUANTIZED_FORMATS.flatMap((format) => {
+          const peak = peakOf(profiled[quantizedKey(model, format)]?.byMethod.lora);
+          return peak === undefined ? [] : [{ format, name: FORMAT_SHORT_NAMES[format], peak }];
+        });
+        // The peaks first, then what they save (the page lays the figures out in two columns).
+        if (lora !== undefined) figures.push({ key: `lora-peak-fp32-${model}`, label: `LoRA’s peak on an fp32 base, ${MODEL_NAMES[model]}`, value: lora, unit: 'bytes' });
+        for (const { format, name, peak } of onBase) figures.push({ key: `lora-peak-${format}-${model}`, label: `on an ${name} base`, value: peak, unit: 'bytes' });
+        if (lora) for (const { format, name, peak } of onBase) figures.push({ key: `lora-${format}-saving-${model}`, label: `peak saved by the ${name} base`, value: 1 - peak / lora, unit: 'share' });
+        const nf4 = onBase.find((base) => base.format === 'nf4');
+        if (fft && nf4) figures.push({ key: `lora-nf4-vs-fft-${model}`, label: `LoRA on NF4: peak saved against FFT (fp32)`, value: 1 - nf4.peak / fft, unit: 'share' });
       }
       break;
     case 'cnn_vs_llm':

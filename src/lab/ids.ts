@@ -33,6 +33,7 @@ export const FINDING_IDS = [
   'flop_ratio_artefact',
   'cnn_vs_llm',
   'vit_transfer',
+  'quantized_base',
 ] as const;
 export type FindingId = (typeof FINDING_IDS)[number];
 export const isFindingId = (text: string): text is FindingId => (FINDING_IDS as readonly string[]).includes(text);

@@ -36,11 +36,18 @@ function cellsOf({ request, byMethod }: ProfiledRequest): CellCosts[] {
 }
 
 /** A cost claim judged on the analytic profiles of one or more requests (one per model); null for
- * an accuracy claim. `basis` says in words what the requests are. */
+ * an accuracy claim. `basis` says in words what the requests are. A request on a quantized base is
+ * never part of a verdict: the study profiled float32 weights (its FFT and GaLore are float32 still,
+ * but the methods the claims weigh them against are not). */
 export function costMeasurementOn(claimId: ClaimId, profiled: readonly ProfiledRequest[], basis: string): LabMeasurement | null {
   const claim = CLAIMS.find((candidate) => candidate.id === claimId);
   if (!claim) return null;
-  const evaluation = evaluateClaim(claim, { id: 'analytic_run', label: basis, cells: profiled.flatMap(cellsOf) });
+  const comparable = profiled.filter(({ request }) => (request.frozenWeights ?? 'fp32') === 'fp32');
+  if (comparable.length === 0 && profiled.length > 0) {
+    const formats = [...new Set(profiled.map(({ request }) => request.frozenWeights))].join(', ');
+    return { verdict: 'not comparable', basis, detail: [`The frozen base is stored ${formats}, and the study profiled float32 weights: its figures say nothing about a quantized base. Set Frozen weights to fp32 to judge this claim.`] };
+  }
+  const evaluation = evaluateClaim(claim, { id: 'analytic_run', label: basis, cells: comparable.flatMap(cellsOf) });
   return { verdict: evaluation.verdict, basis, detail: [evaluation.reason] };
 }
 

@@ -2,18 +2,18 @@
 // profiling setting); accuracy charts read the loaded study result's cells (mean and 95% interval
 // over seeds). Small multiples share one scale and the lab's colours, so bars compare across panels.
 import { Bar, BarChart, CartesianGrid, ErrorBar, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
-import { MEMORY_GROUPS, METHOD_IDS, type MethodId, type ModelId } from '../../core/ids';
+import { FROZEN_WEIGHT_FORMATS, MEMORY_GROUPS, METHOD_IDS, type FrozenWeightFormat, type MethodId, type ModelId } from '../../core/ids';
+import { frozenWeightsProblem } from '../../core/quant/quantizeBase';
 import { MEMORY_GROUP_COLORS, METHOD_COLORS } from '../../lab/colors';
-import { CONTRAST_MODELS, VIT_CONTRAST_MODELS, type FindingChart } from '../../lab/findings';
-import type { ProfiledRequest } from '../../lab/labMeasurements';
-import { MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, methodShortName, methodShortNameOver, MODEL_NAMES, studyTaskName } from '../../lab/names';
+import { CONTRAST_MODELS, QUANTIZED_FORMATS, quantizedKey, VIT_CONTRAST_MODELS, type FindingChart, type FindingProfiles } from '../../lab/findings';
+import { FROZEN_WEIGHTS_NAMES, MEMORY_GROUP_NAMES, METHOD_SHORT_NAMES, methodShortName, methodShortNameOver, MODEL_NAMES, studyTaskName } from '../../lab/names';
 import { STUDY_MODELS } from '../../lab/claims';
 import type { StudyCell } from '../../lab/study/types';
 import { byteScale, formatBytes, formatPercent, niceTicks } from '../format';
 import type { LoadedStudy } from '../studySlice';
 import { unitAxis } from '../charts/unitAxis';
 
-type Profiled = Partial<Record<ModelId, ProfiledRequest>>;
+type Profiled = FindingProfiles;
 
 const HEIGHT = 220;
 
@@ -117,17 +117,17 @@ function FlopRatio({ profiled }: { profiled: Profiled }) {
 
 /** The cells the study's accuracy claims read: its models', on a float32 base (a ViT's or a
  * quantized base's cells have cards of their own). */
-const studyModelCells = (study: LoadedStudy) => study.report.cells.filter((c) => STUDY_MODELS.includes(c.model));
+const studyModelCells = (study: LoadedStudy) => study.report.cells.filter((c) => STUDY_MODELS.includes(c.model) && !c.frozenWeights);
 
 /** The ViT's cells of a loaded study (mean final accuracy, 95% interval over seeds), beside the
  * same tasks' cells of the study's models; or why there are none. */
 function VitAccuracy({ study }: { study: LoadedStudy | null }) {
-  const vitCells = study?.report.cells.filter((c) => c.model === 'vit_tiny' && c.seeds.length > 0) ?? [];
+  const vitCells = study?.report.cells.filter((c) => c.model === 'vit_tiny' && !c.frozenWeights && c.seeds.length > 0) ?? [];
   if (!study || vitCells.length === 0) {
     return <p className="muted small" data-testid="vit-accuracy-pending">Accuracy: {study ? 'the loaded study result has no ViT-Tiny cells' : 'no study result is loaded'} (npm run study -- --models vit_tiny,mobilenet_v2).</p>;
   }
   const tasks = new Set(vitCells.map((c) => c.task));
-  const cells = study.report.cells.filter((c) => tasks.has(c.task) && c.seeds.length > 0);
+  const cells = study.report.cells.filter((c) => tasks.has(c.task) && !c.frozenWeights && c.seeds.length > 0);
   return (
     <table className="runs-table" aria-label="Final accuracy, ViT-Tiny beside the CNNs (study result)" data-testid="vit-accuracy">
       <thead>
@@ -289,6 +289,89 @@ function CostRelativeToFft({ profiled }: { profiled: Profiled }) {
   );
 }
 
+/** Peak memory of each method by how the frozen base is stored (fp32, int8, NF4), one panel per
+ * model on one scale; FFT and GaLore update the base, so they have an fp32 bar only. */
+function MemoryByFormat({ profiled }: { profiled: Profiled }) {
+  const peakOf = (model: ModelId, method: MethodId, format: FrozenWeightFormat) => {
+    const profile = format === 'fp32' ? profiled[model]?.byMethod[method] : frozenWeightsProblem(method, format) ? undefined : profiled[quantizedKey(model, format)]?.byMethod[method];
+    return profile?.memory.analytic.peak.total;
+  };
+  const all = VIT_CONTRAST_MODELS.flatMap((model) => METHOD_IDS.flatMap((method) => FROZEN_WEIGHT_FORMATS.map((format) => peakOf(model, method, format) ?? 0)));
+  const scale = byteScale(Math.max(...all));
+  const ticks = niceTicks(Math.max(...all) / scale.divisor);
+  return (
+    <div className="small-multiples">
+      {VIT_CONTRAST_MODELS.map((model) => (
+        <figure key={model} className="small-multiple" data-testid={`finding-format-${model}`}>
+          <figcaption>{MODEL_NAMES[model]}</figcaption>
+          <div role="img" aria-label={`Peak memory of each method by frozen-weights format on ${MODEL_NAMES[model]}`}>
+            <ResponsiveContainer width="100%" height={HEIGHT}>
+              <BarChart
+                data={METHOD_IDS.map((method) => ({ method: methodShortName(method, model), ...Object.fromEntries(FROZEN_WEIGHT_FORMATS.map((format) => [format, (peakOf(model, method, format) ?? Number.NaN) / scale.divisor])) }))}
+                margin={{ top: 6, right: 8, bottom: 0, left: 0 }}
+              >
+                <CartesianGrid strokeDasharray="3 3" vertical={false} />
+                <XAxis dataKey="method" interval={0} fontSize={12} />
+                <YAxis {...unitAxis(scale, ticks)} />
+                <Tooltip formatter={(value, name) => [formatBytes(Number(value) * scale.divisor), FROZEN_WEIGHTS_NAMES[name as keyof typeof FROZEN_WEIGHTS_NAMES] ?? String(name)]} />
+                {FROZEN_WEIGHT_FORMATS.map((format, i) => (
+                  <Bar key={format} dataKey={format} name={format} fill={FORMAT_COLORS[i]} isAnimationActive={false} />
+                ))}
+              </BarChart>
+            </ResponsiveContainer>
+          </div>
+        </figure>
+      ))}
+      <p className="group-legend" aria-hidden="true">
+        {FROZEN_WEIGHT_FORMATS.map((format, i) => (
+          <span key={format}>
+            <span className="swatch" style={{ background: FORMAT_COLORS[i] }} /> {FROZEN_WEIGHTS_NAMES[format]}
+          </span>
+        ))}
+      </p>
+      <p className="muted small">FFT and GaLore update the base weights themselves, so they cannot train on a quantized base: one fp32 bar each. int8 and NF4 store blocks of 64 weights with a float32 absmax scale each.</p>
+    </div>
+  );
+}
+
+const FORMAT_COLORS = ['#4c78a8', '#f58518', '#b279a2'];
+
+/** A quantized base's cells of a loaded study (mean final accuracy, 95% interval over seeds), beside
+ * the same model's, task's and method's fp32 cell; or why there are none. */
+function QuantizedAccuracy({ study }: { study: LoadedStudy | null }) {
+  const quantized = study?.report.cells.filter((c) => c.frozenWeights && c.seeds.length > 0) ?? [];
+  if (!study || quantized.length === 0) {
+    return <p className="muted small" data-testid="quantized-accuracy-pending">Accuracy: {study ? 'the loaded study result has no quantized-base cells' : 'no study result is loaded'} (npm run study -- --methods lora --frozen-weights fp32,int8,nf4).</p>;
+  }
+  const rows = study.report.cells.filter((c) => c.seeds.length > 0 && quantized.some((q) => q.model === c.model && q.task === c.task && q.method === c.method && q.rank === c.rank));
+  return (
+    <table className="runs-table" aria-label="Final accuracy by frozen-weights format (study result)" data-testid="quantized-accuracy">
+      <thead>
+        <tr>
+          <th scope="col">model</th>
+          <th scope="col">task</th>
+          <th scope="col">method</th>
+          <th scope="col">base</th>
+          <th scope="col">final accuracy [95% CI]</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((c) => (
+          <tr key={`${c.model}/${c.task}/${c.method}/${c.rank}/${c.frozenWeights ?? 'fp32'}`}>
+            <td>{MODEL_NAMES[c.model]}</td>
+            <td>{studyTaskName(c.task)}</td>
+            <td>{methodShortName(c.method, c.model)}{c.rank === null ? '' : ` r=${c.rank}`}</td>
+            <td>{c.frozenWeights ?? 'fp32'}</td>
+            <td>
+              {formatPercent(c.finalAccuracy.mean)} [{formatPercent(Math.max(0, c.finalAccuracy.low))}, {formatPercent(Math.min(1, c.finalAccuracy.high))}]
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /** The two models of the contrast, in every card that compares them. */
 const MODEL_COLORS = ['#54a24b', '#4c78a8'];
 
@@ -303,6 +386,17 @@ export function FindingChartView({ chart, profiled, study }: { chart: FindingCha
         <>
           {VIT_CONTRAST_MODELS.every((model) => profiled[model]) ? <MemoryPanels profiled={profiled} highlight={['fft', 'lora', 'dora', 'bn_head']} models={VIT_CONTRAST_MODELS} /> : <Pending what="Profiling every method on MobileNetV2, ResNet-18 and ViT-Tiny…" />}
           <VitAccuracy study={study} />
+        </>
+      );
+    case 'memory_by_format':
+      return (
+        <>
+          {VIT_CONTRAST_MODELS.every((model) => profiled[model] && QUANTIZED_FORMATS.every((format) => profiled[quantizedKey(model, format)])) ? (
+            <MemoryByFormat profiled={profiled} />
+          ) : (
+            <Pending what="Profiling every method on fp32, int8 and NF4 bases…" />
+          )}
+          <QuantizedAccuracy study={study} />
         </>
       );
     case 'memory_by_method':

@@ -1,11 +1,11 @@
 // The findings tour: one card per finding of the study — its claims with the study's figures, the
 // lab's own figures and verdicts beside them, one chart, "Try it" and the card's own link.
 import { lazy, Suspense, useEffect, useRef } from 'react';
-import { FINDINGS, findingFigures, STUDY_PROFILING_BASIS, type Finding, type FindingFigure } from '../../lab/findings';
+import { FINDINGS, findingFigures, STUDY_PROFILING_BASIS, tryItKey, type Finding, type FindingFigure } from '../../lab/findings';
 import { encodeFindingsLink } from '../../lab/permalink';
 import { ClaimLines } from '../components/ClaimLines';
 import { formatBytes, formatFlops, formatPercent } from '../format';
-import { methodShortName, MODEL_NAMES } from '../../lab/names';
+import { FROZEN_WEIGHTS_NAMES, methodShortName, MODEL_NAMES } from '../../lab/names';
 import { useLabStore } from '../store';
 
 // The cards' charts come with the charting library, in a chunk of their own: the cards' text does not wait for it.
@@ -35,8 +35,8 @@ function FindingCard({ finding, focused }: { finding: Finding; focused: boolean 
     if (focused) ref.current?.scrollIntoView({ block: 'start' });
   }, [focused]);
   const figures = findingFigures(finding.id, profiled);
-  const { model, method } = finding.tryIt;
-  const tried = profiled[model]?.byMethod[method];
+  const { model, method, frozenWeights } = finding.tryIt;
+  const tried = profiled[tryItKey(finding)]?.byMethod[method];
   const headingId = `finding-${finding.id}-title`;
   return (
     <article ref={ref} className={`finding-card${focused ? ' focused' : ''}`} id={`finding-${finding.id}`} aria-labelledby={headingId} data-finding={finding.id}>
@@ -75,7 +75,8 @@ function FindingCard({ finding, focused }: { finding: Finding; focused: boolean 
         </button>
         {tried && (
           <span className="muted">
-            opens {methodShortName(method, model)} on {MODEL_NAMES[model]}: peak <span data-testid="card-peak">{formatBytes(tried.memory.analytic.peak.total)}</span>, <span data-testid="card-flops">{formatFlops(tried.flops.correct.total)}</span> per step
+            opens {methodShortName(method, model)} on {MODEL_NAMES[model]}
+            {frozenWeights ? ` (${FROZEN_WEIGHTS_NAMES[frozenWeights].split(' ')[0]} base)` : ''}: peak <span data-testid="card-peak">{formatBytes(tried.memory.analytic.peak.total)}</span>, <span data-testid="card-flops">{formatFlops(tried.flops.correct.total)}</span> per step
           </span>
         )}
         <a href={encodeFindingsLink(finding.id)} onClick={() => openFindings(finding.id)} aria-label={`Link to this finding: ${finding.title}`}>

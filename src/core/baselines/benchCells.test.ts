@@ -2,7 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { METHOD_IDS } from '../ids';
-import { runCoreCell, runTfLayersBaselineCell } from './benchCells';
+import { applyMethod } from '../adapters/definitions';
+import { buildModelSpec } from '../models/registry';
+import { storedBytes } from '../quant/blockwise';
+import { isQuantizable } from '../quant/quantizeBase';
+import { benchMethodOptions, runCoreCell, runTfLayersBaselineCell } from './benchCells';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -39,6 +43,30 @@ describe('bench cells on the CPU backend', () => {
       expect(result.measured.profile.peakBytes).toBeGreaterThan(result.measured.profile.bytesBefore);
     });
   }
+
+  // The bench's cells on a quantized base (grid.ts's NEW_OPTION_CELLS): the cell trains the spec
+  // with its frozen weights stored quantized, so the live PARAM is the stored bytes, not float32's.
+  it('LoRA on an int8 and an NF4 base: the live PARAM is the quantized spec’s, below float32’s by what the codes save', async () => {
+    const lora = { model, method: 'lora', rank: 2, batch: 2, protocol } as const;
+    const fp32 = await runCoreCell(lora);
+    const spec = applyMethod(buildModelSpec(model), 'lora', benchMethodOptions(2));
+    for (const format of ['int8', 'nf4'] as const) {
+      const tensorsBefore = tf.memory().numTensors;
+      const result = await runCoreCell({ ...lora, frozenWeights: format });
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      const saved = Object.values(spec.params)
+        .filter(isQuantizable)
+        .reduce((sum, param) => {
+          const size = param.shape.reduce((a, b) => a * b, 1);
+          return sum + 4 * size - storedBytes(format, size);
+        }, 0);
+      expect(saved, format).toBeGreaterThan(0);
+      expect(result.measured.staticBytes.param, format).toBe(fp32.measured.staticBytes.param - saved);
+      expect(result.measured.staticBytes.param, format).toBe(result.analytic.memory.analytic.sumOfGroupMaxima.param);
+      expect({ grad: result.measured.staticBytes.grad, opt: result.measured.staticBytes.opt }, format).toEqual({ grad: fp32.measured.staticBytes.grad, opt: fp32.measured.staticBytes.opt });
+      expect(result.timing.losses.every(Number.isFinite), format).toBe(true);
+    }
+  });
 
   it('tf.layers baseline: measured, and nothing leaks', async () => {
     const tensorsBefore = tf.memory().numTensors;

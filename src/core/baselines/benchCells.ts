@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 
 import { applyMethod, methodOptions } from '../adapters/definitions';
 import type { MethodOptions } from '../adapters/method';
-import type { MethodId } from '../ids';
+import type { FrozenWeightFormat, MethodId } from '../ids';
+import { quantizeFrozenBase } from '../quant/quantizeBase';
 import { buildModelSpec } from '../models/registry';
 import type { ModelOptions, ModelSpec } from '../models/spec';
 import { createModel, disposeModel, parameterTensors } from '../nn/model';
@@ -106,6 +107,8 @@ export interface CoreCellRequest {
   rank: number | null;
   batch: number;
   protocol: StepProtocol;
+  /** How the frozen base is stored (absent: fp32). */
+  frozenWeights?: FrozenWeightFormat;
 }
 
 /** PARAM, GRAD and OPT bytes read off the live tensors of a step (not from the spec). */
@@ -152,9 +155,9 @@ interface CoreStep {
   dispose: () => void;
 }
 
-function createCoreStep({ model: modelOptions, method, rank, batch: batchSize, protocol }: CoreCellRequest): CoreStep {
+function createCoreStep({ model: modelOptions, method, rank, batch: batchSize, protocol, frozenWeights = 'fp32' }: CoreCellRequest): CoreStep {
   const options = benchMethodOptions(rank);
-  const spec = applyMethod(buildModelSpec(modelOptions), method, options);
+  const spec = quantizeFrozenBase(applyMethod(buildModelSpec(modelOptions), method, options), method, frozenWeights);
   const model = createModel(spec, { seed: protocol.seed });
   const batch = syntheticBatch(batchSize, modelOptions.resolution, modelOptions.numClasses, protocol.seed);
   let trainer: Trainer | undefined;

@@ -1,6 +1,7 @@
 // The shapes of a study: its runs, cells, verdicts and report (report.ts computes and checks them,
 // verdicts.ts judges the claims, figures.ts draws them).
 import type { MethodId, ModelId } from '../../core/ids';
+import type { QuantizedFormat } from '../../core/models/spec';
 import type { BytesByGroup, FlopsByPhase } from '../../core/profile/types';
 import type { ClaimId } from '../claims';
 import type { EvalPoint } from '../protocol';
@@ -18,7 +19,7 @@ export interface CellKey {
   /** LoRA/DoRA/GaLore rank; null for methods without one. */
   rank: number | null;
   /** A base stored quantized (absent: float32, as every cell of a study before issue 19). */
-  frozenWeights?: 'int8' | 'nf4';
+  frozenWeights?: QuantizedFormat;
 }
 
 /** What the study keeps of one run (a RunRecord without the repeated configuration). */
