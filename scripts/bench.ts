@@ -19,7 +19,8 @@ import { openNodeBench } from './bench/node';
 import { evaluateClaims } from '../src/lab/costClaims';
 import { HELP, parseBenchArgs, SOAK_SETTING, soakPlan, UsageError, type RunPlan } from './bench/flags';
 import { formatDuration, formatMiB, formatMs, formatRatio } from './bench/format';
-import { cellId, jobSteps, planJobs, shardJobs, type BenchJob, type CellKey } from './bench/grid';
+import { cellId, type CellKey } from './bench/cells';
+import { jobSteps, planJobs, shardJobs, type BenchJob } from './bench/grid';
 import { renderMarkdown } from './bench/markdown';
 import { ProgressBar } from './bench/progress';
 import {

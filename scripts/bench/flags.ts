@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { isOneOf, METHOD_IDS, MODEL_IDS, STEM_IDS, type MethodId, type ModelId, type StemId } from '../../src/core/ids';
 import { MODEL_OPTION_LIMITS } from '../../src/core/models/registry';
 import { VIT_TINY } from '../../src/core/models/vit';
-import { cellId, NEW_OPTION_CELLS, type CellKey } from './grid';
+import { cellId, NEW_OPTION_CELLS, type CellKey } from './cells';
 
 /** A bad command line: the runner prints the message and exits with code 2. */
 export class UsageError extends Error {

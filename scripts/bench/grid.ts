@@ -2,35 +2,12 @@
 // its part. The tf.layers peer runs in the same job as the lab's MobileNetV2 full fine-tuning cell,
 // back to back in one page, so their ratio compares like with like.
 import { METHOD_IDS, MODEL_IDS, type MethodId, type ModelId } from '../../src/core/ids';
-import type { QuantizedFormat } from '../../src/core/models/spec';
 import { takesOption } from '../../src/lab/methods';
+import { cellId, type CellKey } from './cells';
 import type { RunPlan, Shard } from './flags';
 
 /** Methods whose cost depends on a rank (LoRA/DoRA r, GaLore's projection rank). */
 export const RANKED_METHODS: readonly MethodId[] = METHOD_IDS.filter((method) => takesOption(method, 'rank'));
-
-export interface CellKey {
-  model: ModelId;
-  method: MethodId;
-  /** null for methods without a rank (fft, bn_head). */
-  rank: number | null;
-  /** A cell of its own size: this width instead of the grid's (the ViT's tiny size). */
-  width?: number;
-  /** A ViT's blocks (its reference's 12 when absent). */
-  depth?: number;
-  /** How the frozen base weights are stored (fp32 when absent). */
-  frozenWeights?: QuantizedFormat;
-}
-
-/** Issue 19's cells, one per new option, at the quick preset's size (32×32, CIFAR stem, batch 8):
- * the ViT at the lab's tiny ViT size (width 0.25: a 48-wide embedding, 4 blocks) with LoRA and full
- * fine-tuning, and MobileNetV2's LoRA (w0.35) on an int8 and on an NF4 base. */
-export const NEW_OPTION_CELLS: readonly CellKey[] = [
-  { model: 'vit_tiny', method: 'lora', rank: 4, width: 0.25, depth: 4 },
-  { model: 'vit_tiny', method: 'fft', rank: null, width: 0.25, depth: 4 },
-  { model: 'mobilenet_v2', method: 'lora', rank: 4, frozenWeights: 'int8' },
-  { model: 'mobilenet_v2', method: 'lora', rank: 4, frozenWeights: 'nf4' },
-];
 
 export type BenchJob =
   | { kind: 'core'; cell: CellKey }
@@ -38,13 +15,6 @@ export type BenchJob =
   | { kind: 'core_vs_tf_layers'; cell: CellKey };
 
 export const PEER_CELL: CellKey = { model: 'mobilenet_v2', method: 'fft', rank: null };
-
-export function cellId(cell: CellKey): string {
-  const base = cell.rank === null ? `${cell.model}/${cell.method}` : `${cell.model}/${cell.method}/r${cell.rank}`;
-  // A cell's own options, after an @: "vit_tiny/lora/r4@w0.25,d4".
-  const own = [cell.width === undefined ? null : `w${cell.width}`, cell.depth === undefined ? null : `d${cell.depth}`, cell.frozenWeights ?? null].filter((part) => part !== null);
-  return own.length === 0 ? base : `${base}@${own.join(',')}`;
-}
 
 /** The grid's cells; `depth`, where given, sizes the ViT's (the CNNs have none). */
 export function gridCells(models: readonly ModelId[], methods: readonly MethodId[], ranks: readonly number[], depth: number | null = null): CellKey[] {

@@ -12,7 +12,8 @@ import type { ModelOptions, QuantizedFormat } from '../../src/core/models/spec';
 import type { BenchEnvironment } from './environment';
 import type { ClaimResult } from '../../src/lab/costClaims';
 import type { GridSettings, RunPlan, Shard } from './flags';
-import { cellId, gridCells } from './grid';
+import { cellId } from './cells';
+import { gridCells } from './grid';
 import type { TorchTimings } from './torch';
 
 export const REPORT_SCHEMA = 'peft-edge-lab/bench-report@1';
