@@ -54,16 +54,21 @@ function MemoryPanels({ profiled, highlight, models = CONTRAST_MODELS }: { profi
   );
 }
 
-function GroupLegend() {
+/** The colour key shared by a chart's small multiples (each chart draws none of its own). */
+function SwatchLegend({ entries }: { entries: readonly { key: string; color: string; label: string }[] }) {
   return (
     <p className="group-legend" aria-hidden="true">
-      {MEMORY_GROUPS.map((group) => (
-        <span key={group}>
-          <span className="swatch" style={{ background: MEMORY_GROUP_COLORS[group] }} /> {MEMORY_GROUP_NAMES[group]}
+      {entries.map(({ key, color, label }) => (
+        <span key={key}>
+          <span className="swatch" style={{ background: color }} /> {label}
         </span>
       ))}
     </p>
   );
+}
+
+function GroupLegend() {
+  return <SwatchLegend entries={MEMORY_GROUPS.map((group) => ({ key: group, color: MEMORY_GROUP_COLORS[group], label: MEMORY_GROUP_NAMES[group] }))} />;
 }
 
 /** Share of FFT's peak by group, one bar per model: what PEFT can remove (GRAD, OPT) against ACT. */
@@ -229,13 +234,7 @@ function AccuracyVsMemory({ study }: { study: LoadedStudy }) {
           </div>
         </figure>
       ))}
-      <p className="group-legend" aria-hidden="true">
-        {METHOD_IDS.map((method) => (
-          <span key={method}>
-            <span className="swatch" style={{ background: METHOD_COLORS[method] }} /> {METHOD_SHORT_NAMES[method]}
-          </span>
-        ))}
-      </p>
+      <SwatchLegend entries={METHOD_IDS.map((method) => ({ key: method, color: METHOD_COLORS[method], label: METHOD_SHORT_NAMES[method] }))} />
       <p className="muted small">Each point: a method’s mean final accuracy over seeds (bar: 95% interval) against its analytic peak memory, both in the study result’s own setting.</p>
     </div>
   );
@@ -278,13 +277,7 @@ function CostRelativeToFft({ profiled }: { profiled: Profiled }) {
           </div>
         </figure>
       ))}
-      <p className="group-legend" aria-hidden="true">
-        {CONTRAST_MODELS.map((model, i) => (
-          <span key={model}>
-            <span className="swatch" style={{ background: MODEL_COLORS[i] }} /> {MODEL_NAMES[model]}
-          </span>
-        ))}
-      </p>
+      <SwatchLegend entries={CONTRAST_MODELS.map((model, i) => ({ key: model, color: MODEL_COLORS[i], label: MODEL_NAMES[model] }))} />
     </div>
   );
 }
@@ -322,13 +315,7 @@ function MemoryByFormat({ profiled }: { profiled: Profiled }) {
           </div>
         </figure>
       ))}
-      <p className="group-legend" aria-hidden="true">
-        {FROZEN_WEIGHT_FORMATS.map((format, i) => (
-          <span key={format}>
-            <span className="swatch" style={{ background: FORMAT_COLORS[i] }} /> {FROZEN_WEIGHTS_NAMES[format]}
-          </span>
-        ))}
-      </p>
+      <SwatchLegend entries={FROZEN_WEIGHT_FORMATS.map((format, i) => ({ key: format, color: FORMAT_COLORS[i], label: FROZEN_WEIGHTS_NAMES[format] }))} />
       <p className="muted small">FFT and GaLore update the base weights themselves, so they cannot train on a quantized base: one fp32 bar each. int8 and NF4 store blocks of 64 weights with a float32 absmax scale each.</p>
     </div>
   );
