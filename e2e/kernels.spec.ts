@@ -9,7 +9,7 @@ import type { LabHarness } from './harness';
 // GaLore's updates and the direct matmul (transposes, a
 // column count that is not a multiple of 4), plus the stride-1 depthwise input gradient computed
 // as a flipped forward conv. Shapes have odd channel counts and a row count that is not a multiple
-// of any workgroup size.
+// of any workgroup size, and again a channel count that is a multiple of 4 (the vec4 kernels).
 test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -96,6 +96,42 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
       const saved = fn === 'hardswish' || fn === 'gelu' ? around : tf.relu6(around);
       results[`${fn}Grad`] = await compare(() => k.activationGrad(fn, dy, saved));
     }
+    // Channel counts that are a multiple of 4 take the vec4 kernels (four channels per invocation):
+    // the same comparisons on 20 channels, and the activations on a size that is a multiple of 4.
+    const shape4 = [3, 5, 7, 20];
+    const x4 = tf.randomNormal(shape4, 0.5, 2, 'float32', 61);
+    const dy4 = tf.randomNormal(shape4, 0, 1, 'float32', 62);
+    const gamma4 = tf.randomNormal([20], 1, 0.3, 'float32', 63) as Tensor1D;
+    const beta4 = tf.randomNormal([20], 0, 0.3, 'float32', 64) as Tensor1D;
+    const around4 = tf.randomUniform(shape4, -5, 7, 'float32', 65);
+    const stats4 = k.batchMoments(x4);
+    const [mean4, variance4] = tf.unstack(stats4) as [Tensor1D, Tensor1D];
+    results.momentsVec4 = await compare(() => k.batchMoments(x4));
+    results.momentsVec4ManyRows = await compare(() => k.batchMoments(tf.randomNormal([4, 33, 31, 8], 0, 1, 'float32', 66)));
+    const runningStart4 = [await tf.randomNormal([20], 0, 1, 'float32', 67).data(), await tf.randomUniform([20], 0.5, 2, 'float32', 68).data()];
+    results.momentsVec4RunningUpdate = await compare(() => {
+      const running = { mean: own(tf.tensor1d(runningStart4[0]), false), variance: own(tf.tensor1d(runningStart4[1]), false), momentum: 0.1 };
+      const out = k.batchMoments(x4, running);
+      return [out, running.mean, running.variance];
+    });
+    results.batchNormApplyVec4 = await compare(() => k.batchNormApply(x4, stats4, gamma4, beta4, 1e-5));
+    results.batchNormApplyVec4Relu6Running = await compare(() => k.batchNormApply(x4, { mean: mean4, variance: variance4 }, gamma4, beta4, 1e-5, 'relu6'));
+    results.batchNormApplyVec4Relu = await compare(() => k.batchNormApply(x4, stats4, gamma4, beta4, 1e-5, 'relu'));
+    results.batchNormBackwardVec4 = await compare(() => {
+      const { dx, dGamma, dBeta } = k.batchNormBackward(dy4, x4, stats4, gamma4, 1e-5, true);
+      return [dx as Tensor, dGamma, dBeta];
+    });
+    const rowStats4 = k.layerNormForward(x4, gamma4, beta4, 1e-6);
+    results.layerNormBackwardVec4 = await compare(() => {
+      const { dx, dGamma, dBeta } = k.layerNormBackward(dy4, x4, rowStats4.mean, rowStats4.invStd, gamma4, true);
+      return [dx as Tensor, dGamma, dBeta];
+    });
+    results.channelSumsVec4 = await compare(() => Object.values(k.channelSums(dy4, x4)));
+    for (const fn of ['hardswish', 'hardsigmoid', 'gelu'] as const) results[`${fn}Vec4`] = await compare(() => k.activationForward(fn, around4));
+    for (const fn of ['relu', 'relu6', 'hardsigmoid', 'hardswish', 'gelu'] as const) {
+      const saved = fn === 'hardswish' || fn === 'gelu' ? around4 : tf.relu6(around4);
+      results[`${fn}GradVec4`] = await compare(() => k.activationGrad(fn, dy4, saved));
+    }
     results.spatialMean = await compare(() => k.spatialMean(big as Tensor4D));
     results.channelAffine = await compare(() => k.channelAffine(x, gamma, beta));
     results.channelScale = await compare(() => k.channelAffine(x, gamma));
@@ -111,6 +147,17 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     results.matMul = await compare(() => k.matMul2d(a, b));
     results.matMulTransposeB10 = await compare(() => k.matMul2d(a, bt, false, true));
     results.matMulTransposeA = await compare(() => k.matMul2d(a, d, true, false));
+    // M, K and N multiples of 4: the 4×4-tiled kernel (A·B, A·Bᵀ) and the row-reduction one (Aᵀ·B, few tiles, many rows).
+    const a4 = tf.randomNormal([204, 12], 0, 1, 'float32', 81) as Tensor2D;
+    results.matMulVec4 = await compare(() => k.matMul2d(a4, tf.randomNormal([12, 24], 0, 1, 'float32', 82) as Tensor2D));
+    results.matMulVec4TransposeB = await compare(() => k.matMul2d(a4, tf.randomNormal([16, 12], 0, 1, 'float32', 83) as Tensor2D, false, true));
+    results.matMulVec4TransposeA = await compare(() =>
+      k.matMul2d(tf.randomNormal([2052, 12], 0, 1, 'float32', 84) as Tensor2D, tf.randomNormal([2052, 20], 0, 1, 'float32', 85) as Tensor2D, true, false),
+    );
+    // Aᵀ·B with many tiles (12 × 24): one invocation per tile.
+    results.matMulVec4TransposeAManyTiles = await compare(() =>
+      k.matMul2d(tf.randomNormal([36, 48], 0, 1, 'float32', 86) as Tensor2D, tf.randomNormal([36, 96], 0, 1, 'float32', 87) as Tensor2D, true, false),
+    );
     const p = tf.randomNormal([7, 9], 0, 1, 'float32', 11);
     const g = tf.randomNormal([7, 9], 0, 1, 'float32', 12);
     const m = tf.randomNormal([7, 9], 0, 0.1, 'float32', 13);
@@ -154,6 +201,25 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
       );
     }
 
+    // The vec4 depthwise kernels (8 channels): forward, input and filter gradients at strides 1 and
+    // 2, against tfjs's DepthwiseConv2dNative and its two backprop kernels.
+    const depth4X = tf.randomNormal([2, 9, 7, 8], 0, 1, 'float32', 71) as Tensor4D;
+    const depth4W = tf.randomNormal([3, 3, 8, 1], 0, 1, 'float32', 72) as Tensor4D;
+    for (const stride of [1, 2]) {
+      results[`depthwiseConvVec4Stride${stride}`] = await compare(() => k.depthwiseConvDirect(depth4X, depth4W, stride, 1) ?? tf.depthwiseConv2d(depth4X, depth4W, stride, 1));
+      const dy4d = tf.randomNormal(tf.depthwiseConv2d(depth4X, depth4W, stride, 1).shape, 0, 1, 'float32', 73 + stride) as Tensor4D;
+      results[`depthwiseInputGradVec4Stride${stride}`] = await compare(
+        () =>
+          k.depthwiseInputGrad(dy4d, depth4W, depth4X.shape, stride, 1) ??
+          (tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dy4d, filter: depth4W }, { strides: stride, pad: 1, dilations: 1, inputShape: depth4X.shape }) as Tensor),
+      );
+      results[`depthwiseFilterGradVec4Stride${stride}`] = await compare(
+        () =>
+          k.depthwiseFilterGrad(depth4X, dy4d, 3, stride, 1) ??
+          (tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: depth4X, dy: dy4d }, { strides: stride, pad: 1, dilations: 1, filterShape: [3, 3, 8, 1] }) as Tensor),
+      );
+    }
+
     // Stride-1 depthwise conv: the layer's input gradient (a flipped forward conv on WebGPU)
     // against tfjs's own gradient of depthwiseConv2d (DepthwiseConv2dNativeBackpropInput).
     const node = { id: 'dw', op: 'conv2d', inputs: ['x'], outShape: [7, 9, 5], inChannels: 5, outChannels: 5, kernel: 3, stride: 1, padding: 1, groups: 5, weight: 'w' };
@@ -177,7 +243,7 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
   expect(result.backend).toBe('webgpu');
   for (const [name, { error, kernels }] of Object.entries(result.results)) {
     // Each comparison must have dispatched the lab's kernel, or it compared tfjs with itself.
-    const swiftShaderOnly = ['matMul', 'conv2d', 'depthwiseInputGrad'].some((prefix) => name.startsWith(prefix));
+    const swiftShaderOnly = ['matMul', 'conv2d', 'depthwise'].some((prefix) => name.startsWith(prefix));
     const expectsLabKernel = !swiftShaderOnly || result.adapter === 'swiftshader';
     if (expectsLabKernel) expect(kernels.some((kernel) => kernel.startsWith('Lab')), `${name} ran ${kernels.join(', ')}`).toBe(true);
     expect(error, name).toBeLessThan(1e-5);

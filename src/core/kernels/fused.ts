@@ -254,16 +254,31 @@ export function conv2dDirect(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number
 
 const DIRECT_CONV_MAX_PRODUCTS = 160;
 
-/** A strided depthwise conv's input gradient (filter [k, k, C, 1]), or null where the lab has no
- * better kernel than tfjs's. Measured on SwiftShader (MobileNetV2 w0.35, 32×32, batch 8, the
- * bench's kernel times): the direct kernel 67 ms for the three stride-2 layers where tfjs's
- * DepthwiseConv2dNativeBackpropInput took 120 ms; at stride 1 the flipped forward conv
- * (nn/layers.ts) beat it. A direct filter gradient (one workgroup per filter element) was tried
- * and lost to tfjs's (430 ms vs 210 ms): tfjs's stays. */
+/** A depthwise conv's input gradient (filter [k, k, C, 1]), or null where the lab has no better
+ * kernel than tfjs's: measured on SwiftShader only (below); at stride 1 with an odd channel count the
+ * flipped forward conv (nn/layers.ts) beats the scalar direct kernel. */
 export function depthwiseInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: readonly number[], stride: number, pad: number): tf.Tensor4D | null {
-  if (stride === 1 || !fused(KERNELS.depthwiseInputGrad) || !onSoftwareAdapter()) return null;
+  if (!fused(KERNELS.depthwiseInputGrad) || !onSoftwareAdapter() || (stride === 1 && !fourChannelsAtATime(dy))) return null;
   return tf.engine().runKernel(KERNELS.depthwiseInputGrad, { dy, filter }, { inputShape: [...inputShape], stride, pad }) as tf.Tensor4D;
 }
+
+/** A depthwise conv (filter [k, k, C, 1], torch's symmetric padding), or null where the lab has no
+ * better kernel than tfjs's DepthwiseConv2dNative. */
+export function depthwiseConvDirect(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D | null {
+  if (!fused(KERNELS.depthwiseConv) || !onSoftwareAdapter() || !fourChannelsAtATime(x)) return null;
+  return tf.engine().runKernel(KERNELS.depthwiseConv, { x, filter }, { stride, pad }) as tf.Tensor4D;
+}
+
+/** A depthwise conv's filter gradient ([k, k, C, 1]), or null where the lab has no better kernel
+ * than tfjs's DepthwiseConv2dNativeBackpropFilter. */
+export function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kernel: number, stride: number, pad: number): tf.Tensor4D | null {
+  if (!fused(KERNELS.depthwiseFilterGrad) || !onSoftwareAdapter() || !fourChannelsAtATime(x)) return null;
+  return tf.engine().runKernel(KERNELS.depthwiseFilterGrad, { x, dy }, { kernel, stride, pad }) as tf.Tensor4D;
+}
+
+/** The depthwise kernels take four channels per invocation (vec4): the channel count must be a
+ * multiple of 4, as at every width of the lab's MobileNets. */
+const fourChannelsAtATime = (t: tf.Tensor4D) => t.shape[3] % 4 === 0;
 
 /** Whether the WebGPU adapter is SwiftShader (Chromium's CPU implementation of WebGPU). */
 function onSoftwareAdapter(): boolean {

@@ -51,6 +51,8 @@ export const KERNELS = {
   channelSums: 'LabChannelSums',
   conv2d: 'LabConv2D',
   depthwiseInputGrad: 'LabDepthwiseInputGrad',
+  depthwiseConv: 'LabDepthwiseConv',
+  depthwiseFilterGrad: 'LabDepthwiseFilterGrad',
   layerNorm: 'LabLayerNorm',
   layerNormGradSums: 'LabLayerNormGradSums',
   layerNormInputGrad: 'LabLayerNormInputGrad',
@@ -66,7 +68,7 @@ const channelsOf = (shape: readonly number[]) => shape[shape.length - 1];
 /** An elementwise program over `shape`: `body` sees `index` and, when `perChannel`, `c` (the channel)
  * and the constant `CHANNELS` (one shader per channel count). */
 function elementwise(name: string, variableNames: string[], shape: number[], body: string, uniforms = '', perChannel = true, helpers = ''): WebGpuProgram {
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(shape);
   const channels = channelsOf(shape);
   return {
     variableNames,
@@ -89,28 +91,38 @@ function elementwise(name: string, variableNames: string[], shape: number[], bod
   };
 }
 
+/** Whether a per-channel kernel can take four channels at once (one vec4 per invocation): the
+ * channel count is a multiple of 4, as at every width of the lab's CNNs (not at odd test shapes).
+ * On SwiftShader a vec4 load costs about what a scalar one does, and the per-channel reductions'
+ * strided reads touch a quarter of the cache lines, so these kernels run several times faster. */
+const takesVec4 = (shape: readonly number[]) => channelsOf(shape) % 4 === 0;
+
 /** A per-channel reduction over all other axes of `shape` as a raw dispatch (webgpuRaw.ts), one
- * workgroup per channel, writing its results into the buffers bound read_write. `body` sees `c`,
- * `first` (this invocation's first row), `ROWS`, the constants `CHANNELS` and `WORKGROUP`, and
- * `labReduceSum(v)` (the workgroup's sum of v, in uniform control flow). The workgroup shrinks
- * with the rows (~32 rows per invocation, 1–64 invocations): on SwiftShader a barrier costs far
- * more than a few sequential adds, and small late-network tensors have few rows per channel. */
+ * workgroup per channel (or, with `vec4`, per four channels), writing its results into the buffers
+ * bound read_write. `body` sees `c`, `first` (this invocation's first row), `ROWS`, the constants
+ * `CHANNELS` (in elements of the per-channel bindings: C, or C/4 with `vec4`) and `WORKGROUP`, the
+ * type `T` (f32, or vec4<f32>; `T()` is zero, `T(v)` a splat), and `labReduceSum(v : T)` (the
+ * workgroup's sum of v, in uniform control flow). With `vec4`, the caller binds its per-channel
+ * buffers `vec4`. The workgroup shrinks with the rows (~32 rows per invocation, 1–64
+ * invocations): on SwiftShader a barrier costs far more than a few sequential adds, and small
+ * late-network tensors have few rows per channel. */
 function dispatchChannelReduction(
   backend: unknown,
-  { name, key, shape, buffers, uniforms, body }: { name: string; key: string; shape: readonly number[]; buffers: RawBuffer[]; uniforms: RawUniform[]; body: string },
+  { name, key, shape, vec4, buffers, uniforms, body }: { name: string; key: string; shape: readonly number[]; vec4: boolean; buffers: RawBuffer[]; uniforms: RawUniform[]; body: string },
 ): void {
-  const channels = channelsOf(shape);
+  const channels = channelsOf(shape) / (vec4 ? 4 : 1);
   const rows = rowsOf(shape);
   const workgroup = reductionWorkgroup(rows);
   dispatchRaw(backend, {
     name,
-    key: `${key}_${channels}_${workgroup}`,
+    key: `${key}_${channels}_${workgroup}_${vec4 ? 'vec4' : 'f32'}`,
     buffers,
     // Rows are a uniform, not a constant: one pipeline serves every batch size.
     uniforms: [{ name: 'rows', type: 'i32', value: rows }, ...uniforms],
     workgroupSize: workgroup,
     workgroups: channels,
     header: `
+      alias T = ${vec4 ? 'vec4<f32>' : 'f32'};
       const CHANNELS = ${channels};
       const WORKGROUP = ${workgroup};
       ${reduceSumHeader(workgroup)}`,
@@ -123,13 +135,13 @@ function dispatchChannelReduction(
   });
 }
 
-/** `labReduceSum(v)`: the sum of v over a workgroup of `workgroup` invocations, in uniform
- * control flow; main must first set `lane = localId.x`. */
+/** `labReduceSum(v : T)`: the sum of v over a workgroup of `workgroup` invocations, in uniform
+ * control flow; main must first set `lane = localId.x`, and the header alias the type T. */
 function reduceSumHeader(workgroup: number): string {
   return `
-      var<workgroup> labPartial : array<f32, ${workgroup}>;
+      var<workgroup> labPartial : array<T, ${workgroup}>;
       var<private> lane : u32;
-      fn labReduceSum(v : f32) -> f32 {
+      fn labReduceSum(v : T) -> T {
         labPartial[lane] = v;
         workgroupBarrier();
         for (var s = ${Math.floor(workgroup / 2)}u; s > 0u; s = s >> 1u) {
@@ -146,24 +158,26 @@ function reduceSumHeader(workgroup: number): string {
  * batch statistics ([2, C]), x is normalised first: Σ dy·x̂, x̂ = (x − mean)/√(var + ε). */
 function dyAndDyXSums(backend: unknown, name: string, dy: tf.TensorInfo, x: tf.TensorInfo, normalise?: { stats: tf.TensorInfo; eps: number }): tf.TensorInfo {
   const channels = channelsOf(x.shape);
+  const vec4 = takesVec4(x.shape);
   const sumDy = newDeviceTensor(backend, [channels]);
   const sumDyX = newDeviceTensor(backend, [channels]);
   dispatchChannelReduction(backend, {
     name,
     key: `lab_dy_dyx_sums_${normalise !== undefined}`,
     shape: x.shape,
+    vec4,
     buffers: [
-      { name: 'Dy', info: dy },
-      { name: 'X', info: x },
-      ...(normalise ? [{ name: 'Stats', info: normalise.stats }] : []),
-      { name: 'SumDy', info: sumDy, write: true },
-      { name: 'SumDyX', info: sumDyX, write: true },
+      { name: 'Dy', info: dy, vec4 },
+      { name: 'X', info: x, vec4 },
+      ...(normalise ? [{ name: 'Stats', info: normalise.stats, vec4 }] : []),
+      { name: 'SumDy', info: sumDy, write: true, vec4 },
+      { name: 'SumDyX', info: sumDyX, write: true, vec4 },
     ],
     uniforms: normalise ? [{ name: 'eps', type: 'f32', value: normalise.eps }] : [],
     body: `
-      ${normalise ? 'let m = Stats[c];\n      let invStd = inverseSqrt(Stats[CHANNELS + c] + uniforms.eps);' : ''}
-      var sumDy = 0.0;
-      var sumDyX = 0.0;
+      ${normalise ? 'let m = Stats[c];\n      let invStd = inverseSqrt(Stats[CHANNELS + c] + T(uniforms.eps));' : ''}
+      var sumDy = T();
+      var sumDyX = T();
       for (var r = first; r < ROWS; r = r + WORKGROUP) {
         let i = r * CHANNELS + c;
         sumDy = sumDy + Dy[i];
@@ -185,8 +199,162 @@ function reductionWorkgroup(rows: number): number {
 
 const rowsOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1) / channelsOf(shape);
 
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Invocations per workgroup of a vec4 elementwise dispatch, and most workgroups it asks for: each
+ * invocation loops over the vec4s a whole grid apart. On SwiftShader fewer, longer invocations cost
+ * less, and a GPU is still busy with 128 × 64 invocations on these memory-bound passes. */
+const VEC4_WORKGROUP = 64;
+const MAX_VEC4_WORKGROUPS = 128;
+
+/**
+ * An elementwise raw dispatch over `shape` (its size a multiple of 4), one vec4 at a time: every
+ * input and the output `Out` are bound as array<vec4<f32>>, and `body` sees the vec4 index `i`.
+ * With `perChannel` (the default; the channel count then a multiple of 4), the grid is a whole
+ * number of rows of C/4 vec4s, so an invocation always meets the same four channels: `setup` runs
+ * once per invocation and reads that channel vec4's per-channel values (index `c`, constant
+ * `CHANNELS4` = C/4), and `body` only reads and writes the elements. Returns `Out`.
+ */
+function elementwiseVec4(
+  backend: unknown,
+  { name, key, shape, inputs, uniforms = [], header = '', setup = '', body, perChannel = true }: { name: string; key: string; shape: readonly number[]; inputs: [string, tf.TensorInfo][]; uniforms?: RawUniform[]; header?: string; setup?: string; body: string; perChannel?: boolean },
+): tf.TensorInfo {
+  const count4 = sizeOf(shape) / 4;
+  const out = newDeviceTensor(backend, [...shape]);
+  const channels4 = perChannel ? channelsOf(shape) / 4 : 1;
+  // At least one invocation per channel vec4, so the grid holds a whole row.
+  const workgroups = Math.max(Math.min(Math.ceil(count4 / VEC4_WORKGROUP), MAX_VEC4_WORKGROUPS), Math.ceil(channels4 / VEC4_WORKGROUP), 1);
+  dispatchRaw(backend, {
+    name,
+    key: perChannel ? `${key}_${channels4}` : key,
+    buffers: [...inputs.map(([bufferName, info]) => ({ name: bufferName, info, vec4: true })), { name: 'Out', info: out, write: true, vec4: true }],
+    uniforms: [{ name: 'count4', type: 'i32', value: count4 }, ...uniforms],
+    workgroupSize: VEC4_WORKGROUP,
+    workgroups,
+    header: `const CHANNELS4 = ${channels4};
+      ${header}`,
+    body: `
+      // The grid, rounded down to whole rows of CHANNELS4: invocation g meets only channel vec4 g % CHANNELS4.
+      let stride = (i32(numWorkgroups.x) * ${VEC4_WORKGROUP} / CHANNELS4) * CHANNELS4;
+      let first = i32(globalId.x);
+      if (first >= stride) { return; }
+      let c = first % CHANNELS4;
+      ${setup}
+      for (var i = first; i < uniforms.count4; i = i + stride) {
+        ${body}
+      }`,
+  });
+  return out;
+}
+
+/** An elementwiseVec4 setup that reads a depthwise filter's k·k taps ([k, k, C, 1], bound
+ * `Filter`) for the invocation's four channels into `taps`. */
+const filterTapsVec4 = (k: number) => `
+          var taps : array<vec4<f32>, ${k * k}>;
+          for (var t = 0; t < ${k * k}; t = t + 1) { taps[t] = Filter[t * CHANNELS4 + c]; }`;
+
+/** `statement(k)` for each component k of a vec4 (x, y, z, w): a scalar expression applied per lane. */
+const perComponent = (statement: (k: string) => string) => ['x', 'y', 'z', 'w'].map(statement).join('\n          ');
+
 function run(backend: unknown, program: WebGpuProgram, inputs: tf.TensorInfo[], uniforms?: ProgramUniform[]): tf.TensorInfo {
   return (backend as WebGpuBackendLike).runWebGPUProgram(program, inputs, 'float32', uniforms);
+}
+
+/** Below this many 4×4 tiles of C, an Aᵀ·B (matMulTransposeAVec4) splits each tile's rows across a
+ * workgroup: one invocation per tile would leave most of the device idle (24 tiles for the
+ * [8192, 8]ᵀ·[8192, 48] weight gradient of MobileNetV2's first expansion). */
+const MIN_TILES_PER_INVOCATION = 256;
+
+/**
+ * C = A·B, A·Bᵀ or Aᵀ·B (`layout` nn, nt, tn; M, K, N multiples of 4): each invocation computes a
+ * 4×4 tile of C in registers, reading A and B four values at a time: 8 vec4 loads per 64
+ * multiply-adds (nn, nt) or 2 per 16 (tn), where the scalar kernel makes 5 loads per 4. No shared
+ * memory and no barriers: on SwiftShader the CPU's caches do the reuse a GPU's tiles would.
+ */
+function matMulTiledVec4(backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, m: number, k: number, n: number, layout: 'nn' | 'nt' | 'tn'): tf.TensorInfo {
+  const out = newDeviceTensor(backend, [m, n]);
+  const tiles = (m / 4) * (n / 4);
+  const rows = [0, 1, 2, 3];
+  const declare = (name: string) => rows.map((r) => `var ${name}${r} = vec4<f32>(0.0);`).join(' ');
+  // nn: row r of the tile += Σ over four k of a_r[k]·(B's row k, four columns); nt: the four
+  // columns' dot products with a_r; tn: one k at a time, the outer product of A's and B's rows.
+  const loop = {
+    nn: `for (var k4 = 0; k4 < K4; k4 = k4 + 1) {
+          ${rows.map((r) => `let a${r} = A[(i4 * 4 + ${r}) * K4 + k4];`).join(' ')}
+          ${rows.map((q) => `let b${q} = B[(k4 * 4 + ${q}) * N4 + j4];`).join(' ')}
+          ${rows.map((r) => `acc${r} = acc${r} + a${r}.x * b0 + a${r}.y * b1 + a${r}.z * b2 + a${r}.w * b3;`).join('\n          ')}
+        }`,
+    nt: `for (var k4 = 0; k4 < K4; k4 = k4 + 1) {
+          ${rows.map((r) => `let a${r} = A[(i4 * 4 + ${r}) * K4 + k4];`).join(' ')}
+          ${rows.map((c) => `let b${c} = B[(j4 * 4 + ${c}) * K4 + k4];`).join(' ')}
+          ${rows.map((r) => `acc${r} = acc${r} + vec4<f32>(dot(a${r}, b0), dot(a${r}, b1), dot(a${r}, b2), dot(a${r}, b3));`).join('\n          ')}
+        }`,
+    tn: `for (var r = 0; r < K; r = r + 1) {
+          let av = A[r * M4 + i4];
+          let bv = B[r * N4 + j4];
+          acc0 = acc0 + av.x * bv; acc1 = acc1 + av.y * bv; acc2 = acc2 + av.z * bv; acc3 = acc3 + av.w * bv;
+        }`,
+  }[layout];
+  dispatchRaw(backend, {
+    name: KERNELS.matMul,
+    key: `lab_matmul_tiled_${m}_${k}_${n}_${layout}`,
+    buffers: [{ name: 'A', info: a, vec4: true }, { name: 'B', info: b, vec4: true }, { name: 'Out', info: out, write: true, vec4: true }],
+    uniforms: [{ name: 'tiles', type: 'i32', value: tiles }],
+    workgroupSize: VEC4_WORKGROUP,
+    workgroups: Math.max(1, Math.min(Math.ceil(tiles / VEC4_WORKGROUP), MAX_VEC4_WORKGROUPS)),
+    header: `const K = ${k}; const K4 = ${k / 4}; const M4 = ${m / 4}; const N4 = ${n / 4};`,
+    body: `
+      let stride = i32(numWorkgroups.x) * ${VEC4_WORKGROUP};
+      for (var t = i32(globalId.x); t < uniforms.tiles; t = t + stride) {
+        let i4 = t / N4;
+        let j4 = t % N4;
+        ${declare('acc')}
+        ${loop}
+        ${rows.map((r) => `Out[(i4 * 4 + ${r}) * N4 + j4] = acc${r};`).join(' ')}
+      }`,
+  });
+  return out;
+}
+
+/**
+ * C = Aᵀ·B (A [K, M], B [K, N]; M, K, N multiples of 4): the weight gradients of 1×1 convs and
+ * linear layers, a small C summed over many rows K. A channel-reduction layout: one workgroup per
+ * 4×4 tile of C, its invocations splitting the rows and each adding the outer products of its
+ * rows' four A values and four B values (2 vec4 loads per 16 multiply-adds), then one workgroup
+ * sum per tile row.
+ */
+function matMulTransposeAVec4(backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, m: number, k: number, n: number): tf.TensorInfo {
+  const out = newDeviceTensor(backend, [m, n]);
+  const workgroup = reductionWorkgroup(k);
+  const [m4, n4] = [m / 4, n / 4];
+  const rows = [0, 1, 2, 3];
+  dispatchRaw(backend, {
+    name: KERNELS.matMul,
+    key: `lab_matmul_ta_${m}_${n}_${workgroup}`,
+    buffers: [{ name: 'A', info: a, vec4: true }, { name: 'B', info: b, vec4: true }, { name: 'Out', info: out, write: true, vec4: true }],
+    uniforms: [{ name: 'rows', type: 'i32', value: k }],
+    workgroupSize: workgroup,
+    workgroups: m4 * n4,
+    header: `
+      alias T = vec4<f32>;
+      const M4 = ${m4}; const N4 = ${n4};
+      ${reduceSumHeader(workgroup)}`,
+    body: `
+      lane = localId.x;
+      let i4 = i32(workgroupId.x) / N4;
+      let j4 = i32(workgroupId.x) % N4;
+      ${rows.map((r) => `var acc${r} = vec4<f32>(0.0);`).join(' ')}
+      for (var r = i32(localId.x); r < uniforms.rows; r = r + ${workgroup}) {
+        let av = A[r * M4 + i4];
+        let bv = B[r * N4 + j4];
+        acc0 = acc0 + av.x * bv; acc1 = acc1 + av.y * bv; acc2 = acc2 + av.z * bv; acc3 = acc3 + av.w * bv;
+      }
+      ${rows.map((r) => `let total${r} = labReduceSum(acc${r});`).join(' ')}
+      if (localId.x == 0u) {
+        ${rows.map((r) => `Out[(i4 * 4 + ${r}) * N4 + j4] = total${r};`).join(' ')}
+      }`,
+  });
+  return out;
 }
 
 /** Activation bodies: forward from the input `v`, gradient factor from what the forward saved
@@ -226,14 +394,16 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     const update = runningMean !== undefined && runningVar !== undefined;
     const stats = newDeviceTensor(backend, [2, channelsOf(input.shape)]);
     const momentum = (attrs?.momentum as number | undefined) ?? 0;
+    const vec4 = takesVec4(input.shape);
     dispatchChannelReduction(backend, {
       name: KERNELS.batchMoments,
       key: `lab_batch_moments_${update}`,
       shape: input.shape,
+      vec4,
       buffers: [
-        { name: 'X', info: input },
-        { name: 'Stats', info: stats, write: true },
-        ...(update ? [{ name: 'RunningMean', info: runningMean, write: true }, { name: 'RunningVar', info: runningVar, write: true }] : []),
+        { name: 'X', info: input, vec4 },
+        { name: 'Stats', info: stats, write: true, vec4 },
+        ...(update ? [{ name: 'RunningMean', info: runningMean, write: true, vec4 }, { name: 'RunningVar', info: runningVar, write: true, vec4 }] : []),
       ],
       uniforms: update
         ? [
@@ -243,10 +413,10 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
           ]
         : [],
       body: `
-        var s = 0.0;
+        var s = T();
         for (var r = first; r < ROWS; r = r + WORKGROUP) { s = s + X[r * CHANNELS + c]; }
         let mean = labReduceSum(s) / f32(ROWS);
-        var q = 0.0;
+        var q = T();
         for (var r = first; r < ROWS; r = r + WORKGROUP) { let d = X[r * CHANNELS + c] - mean; q = q + d * d; }
         let variance = labReduceSum(q) / f32(ROWS);
         if (localId.x == 0u) {
@@ -265,13 +435,35 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     const input = x as tf.TensorInfo;
     const moments = stats ? { names: ['Stats'], infos: [stats], mean: 'Stats[c]', variance: 'Stats[CHANNELS + c]' } : { names: ['Mean', 'Variance'], infos: [mean, variance], mean: 'Mean[c]', variance: 'Variance[c]' };
     const activation = (attrs?.activation as string | undefined) ?? 'none';
+    const eps = attrs?.eps as number;
+    if (takesVec4(input.shape)) {
+      const activate = { none: 'v', relu: 'max(v, vec4<f32>(0.0))', relu6: 'clamp(v, vec4<f32>(0.0), vec4<f32>(6.0))' }[activation];
+      if (!activate) throw new Error(`${KERNELS.batchNormApply}: no fused activation ${activation}`);
+      const mean4 = stats ? 'Stats[c]' : 'Mean[c]';
+      const variance4 = stats ? 'Stats[CHANNELS4 + c]' : 'Variance[c]';
+      return elementwiseVec4(backend, {
+        name: KERNELS.batchNormApply,
+        key: `lab_bn_apply_${moments.names.length}_${activation}`,
+        shape: input.shape,
+        inputs: [['X', input], ...moments.names.map((name, i): [string, tf.TensorInfo] => [name, moments.infos[i] as tf.TensorInfo]), ['Gamma', gamma as tf.TensorInfo], ['Beta', beta as tf.TensorInfo]],
+        uniforms: [{ name: 'eps', type: 'f32', value: eps }],
+        setup: `
+          let mean = ${mean4};
+          let invStd = inverseSqrt(${variance4} + vec4<f32>(uniforms.eps));
+          let gamma = Gamma[c];
+          let beta = Beta[c];`,
+        body: `
+          let v = (X[i] - mean) * invStd * gamma + beta;
+          Out[i] = ${activate};`,
+      });
+    }
     const activate = { none: 'v', relu: 'max(v, 0.0)', relu6: 'clamp(v, 0.0, 6.0)' }[activation];
     if (!activate) throw new Error(`${KERNELS.batchNormApply}: no fused activation ${activation}`);
     const program = elementwise(`lab_bn_apply_${moments.names.length}_${activation}`, ['X', ...moments.names, 'Gamma', 'Beta'], input.shape, `
       let invStd = inverseSqrt(${moments.variance} + uniforms.eps);
       let v = (X[index] - ${moments.mean}) * invStd * Gamma[c] + Beta[c];
       setOutputAtIndex(index, ${activate});`, 'eps : f32,');
-    return run(backend, program, [input, ...(moments.infos as tf.TensorInfo[]), gamma as tf.TensorInfo, beta as tf.TensorInfo], [{ type: 'float32', data: [attrs?.eps as number] }]);
+    return run(backend, program, [input, ...(moments.infos as tf.TensorInfo[]), gamma as tf.TensorInfo, beta as tf.TensorInfo], [{ type: 'float32', data: [eps] }]);
   },
   // Σ dy and Σ dy·x̂ per channel (x̂ = (x − mean)/√(var + ε)), as two [C] tensors: dβ and dγ.
   [KERNELS.batchNormGradSums]: ({ inputs, backend, attrs }) => {
@@ -281,6 +473,25 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
   // dx = dy·a + x̂·b + c with a = γ/σ, b = −a·dγ/n, c = −a·dβ/n (batchnorm.ts).
   [KERNELS.batchNormInputGrad]: ({ inputs, backend, attrs }) => {
     const { dy, x, stats, gamma, dBeta, dGamma } = inputs as Record<string, tf.TensorInfo>;
+    const [eps, count] = [attrs?.eps as number, attrs?.count as number];
+    if (takesVec4(x.shape)) {
+      return elementwiseVec4(backend, {
+        name: KERNELS.batchNormInputGrad,
+        key: 'lab_bn_input_grad',
+        shape: x.shape,
+        inputs: [['Dy', dy], ['X', x], ['Stats', stats], ['Gamma', gamma], ['DBeta', dBeta], ['DGamma', dGamma]],
+        uniforms: [{ name: 'eps', type: 'f32', value: eps }, { name: 'count', type: 'f32', value: count }],
+        setup: `
+          let mean = Stats[c];
+          let invStd = inverseSqrt(Stats[CHANNELS4 + c] + vec4<f32>(uniforms.eps));
+          let a = Gamma[c] * invStd;
+          let b = a * (DGamma[c] / -uniforms.count);
+          let shift = a * (DBeta[c] / -uniforms.count);`,
+        body: `
+          let xHat = (X[i] - mean) * invStd;
+          Out[i] = Dy[i] * a + xHat * b + shift;`,
+      });
+    }
     const program = elementwise('lab_bn_input_grad', ['Dy', 'X', 'Stats', 'Gamma', 'DBeta', 'DGamma'], x.shape, `
       let invStd = inverseSqrt(Stats[CHANNELS + c] + uniforms.eps);
       let a = Gamma[c] * invStd;
@@ -289,8 +500,8 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
       let xHat = (X[index] - Stats[c]) * invStd;
       setOutputAtIndex(index, Dy[index] * a + xHat * b + shift);`, 'eps : f32, count : f32,');
     return run(backend, program, [dy, x, stats, gamma, dBeta, dGamma], [
-      { type: 'float32', data: [attrs?.eps as number] },
-      { type: 'float32', data: [attrs?.count as number] },
+      { type: 'float32', data: [eps] },
+      { type: 'float32', data: [count] },
     ]);
   },
   [KERNELS.activation]: ({ inputs, backend, attrs }) => {
@@ -298,9 +509,25 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     const fn = attrs?.fn as string;
     const expression = ACTIVATION_FORWARD[fn];
     if (!expression) throw new Error(`${KERNELS.activation}: no fused forward for ${fn}`);
+    const helpers = fn === 'gelu' ? NORMAL_CDF : '';
+    if (sizeOf(x.shape) % 4 === 0) {
+      return elementwiseVec4(backend, {
+        name: KERNELS.activation,
+        key: `lab_activation_${fn}`,
+        shape: x.shape,
+        perChannel: false,
+        inputs: [['X', x]],
+        header: helpers,
+        body: `
+          let xs = X[i];
+          var o : vec4<f32>;
+          ${perComponent((k) => `{ let v = xs.${k}; o.${k} = ${expression}; }`)}
+          Out[i] = o;`,
+      });
+    }
     const program = elementwise(`lab_activation_${fn}`, ['X'], x.shape, `
       let v = X[index];
-      setOutputAtIndex(index, ${expression});`, '', false, fn === 'gelu' ? NORMAL_CDF : '');
+      setOutputAtIndex(index, ${expression});`, '', false, helpers);
     return run(backend, program, [x]);
   },
   [KERNELS.activationGrad]: ({ inputs, backend, attrs }) => {
@@ -308,9 +535,25 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     const fn = attrs?.fn as string;
     const factor = ACTIVATION_GRAD_FACTOR[fn];
     if (!factor) throw new Error(`${KERNELS.activationGrad}: unknown activation ${fn}`);
+    const helpers = fn === 'gelu' ? NORMAL_CDF : '';
+    if (sizeOf(dy.shape) % 4 === 0) {
+      return elementwiseVec4(backend, {
+        name: KERNELS.activationGrad,
+        key: `lab_activation_grad_${fn}`,
+        shape: dy.shape,
+        perChannel: false,
+        inputs: [['Dy', dy], ['Saved', saved]],
+        header: helpers,
+        body: `
+          let ss = Saved[i];
+          var f : vec4<f32>;
+          ${perComponent((k) => `{ let s = ss.${k}; f.${k} = ${factor}; }`)}
+          Out[i] = Dy[i] * f;`,
+      });
+    }
     const program = elementwise(`lab_activation_grad_${fn}`, ['Dy', 'Saved'], dy.shape, `
       let s = Saved[index];
-      setOutputAtIndex(index, Dy[index] * (${factor}));`, '', false, fn === 'gelu' ? NORMAL_CDF : '');
+      setOutputAtIndex(index, Dy[index] * (${factor}));`, '', false, helpers);
     return run(backend, program, [dy, saved]);
   },
   // [N, H, W, C] → [N, 1, 1, C], the mean over H and W (global average pooling); tfjs transposes
@@ -328,12 +571,21 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
   // C = op(A)·op(B) for 2-D A and B, one invocation per 4 (or, when N is not a multiple of 4, 1)
   // outputs of a row, with a plain loop over K: no shared-memory tiles and no barriers, which is
   // what makes it fast on SwiftShader at the engine's skinny shapes (fused.ts decides when).
+  // With M, K and N multiples of 4, the tiled kernels below instead.
   [KERNELS.matMul]: ({ inputs, backend, attrs }) => {
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const transposeA = Boolean(attrs?.transposeA);
     const transposeB = Boolean(attrs?.transposeB);
     const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
     const n = transposeB ? b.shape[0] : b.shape[1];
+    if (m % 4 === 0 && k % 4 === 0 && n % 4 === 0) {
+      const tiles = (m / 4) * (n / 4);
+      if (!transposeA) return matMulTiledVec4(backend, a, b, m, k, n, transposeB ? 'nt' : 'nn');
+      // Aᵀ·B with few tiles of C (a weight gradient over many rows) splits the rows across a
+      // workgroup; with many, each invocation sums its tile's rows alone (no barriers).
+      if (tiles >= MIN_TILES_PER_INVOCATION) return matMulTiledVec4(backend, a, b, m, k, n, 'tn');
+      return matMulTransposeAVec4(backend, a, b, m, k, n);
+    }
     const width = n % 4 === 0 ? 4 : 1;
     const aAt = transposeA ? 'A[kk * M + i]' : 'A[i * K + kk]';
     const bAt = (offset: number) => (transposeB ? `B[(j + ${offset}) * K + kk]` : `B[kk * N + j + ${offset}]`);
@@ -494,8 +746,9 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     return run(backend, program, [x, filter]);
   },
   // A depthwise conv's input gradient (filter [k, k, C, 1], any stride): each input element sums
-  // dy·w over the outputs whose window covers it, one invocation per element (fused.ts decides
-  // when, with the numbers).
+  // dy·w over the outputs whose window covers it, one invocation per element, or with C a multiple
+  // of 4 per four channels with the filter's taps read once per invocation (fused.ts decides when,
+  // with the numbers).
   [KERNELS.depthwiseInputGrad]: ({ inputs, backend, attrs }) => {
     const { dy, filter } = inputs as Record<string, tf.TensorInfo>;
     const [n, ho, wo] = dy.shape;
@@ -503,7 +756,33 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     const [, h, w] = attrs?.inputShape as number[];
     const stride = attrs?.stride as number;
     const pad = attrs?.pad as number;
-    const program = elementwise(`lab_depthwise_input_grad_${[h, w, k, stride, pad, ho, wo].join('_')}`, ['Dy', 'W'], [n, h, w, channelsOf(dy.shape)], `
+    const outputShape = [n, h, w, channelsOf(dy.shape)];
+    if (takesVec4(dy.shape)) {
+      return elementwiseVec4(backend, {
+        name: KERNELS.depthwiseInputGrad,
+        key: `lab_depthwise_input_grad_${[h, w, k, stride, pad, ho, wo].join('_')}`,
+        shape: outputShape,
+        inputs: [['Dy', dy], ['Filter', filter]],
+        setup: filterTapsVec4(k),
+        body: `
+          let pixel = i / CHANNELS4;
+          let ix = pixel % ${w};
+          let iy = (pixel / ${w}) % ${h};
+          let b = pixel / ${w * h};
+          var acc = vec4<f32>(0.0);
+          for (var ky = 0; ky < ${k}; ky = ky + 1) {
+            let sy = iy + ${pad} - ky;
+            if (sy < 0 || sy % ${stride} != 0 || sy / ${stride} >= ${ho}) { continue; }
+            for (var kx = 0; kx < ${k}; kx = kx + 1) {
+              let sx = ix + ${pad} - kx;
+              if (sx < 0 || sx % ${stride} != 0 || sx / ${stride} >= ${wo}) { continue; }
+              acc = acc + Dy[((b * ${ho} + sy / ${stride}) * ${wo} + sx / ${stride}) * CHANNELS4 + c] * taps[ky * ${k} + kx];
+            }
+          }
+          Out[i] = acc;`,
+      });
+    }
+    const program = elementwise(`lab_depthwise_input_grad_${[h, w, k, stride, pad, ho, wo].join('_')}`, ['Dy', 'W'], outputShape, `
       let pixel = index / CHANNELS;
       let ix = pixel % ${w};
       let iy = (pixel / ${w}) % ${h};
@@ -520,6 +799,84 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
       }
       setOutputAtIndex(index, acc);`);
     return run(backend, program, [dy, filter]);
+  },
+  // A depthwise conv (NHWC, filter [k, k, C, 1], torch's symmetric padding, C a multiple of 4):
+  // one invocation per four channels, the filter's taps read once, then for each of its output
+  // pixels the k·k products of the window (fused.ts decides when, with the numbers).
+  [KERNELS.depthwiseConv]: ({ inputs, backend, attrs }) => {
+    const { x, filter } = inputs as Record<string, tf.TensorInfo>;
+    const [n, h, w, channels] = x.shape;
+    const [k] = filter.shape;
+    const stride = attrs?.stride as number;
+    const pad = attrs?.pad as number;
+    const ho = Math.floor((h + 2 * pad - k) / stride) + 1;
+    const wo = Math.floor((w + 2 * pad - k) / stride) + 1;
+    return elementwiseVec4(backend, {
+      name: KERNELS.depthwiseConv,
+      key: `lab_depthwise_conv_${[h, w, k, stride, pad, ho, wo].join('_')}`,
+      shape: [n, ho, wo, channels],
+      inputs: [['X', x], ['Filter', filter]],
+      setup: filterTapsVec4(k),
+      body: `
+        let pixel = i / CHANNELS4;
+        let ox = pixel % ${wo};
+        let oy = (pixel / ${wo}) % ${ho};
+        let b = pixel / ${wo * ho};
+        var acc = vec4<f32>(0.0);
+        for (var ky = 0; ky < ${k}; ky = ky + 1) {
+          let iy = oy * ${stride} + ky - ${pad};
+          if (iy < 0 || iy >= ${h}) { continue; }
+          for (var kx = 0; kx < ${k}; kx = kx + 1) {
+            let ix = ox * ${stride} + kx - ${pad};
+            if (ix < 0 || ix >= ${w}) { continue; }
+            acc = acc + X[((b * ${h} + iy) * ${w} + ix) * CHANNELS4 + c] * taps[ky * ${k} + kx];
+          }
+        }
+        Out[i] = acc;`,
+    });
+  },
+  // A depthwise conv's filter gradient (filter [k, k, C, 1], C a multiple of 4): dW[ky, kx, c] =
+  // Σ over outputs dy·x under tap (ky, kx). One workgroup per four channels (a channel reduction):
+  // each invocation walks its output pixels reading dy once and the k·k inputs under the window,
+  // keeping k·k sums; then one workgroup sum per tap.
+  [KERNELS.depthwiseFilterGrad]: ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as Record<string, tf.TensorInfo>;
+    const [, h, w, channels] = x.shape;
+    const [, ho, wo] = dy.shape;
+    const k = attrs?.kernel as number;
+    const stride = attrs?.stride as number;
+    const pad = attrs?.pad as number;
+    const dFilter = newDeviceTensor(backend, [k, k, channels, 1]);
+    dispatchChannelReduction(backend, {
+      name: KERNELS.depthwiseFilterGrad,
+      key: `lab_depthwise_filter_grad_${[h, w, k, stride, pad, ho, wo].join('_')}`,
+      shape: dy.shape,
+      vec4: true,
+      buffers: [{ name: 'X', info: x, vec4: true }, { name: 'Dy', info: dy, vec4: true }, { name: 'DFilter', info: dFilter, write: true, vec4: true }],
+      uniforms: [],
+      body: `
+        var sums : array<T, ${k * k}>;
+        for (var r = first; r < ROWS; r = r + WORKGROUP) {
+          let ox = r % ${wo};
+          let oy = (r / ${wo}) % ${ho};
+          let b = r / ${wo * ho};
+          let g = Dy[r * CHANNELS + c];
+          for (var ky = 0; ky < ${k}; ky = ky + 1) {
+            let iy = oy * ${stride} + ky - ${pad};
+            if (iy < 0 || iy >= ${h}) { continue; }
+            for (var kx = 0; kx < ${k}; kx = kx + 1) {
+              let ix = ox * ${stride} + kx - ${pad};
+              if (ix < 0 || ix >= ${w}) { continue; }
+              sums[ky * ${k} + kx] = sums[ky * ${k} + kx] + g * X[((b * ${h} + iy) * ${w} + ix) * CHANNELS + c];
+            }
+          }
+        }
+        for (var t = 0; t < ${k * k}; t = t + 1) {
+          let total = labReduceSum(sums[t]);
+          if (localId.x == 0u) { DFilter[t * CHANNELS + c] = total; }
+        }`,
+    });
+    return dFilter;
   },
   // x·scale[c] (+ shift[c]): a per-channel affine map (DoRA's magnitude / norm, a bias).
   [KERNELS.channelAffine]: ({ inputs, backend }) => {
@@ -571,15 +928,18 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
     const { dy, x, mean, invStd } = inputs as Record<string, tf.TensorInfo>;
     const features = channelsOf(x.shape);
     const [sumDy, sumDyXHat] = [newDeviceTensor(backend, [features]), newDeviceTensor(backend, [features])];
+    const vec4 = takesVec4(x.shape);
     dispatchChannelReduction(backend, {
       name: KERNELS.layerNormGradSums,
       key: 'lab_layer_norm_grad_sums',
       shape: x.shape,
-      buffers: [{ name: 'Dy', info: dy }, { name: 'X', info: x }, { name: 'Mean', info: mean }, { name: 'InvStd', info: invStd }, { name: 'SumDy', info: sumDy, write: true }, { name: 'SumDyXHat', info: sumDyXHat, write: true }],
+      vec4,
+      // Each row's mean and 1/σ are one value for all its features: scalar bindings.
+      buffers: [{ name: 'Dy', info: dy, vec4 }, { name: 'X', info: x, vec4 }, { name: 'Mean', info: mean }, { name: 'InvStd', info: invStd }, { name: 'SumDy', info: sumDy, write: true, vec4 }, { name: 'SumDyXHat', info: sumDyXHat, write: true, vec4 }],
       uniforms: [],
       body: `
-        var a = 0.0;
-        var b = 0.0;
+        var a = T();
+        var b = T();
         for (var r = first; r < ROWS; r = r + WORKGROUP) {
           let i = r * CHANNELS + c;
           a = a + Dy[i];

@@ -32,11 +32,13 @@ interface WebGpuBackendInternals {
 }
 
 export interface RawBuffer {
-  /** The WGSL name of the binding (an array<f32>). */
+  /** The WGSL name of the binding (an array<f32>, or of vec4<f32> with `vec4`). */
   name: string;
   info: tf.TensorInfo;
   /** Bound read_write (an output, or a tensor updated in place) instead of read. */
   write?: boolean;
+  /** Bound as array<vec4<f32>> (four consecutive values per element; the size a multiple of 4). */
+  vec4?: boolean;
 }
 
 export interface RawUniform {
@@ -73,7 +75,7 @@ function internals(backend: unknown): WebGpuBackendInternals {
 function wgslOf(dispatch: RawDispatch): string {
   const uniforms = dispatch.uniforms ?? [];
   const bindings = dispatch.buffers.map(
-    (buffer, i) => `@group(0) @binding(${i}) var<storage, ${buffer.write ? 'read_write' : 'read'}> ${buffer.name} : array<f32>;`,
+    (buffer, i) => `@group(0) @binding(${i}) var<storage, ${buffer.write ? 'read_write' : 'read'}> ${buffer.name} : array<${buffer.vec4 ? 'vec4<f32>' : 'f32'}>;`,
   );
   // A struct needs a member: a dispatch without uniforms still binds one (unused) scalar.
   const members = uniforms.length > 0 ? uniforms.map((u) => `${u.name} : ${u.type},`) : ['unused : f32,'];
@@ -92,7 +94,7 @@ ${dispatch.body}
 function pipelineOf(device: GPUDevice, dispatch: RawDispatch): GPUComputePipeline {
   let cache = pipelines.get(device);
   if (!cache) pipelines.set(device, (cache = new Map()));
-  const key = `${dispatch.key}|${dispatch.workgroupSize}|${dispatch.buffers.map((b) => `${b.name}${b.write ? '!' : ''}`).join(',')}|${(dispatch.uniforms ?? []).map((u) => `${u.name}:${u.type}`).join(',')}`;
+  const key = `${dispatch.key}|${dispatch.workgroupSize}|${dispatch.buffers.map((b) => `${b.name}${b.write ? '!' : ''}${b.vec4 ? '4' : ''}`).join(',')}|${(dispatch.uniforms ?? []).map((u) => `${u.name}:${u.type}`).join(',')}`;
   let pipeline = cache.get(key);
   if (!pipeline) {
     pipeline = device.createComputePipeline({

@@ -10,7 +10,7 @@
 // never a float32 copy, and dequantizes them again in its backward.
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2dNode } from '../models/spec';
-import { conv2dDirect, depthwiseInputGrad, dequantize, matMul2d, spatialMean } from '../kernels/fused';
+import { conv2dDirect, depthwiseConvDirect, depthwiseFilterGrad, depthwiseInputGrad, dequantize, matMul2d, spatialMean } from '../kernels/fused';
 import { customOp } from './customOp';
 import type { QuantizedParam } from './quantized';
 
@@ -94,7 +94,7 @@ function convForward(kind: ConvKind, node: Conv2dNode, x: tf.Tensor4D, weight: t
     case 'dense':
       return conv2dDirect(x, weight, node.stride, node.padding) ?? tf.conv2d(x, weight, node.stride, node.padding);
     case 'depthwise':
-      return tf.depthwiseConv2d(x, weight, node.stride, node.padding);
+      return depthwiseConvDirect(x, weight, node.stride, node.padding) ?? tf.depthwiseConv2d(x, weight, node.stride, node.padding);
   }
 }
 
@@ -146,14 +146,17 @@ function convWeightGrad(kind: ConvKind, node: Conv2dNode, x: tf.Tensor4D, dy: tf
         dataFormat: 'NHWC',
         filterShape: [kernel, kernel, inChannels, outChannels],
       });
-    case 'depthwise':
+    case 'depthwise': {
       if (weightGradAsConv('depthwise')) return depthwiseWeightGradAsConv(x, dy, kernel, stride, padding);
+      const direct = depthwiseFilterGrad(x, dy, kernel, stride, padding);
+      if (direct) return direct;
       return tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
         strides: stride,
         pad: padding,
         dilations: 1,
         filterShape: [kernel, kernel, inChannels, 1],
       });
+    }
   }
 }
 
