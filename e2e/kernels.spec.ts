@@ -117,6 +117,22 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     results.batchNormApplyVec4 = await compare(() => k.batchNormApply(x4, stats4, gamma4, beta4, 1e-5));
     results.batchNormApplyVec4Relu6Running = await compare(() => k.batchNormApply(x4, { mean: mean4, variance: variance4 }, gamma4, beta4, 1e-5, 'relu6'));
     results.batchNormApplyVec4Relu = await compare(() => k.batchNormApply(x4, stats4, gamma4, beta4, 1e-5, 'relu'));
+    // With the relu/relu6 the forward applied, masked in the backward (models/fusion.ts: the
+    // activation's output gradient in, its mask recomputed at x̂·γ + β).
+    results.batchNormBackwardMaskedRelu6 = await compare(() => {
+      const { dx, dGamma, dBeta } = k.batchNormBackward(dy, x, stats, gamma, 1e-5, true, { activation: 'relu6', beta });
+      return [dx as Tensor, dGamma, dBeta];
+    });
+    results.batchNormBackwardVec4MaskedRelu = await compare(() => {
+      const { dx, dGamma, dBeta } = k.batchNormBackward(dy4, x4, stats4, gamma4, 1e-5, true, { activation: 'relu', beta: beta4 });
+      return [dx as Tensor, dGamma, dBeta];
+    });
+    // γ × 4: x̂·γ + β spans both kinks of relu6 (0 and 6).
+    const wideGamma4 = tf.mul(gamma4, 4) as Tensor1D;
+    results.batchNormBackwardVec4MaskedRelu6 = await compare(() => {
+      const { dx, dGamma, dBeta } = k.batchNormBackward(dy4, x4, stats4, wideGamma4, 1e-5, true, { activation: 'relu6', beta: beta4 });
+      return [dx as Tensor, dGamma, dBeta];
+    });
     results.batchNormBackwardVec4 = await compare(() => {
       const { dx, dGamma, dBeta } = k.batchNormBackward(dy4, x4, stats4, gamma4, 1e-5, true);
       return [dx as Tensor, dGamma, dBeta];

@@ -60,9 +60,14 @@ describe('findings tour', () => {
     const mobilenet = figure('activations_dominate', 'lora-saving-mobilenet_v2');
     const resnet = figure('activations_dominate', 'lora-saving-resnet18');
     expect(mobilenet).toBeGreaterThan(0);
-    expect(resnet).toBeGreaterThan(2 * mobilenet);
-    expect(figure('activations_dominate', 'act-share-mobilenet_v2')).toBeGreaterThan(0.5);
-    expect(figure('activations_dominate', 'act-share-resnet18')).toBeLessThan(0.25);
+    // The lab engine's view: 33.5% against 66.1% (PyTorch's view, which keeps every relu6 output:
+    // 26.0% against 69.4%; the lab recomputes a batch norm's applied activation, models/fusion.ts).
+    expect(resnet).toBeGreaterThan(1.75 * mobilenet);
+    const actShare = { mobilenet: figure('activations_dominate', 'act-share-mobilenet_v2'), resnet: figure('activations_dominate', 'act-share-resnet18') };
+    // Lab view, 10 classes: 44.7% against 7.1% (PyTorch's view keeps every relu6 output: more still on MobileNetV2).
+    expect(actShare.mobilenet).toBeGreaterThan(0.4);
+    expect(actShare.mobilenet).toBeGreaterThan(2 * actShare.resnet);
+    expect(actShare.resnet).toBeLessThan(0.25);
   });
 
   it("reproduces the ~20:1 ratio only with PyTorch's counter; counted correctly backward ≈ 2 × forward", () => {
@@ -157,8 +162,8 @@ describe('the quantized-base card', () => {
       expect(figure('quantized_base', `lora-nf4-vs-fft-${model}`), model).toBeCloseTo(1 - peakOn('nf4').total / fft, 12);
       expect(figure('quantized_base', `lora-nf4-saving-${model}`), model).toBeGreaterThan(figure('quantized_base', `lora-int8-saving-${model}`));
     }
-    // It buys most where the weights are most of the peak: ResNet-18, not MobileNetV2.
-    expect(figure('quantized_base', 'lora-nf4-saving-resnet18')).toBeGreaterThan(3 * figure('quantized_base', 'lora-nf4-saving-mobilenet_v2'));
+    // It buys most where the weights are most of the peak: ResNet-18 (44.1%), not MobileNetV2 (15.9%).
+    expect(figure('quantized_base', 'lora-nf4-saving-resnet18')).toBeGreaterThan(2.5 * figure('quantized_base', 'lora-nf4-saving-mobilenet_v2'));
   });
 
   it('keeps FFT and GaLore on float32: they update the base', () => {

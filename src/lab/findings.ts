@@ -63,7 +63,7 @@ export const FINDINGS: readonly Finding[] = [
   {
     id: 'activations_dominate',
     title: 'Activations dominate depthwise-separable nets, so PEFT saves far less memory on MobileNets than on ResNet-18',
-    why: 'PEFT removes gradients and optimizer state of frozen weights, but every adapted layer still keeps its input for the backward pass. On MobileNetV2 those saved activations are most of the peak; on ResNet-18 the weights’ gradients and Adam moments are.',
+    why: 'PEFT removes gradients and optimizer state of frozen weights, but the backward pass still needs the activations of every layer it goes through. On MobileNetV2 those saved activations are the largest part of the peak (most of it under PyTorch’s autograd, which keeps every relu6 output the lab’s engine recomputes); on ResNet-18 the weights’ gradients and Adam moments are.',
     claims: ['peft_memory_mobilenets', 'peft_memory_resnet18'],
     chart: 'memory_contrast',
     tryIt: { model: 'mobilenet_v2', method: 'lora' },

@@ -1,9 +1,10 @@
-// The optimizer kernels of fused.ts (Adam's updates, x + a·y) and the dequantization of a quantized
-// frozen base (also for the wasm backend) for tfjs's CPU backend (the unit tests' backend and the lab's
-// last fallback): one output buffer per update instead of ~10 temporaries (or none: the
-// multi-parameter Adam updates in place), so the optimizer phase holds what the analytic profiler
-// counts. Every operation is rounded to float32 as the plain
-// tfjs ops round their outputs, so the results equal the plain version's bit for bit.
+// The optimizer kernels of fused.ts (Adam's updates, x + a·y), batch norm's apply and backward, and
+// the dequantization of a quantized frozen base (also for the wasm backend) for tfjs's CPU backend
+// (the unit tests' backend and the lab's last fallback): one output buffer per update instead of ~10
+// temporaries (or none: the multi-parameter Adam updates in place), so the step holds what the
+// analytic profiler counts. Every operation is rounded to float32 as the plain tfjs ops round their
+// outputs, so the optimizer's results equal the plain version's bit for bit (batch norm's sums
+// accumulate in float64: equal to within float32 rounding).
 import * as tf from '@tensorflow/tfjs';
 import { codeAt, dequantizeCode, QUANT_BLOCK, type QuantizedValues } from '../quant/blockwise';
 import { KERNELS } from './webgpu';
@@ -37,7 +38,89 @@ function replaceValues(backend: unknown, info: tf.TensorInfo, values: Float32Arr
   (backend as CpuBackendLike).data.get(info.dataId).values = values;
 }
 
+/** Per channel c of a [.., C] tensor: 1/√(var + ε), rounded as tf.rsqrt(tf.add(var, ε)) rounds. */
+function inverseStds(variance: Float32Array, eps: number): Float32Array {
+  return variance.map((v) => f32(1 / Math.sqrt(f32(v + f32(eps)))));
+}
+
+/** x̂ and the batch norm's output before its activation, x̂·γ + β, with the plain ops' rounding: the
+ * forward's values, so the backward's mask (recomputed from them) is the forward's own. */
+const normalised = (x: number, mean: number, invStd: number) => f32(f32(x - mean) * invStd);
+const affine = (xHat: number, gamma: number, beta: number) => f32(f32(xHat * gamma) + beta);
+
+/** Where a relu or relu6 passes its gradient, from its input (torch: 0 at the kinks). */
+const passes = (activation: string, v: number) => (activation === 'relu' ? v > 0 : v > 0 && v < 6);
+
+/** The batch statistics' rows ([2, C]: mean, variance) or the running ones. */
+function momentsOf(backend: unknown, inputs: Record<string, tf.TensorInfo | undefined>, channels: number): [Float32Array, Float32Array] {
+  if (inputs.stats) {
+    const stats = valuesOf(backend, inputs.stats);
+    return [stats.subarray(0, channels), stats.subarray(channels, 2 * channels)];
+  }
+  return [valuesOf(backend, inputs.mean as tf.TensorInfo), valuesOf(backend, inputs.variance as tf.TensorInfo)];
+}
+
 const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  // Batch norm's apply (with its relu/relu6) and backward (with the activation's mask, fused.ts), one
+  // output buffer each where the plain ops make 5–10 activation-sized temporaries: a conv that
+  // recomputes its input in its backward then holds what the analytic profiler counts.
+  [KERNELS.batchNormApply]: ({ inputs, backend, attrs }) => {
+    const all = inputs as Record<string, tf.TensorInfo | undefined>;
+    const x = all.x as tf.TensorInfo;
+    const channels = x.shape[x.shape.length - 1];
+    const [mean, variance] = momentsOf(backend, all, channels);
+    const invStd = inverseStds(variance, attrs?.eps as number);
+    const [xs, gamma, beta] = [x, all.gamma as tf.TensorInfo, all.beta as tf.TensorInfo].map((t) => valuesOf(backend, t));
+    const activation = (attrs?.activation as string | undefined) ?? 'none';
+    const out = new Float32Array(xs.length);
+    for (let i = 0; i < xs.length; i++) {
+      const c = i % channels;
+      const v = affine(normalised(xs[i], mean[c], invStd[c]), gamma[c], beta[c]);
+      out[i] = activation === 'relu' ? Math.max(v, 0) : activation === 'relu6' ? Math.min(Math.max(v, 0), 6) : v;
+    }
+    return (backend as CpuBackendLike).makeTensorInfo(x.shape, 'float32', out);
+  },
+  [KERNELS.batchNormGradSums]: ({ inputs, backend, attrs }) => {
+    const { dy, x, stats, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+    const channels = x.shape[x.shape.length - 1];
+    const [mean, variance] = momentsOf(backend, { stats }, channels);
+    const invStd = inverseStds(variance, attrs?.eps as number);
+    const activation = (attrs?.activation as string | undefined) ?? 'none';
+    const [dys, xs] = [dy, x].map((t) => valuesOf(backend, t));
+    const [gammas, betas] = activation === 'none' ? [new Float32Array(0), new Float32Array(0)] : [valuesOf(backend, gamma), valuesOf(backend, beta)];
+    const [sumDy, sumDyXHat] = [new Float64Array(channels), new Float64Array(channels)];
+    for (let i = 0; i < xs.length; i++) {
+      const c = i % channels;
+      const xHat = normalised(xs[i], mean[c], invStd[c]);
+      const g = activation === 'none' || passes(activation, affine(xHat, gammas[c], betas[c])) ? dys[i] : 0;
+      sumDy[c] += g;
+      sumDyXHat[c] += f32(g * xHat);
+    }
+    const cpu = backend as CpuBackendLike;
+    return [cpu.makeTensorInfo([channels], 'float32', Float32Array.from(sumDy)), cpu.makeTensorInfo([channels], 'float32', Float32Array.from(sumDyXHat))] as unknown as tf.TensorInfo;
+  },
+  [KERNELS.batchNormInputGrad]: ({ inputs, backend, attrs }) => {
+    const { dy, x, stats, gamma, beta, dBeta, dGamma } = inputs as Record<string, tf.TensorInfo>;
+    const channels = x.shape[x.shape.length - 1];
+    const [mean, variance] = momentsOf(backend, { stats }, channels);
+    const invStd = inverseStds(variance, attrs?.eps as number);
+    const count = f32(attrs?.count as number);
+    const activation = (attrs?.activation as string | undefined) ?? 'none';
+    const [dys, xs, gammas, dBetas, dGammas] = [dy, x, gamma, dBeta, dGamma].map((t) => valuesOf(backend, t));
+    const betas = activation === 'none' ? new Float32Array(0) : valuesOf(backend, beta);
+    // dx = g·a + x̂·b + c with a = γ/σ, b = −a·dγ/n, c = −a·dβ/n per channel (fused.ts).
+    const a = gammas.map((g, c) => f32(g * invStd[c]));
+    const b = a.map((ac, c) => f32(ac * f32(dGammas[c] / -count)));
+    const shift = a.map((ac, c) => f32(ac * f32(dBetas[c] / -count)));
+    const out = new Float32Array(xs.length);
+    for (let i = 0; i < xs.length; i++) {
+      const c = i % channels;
+      const xHat = normalised(xs[i], mean[c], invStd[c]);
+      const g = activation === 'none' || passes(activation, affine(xHat, gammas[c], betas[c])) ? dys[i] : 0;
+      out[i] = f32(f32(f32(g * a[c]) + f32(xHat * b[c])) + shift[c]);
+    }
+    return (backend as CpuBackendLike).makeTensorInfo(x.shape, 'float32', out);
+  },
   [KERNELS.adamMoment]: ({ inputs, backend, attrs }) => {
     const { moment, grad, param } = inputs as Record<string, tf.TensorInfo>;
     const [m, g, p] = [moment, grad, param].map((t) => valuesOf(backend, t));

@@ -1,9 +1,10 @@
 // The fused ops on the CPU backend: where cpu.ts has a kernel (Adam's updates) it must equal the
-// plain tfjs ops bit for bit, and elsewhere the plain ops are what runs. The WebGPU kernels are
+// plain tfjs ops bit for bit (batch norm's: its apply bit for bit, its sums to float32 rounding),
+// and elsewhere the plain ops are what runs. The WebGPU kernels are
 // held to the same plain ops in e2e/kernels.spec.ts.
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adamMoment, adamMulti, adamParam, addScaled, setFusedKernels } from './fused';
+import { adamMoment, adamMulti, adamParam, addScaled, batchMoments, batchNormApply, batchNormBackward, setFusedKernels } from './fused';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -90,5 +91,40 @@ describe('multi-tensor Adam on the CPU backend', () => {
     expect(fused.values).toEqual(plain.values);
     // The plain path really moved something (it is not comparing two no-ops).
     expect(plain.values[1]).not.toEqual([0.5, -1.5, 2.0, 1e-3]);
+  });
+});
+
+describe('batch norm kernels on the CPU backend', () => {
+  // [2, 3, 3, 4]: 18 values per channel; γ × 3 so x̂·γ + β crosses both of relu6's kinks.
+  const x = tf.randomNormal([2, 3, 3, 4], 0.5, 2, 'float32', 1);
+  const dy = tf.randomNormal([2, 3, 3, 4], 0, 1, 'float32', 2);
+  const gamma = tf.mul(tf.randomNormal([4], 1, 0.3, 'float32', 3), 3) as tf.Tensor1D;
+  const beta = tf.randomNormal([4], 1, 1, 'float32', 4) as tf.Tensor1D;
+  const stats = batchMoments(x);
+
+  it.each(['none', 'relu', 'relu6'] as const)('apply with activation %s: one kernel, equal to the plain ops bit for bit', async (activation) => {
+    const { fused, plain, fusedKernels } = await bothWays(() => batchNormApply(x, stats, gamma, beta, 1e-5, activation === 'none' ? undefined : activation));
+    expect(fusedKernels).toEqual(['LabBatchNormApply']);
+    expect(Array.from(fused)).toEqual(Array.from(plain));
+  });
+
+  it.each([undefined, 'relu', 'relu6'] as const)('backward masked by %s: dx, dγ and dβ equal the plain ops to float32 rounding', async (activation) => {
+    const applied = activation ? { activation, beta } : undefined;
+    const run = () => {
+      const { dx, dGamma, dBeta } = batchNormBackward(dy, x, stats, gamma, 1e-5, true, applied);
+      return tf.concat([tf.reshape(dx as tf.Tensor, [-1]), dGamma, dBeta]);
+    };
+    const { fused, plain, fusedKernels } = await bothWays(run);
+    expect(fusedKernels).toEqual(expect.arrayContaining(['LabBatchNormGradSums', 'LabBatchNormInputGrad']));
+    const scale = Math.max(...Array.from(plain, Math.abs));
+    for (let i = 0; i < plain.length; i++) expect(Math.abs(fused[i] - plain[i]), `element ${i}`).toBeLessThan(1e-6 * scale);
+    if (activation) {
+      // The mask did something: some of dy's elements are dropped (the plain path's own values differ unmasked).
+      const unmasked = await bothWays(() => {
+        const { dGamma } = batchNormBackward(dy, x, stats, gamma, 1e-5, false);
+        return dGamma;
+      });
+      expect(Array.from(unmasked.plain)).not.toEqual(Array.from(plain.slice(plain.length - 8, plain.length - 4)));
+    }
   });
 });

@@ -91,9 +91,17 @@ export function batchNormApply(
   });
 }
 
+/** Where a relu or relu6 passes its gradient, from its input v: torch's 0 at the kinks. */
+function passesGradient(activation: FusedActivation, v: tf.Tensor): tf.Tensor {
+  return activation === 'relu' ? tf.greater(v, 0) : tf.logicalAnd(tf.greater(v, 0), tf.less(v, 6));
+}
+
 /** Training-mode batch norm's backward from x and its batch statistics (batchMoments' [2, C];
  * x̂ = (x − mean)/σ): dβ = Σ dy, dγ = Σ dy·x̂ and, when wanted, dx = γ/σ·(dy − dβ/n − x̂·dγ/n), n
- * values per channel. On WebGPU: one reduction dispatch (dβ and dγ) and one for dx. */
+ * values per channel. With `applied` (the relu or relu6 its forward applied, models/fusion.ts), dy
+ * is the activation's output gradient and is first masked where the activation passes it, at
+ * x̂·γ + β recomputed with the forward's arithmetic. On WebGPU: one reduction dispatch (dβ and dγ)
+ * and one for dx. */
 export function batchNormBackward(
   dy: tf.Tensor,
   x: tf.Tensor,
@@ -101,12 +109,15 @@ export function batchNormBackward(
   gamma: tf.Tensor1D,
   eps: number,
   inputGradWanted: boolean,
+  applied?: { activation: FusedActivation; beta: tf.Tensor1D },
 ): { dx: tf.Tensor | null; dGamma: tf.Tensor1D; dBeta: tf.Tensor1D } {
   const count = x.size / x.shape[x.rank - 1];
   if (fused(KERNELS.batchNormGradSums) && fused(KERNELS.batchNormInputGrad)) {
-    const [dBeta, dGamma] = tf.engine().runKernel(KERNELS.batchNormGradSums, { dy, x, stats }, { eps }) as [tf.Tensor1D, tf.Tensor1D];
+    const masking: tf.NamedTensorMap = applied ? { beta: applied.beta } : {};
+    const activation = applied?.activation ?? 'none';
+    const [dBeta, dGamma] = tf.engine().runKernel(KERNELS.batchNormGradSums, { dy, x, stats, gamma, ...masking }, { eps, activation }) as [tf.Tensor1D, tf.Tensor1D];
     const dx = inputGradWanted
-      ? (tf.engine().runKernel(KERNELS.batchNormInputGrad, { dy, x, stats, gamma, dBeta, dGamma }, { eps, count }) as tf.Tensor)
+      ? (tf.engine().runKernel(KERNELS.batchNormInputGrad, { dy, x, stats, gamma, ...masking, dBeta, dGamma }, { eps, count, activation }) as tf.Tensor)
       : null;
     return { dx, dGamma, dBeta };
   }
@@ -115,14 +126,15 @@ export function batchNormBackward(
     const axes = channelAxes(x.rank);
     const invStd = tf.rsqrt(tf.add(variance, eps));
     const xHat = tf.mul(tf.sub(x, mean), invStd);
-    const sumDy = tf.sum(dy, axes) as tf.Tensor1D;
-    const sumDyXHat = tf.sum(tf.mul(dy, xHat), axes) as tf.Tensor1D;
+    const g = applied ? tf.mul(dy, tf.cast(passesGradient(applied.activation, tf.add(tf.mul(xHat, gamma), applied.beta)), 'float32')) : dy;
+    const sumDy = tf.sum(g, axes) as tf.Tensor1D;
+    const sumDyXHat = tf.sum(tf.mul(g, xHat), axes) as tf.Tensor1D;
     if (!inputGradWanted) return [sumDy, sumDyXHat];
-    // dx = dy·a + x̂·b + c with per-channel a = γ/σ, b = −a·dγ/n, c = −a·dβ/n.
+    // dx = g·a + x̂·b + c with per-channel a = γ/σ, b = −a·dγ/n, c = −a·dβ/n.
     const a = tf.mul(gamma, invStd);
     const b = tf.mul(a, tf.div(sumDyXHat, -count));
     const c = tf.mul(a, tf.div(sumDy, -count));
-    return [sumDy, sumDyXHat, tf.add(tf.add(tf.mul(dy, a), tf.mul(xHat, b)), c)];
+    return [sumDy, sumDyXHat, tf.add(tf.add(tf.mul(g, a), tf.mul(xHat, b)), c)];
   });
   return { dx: dx ?? null, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
 }

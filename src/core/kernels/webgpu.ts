@@ -155,33 +155,45 @@ function reduceSumHeader(workgroup: number): string {
 }
 
 /** Σ dy and Σ dy·x per channel (the last axis) in one reduction, as two [C] tensors; with the
- * batch statistics ([2, C]), x is normalised first: Σ dy·x̂, x̂ = (x − mean)/√(var + ε). */
-function dyAndDyXSums(backend: unknown, name: string, dy: tf.TensorInfo, x: tf.TensorInfo, normalise?: { stats: tf.TensorInfo; eps: number }): tf.TensorInfo {
+ * batch statistics ([2, C]), x is normalised first: Σ dy·x̂, x̂ = (x − mean)/√(var + ε); with an
+ * activation the batch norm applied (`masked`), dy is first multiplied by its mask at x̂·γ + β. */
+function dyAndDyXSums(
+  backend: unknown,
+  name: string,
+  dy: tf.TensorInfo,
+  x: tf.TensorInfo,
+  normalise?: { stats: tf.TensorInfo; eps: number; masked?: MaskedBy },
+): tf.TensorInfo {
   const channels = channelsOf(x.shape);
   const vec4 = takesVec4(x.shape);
   const sumDy = newDeviceTensor(backend, [channels]);
   const sumDyX = newDeviceTensor(backend, [channels]);
+  const masked = normalise?.masked;
   dispatchChannelReduction(backend, {
     name,
-    key: `lab_dy_dyx_sums_${normalise !== undefined}`,
+    key: `lab_dy_dyx_sums_${normalise !== undefined}_${masked?.activation ?? 'none'}`,
     shape: x.shape,
     vec4,
     buffers: [
       { name: 'Dy', info: dy, vec4 },
       { name: 'X', info: x, vec4 },
       ...(normalise ? [{ name: 'Stats', info: normalise.stats, vec4 }] : []),
+      ...(masked ? [{ name: 'Gamma', info: masked.gamma, vec4 }, { name: 'Beta', info: masked.beta, vec4 }] : []),
       { name: 'SumDy', info: sumDy, write: true, vec4 },
       { name: 'SumDyX', info: sumDyX, write: true, vec4 },
     ],
     uniforms: normalise ? [{ name: 'eps', type: 'f32', value: normalise.eps }] : [],
     body: `
       ${normalise ? 'let m = Stats[c];\n      let invStd = inverseSqrt(Stats[CHANNELS + c] + T(uniforms.eps));' : ''}
+      ${masked ? 'let gamma = Gamma[c];\n      let beta = Beta[c];' : ''}
       var sumDy = T();
       var sumDyX = T();
       for (var r = first; r < ROWS; r = r + WORKGROUP) {
         let i = r * CHANNELS + c;
-        sumDy = sumDy + Dy[i];
-        sumDyX = sumDyX + Dy[i] * ${normalise ? '((X[i] - m) * invStd)' : 'X[i]'};
+        let xv = ${normalise ? '(X[i] - m) * invStd' : 'X[i]'};
+        let g = ${masked ? `select(T(), Dy[i], ${MASK_OF[masked.activation]('xv * gamma + beta')})` : 'Dy[i]'};
+        sumDy = sumDy + g;
+        sumDyX = sumDyX + g * xv;
       }
       let totalDy = labReduceSum(sumDy);
       let totalDyX = labReduceSum(sumDyX);
@@ -189,6 +201,29 @@ function dyAndDyXSums(backend: unknown, name: string, dy: tf.TensorInfo, x: tf.T
   });
   return [sumDy, sumDyX] as unknown as tf.TensorInfo;
 }
+
+/** The activation a batch norm applied, whose mask its backward applies to dy (models/fusion.ts). */
+interface MaskedBy {
+  activation: 'relu' | 'relu6';
+  gamma: tf.TensorInfo;
+  beta: tf.TensorInfo;
+}
+
+/** The activation a batch norm's backward masks dy by (attrs.activation, with γ and β bound), if any. */
+function maskedBy(attrs: KernelArgs['attrs'], gamma: tf.TensorInfo | undefined, beta: tf.TensorInfo | undefined): MaskedBy | undefined {
+  const activation = attrs?.activation as string | undefined;
+  if (activation === undefined || activation === 'none') return undefined;
+  if (activation !== 'relu' && activation !== 'relu6') throw new Error(`batch norm backward: no fused activation ${activation}`);
+  if (!gamma || !beta) throw new Error('batch norm backward: a masked gradient needs γ and β');
+  return { activation, gamma, beta };
+}
+
+/** Where a relu or relu6 passes the gradient, as a WGSL condition on its input v (f32 or vec4, the
+ * batch norm's output recomputed as x̂·γ + β, the forward's own arithmetic): torch's 0 at the kinks. */
+const MASK_OF: Record<MaskedBy['activation'], (v: string) => string> = {
+  relu: (v) => `(${v}) > T()`,
+  relu6: (v) => `((${v}) > T()) & ((${v}) < T(6.0))`,
+};
 
 /** A power of two, ~32 rows per invocation, at most MAX_REDUCE_WORKGROUP. */
 function reductionWorkgroup(rows: number): number {
@@ -465,41 +500,49 @@ const kernelFuncs: Record<(typeof KERNELS)[keyof typeof KERNELS], (args: KernelA
       setOutputAtIndex(index, ${activate});`, 'eps : f32,');
     return run(backend, program, [input, ...(moments.infos as tf.TensorInfo[]), gamma as tf.TensorInfo, beta as tf.TensorInfo], [{ type: 'float32', data: [eps] }]);
   },
-  // Σ dy and Σ dy·x̂ per channel (x̂ = (x − mean)/√(var + ε)), as two [C] tensors: dβ and dγ.
+  // Σ dy and Σ dy·x̂ per channel (x̂ = (x − mean)/√(var + ε)), as two [C] tensors: dβ and dγ. With
+  // an `activation` the batch norm applied, dy is its output's gradient, masked here (maskedBy).
   [KERNELS.batchNormGradSums]: ({ inputs, backend, attrs }) => {
-    const { dy, x, stats } = inputs as Record<string, tf.TensorInfo>;
-    return dyAndDyXSums(backend, KERNELS.batchNormGradSums, dy, x, { stats, eps: attrs?.eps as number });
+    const { dy, x, stats, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+    return dyAndDyXSums(backend, KERNELS.batchNormGradSums, dy, x, { stats, eps: attrs?.eps as number, masked: maskedBy(attrs, gamma, beta) });
   },
-  // dx = dy·a + x̂·b + c with a = γ/σ, b = −a·dγ/n, c = −a·dβ/n (batchnorm.ts).
+  // dx = dy·a + x̂·b + c with a = γ/σ, b = −a·dγ/n, c = −a·dβ/n (batchnorm.ts); with an
+  // `activation`, dy masked first as in the sums.
   [KERNELS.batchNormInputGrad]: ({ inputs, backend, attrs }) => {
-    const { dy, x, stats, gamma, dBeta, dGamma } = inputs as Record<string, tf.TensorInfo>;
+    const { dy, x, stats, gamma, beta, dBeta, dGamma } = inputs as Record<string, tf.TensorInfo>;
     const [eps, count] = [attrs?.eps as number, attrs?.count as number];
+    const masked = maskedBy(attrs, gamma, beta);
+    const maskedDy = (dyAt: string, xHat: string, gammaAt: string, betaAt: string) =>
+      masked ? `select(T(), ${dyAt}, ${MASK_OF[masked.activation](`${xHat} * ${gammaAt} + ${betaAt}`)})` : dyAt;
     if (takesVec4(x.shape)) {
       return elementwiseVec4(backend, {
         name: KERNELS.batchNormInputGrad,
-        key: 'lab_bn_input_grad',
+        key: `lab_bn_input_grad_${masked?.activation ?? 'none'}`,
         shape: x.shape,
-        inputs: [['Dy', dy], ['X', x], ['Stats', stats], ['Gamma', gamma], ['DBeta', dBeta], ['DGamma', dGamma]],
+        inputs: [['Dy', dy], ['X', x], ['Stats', stats], ['Gamma', gamma], ...(masked ? [['Beta', beta] as [string, tf.TensorInfo]] : []), ['DBeta', dBeta], ['DGamma', dGamma]],
         uniforms: [{ name: 'eps', type: 'f32', value: eps }, { name: 'count', type: 'f32', value: count }],
+        header: 'alias T = vec4<f32>;',
         setup: `
           let mean = Stats[c];
           let invStd = inverseSqrt(Stats[CHANNELS4 + c] + vec4<f32>(uniforms.eps));
-          let a = Gamma[c] * invStd;
+          let gamma = Gamma[c];
+          ${masked ? 'let beta = Beta[c];' : ''}
+          let a = gamma * invStd;
           let b = a * (DGamma[c] / -uniforms.count);
           let shift = a * (DBeta[c] / -uniforms.count);`,
         body: `
           let xHat = (X[i] - mean) * invStd;
-          Out[i] = Dy[i] * a + xHat * b + shift;`,
+          Out[i] = ${maskedDy('Dy[i]', 'xHat', 'gamma', 'beta')} * a + xHat * b + shift;`,
       });
     }
-    const program = elementwise('lab_bn_input_grad', ['Dy', 'X', 'Stats', 'Gamma', 'DBeta', 'DGamma'], x.shape, `
+    const program = elementwise(`lab_bn_input_grad_${masked?.activation ?? 'none'}`, ['Dy', 'X', 'Stats', 'Gamma', ...(masked ? ['Beta'] : []), 'DBeta', 'DGamma'], x.shape, `
       let invStd = inverseSqrt(Stats[CHANNELS + c] + uniforms.eps);
       let a = Gamma[c] * invStd;
       let b = a * (DGamma[c] / -uniforms.count);
       let shift = a * (DBeta[c] / -uniforms.count);
       let xHat = (X[index] - Stats[c]) * invStd;
-      setOutputAtIndex(index, Dy[index] * a + xHat * b + shift);`, 'eps : f32, count : f32,');
-    return run(backend, program, [dy, x, stats, gamma, dBeta, dGamma], [
+      setOutputAtIndex(index, ${maskedDy('Dy[index]', 'xHat', 'Gamma[c]', 'Beta[c]')} * a + xHat * b + shift);`, 'eps : f32, count : f32,', true, 'alias T = f32;');
+    return run(backend, program, [dy, x, stats, gamma, ...(masked ? [beta] : []), dBeta, dGamma], [
       { type: 'float32', data: [eps] },
       { type: 'float32', data: [count] },
     ]);

@@ -50,3 +50,11 @@ export const APPLIED_ACTIVATIONS: Record<FusedActivation, (x: tf.Tensor) => tf.T
   relu: activation('relu', (x) => tf.clone(x), 'output'),
   relu6: activation('relu6', (x) => tf.clone(x), 'output'),
 };
+
+/** A relu or relu6 whose batch norm applied it and applies its mask in its backward too
+ * (models/fusion.ts, recomputedActivations): the same buffer forward, the same gradient backward;
+ * it keeps nothing. */
+export function passedThrough(x: tf.Tensor): tf.Tensor {
+  // New tensor objects sharing the buffers: the caller and the tape each dispose their own.
+  return customOp([x], () => ({ value: tf.clone(x), gradFunc: (dy) => [tf.clone(dy)] }));
+}

@@ -6,8 +6,10 @@
 // mean and variance; x̂ is recomputed: the same bytes as keeping x̂) and on WebGPU runs as one
 // reduction and one elementwise dispatch (kernels/fused.ts):
 //   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/σ · (dy − dβ/n − x̂·dγ/n),  n = values per channel.
-// A relu or relu6 that alone reads the batch norm is applied here too (models/fusion.ts): the
-// gradient each function receives is then the activation node's dz, which that node computes.
+// A relu or relu6 that alone reads the batch norm is applied here too (models/fusion.ts). In a
+// training step whose batch norm keeps x, its backward masks the activation's output gradient itself
+// (the activation node passes it through and keeps nothing); otherwise the activation node computes
+// its dz from its kept output, and the gradient each function here receives is that dz.
 // A training step's forward updates the running statistics from the batch as torch's forward does
 // (in the same dispatch as the batch statistics on WebGPU); other training-mode passes (gradient
 // checks, comparisons with PyTorch) leave them alone.
@@ -40,9 +42,21 @@ function pickGradients(wanted: BatchNormGradients, compute: Record<keyof BatchNo
   return (['input', 'gamma', 'beta'] as const).filter((key) => wanted[key]).map((key) => compute[key]());
 }
 
+/** How a conv or linear layer reading a batch norm's applied activation gets that activation back in
+ * its backward without keeping it (models/fusion.ts, recomputedActivations): it saves `tensors` (the
+ * batch norm's input and batch statistics, γ and β, which the batch norm keeps anyway) and
+ * `recompute`s the activation from the saved copies, one elementwise pass. */
+export interface RecomputableInput {
+  tensors: tf.Tensor[];
+  recompute(saved: tf.Tensor[]): tf.Tensor;
+}
+
 /** Batch norm with batch statistics and the hand-written backward. It keeps x and the batch mean and
  * variance when dγ or dx is wanted (both read x̂, recomputed from them), nothing for dβ alone, and
- * computes dx only when it is wanted. With `running`, the running statistics are updated. */
+ * computes dx only when it is wanted. With `running`, the running statistics are updated. With
+ * `activation` it applies that relu or relu6 too; with `folded` (which needs x kept) its backward
+ * also applies the activation's mask, receiving the activation's output gradient, and it hands
+ * `folded.recomputable` what a reader needs to recompute the activation. */
 export function batchNormTraining(
   x: tf.Tensor,
   gamma: tf.Tensor1D,
@@ -51,21 +65,31 @@ export function batchNormTraining(
   running?: { mean: tf.Variable; variance: tf.Variable },
   wanted: BatchNormGradients = ALL_GRADIENTS,
   activation?: FusedActivation,
+  folded?: { recomputable(input: RecomputableInput): void },
 ): tf.Tensor {
   const count = x.size / x.shape[x.rank - 1];
   if (count < 2) {
     // As torch: "Expected more than 1 value per channel when training".
     throw new Error(`batch norm ${node.id} in training mode needs more than 1 value per channel (batch × H × W = ${count})`);
   }
+  const readsXHat = wanted.input || wanted.gamma;
+  const applied = folded && activation ? { activation, beta } : undefined;
+  if (folded && !(applied && readsXHat)) throw new Error(`batch norm ${node.id}: a folded activation needs the activation and x kept`);
   return customOp(differentiableOf(x, gamma, beta, wanted), (save) => {
     const stats = batchMoments(x, running && { ...running, momentum: node.momentum });
-    const readsXHat = wanted.input || wanted.gamma;
     if (readsXHat) save([x, stats]);
+    if (applied) {
+      folded?.recomputable({
+        tensors: [x, stats, gamma, beta],
+        recompute: ([savedX, savedStats, savedGamma, savedBeta]) =>
+          batchNormApply(savedX, savedStats as tf.Tensor2D, savedGamma as tf.Tensor1D, savedBeta as tf.Tensor1D, node.eps, applied.activation),
+      });
+    }
     return {
       value: batchNormApply(x, stats, gamma, beta, node.eps, activation),
       gradFunc: (dy: tf.Tensor, [savedX, savedStats]: tf.Tensor[]) => {
         if (!readsXHat) return [tf.sum(dy, reductionAxes(dy.rank))];
-        const { dx, dGamma, dBeta } = batchNormBackward(dy, savedX, savedStats as tf.Tensor2D, gamma, node.eps, wanted.input);
+        const { dx, dGamma, dBeta } = batchNormBackward(dy, savedX, savedStats as tf.Tensor2D, gamma, node.eps, wanted.input, applied);
         return pickGradients(wanted, { input: () => dx as tf.Tensor, gamma: () => dGamma, beta: () => dBeta });
       },
     };

@@ -17,7 +17,11 @@
 //   nothing; DoRA's combine keeps its
 //   per-channel norm, and base + s·delta when the magnitude trains (adapterOps.ts);
 // - a relu or relu6 that alone reads a batch norm is applied by the batch norm's own pass
-//   (models/fusion.ts): the activation node passes that buffer on and keeps it for its backward;
+//   (models/fusion.ts): the activation node passes that buffer on. In a training pass whose batch
+//   norm keeps x and whose readers are all convs or linears, it keeps nothing: the batch norm's
+//   backward applies its mask, and a reader that needs it for its weight gradient keeps what
+//   recomputes it instead (x, the batch statistics, γ, β, all kept by the batch norm anyway);
+//   otherwise it keeps its output for its backward;
 // - the backward pass frees each op's saved tensors and output gradient as soon as the op's own
 //   gradients exist (customOp.ts).
 // Ops left to tfjs's auto-diff keep what tfjs keeps: squeeze-excitation's channel scaling (both
@@ -25,11 +29,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { mixSeed } from '../rng';
 import type { NodeSpec } from '../models/spec';
-import { fusedActivations, isAppliedByBatchNorm, type FusedActivation } from '../models/fusion';
+import { fusedActivations, isAppliedByBatchNorm, recomputedActivations, type FusedActivation } from '../models/fusion';
 import type { ModelSpec } from '../models/spec';
-import { ACTIVATIONS, APPLIED_ACTIVATIONS } from './activations';
+import { ACTIVATIONS, APPLIED_ACTIVATIONS, passedThrough } from './activations';
 import { doraCombine, loraAdd } from './adapterOps';
-import { batchNormEval, batchNormTraining } from './batchnorm';
+import { batchNormEval, batchNormTraining, type RecomputableInput } from './batchnorm';
 import { offTape } from './customOp';
 import { planGradients, type GradientPlan, type GradientTargets } from './gradientPlan';
 import { attention } from './attention';
@@ -92,38 +96,64 @@ export function runSpec(model: Model, x: tf.Tensor, options: ForwardOptions): tf
 
   const plan = planGradients(spec, options.gradients ?? defaultTargets(model));
   const fused = fusedActivationsOf(spec);
+  const recomputed = recomputedOf(spec, plan, options);
+  const activationOf = new Map([...recomputed].map(([activationId, batchNormId]) => [batchNormId, activationId]));
+  const pass: Pass = { plan, fused, recomputed, activationOf, recomputable: new Map() };
   const values = new Map<string, tf.Tensor>([[inputNode.id, x]]);
+  const release = (id: string) => {
+    values.get(id)?.dispose();
+    values.delete(id);
+    tf.dispose(pass.recomputable.get(id)?.tensors ?? []);
+    pass.recomputable.delete(id);
+  };
   try {
     spec.nodes.forEach((node, index) => {
       if (node.op === 'input') return;
       const inputs = node.inputs.map((id) => values.get(id) as tf.Tensor);
-      const run = () => runNode(model, node, index, inputs, options, plan, fused);
+      const run = () => runNode(model, node, index, inputs, options, pass);
       values.set(node.id, tf.tidy(() => (plan.needsGrad(node.id) ? run() : offTape(run))));
       for (const id of node.inputs) {
         const left = (usesLeft.get(id) as number) - 1;
         usesLeft.set(id, left);
-        if (left === 0 && id !== inputNode.id) {
-          values.get(id)?.dispose();
-          values.delete(id);
-        }
+        if (left === 0 && id !== inputNode.id) release(id);
       }
     });
   } catch (error) {
-    for (const [id, value] of values) if (id !== inputNode.id) value.dispose();
+    for (const id of [...values.keys()]) if (id !== inputNode.id) release(id);
     throw error;
+  } finally {
+    for (const id of [...pass.recomputable.keys()]) release(id);
   }
   return values.get(spec.output) as tf.Tensor;
 }
 
-function runNode(
-  model: Model,
-  node: NodeSpec,
-  index: number,
-  inputs: tf.Tensor[],
-  options: ForwardOptions,
-  plan: GradientPlan,
-  fused: ReadonlyMap<string, FusedActivation>,
-): tf.Tensor {
+/** What a forward pass decides once and its nodes read. */
+interface Pass {
+  plan: GradientPlan;
+  fused: ReadonlyMap<string, FusedActivation>;
+  /** Activations applied by their batch norm whose mask that batch norm's backward applies and whose
+   * readers recompute them (models/fusion.ts), each with its batch norm's id. */
+  recomputed: ReadonlyMap<string, string>;
+  /** The same pairs from the batch norm's side: batch norm id → activation id. */
+  activationOf: ReadonlyMap<string, string>;
+  /** For each such activation, once its batch norm has run: what recomputes it (the pass's own
+   * copies of the tensors, freed with the activation's value). */
+  recomputable: Map<string, RecomputableInput>;
+}
+
+/** Training-mode passes recompute the activations whose batch norm keeps its input anyway (its
+ * input's or γ's gradient wanted: nn/batchnorm.ts); other passes keep what they always kept. */
+function recomputedOf(spec: ModelSpec, plan: GradientPlan, options: ForwardOptions): Map<string, string> {
+  if (!options.training) return new Map();
+  const nodes = new Map(spec.nodes.map((node) => [node.id, node]));
+  return recomputedActivations(spec, (batchNormId) => {
+    const node = nodes.get(batchNormId);
+    return node?.op === 'batchnorm' && (plan.needsGrad(node.inputs[0]) || plan.wantsParam(node.gamma));
+  });
+}
+
+function runNode(model: Model, node: NodeSpec, index: number, inputs: tf.Tensor[], options: ForwardOptions, pass: Pass): tf.Tensor {
+  const { plan, fused } = pass;
   const param = (name: string) => {
     const variable = model.variables.get(name);
     if (!variable) throw new Error(`forward: node ${node.id} needs parameter ${name}, which the model lacks`);
@@ -149,8 +179,9 @@ function runNode(
         bias: node.bias !== undefined && plan.wantsParam(node.bias),
       };
       const bias = node.bias ? (param(node.bias) as tf.Tensor1D) : undefined;
-      if (node.op === 'linear') return linearLayer(x, weight(node.weight), bias, wanted);
-      return conv2dLayer(node, x as tf.Tensor4D, weight(node.weight), bias, wanted);
+      const recomputable = pass.recomputable.get(node.inputs[0]);
+      if (node.op === 'linear') return linearLayer(x, weight(node.weight), bias, wanted, recomputable);
+      return conv2dLayer(node, x as tf.Tensor4D, weight(node.weight), bias, wanted, recomputable);
     }
     case 'batchnorm': {
       const gamma = param(node.gamma) as tf.Tensor1D;
@@ -158,12 +189,18 @@ function runNode(
       const wanted = { input: inputWanted, gamma: plan.wantsParam(node.gamma), beta: plan.wantsParam(node.beta) };
       if (options.training) {
         const running = options.updateRunningStats ? { mean: param(node.runningMean), variance: param(node.runningVar) } : undefined;
-        return batchNormTraining(x, gamma, beta, node, running, wanted, fused.get(node.id));
+        const activationId = pass.activationOf.get(node.id);
+        // The pass's own copies of what recomputes the activation (the same buffers), kept past this node's tidy.
+        const folded = activationId
+          ? { recomputable: ({ tensors, recompute }: RecomputableInput) => pass.recomputable.set(activationId, { tensors: tensors.map((t) => tf.keep(tf.clone(t))), recompute }) }
+          : undefined;
+        return batchNormTraining(x, gamma, beta, node, running, wanted, fused.get(node.id), folded);
       }
       const runningMean = param(node.runningMean) as tf.Tensor1D;
       return batchNormEval(x, gamma, beta, runningMean, param(node.runningVar) as tf.Tensor1D, node.eps, wanted, fused.get(node.id));
     }
     case 'activation':
+      if (pass.recomputed.has(node.id)) return passedThrough(x);
       return isAppliedByBatchNorm(node, fused) ? APPLIED_ACTIVATIONS[node.fn as FusedActivation](x) : ACTIVATIONS[node.fn](x);
     case 'add':
       return addLayer(x, inputs[1], [inputWanted, plan.needsGrad(node.inputs[1])]);

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2dNode } from '../models/spec';
 import { conv2dDirect, depthwiseConvDirect, depthwiseFilterGrad, depthwiseInputGrad, dequantize, matMul2d, spatialMean } from '../kernels/fused';
+import type { RecomputableInput } from './batchnorm';
 import { customOp } from './customOp';
 import type { QuantizedParam } from './quantized';
 
@@ -47,6 +48,23 @@ function convKind(node: Conv2dNode): ConvKind {
   throw new Error(`forward: conv ${node.id} has groups = ${node.groups}; only dense and depthwise convs are supported`);
 }
 
+/** What a conv or linear layer saves for its weight gradient: its input x, or (`recomputable`, an
+ * activation its batch norm applied) what recomputes x in the backward (nn/batchnorm.ts); nothing
+ * when the weight's gradient is not wanted. `fromSaved` reads x back from the saved tensors' head. */
+function savedInput(x: tf.Tensor, wanted: LayerGradients, recomputable?: RecomputableInput): { toSave: tf.Tensor[]; fromSaved(saved: tf.Tensor[]): tf.Tensor } {
+  if (!wanted.weight) {
+    return {
+      toSave: [],
+      fromSaved: () => {
+        throw new Error('a layer whose weight gradient is not wanted saves no input');
+      },
+    };
+  }
+  if (!recomputable) return { toSave: [x], fromSaved: (saved) => saved[0] };
+  const count = recomputable.tensors.length;
+  return { toSave: recomputable.tensors, fromSaved: (saved) => recomputable.recompute(saved.slice(0, count)) };
+}
+
 /** The tensors a layer op declares to the tape, in the order its gradFunc returns gradients. */
 function differentiableOf(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | undefined, wanted: LayerGradients): tf.Tensor[] {
   return [...(wanted.input ? [x] : []), ...(wanted.weight ? [weight] : []), ...(bias && wanted.bias ? [bias] : [])];
@@ -58,19 +76,21 @@ export function conv2dLayer(
   weightSource: LayerWeight,
   bias: tf.Tensor1D | undefined,
   wanted: LayerGradients,
+  recomputable?: RecomputableInput,
 ): tf.Tensor {
   const kind = convKind(node);
   const layerWeight = weightForLayer(weightSource, wanted);
   const weight = layerWeight.value as tf.Tensor4D;
+  const input = savedInput(x, wanted, recomputable);
   return customOp(differentiableOf(x, weight, bias, wanted), (save) => {
     const y = convForward(kind, node, x, weight);
-    save([...(wanted.weight ? [x] : []), ...(wanted.input ? layerWeight.toSave : [])]);
+    save([...input.toSave, ...(wanted.input ? layerWeight.toSave : [])]);
     return {
       value: bias ? tf.add(y, bias) : y,
       gradFunc: (dy, saved) => {
         const dy4 = dy as tf.Tensor4D;
-        const savedX = wanted.weight ? (saved[0] as tf.Tensor4D) : undefined;
-        const savedWeight = wanted.input ? (layerWeight.fromSaved(saved.slice(wanted.weight ? 1 : 0)) as tf.Tensor4D) : undefined;
+        const savedX = wanted.weight ? (input.fromSaved(saved) as tf.Tensor4D) : undefined;
+        const savedWeight = wanted.input ? (layerWeight.fromSaved(saved.slice(input.toSave.length)) as tf.Tensor4D) : undefined;
         const grads: tf.Tensor[] = [];
         if (savedWeight) grads.push(convInputGrad(kind, node, dy4, savedWeight, x.shape));
         if (savedX) grads.push(convWeightGrad(kind, node, savedX, dy4));
@@ -226,20 +246,22 @@ export function linearLayer(
   weightSource: LayerWeight,
   bias: tf.Tensor1D | undefined,
   wanted: LayerGradients,
+  recomputable?: RecomputableInput,
 ): tf.Tensor {
   const layerWeight = weightForLayer(weightSource, wanted);
   const weight = layerWeight.value as tf.Tensor2D;
   const [inFeatures, outFeatures] = weight.shape;
   const rowsOf = (t: tf.Tensor, features: number) => (t.rank === 2 ? t : tf.reshape(t, [-1, features])) as tf.Tensor2D;
+  const input = savedInput(x, wanted, recomputable);
   return customOp(differentiableOf(x, weight, bias, wanted), (save) => {
     const y = tf.reshape(matMul2d(rowsOf(x, inFeatures), weight), [...x.shape.slice(0, -1), outFeatures]);
-    save([...(wanted.weight ? [x] : []), ...(wanted.input ? layerWeight.toSave : [])]);
+    save([...input.toSave, ...(wanted.input ? layerWeight.toSave : [])]);
     return {
       value: bias ? tf.add(y, bias) : y,
       gradFunc: (dy, saved) => {
         const dy2 = rowsOf(dy, outFeatures);
-        const savedX = wanted.weight ? rowsOf(saved[0], inFeatures) : undefined;
-        const savedWeight = wanted.input ? (layerWeight.fromSaved(saved.slice(wanted.weight ? 1 : 0)) as tf.Tensor2D) : undefined;
+        const savedX = wanted.weight ? rowsOf(input.fromSaved(saved), inFeatures) : undefined;
+        const savedWeight = wanted.input ? (layerWeight.fromSaved(saved.slice(input.toSave.length)) as tf.Tensor2D) : undefined;
         const grads: tf.Tensor[] = [];
         if (savedWeight) grads.push(tf.reshape(matMul2d(dy2, savedWeight, false, true), x.shape));
         if (savedX) grads.push(matMul2d(savedX, dy2, true, false));

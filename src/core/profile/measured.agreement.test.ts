@@ -15,10 +15,13 @@
 // - Peak: the analytic timeline frees each temporary at its last use, as the engine does, but counts
 //   no workspace inside a fused kernel or an auto-diffed op, so the measured peak sits above it:
 //   1.017–1.134 (GaLore's refresh step, with its range-finder workspace, the highest; vit_tiny
-//   1.065–1.129), except DoRA,
-//   0.992–0.999 (here and in benchCells.test.ts), where the analytic timeline is a slight upper
-//   bound. Band: [0.985, 1.15] — a peak that drops more than 1.5% below what the analytic profile
-//   says is alive, or rises past 15% above it, fails.
+//   1.065–1.129), except DoRA, 0.980–0.999 (here and in benchCells.test.ts), where the analytic
+//   timeline is a slight upper bound: it counts a DoRA layer's norm workspace beside the tensors
+//   that layer keeps, which the engine forms only after freeing the workspace. On MobileNetV2,
+//   whose backward-start peak fell below that forward point once the batch norms' activations were
+//   recomputed instead of kept (models/fusion.ts), DoRA's peak is that point: 0.980.
+//   Band: [0.985, 1.15], DoRA [0.975, 1.15] — a peak that drops more than 1.5% (DoRA 2.5%) below
+//   what the analytic profile says is alive, or rises past 15% above it, fails.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -36,6 +39,7 @@ beforeAll(async () => {
 /** One-sided bands of measured ÷ analytic (see the header for why). */
 const ACT_BAND = { min: 1, max: 1.05 } as const;
 const PEAK_BAND = { min: 0.985, max: 1.15 } as const;
+const DORA_PEAK_BAND = { min: 0.975, max: 1.15 } as const;
 /** The measured ACT excess, in bytes, of the models with no auto-diffed op (see the header). */
 const LOSS_ONLY_ACT_EXCESS_MAX = 256;
 const LOSS_ONLY_ACT_EXCESS: ReadonlySet<ModelId> = new Set(['resnet18', 'vit_tiny']);
@@ -98,9 +102,10 @@ for (const model of MODEL_IDS) {
         if (lossOnly) expect(measured - analytic).toBeLessThanOrEqual(LOSS_ONLY_ACT_EXCESS_MAX);
       });
 
-      it(`${method}: simultaneous peak from 1.5% below to 15% above analytic`, async () => {
+      const peakBand = method === 'dora' ? DORA_PEAK_BAND : PEAK_BAND;
+      it(`${method}: simultaneous peak from ${((1 - peakBand.min) * 100).toFixed(1)}% below to 15% above analytic`, async () => {
         const { comparison } = await outcomeOf(model, method);
-        expect(within(comparison.peak.ratio, PEAK_BAND), `peak ratio ${comparison.peak.ratio}`).toBe(true);
+        expect(within(comparison.peak.ratio, peakBand), `peak ratio ${comparison.peak.ratio}`).toBe(true);
       });
     }
   });

@@ -21,7 +21,7 @@
 // stored bytes (packed codes plus float32 scales); its float32 copy is TEMP while its layer runs in
 // the forward pass, and again in the backward when the layer passes an input gradient (the engine
 // saves the packed weight, not the copy). DoRA's norm reads its own copy of the base weight.
-import { fusedActivations, isAppliedByBatchNorm } from '../models/fusion';
+import { fusedActivations, isAppliedByBatchNorm, recomputedActivations } from '../models/fusion';
 import { MEMORY_GROUPS, type MemoryGroup } from '../ids';
 import type { ActivationNode, AttentionNode, NodeSpec } from '../models/spec';
 import { storedParamBytes } from '../quant/blockwise';
@@ -79,17 +79,36 @@ interface NodeContext {
   inputNeedsGrad: boolean[];
   outputNeedsGrad: boolean;
   trains(paramName: string | undefined): boolean;
+  /** The lab engine's recomputed activations (models/fusion.ts): id → its batch norm's id. Empty in
+   * the PyTorch view, where torchvision's in-place activations keep their output. */
+  recomputed: ReadonlyMap<string, string>;
 }
 
-function contextOf(graph: SpecGraph, node: NodeSpec, batch: number): NodeContext {
+function contextOf(graph: SpecGraph, node: NodeSpec, batch: number, recomputed: ReadonlyMap<string, string> = new Map()): NodeContext {
   return {
     graph,
     batch,
     inputNeedsGrad: node.inputs.map((id) => graph.requiresGrad.get(id) === true),
     outputNeedsGrad: graph.requiresGrad.get(node.id) === true,
     trains: (name) => name !== undefined && graph.param(name).trainable,
+    recomputed,
   };
 }
+
+/** The activations the lab's engine recomputes in a training step (models/fusion.ts): those whose
+ * batch norm keeps its input, which labKeptTensors' batch norm rule decides. */
+function labRecomputedActivations(graph: SpecGraph, batch: number): Map<string, string> {
+  const nodes = new Map(graph.spec.nodes.map((node) => [node.id, node]));
+  return recomputedActivations(graph.spec, (batchNormId) => {
+    const node = nodes.get(batchNormId) as NodeSpec;
+    return labKeptTensors(node, contextOf(graph, node, batch)).some((kept) => kept.kind === 'input');
+  });
+}
+
+/** Whether a conv or linear layer recomputes its input (a recomputed activation) for its weight
+ * gradient instead of keeping it. */
+const recomputesInput = (node: NodeSpec, ctx: NodeContext): boolean =>
+  (node.op === 'conv2d' || node.op === 'linear') && ctx.trains(node.weight) && ctx.recomputed.has(node.inputs[0]);
 
 /**
  * The lab's ideal autograd: a node keeps only what the gradients that are actually needed read.
@@ -104,7 +123,9 @@ function labKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
     case 'linear':
       // dW = x ⋆ dY needs the input; dX = dY ⋆ W needs only the weight (a parameter); db only dY.
       // An adapter reading the same input is its own node and keeps the same tensor (counted once).
-      return ctx.trains(node.weight) ? [{ kind: 'input', slot: 0 }] : [];
+      // An input the engine recomputes (a batch norm's applied activation) is not kept: what
+      // recomputes it, the batch norm keeps (models/fusion.ts).
+      return ctx.trains(node.weight) && !recomputesInput(node, ctx) ? [{ kind: 'input', slot: 0 }] : [];
     case 'batchnorm': {
       // dγ = Σ dY·x̂; dβ = Σ dY; dX = γ/σ · (dY − mean(dY) − x̂·mean(dY·x̂)): dγ and dX read x̂,
       // which the lab's backward recomputes from x and the batch mean and variance (the same bytes
@@ -122,7 +143,8 @@ function labKeptTensors(node: NodeSpec, ctx: NodeContext): KeptTensor[] {
       // q and k: qkv and P are all of it (no parameters: nothing unless the input needs a gradient).
       return inputGrad ? [{ kind: 'input', slot: 0 }, perExample('softmax P', attentionScores(node))] : [];
     case 'activation':
-      if (!inputGrad) return [];
+      // A recomputed activation's mask is applied by its batch norm's backward (models/fusion.ts).
+      if (!inputGrad || ctx.recomputed.has(node.id)) return [];
       // relu/relu6/hardsigmoid: the derivative is a mask readable off the output (a 1-byte mask would
       // do; tfjs keeps the float output, so count that). hardswish's and gelu's derivatives need the input.
       return node.fn === 'hardswish' || node.fn === 'gelu' ? [{ kind: 'input', slot: 0 }] : [{ kind: 'output' }];
@@ -330,8 +352,12 @@ function backwardWorkspaceBytes(node: NodeSpec, batch: number, ctx: NodeContext,
     case 'attention':
       return batch * 2 * attentionScores(node);
     case 'conv2d':
-    case 'linear':
-      return ctx.inputNeedsGrad[0] && !(view === 'pytorch' && node.op === 'conv2d') ? dequantizedBytes(ctx.graph, node.weight) : 0;
+    case 'linear': {
+      const dequantized = ctx.inputNeedsGrad[0] && !(view === 'pytorch' && node.op === 'conv2d') ? dequantizedBytes(ctx.graph, node.weight) : 0;
+      // The recomputed input, alive while the weight gradient is formed.
+      const recomputedInput = recomputesInput(node, ctx) ? floats(batch * ctx.graph.elementsPerExample(node.inputs[0])) : 0;
+      return dequantized + recomputedInput;
+    }
     default:
       return 0;
   }
@@ -339,8 +365,9 @@ function backwardWorkspaceBytes(node: NodeSpec, batch: number, ctx: NodeContext,
 
 /** Backward ops whose input gradient is the output gradient itself (no new tensor): sums and
  * views (in PyTorch also the embedding's concatenation, whose input gradient is a slice of dY). */
-function passesGradientThrough(node: NodeSpec, slot: number, view: AutogradView): boolean {
+function passesGradientThrough(node: NodeSpec, slot: number, view: AutogradView, ctx: NodeContext): boolean {
   return (
+    ctx.recomputed.has(node.id) ||
     node.op === 'add' ||
     node.op === 'flatten' ||
     node.op === 'to_tokens' ||
@@ -431,11 +458,12 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
   const keptRule = view === 'analytic' ? labKeptTensors : torchKeptTensors;
   // The lab's relu/relu6 after a batch norm is applied by the batch norm: its output is that buffer.
   const fused = fusedActivations(spec);
+  const recomputed = view === 'analytic' ? labRecomputedActivations(graph, batch) : new Map<string, string>();
   const readsOf = (id: string): number => (graph.consumers.get(id)?.length ?? 0) + (id === spec.output ? 1 : 0);
 
   // ---- forward ----
   for (const node of spec.nodes) {
-    const ctx = contextOf(graph, node, batch);
+    const ctx = contextOf(graph, node, batch, recomputed);
     const kept = keptRule(node, ctx);
     let output: Storage;
     if (aliasesInput(node, graph, view, fused)) {
@@ -490,11 +518,11 @@ export function simulateStep(graph: SpecGraph, options: ProfileOptions, view: Au
     const node = spec.nodes[index];
     const outputGradient = gradientOf.get(node.id);
     if (!outputGradient) continue; // no gradient reaches it: below the frontier (or unused)
-    const ctx = contextOf(graph, node, batch);
+    const ctx = contextOf(graph, node, batch, recomputed);
     // Input gradients: the output gradient itself for sums and views, else new tensors.
     const contributions = node.inputs.map((input, slot) => {
       if (!ctx.inputNeedsGrad[slot]) return null;
-      if (passesGradientThrough(node, slot, view)) {
+      if (passesGradientThrough(node, slot, view, ctx)) {
         outputGradient.gradRefs++;
         return outputGradient;
       }

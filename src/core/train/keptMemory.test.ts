@@ -71,12 +71,27 @@ const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * The lab's ACT view for a relu6 network (MobileNetV2), in bytes: on the gradient path, batch norm
- * keeps its input and the batch mean and variance, relu6 its output, a conv or linear its input when its weight trains; a buffer
- * shared by two of them (a conv reading a relu6 output) counts once. The loss's few values aside.
+ * keeps its input and the batch mean and variance, relu6 its output, a conv or linear its input when
+ * its weight trains; a buffer shared by two of them (a conv reading a relu6 output) counts once. A
+ * relu6 that alone reads a batch norm (which then keeps its input) and is read only by convs or
+ * linears is recomputed from what the batch norm keeps: neither it nor its readers keep it. The
+ * loss's few values aside.
  */
 function labActBytes(spec: ModelSpec, trainable: ReadonlySet<string>, batchSize: number): number {
   const plan = planGradients(spec, { params: trainable, input: false });
   const nodes = new Map(spec.nodes.map((node) => [node.id, node]));
+  const readers = (id: string) => spec.nodes.filter((node) => node.inputs.includes(id));
+  const recomputed = (id: string) => {
+    const node = nodes.get(id);
+    const batchNorm = node?.op === 'activation' ? nodes.get(node.inputs[0]) : undefined;
+    return (
+      batchNorm?.op === 'batchnorm' &&
+      plan.needsGrad(batchNorm.id) &&
+      readers(batchNorm.id).length === 1 &&
+      readers(id).length > 0 &&
+      readers(id).every((reader) => reader.op === 'conv2d' || reader.op === 'linear')
+    );
+  };
   const kept = new Map<string, number>();
   for (const node of spec.nodes) {
     if (!plan.needsGrad(node.id)) continue;
@@ -84,9 +99,9 @@ function labActBytes(spec: ModelSpec, trainable: ReadonlySet<string>, batchSize:
     if (node.op === 'batchnorm') {
       kept.set(node.inputs[0], elements);
       kept.set(`${node.id}/mean_and_variance`, 2 * node.channels);
-    } else if (node.op === 'activation') {
+    } else if (node.op === 'activation' && !recomputed(node.id)) {
       kept.set(node.id, elements);
-    } else if ((node.op === 'conv2d' || node.op === 'linear') && trainable.has(node.weight)) {
+    } else if ((node.op === 'conv2d' || node.op === 'linear') && trainable.has(node.weight) && !recomputed(node.inputs[0])) {
       const input = nodes.get(node.inputs[0]);
       if (input) kept.set(input.id, batchSize * numel(input.outShape));
     }
@@ -117,8 +132,8 @@ describe('what a step keeps for the backward pass', () => {
         expect(kept[method].savedActivationBytes, method).toBeGreaterThanOrEqual(lab);
         expect(kept[method].savedActivationBytes, method).toBeLessThan(lab + lossBytes);
       }
-      // bn_head saves every conv input that is not also a relu6 output (the image, block inputs);
-      // x̂ and the relu6 masks' outputs, which dx needs, it keeps as fft does.
+      // bn_head saves no conv input (fft keeps the image and the block inputs, the relu6 outputs
+      // being recomputed); x̂, which dx needs, it keeps as fft does.
       expect(kept.bn_head.savedActivationBytes).toBeLessThan(kept.fft.savedActivationBytes - 4 * 32 * 32 * 3 * 4);
       // tfjs's own count also drops the tape's clones of frozen weights.
       expect(kept.bn_head.numBytesGrowth).toBeLessThan(0.75 * kept.fft.numBytesGrowth);
