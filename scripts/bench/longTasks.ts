@@ -23,7 +23,12 @@ export interface AttributedTask extends TaskTime {
   /** Start, ms since the trace's first main-thread task. */
   startMs: number;
   durationMs: number;
+  /** The app's own functions that ran in it, by self time (profiler samples), the longest first
+   * (at most APP_FUNCTIONS_LISTED): what to fix when appScript is not 0. */
+  appFunctions?: { name: string; ms: number }[];
 }
+
+const APP_FUNCTIONS_LISTED = 5;
 
 export interface LongTaskAttribution {
   count: number;
@@ -199,14 +204,23 @@ export function attributeLongTasks(trace: { traceEvents: TraceEvent[] } | TraceE
     time.other = times.other / 1000;
     // Script time shared out by the chunks its JS samples ran in.
     const counts = new Map<string, number>();
+    const appFunctionCounts = new Map<string, number>();
     for (const sample of samples) {
       if (sample.ts < start || sample.ts >= end || sample.url === '') continue;
       const chunk = chunkOf(sample.url, origin);
       const key = chunk === null ? '(other)' : chunk.startsWith('vendor-') ? chunk : '(app)';
       counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (key === '(app)') {
+        const name = `${sample.functionName || '(anonymous)'} (${chunk})`;
+        appFunctionCounts.set(name, (appFunctionCounts.get(name) ?? 0) + 1);
+      }
     }
     const sampled = [...counts.values()].reduce((a, b) => a + b, 0);
     const scriptMs = times.script / 1000;
+    const appFunctions = [...appFunctionCounts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, APP_FUNCTIONS_LISTED)
+      .map(([name, count]) => ({ name, ms: (scriptMs * count) / sampled }));
     if (sampled === 0) time.otherScript = scriptMs;
     for (const [key, count] of counts) {
       const ms = (scriptMs * count) / sampled;
@@ -215,7 +229,7 @@ export function attributeLongTasks(trace: { traceEvents: TraceEvent[] } | TraceE
       else time.libraryScript[key] = (time.libraryScript[key] ?? 0) + ms;
     }
     const durationMs = (end - start) / 1000;
-    result.tasks.push({ startMs: (start - traceStart) / 1000, durationMs, ...time });
+    result.tasks.push({ startMs: (start - traceStart) / 1000, durationMs, ...time, ...(appFunctions.length > 0 ? { appFunctions } : {}) });
     result.count += 1;
     result.longestMs = Math.max(result.longestMs, durationMs);
     result.totalMs += durationMs;

@@ -109,6 +109,14 @@ export function uiRunLines(ui: UiRunRecord): string[] {
         ],
       ),
     );
+    const withApp = at.tasks.filter((task) => (task.appFunctions ?? []).length > 0);
+    if (withApp.length > 0) {
+      out.push('', "The app's own functions in those tasks (self time from the profiler's samples, the longest first):", '');
+      for (const task of withApp) {
+        const functions = (task.appFunctions ?? []).map((f) => `\`${f.name}\` ${formatMs(f.ms)}`).join(', ');
+        out.push(`- task at ${formatMs(task.startMs)} (${formatMs(task.durationMs)}): ${functions}`);
+      }
+    }
   } else if (at === null) out.push('', 'No trace: Chromium did not start tracing.');
   const screens = ui.firstScreens ?? [];
   if (screens.length > 0) {
@@ -208,7 +216,10 @@ export function renderMarkdown(report: BenchReport): string {
     out.push(`  - ${run.startedAt} → ${run.finishedAt} (${formatDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))})`);
     out.push(
       `  - In-run roofline: ${run.roofline.size}×${run.roofline.size} matmul at **${formatRate(run.roofline.gflopPerSecond)}** ` +
-        `(median of ${run.roofline.sampleMs.length} samples of ${run.roofline.matmulsPerSample} matmul(s), ${formatMs(run.roofline.medianSampleMs)} each)`,
+        `(median of ${run.roofline.sampleMs.length} samples of ${run.roofline.matmulsPerSample} matmul(s), ${formatMs(run.roofline.medianSampleMs)} each` +
+        (run.roofline.byKernel
+          ? `; the faster of the lab engine's matmul, ${formatRate(run.roofline.byKernel.lab)}, and tfjs's tf.matMul, ${formatRate(run.roofline.byKernel.tfjs)})`
+          : ')'),
     );
   });
   out.push('');
@@ -219,12 +230,13 @@ export function renderMarkdown(report: BenchReport): string {
   out.push(
     'Peak memory: the analytic profiler\'s simultaneous peak in the lab\'s view, its sum of group maxima in PyTorch\'s view (the study\'s convention), ' +
       'and the measured tf.profile peak (every tensor alive in the page, the batch included). FLOPs per step from the analytic profiler; ' +
-      'achieved rate = correct-convention FLOPs ÷ median step time; "of matmul" = that rate ÷ the in-run matmul rate.',
+      'achieved rate = correct-convention FLOPs ÷ median step time; "of matmul" = that rate ÷ the in-run matmul rate (the roofline), ' +
+      '"of tf.matMul" = that rate ÷ tfjs\'s own matmul rate in the same run.',
   );
   out.push('');
   out.push(
     table(
-      ['cell', 'trainable params', 'peak (lab, simultaneous)', 'sum of maxima (PyTorch view)', 'measured peak (tf.profile)', 'FLOPs/step (correct)', 'FLOPs/step (PyTorch counter)', 'median step', 'achieved', 'of matmul'],
+      ['cell', 'trainable params', 'peak (lab, simultaneous)', 'sum of maxima (PyTorch view)', 'measured peak (tf.profile)', 'FLOPs/step (correct)', 'FLOPs/step (PyTorch counter)', 'median step', 'achieved', 'of matmul', 'of tf.matMul'],
       measured.map((cell) => {
         const { analytic, measured: m } = cell.result;
         const throughput = cell.throughput;
@@ -239,6 +251,7 @@ export function renderMarkdown(report: BenchReport): string {
           throughput ? formatMs(throughput.medianStepMs) : '—',
           throughput ? formatRate(throughput.achievedGflopPerSecond) : '—',
           throughput ? formatPercent(throughput.fractionOfMatmulRate, 2) : '—',
+          throughput ? formatPercent(throughput.fractionOfTfjsMatmulRate ?? throughput.fractionOfMatmulRate, 2) : '—',
         ];
       }),
     ),

@@ -1,6 +1,9 @@
 // The in-run roofline: how many GFLOP/s a plain square matmul reaches on the active backend. The
 // bench divides a training step's achieved rate by it ("what this GPU can do through this backend").
+// Two kernels are timed, tfjs's tf.matMul and the one the lab's engine dispatches (kernels/fused.ts
+// matMul2d: its 4×4-tiled kernel on SwiftShader, tfjs's elsewhere); the roofline is the faster.
 import * as tf from '@tensorflow/tfjs';
+import { matMul2d } from '../kernels/fused';
 
 export interface MatmulRateOptions {
   /** Side n of the n×n · n×n product (2n³ FLOPs). */
@@ -13,7 +16,15 @@ export interface MatmulRateOptions {
 
 export const DEFAULT_MATMUL_RATE_OPTIONS: MatmulRateOptions = { size: 1024, samples: 3, minSampleMs: 200 };
 
+/** Which matmul a rate was measured with: tfjs's tf.matMul, or the lab engine's matMul2d. */
+export type MatmulKernel = 'tfjs' | 'lab';
+
 export interface MatmulRate {
+  /** The faster kernel: the roofline's. */
+  kernel: MatmulKernel;
+  /** Each kernel's rate (GFLOP/s), measured the same way one after the other (absent in reports
+   * written before the lab's matmul was timed: there the roofline is tfjs's). */
+  byKernel?: Record<MatmulKernel, number>;
   size: number;
   matmulsPerSample: number;
   sampleMs: number[];
@@ -23,15 +34,24 @@ export interface MatmulRate {
 }
 
 export async function measureMatmulRate(options: MatmulRateOptions = DEFAULT_MATMUL_RATE_OPTIONS): Promise<MatmulRate> {
-  const { size, samples, minSampleMs } = options;
+  const tfjs = await measureWith((a, b) => tf.matMul(a, b), options);
+  const lab = await measureWith((a, b) => matMul2d(a, b), options);
+  const [kernel, best] = lab.gflopPerSecond > tfjs.gflopPerSecond ? (['lab', lab] as const) : (['tfjs', tfjs] as const);
+  return { kernel, byKernel: { tfjs: tfjs.gflopPerSecond, lab: lab.gflopPerSecond }, ...best };
+}
+
+async function measureWith(
+  product: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor,
+  { size, samples, minSampleMs }: MatmulRateOptions,
+): Promise<Omit<MatmulRate, 'kernel' | 'byKernel'>> {
   const a = tf.randomNormal([size, size], 0, 1, 'float32', 1) as tf.Tensor2D;
   const b = tf.randomNormal([size, size], 0, 1, 'float32', 2) as tf.Tensor2D;
   try {
     /** Issues `count` products and waits for the last one: the queue runs in order, so all are done. */
     const timeSample = async (count: number) => {
       const start = performance.now();
-      for (let i = 0; i < count - 1; i++) tf.matMul(a, b).dispose();
-      const last = tf.matMul(a, b);
+      for (let i = 0; i < count - 1; i++) product(a, b).dispose();
+      const last = product(a, b);
       await last.data();
       last.dispose();
       return performance.now() - start;

@@ -232,19 +232,21 @@ export function activationGrad(fn: ActivationFn, dy: tf.Tensor, saved: tf.Tensor
 }
 
 /**
- * op(a)·op(b) for 2-D tensors. On SwiftShader (WebGPU on the CPU) the lab's direct kernel beat
- * tfjs's tiled matmuls 1.3–10× at every shape of the engine's 1×1 convs and weight gradients up to
- * 512³ multiply-adds (timed side by side in one page: e.g. [8192, 8]·[8, 48] 10 ms vs 100 ms,
- * [8, 8192]·[8192, 48] 14 ms vs 156 ms) and lost on 1024³; on hardware GPUs, where it is untested,
- * tfjs's kernels stay.
+ * op(a)·op(b) for 2-D tensors. On SwiftShader (WebGPU on the CPU) the lab's direct kernels beat
+ * tfjs's tiled matmuls at every shape measured: the scalar one 1.3–10× at the engine's 1×1 convs and
+ * weight gradients up to 512³ multiply-adds (e.g. [8192, 8]·[8, 48] 10 ms vs 100 ms) and lost on
+ * 1024³; the 4×4-tiled vec4 one (M, K, N multiples of 4) at any size, 3.25 against 0.76 GFLOP/s at
+ * 1024³ (the bench's roofline measures both). On hardware GPUs, where they are untested, tfjs's
+ * kernels stay.
  */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
   const m = transposeA ? a.shape[1] : a.shape[0];
   const k = transposeA ? a.shape[0] : a.shape[1];
   const n = transposeB ? b.shape[0] : b.shape[1];
   const innerMatches = k === (transposeB ? b.shape[1] : b.shape[0]);
+  const tiled = m % 4 === 0 && k % 4 === 0 && n % 4 === 0;
   // A shape mismatch goes to tf.matMul, which reports it.
-  if (innerMatches && fused(KERNELS.matMul) && onSoftwareAdapter() && m * k * n <= DIRECT_MATMUL_MAX_MACS) {
+  if (innerMatches && fused(KERNELS.matMul) && onSoftwareAdapter() && (tiled || m * k * n <= DIRECT_MATMUL_MAX_MACS)) {
     return tf.engine().runKernel(KERNELS.matMul, { a, b }, { transposeA, transposeB }) as tf.Tensor2D;
   }
   return tf.matMul(a, b, transposeA, transposeB);
