@@ -7,7 +7,7 @@
 // accumulate in float64: equal to within float32 rounding).
 import * as tf from '@tensorflow/tfjs';
 import { codeAt, dequantizeCode, QUANT_BLOCK, type QuantizedValues } from '../quant/blockwise';
-import { KERNELS } from './webgpu';
+import { KERNELS } from './webgpu/names';
 
 interface CpuBackendLike {
   data: { get(dataId: object): { values: Float32Array | null } };

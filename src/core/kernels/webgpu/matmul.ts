@@ -1,0 +1,159 @@
+// Matmuls for 1×1 convs and linear layers (fused.ts matMul2d decides when): a scalar kernel for any
+// shape, a 4×4-tiled vec4 one when the sides are multiples of 4, and a row-splitting reduction for
+// weight gradients with few outputs.
+import * as tf from '@tensorflow/tfjs';
+import { ELEMENTWISE_WORKGROUP, type KernelFuncs, MAX_VEC4_WORKGROUPS, reduceSumHeader, reductionWorkgroup, run, VEC4_WORKGROUP, type WebGpuProgram } from './programs';
+import { dispatchRaw, newDeviceTensor } from '../webgpuRaw';
+import { KERNELS } from './names';
+
+/** Below this many 4×4 tiles of C, an Aᵀ·B (matMulTransposeAVec4) splits each tile's rows across a
+ * workgroup: one invocation per tile would leave most of the device idle (24 tiles for the
+ * [8192, 8]ᵀ·[8192, 48] weight gradient of MobileNetV2's first expansion). */
+const MIN_TILES_PER_INVOCATION = 256;
+
+/**
+ * C = A·B, A·Bᵀ or Aᵀ·B (`layout` nn, nt, tn; M, K, N multiples of 4): each invocation computes a
+ * 4×4 tile of C in registers, reading A and B four values at a time: 8 vec4 loads per 64
+ * multiply-adds (nn, nt) or 2 per 16 (tn), where the scalar kernel makes 5 loads per 4. No shared
+ * memory and no barriers: on SwiftShader the CPU's caches do the reuse a GPU's tiles would.
+ */
+function matMulTiledVec4(backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, m: number, k: number, n: number, layout: 'nn' | 'nt' | 'tn'): tf.TensorInfo {
+  const out = newDeviceTensor(backend, [m, n]);
+  const tiles = (m / 4) * (n / 4);
+  const rows = [0, 1, 2, 3];
+  const declare = (name: string) => rows.map((r) => `var ${name}${r} = vec4<f32>(0.0);`).join(' ');
+  // nn: row r of the tile += Σ over four k of a_r[k]·(B's row k, four columns); nt: the four
+  // columns' dot products with a_r; tn: one k at a time, the outer product of A's and B's rows.
+  const loop = {
+    nn: `for (var k4 = 0; k4 < K4; k4 = k4 + 1) {
+          ${rows.map((r) => `let a${r} = A[(i4 * 4 + ${r}) * K4 + k4];`).join(' ')}
+          ${rows.map((q) => `let b${q} = B[(k4 * 4 + ${q}) * N4 + j4];`).join(' ')}
+          ${rows.map((r) => `acc${r} = acc${r} + a${r}.x * b0 + a${r}.y * b1 + a${r}.z * b2 + a${r}.w * b3;`).join('\n          ')}
+        }`,
+    nt: `for (var k4 = 0; k4 < K4; k4 = k4 + 1) {
+          ${rows.map((r) => `let a${r} = A[(i4 * 4 + ${r}) * K4 + k4];`).join(' ')}
+          ${rows.map((c) => `let b${c} = B[(j4 * 4 + ${c}) * K4 + k4];`).join(' ')}
+          ${rows.map((r) => `acc${r} = acc${r} + vec4<f32>(dot(a${r}, b0), dot(a${r}, b1), dot(a${r}, b2), dot(a${r}, b3));`).join('\n          ')}
+        }`,
+    tn: `for (var r = 0; r < K; r = r + 1) {
+          let av = A[r * M4 + i4];
+          let bv = B[r * N4 + j4];
+          acc0 = acc0 + av.x * bv; acc1 = acc1 + av.y * bv; acc2 = acc2 + av.z * bv; acc3 = acc3 + av.w * bv;
+        }`,
+  }[layout];
+  dispatchRaw(backend, {
+    name: KERNELS.matMul,
+    key: `lab_matmul_tiled_${m}_${k}_${n}_${layout}`,
+    buffers: [{ name: 'A', info: a, vec4: true }, { name: 'B', info: b, vec4: true }, { name: 'Out', info: out, write: true, vec4: true }],
+    uniforms: [{ name: 'tiles', type: 'i32', value: tiles }],
+    workgroupSize: VEC4_WORKGROUP,
+    workgroups: Math.max(1, Math.min(Math.ceil(tiles / VEC4_WORKGROUP), MAX_VEC4_WORKGROUPS)),
+    header: `const K = ${k}; const K4 = ${k / 4}; const M4 = ${m / 4}; const N4 = ${n / 4};`,
+    body: `
+      let stride = i32(numWorkgroups.x) * ${VEC4_WORKGROUP};
+      for (var t = i32(globalId.x); t < uniforms.tiles; t = t + stride) {
+        let i4 = t / N4;
+        let j4 = t % N4;
+        ${declare('acc')}
+        ${loop}
+        ${rows.map((r) => `Out[(i4 * 4 + ${r}) * N4 + j4] = acc${r};`).join(' ')}
+      }`,
+  });
+  return out;
+}
+
+/**
+ * C = Aᵀ·B (A [K, M], B [K, N]; M, K, N multiples of 4): the weight gradients of 1×1 convs and
+ * linear layers, a small C summed over many rows K. A channel-reduction layout: one workgroup per
+ * 4×4 tile of C, its invocations splitting the rows and each adding the outer products of its
+ * rows' four A values and four B values (2 vec4 loads per 16 multiply-adds), then one workgroup
+ * sum per tile row.
+ */
+function matMulTransposeAVec4(backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, m: number, k: number, n: number): tf.TensorInfo {
+  const out = newDeviceTensor(backend, [m, n]);
+  const workgroup = reductionWorkgroup(k);
+  const [m4, n4] = [m / 4, n / 4];
+  const rows = [0, 1, 2, 3];
+  dispatchRaw(backend, {
+    name: KERNELS.matMul,
+    key: `lab_matmul_ta_${m}_${n}_${workgroup}`,
+    buffers: [{ name: 'A', info: a, vec4: true }, { name: 'B', info: b, vec4: true }, { name: 'Out', info: out, write: true, vec4: true }],
+    uniforms: [{ name: 'rows', type: 'i32', value: k }],
+    workgroupSize: workgroup,
+    workgroups: m4 * n4,
+    header: `
+      alias T = vec4<f32>;
+      const M4 = ${m4}; const N4 = ${n4};
+      ${reduceSumHeader(workgroup)}`,
+    body: `
+      lane = localId.x;
+      let i4 = i32(workgroupId.x) / N4;
+      let j4 = i32(workgroupId.x) % N4;
+      ${rows.map((r) => `var acc${r} = vec4<f32>(0.0);`).join(' ')}
+      for (var r = i32(localId.x); r < uniforms.rows; r = r + ${workgroup}) {
+        let av = A[r * M4 + i4];
+        let bv = B[r * N4 + j4];
+        acc0 = acc0 + av.x * bv; acc1 = acc1 + av.y * bv; acc2 = acc2 + av.z * bv; acc3 = acc3 + av.w * bv;
+      }
+      ${rows.map((r) => `let total${r} = labReduceSum(acc${r});`).join(' ')}
+      if (localId.x == 0u) {
+        ${rows.map((r) => `Out[(i4 * 4 + ${r}) * N4 + j4] = total${r};`).join(' ')}
+      }`,
+  });
+  return out;
+}
+
+export const MATMUL_KERNELS: KernelFuncs = {
+  // C = op(A)·op(B) for 2-D A and B, one invocation per 4 (or, when N is not a multiple of 4, 1)
+  // outputs of a row, with a plain loop over K: no shared-memory tiles and no barriers, which is
+  // what makes it fast on SwiftShader at the engine's skinny shapes (fused.ts decides when).
+  // With M, K and N multiples of 4, the tiled kernels below instead.
+  [KERNELS.matMul]: ({ inputs, backend, attrs }) => {
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const transposeA = Boolean(attrs?.transposeA);
+    const transposeB = Boolean(attrs?.transposeB);
+    const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+    const n = transposeB ? b.shape[0] : b.shape[1];
+    if (m % 4 === 0 && k % 4 === 0 && n % 4 === 0) {
+      const tiles = (m / 4) * (n / 4);
+      if (!transposeA) return matMulTiledVec4(backend, a, b, m, k, n, transposeB ? 'nt' : 'nn');
+      // Aᵀ·B with few tiles of C (a weight gradient over many rows) splits the rows across a
+      // workgroup; with many, each invocation sums its tile's rows alone (no barriers).
+      if (tiles >= MIN_TILES_PER_INVOCATION) return matMulTiledVec4(backend, a, b, m, k, n, 'tn');
+      return matMulTransposeAVec4(backend, a, b, m, k, n);
+    }
+    const width = n % 4 === 0 ? 4 : 1;
+    const aAt = transposeA ? 'A[kk * M + i]' : 'A[i * K + kk]';
+    const bAt = (offset: number) => (transposeB ? `B[(j + ${offset}) * K + kk]` : `B[kk * N + j + ${offset}]`);
+    const accumulate =
+      width === 4
+        ? `acc = acc + ${aAt} * vec4<f32>(${[0, 1, 2, 3].map(bAt).join(', ')});`
+        : `acc = acc + ${aAt} * ${bAt(0)};`;
+    const store =
+      width === 4 ? 'result[first] = acc.x; result[first + 1] = acc.y; result[first + 2] = acc.z; result[first + 3] = acc.w;' : 'result[first] = acc;';
+    const program: WebGpuProgram = {
+      variableNames: ['A', 'B'],
+      outputShape: [m, n],
+      shaderKey: `lab_matmul_${m}_${k}_${n}_${transposeA}_${transposeB}`,
+      dispatchLayout: { x: [0, 1] },
+      dispatch: [Math.ceil((m * n) / width / ELEMENTWISE_WORKGROUP), 1, 1],
+      workgroupSize: [ELEMENTWISE_WORKGROUP, 1, 1],
+      size: true,
+      getUserCode: () => `
+        const M = ${m};
+        const K = ${k};
+        const N = ${n};
+        fn main(index : i32) {
+          let first = index * ${width};
+          if (first < uniforms.size) {
+            let i = first / N;
+            let j = first % N;
+            var acc = ${width === 4 ? 'vec4<f32>(0.0)' : '0.0'};
+            for (var kk = 0; kk < K; kk = kk + 1) { ${accumulate} }
+            ${store}
+          }
+        }`,
+    };
+    return run(backend, program, [a, b]);
+  },
+};
