@@ -11,6 +11,56 @@ const filterTapsVec4 = (k: number) => `
           var taps : array<vec4<f32>, ${k * k}>;
           for (var t = 0; t < ${k * k}; t = t + 1) { taps[t] = Filter[t * CHANNELS4 + c]; }`;
 
+/** A conv's geometry: input h×w, output ho×wo, a k×k window, stride and torch's symmetric padding. */
+interface Window {
+  h: number;
+  w: number;
+  ho: number;
+  wo: number;
+  k: number;
+  stride: number;
+  pad: number;
+}
+
+/** WGSL: `pixel` (a flat pixel index over [N, rows, cols]) as `b`, `${y}` and `${x}`. */
+const pixelCoordinates = (pixel: string, rows: number, cols: number, [y, x]: [string, string]) => `
+          let ${x} = ${pixel} % ${cols};
+          let ${y} = (${pixel} / ${cols}) % ${rows};
+          let b = ${pixel} / ${cols * rows};`;
+
+/** WGSL: `body` for each tap (ky, kx) of output pixel (oy, ox)'s window whose input pixel (iy, ix)
+ * lies inside the input (the forward's and the filter gradient's walk). */
+const forEachTapInInput = ({ h, w, k, stride, pad }: Window, body: string) => `
+          for (var ky = 0; ky < ${k}; ky = ky + 1) {
+            let iy = oy * ${stride} + ky - ${pad};
+            if (iy < 0 || iy >= ${h}) { continue; }
+            for (var kx = 0; kx < ${k}; kx = kx + 1) {
+              let ix = ox * ${stride} + kx - ${pad};
+              if (ix < 0 || ix >= ${w}) { continue; }
+              ${body}
+            }
+          }`;
+
+/** WGSL: `body` for each tap (ky, kx) through which input pixel (iy, ix) reaches an output pixel,
+ * (sy, sx)/stride (the input gradient's walk: the transposed conv). */
+const forEachTapReachingOutput = ({ ho, wo, k, stride, pad }: Window, body: string) => `
+          for (var ky = 0; ky < ${k}; ky = ky + 1) {
+            let sy = iy + ${pad} - ky;
+            if (sy < 0 || sy % ${stride} != 0 || sy / ${stride} >= ${ho}) { continue; }
+            for (var kx = 0; kx < ${k}; kx = kx + 1) {
+              let sx = ix + ${pad} - kx;
+              if (sx < 0 || sx % ${stride} != 0 || sx / ${stride} >= ${wo}) { continue; }
+              ${body}
+            }
+          }`;
+
+/** A conv's window from its input shape and attributes. */
+function windowOf(h: number, w: number, k: number, stride: number, pad: number): Window {
+  return { h, w, k, stride, pad, ho: Math.floor((h + 2 * pad - k) / stride) + 1, wo: Math.floor((w + 2 * pad - k) / stride) + 1 };
+}
+
+const keyOf = ({ h, w, k, stride, pad, ho, wo }: Window) => [h, w, k, stride, pad, ho, wo].join('_');
+
 export const CONV_KERNELS: KernelFuncs = {
   // A dense conv (NHWC, filter [k, k, Cin, Cout], torch's symmetric padding) as one invocation per
   // output element looping over its k·k·Cin products: no im2col buffer and no tiles, which on
@@ -19,27 +69,13 @@ export const CONV_KERNELS: KernelFuncs = {
     const { x, filter } = inputs as Record<string, tf.TensorInfo>;
     const [n, h, w, cin] = x.shape;
     const [k, , , cout] = filter.shape;
-    const stride = attrs?.stride as number;
-    const pad = attrs?.pad as number;
-    const ho = Math.floor((h + 2 * pad - k) / stride) + 1;
-    const wo = Math.floor((w + 2 * pad - k) / stride) + 1;
-    const program = elementwise(`lab_conv2d_${[h, w, cin, k, stride, pad, ho, wo].join('_')}`, ['X', 'W'], [n, ho, wo, cout], `
-      let pixel = index / CHANNELS;
-      let ox = pixel % ${wo};
-      let oy = (pixel / ${wo}) % ${ho};
-      let b = pixel / ${wo * ho};
+    const window = windowOf(h, w, k, attrs?.stride as number, attrs?.pad as number);
+    const program = elementwise(`lab_conv2d_${cin}_${keyOf(window)}`, ['X', 'W'], [n, window.ho, window.wo, cout], `
+      ${pixelCoordinates('(index / CHANNELS)', window.ho, window.wo, ['oy', 'ox'])}
       var acc = 0.0;
-      for (var ky = 0; ky < ${k}; ky = ky + 1) {
-        let iy = oy * ${stride} + ky - ${pad};
-        if (iy < 0 || iy >= ${h}) { continue; }
-        for (var kx = 0; kx < ${k}; kx = kx + 1) {
-          let ix = ox * ${stride} + kx - ${pad};
-          if (ix < 0 || ix >= ${w}) { continue; }
-          let xBase = ((b * ${h} + iy) * ${w} + ix) * ${cin};
-          let wBase = (ky * ${k} + kx) * ${cin} * CHANNELS + c;
-          for (var ci = 0; ci < ${cin}; ci = ci + 1) { acc = acc + X[xBase + ci] * W[wBase + ci * CHANNELS]; }
-        }
-      }
+      ${forEachTapInInput(window, `let xBase = ((b * ${h} + iy) * ${w} + ix) * ${cin};
+              let wBase = (ky * ${k} + kx) * ${cin} * CHANNELS + c;
+              for (var ci = 0; ci < ${cin}; ci = ci + 1) { acc = acc + X[xBase + ci] * W[wBase + ci * CHANNELS]; }`)}
       setOutputAtIndex(index, acc);`);
     return run(backend, program, [x, filter]);
   },
@@ -52,49 +88,28 @@ export const CONV_KERNELS: KernelFuncs = {
     const [n, ho, wo] = dy.shape;
     const [k] = filter.shape;
     const [, h, w] = attrs?.inputShape as number[];
-    const stride = attrs?.stride as number;
-    const pad = attrs?.pad as number;
+    const window: Window = { h, w, ho, wo, k, stride: attrs?.stride as number, pad: attrs?.pad as number };
     const outputShape = [n, h, w, channelsOf(dy.shape)];
+    /** The sum over the taps, for a channel count `channels` (the per-channel bindings' units). */
+    const sum = (channels: string, zero: string, tap: string) => `
+          var acc = ${zero};
+          ${forEachTapReachingOutput(window, `acc = acc + Dy[((b * ${ho} + sy / ${window.stride}) * ${wo} + sx / ${window.stride}) * ${channels} + c] * ${tap};`)}`;
     if (takesVec4(dy.shape)) {
       return elementwiseVec4(backend, {
         name: KERNELS.depthwiseInputGrad,
-        key: `lab_depthwise_input_grad_${[h, w, k, stride, pad, ho, wo].join('_')}`,
+        key: `lab_depthwise_input_grad_${keyOf(window)}`,
         shape: outputShape,
         inputs: [['Dy', dy], ['Filter', filter]],
         setup: filterTapsVec4(k),
         body: `
-          let pixel = i / CHANNELS4;
-          let ix = pixel % ${w};
-          let iy = (pixel / ${w}) % ${h};
-          let b = pixel / ${w * h};
-          var acc = vec4<f32>(0.0);
-          for (var ky = 0; ky < ${k}; ky = ky + 1) {
-            let sy = iy + ${pad} - ky;
-            if (sy < 0 || sy % ${stride} != 0 || sy / ${stride} >= ${ho}) { continue; }
-            for (var kx = 0; kx < ${k}; kx = kx + 1) {
-              let sx = ix + ${pad} - kx;
-              if (sx < 0 || sx % ${stride} != 0 || sx / ${stride} >= ${wo}) { continue; }
-              acc = acc + Dy[((b * ${ho} + sy / ${stride}) * ${wo} + sx / ${stride}) * CHANNELS4 + c] * taps[ky * ${k} + kx];
-            }
-          }
+          ${pixelCoordinates('(i / CHANNELS4)', h, w, ['iy', 'ix'])}
+          ${sum('CHANNELS4', 'vec4<f32>(0.0)', `taps[ky * ${k} + kx]`)}
           Out[i] = acc;`,
       });
     }
-    const program = elementwise(`lab_depthwise_input_grad_${[h, w, k, stride, pad, ho, wo].join('_')}`, ['Dy', 'W'], outputShape, `
-      let pixel = index / CHANNELS;
-      let ix = pixel % ${w};
-      let iy = (pixel / ${w}) % ${h};
-      let b = pixel / ${w * h};
-      var acc = 0.0;
-      for (var ky = 0; ky < ${k}; ky = ky + 1) {
-        let sy = iy + ${pad} - ky;
-        if (sy < 0 || sy % ${stride} != 0 || sy / ${stride} >= ${ho}) { continue; }
-        for (var kx = 0; kx < ${k}; kx = kx + 1) {
-          let sx = ix + ${pad} - kx;
-          if (sx < 0 || sx % ${stride} != 0 || sx / ${stride} >= ${wo}) { continue; }
-          acc = acc + Dy[((b * ${ho} + sy / ${stride}) * ${wo} + sx / ${stride}) * CHANNELS + c] * W[(ky * ${k} + kx) * CHANNELS + c];
-        }
-      }
+    const program = elementwise(`lab_depthwise_input_grad_${keyOf(window)}`, ['Dy', 'W'], outputShape, `
+      ${pixelCoordinates('(index / CHANNELS)', h, w, ['iy', 'ix'])}
+      ${sum('CHANNELS', '0.0', `W[(ky * ${k} + kx) * CHANNELS + c]`)}
       setOutputAtIndex(index, acc);`);
     return run(backend, program, [dy, filter]);
   },
@@ -105,31 +120,17 @@ export const CONV_KERNELS: KernelFuncs = {
     const { x, filter } = inputs as Record<string, tf.TensorInfo>;
     const [n, h, w, channels] = x.shape;
     const [k] = filter.shape;
-    const stride = attrs?.stride as number;
-    const pad = attrs?.pad as number;
-    const ho = Math.floor((h + 2 * pad - k) / stride) + 1;
-    const wo = Math.floor((w + 2 * pad - k) / stride) + 1;
+    const window = windowOf(h, w, k, attrs?.stride as number, attrs?.pad as number);
     return elementwiseVec4(backend, {
       name: KERNELS.depthwiseConv,
-      key: `lab_depthwise_conv_${[h, w, k, stride, pad, ho, wo].join('_')}`,
-      shape: [n, ho, wo, channels],
+      key: `lab_depthwise_conv_${keyOf(window)}`,
+      shape: [n, window.ho, window.wo, channels],
       inputs: [['X', x], ['Filter', filter]],
       setup: filterTapsVec4(k),
       body: `
-        let pixel = i / CHANNELS4;
-        let ox = pixel % ${wo};
-        let oy = (pixel / ${wo}) % ${ho};
-        let b = pixel / ${wo * ho};
+        ${pixelCoordinates('(i / CHANNELS4)', window.ho, window.wo, ['oy', 'ox'])}
         var acc = vec4<f32>(0.0);
-        for (var ky = 0; ky < ${k}; ky = ky + 1) {
-          let iy = oy * ${stride} + ky - ${pad};
-          if (iy < 0 || iy >= ${h}) { continue; }
-          for (var kx = 0; kx < ${k}; kx = kx + 1) {
-            let ix = ox * ${stride} + kx - ${pad};
-            if (ix < 0 || ix >= ${w}) { continue; }
-            acc = acc + X[((b * ${h} + iy) * ${w} + ix) * CHANNELS4 + c] * taps[ky * ${k} + kx];
-          }
-        }
+        ${forEachTapInInput(window, `acc = acc + X[((b * ${h} + iy) * ${w} + ix) * CHANNELS4 + c] * taps[ky * ${k} + kx];`)}
         Out[i] = acc;`,
     });
   },
@@ -142,12 +143,11 @@ export const CONV_KERNELS: KernelFuncs = {
     const [, h, w, channels] = x.shape;
     const [, ho, wo] = dy.shape;
     const k = attrs?.kernel as number;
-    const stride = attrs?.stride as number;
-    const pad = attrs?.pad as number;
+    const window: Window = { h, w, ho, wo, k, stride: attrs?.stride as number, pad: attrs?.pad as number };
     const dFilter = newDeviceTensor(backend, [k, k, channels, 1]);
     dispatchChannelReduction(backend, {
       name: KERNELS.depthwiseFilterGrad,
-      key: `lab_depthwise_filter_grad_${[h, w, k, stride, pad, ho, wo].join('_')}`,
+      key: `lab_depthwise_filter_grad_${keyOf(window)}`,
       shape: dy.shape,
       vec4: true,
       buffers: [{ name: 'X', info: x, vec4: true }, { name: 'Dy', info: dy, vec4: true }, { name: 'DFilter', info: dFilter, write: true, vec4: true }],
@@ -155,19 +155,9 @@ export const CONV_KERNELS: KernelFuncs = {
       body: `
         var sums : array<T, ${k * k}>;
         for (var r = first; r < ROWS; r = r + WORKGROUP) {
-          let ox = r % ${wo};
-          let oy = (r / ${wo}) % ${ho};
-          let b = r / ${wo * ho};
+          ${pixelCoordinates('r', ho, wo, ['oy', 'ox'])}
           let g = Dy[r * CHANNELS + c];
-          for (var ky = 0; ky < ${k}; ky = ky + 1) {
-            let iy = oy * ${stride} + ky - ${pad};
-            if (iy < 0 || iy >= ${h}) { continue; }
-            for (var kx = 0; kx < ${k}; kx = kx + 1) {
-              let ix = ox * ${stride} + kx - ${pad};
-              if (ix < 0 || ix >= ${w}) { continue; }
-              sums[ky * ${k} + kx] = sums[ky * ${k} + kx] + g * X[((b * ${h} + iy) * ${w} + ix) * CHANNELS + c];
-            }
-          }
+          ${forEachTapInInput(window, `sums[ky * ${k} + kx] = sums[ky * ${k} + kx] + g * X[((b * ${h} + iy) * ${w} + ix) * CHANNELS + c];`)}
         }
         for (var t = 0; t < ${k * k}; t = t + 1) {
           let total = labReduceSum(sums[t]);
