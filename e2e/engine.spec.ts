@@ -4,15 +4,31 @@ import type { LabHarness } from './harness';
 // The training engine on real WebGPU (SwiftShader without a GPU) against tfjs's CPU backend in
 // the same page: one step of a small MobileNetV2 must give the same loss and gradients, and
 // training steps must not leak tensors. Tiny on purpose: SwiftShader is slow and CI has 2 cores.
-test('a MobileNetV2 training step on WebGPU matches the CPU backend and leaks no tensor', async ({ page }) => {
+test('a MobileNetV2 training step on WebGPU matches the CPU backend, leaks no tensor, and another width compiles no new pipeline', async ({ page }) => {
   // Four MobileNetV2 steps on SwiftShader, the first compiling every shader: minutes on 2 cores.
   test.setTimeout(900_000);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  // Counts the compute pipelines the page creates (tfjs's programs and the lab's raw dispatches).
+  await page.addInitScript(() => {
+    const counted = window as unknown as { labPipelines: number };
+    counted.labPipelines = 0;
+    const prototype = GPUDevice.prototype;
+    const [create, createAsync] = [prototype.createComputePipeline, prototype.createComputePipelineAsync];
+    prototype.createComputePipeline = function (descriptor) {
+      counted.labPipelines++;
+      return create.call(this, descriptor);
+    };
+    prototype.createComputePipelineAsync = function (descriptor) {
+      counted.labPipelines++;
+      return createAsync.call(this, descriptor);
+    };
+  });
   await page.goto('/e2e/harness.html');
   const result = await page.evaluate(async () => {
     const report = await window.labHarnessReady;
     const { tf, models, nnModel, trainStep, optim }: LabHarness = window.labHarness;
+    const pipelines = () => (window as unknown as { labPipelines: number }).labPipelines;
     const spec = models.buildModelSpec({ model: 'mobilenet_v2', width: 0.25, resolution: 32, numClasses: 10, stem: 'cifar' });
     const batchSize = 4;
     // A fixed pseudo-random batch (same values on both backends).
@@ -52,9 +68,20 @@ test('a MobileNetV2 training step on WebGPU matches the CPU backend and leaks no
     const tensorsAfterOne = tf.memory().numTensors;
     for (let i = 0; i < 2; i++) stepLosses.push(await trainStep.trainStep(model, optimizer, batch, trainable));
     const tensorsAfterThree = tf.memory().numTensors;
-    tf.dispose([batch.x, batch.y]);
     optimizer.dispose();
     nnModel.disposeModel(model);
+
+    // The kernels' sizes are uniforms: a MobileNetV2 of another width (other channel counts, same
+    // batch and resolution) trains on the pipelines already compiled, where shape-specialised
+    // shaders once cost ~0.1 s each to compile on SwiftShader.
+    const pipelinesBefore = pipelines();
+    const wider = nnModel.createModel(models.buildModelSpec({ model: 'mobilenet_v2', width: 0.35, resolution: 32, numClasses: 10, stem: 'cifar' }), { seed: 7 });
+    const widerOptimizer = optim.createOptimizer({ id: 'adam', lr: 1e-3 }, wider.variables);
+    await trainStep.trainStep(wider, widerOptimizer, batch, new Set(Object.values(wider.spec.params).filter((p) => p.trainable).map((p) => p.name)));
+    const newPipelines = pipelines() - pipelinesBefore;
+    widerOptimizer.dispose();
+    nnModel.disposeModel(wider);
+    tf.dispose([batch.x, batch.y]);
 
     const backend = tf.getBackend();
     await tf.setBackend('cpu');
@@ -94,6 +121,7 @@ test('a MobileNetV2 training step on WebGPU matches the CPU backend and leaks no
       worstAbsoluteVsLargest: worstAbsolute / largest,
       stepLosses,
       tensors: [tensorsAfterOne, tensorsAfterThree],
+      pipelines: { firstModel: pipelinesBefore, widerModel: newPipelines },
     };
   });
   console.log(JSON.stringify(result));
@@ -110,6 +138,8 @@ test('a MobileNetV2 training step on WebGPU matches the CPU backend and leaks no
   expect(result.worstGradError, result.worstParam).toBeLessThan(1e-2);
   expect(result.stepLosses.every(Number.isFinite)).toBe(true);
   expect(result.tensors[1]).toBe(result.tensors[0]);
+  expect(result.pipelines.firstModel).toBeGreaterThan(0);
+  expect(result.pipelines.widerModel).toBe(0);
   expect(errors).toEqual([]);
 });
 

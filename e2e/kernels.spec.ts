@@ -151,6 +151,8 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     results.spatialMean = await compare(() => k.spatialMean(big as Tensor4D));
     results.channelAffine = await compare(() => k.channelAffine(x, gamma, beta));
     results.channelScale = await compare(() => k.channelAffine(x, gamma));
+    results.channelAffineVec4 = await compare(() => k.channelAffine(x4, gamma4, beta4));
+    results.channelScaleVec4 = await compare(() => k.channelAffine(x4, gamma4));
     results.channelSums = await compare(() => Object.values(k.channelSums(dy, x)));
     // Few rows per channel: a one-invocation workgroup (no reduction tree).
     const rows = tf.randomNormal([5, 13], 0, 1, 'float32', 18);
@@ -217,23 +219,28 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
       );
     }
 
-    // The vec4 depthwise kernels (8 channels): forward, input and filter gradients at strides 1 and
-    // 2, against tfjs's DepthwiseConv2dNative and its two backprop kernels.
-    const depth4X = tf.randomNormal([2, 9, 7, 8], 0, 1, 'float32', 71) as Tensor4D;
-    const depth4W = tf.randomNormal([3, 3, 8, 1], 0, 1, 'float32', 72) as Tensor4D;
-    for (const stride of [1, 2]) {
-      results[`depthwiseConvVec4Stride${stride}`] = await compare(() => k.depthwiseConvDirect(depth4X, depth4W, stride, 1) ?? tf.depthwiseConv2d(depth4X, depth4W, stride, 1));
-      const dy4d = tf.randomNormal(tf.depthwiseConv2d(depth4X, depth4W, stride, 1).shape, 0, 1, 'float32', 73 + stride) as Tensor4D;
-      results[`depthwiseInputGradVec4Stride${stride}`] = await compare(
-        () =>
-          k.depthwiseInputGrad(dy4d, depth4W, depth4X.shape, stride, 1) ??
-          (tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dy4d, filter: depth4W }, { strides: stride, pad: 1, dilations: 1, inputShape: depth4X.shape }) as Tensor),
-      );
-      results[`depthwiseFilterGradVec4Stride${stride}`] = await compare(
-        () =>
-          k.depthwiseFilterGrad(depth4X, dy4d, 3, stride, 1) ??
-          (tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: depth4X, dy: dy4d }, { strides: stride, pad: 1, dilations: 1, filterShape: [3, 3, 8, 1] }) as Tensor),
-      );
+    // The vec4 depthwise kernels: forward, input and filter gradients at strides 1 and 2, against
+    // tfjs's DepthwiseConv2dNative and its two backprop kernels; then the same pipelines again at
+    // another size and channel count (their sizes are uniforms, so one pipeline serves both).
+    for (const [seed, shape] of [[71, [2, 9, 7, 8]], [81, [1, 6, 10, 12]]] as const) {
+      const channels = shape[3];
+      const depth4X = tf.randomNormal([...shape], 0, 1, 'float32', seed) as Tensor4D;
+      const depth4W = tf.randomNormal([3, 3, channels, 1], 0, 1, 'float32', seed + 1) as Tensor4D;
+      for (const stride of [1, 2]) {
+        const label = `Vec4C${channels}Stride${stride}`;
+        results[`depthwiseConv${label}`] = await compare(() => k.depthwiseConvDirect(depth4X, depth4W, stride, 1) ?? tf.depthwiseConv2d(depth4X, depth4W, stride, 1));
+        const dy4d = tf.randomNormal(tf.depthwiseConv2d(depth4X, depth4W, stride, 1).shape, 0, 1, 'float32', seed + 2 + stride) as Tensor4D;
+        results[`depthwiseInputGrad${label}`] = await compare(
+          () =>
+            k.depthwiseInputGrad(dy4d, depth4W, depth4X.shape, stride, 1) ??
+            (tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dy4d, filter: depth4W }, { strides: stride, pad: 1, dilations: 1, inputShape: depth4X.shape }) as Tensor),
+        );
+        results[`depthwiseFilterGrad${label}`] = await compare(
+          () =>
+            k.depthwiseFilterGrad(depth4X, dy4d, 3, stride, 1) ??
+            (tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: depth4X, dy: dy4d }, { strides: stride, pad: 1, dilations: 1, filterShape: [3, 3, channels, 1] }) as Tensor),
+        );
+      }
     }
 
     // Stride-1 depthwise conv: the layer's input gradient (a flipped forward conv on WebGPU)

@@ -1,7 +1,7 @@
 // Per-channel maps and sums over NHWC tensors (DoRA's magnitude and norm, biases, global average
 // pooling).
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, type KernelFuncs, run } from './programs';
+import { elementwise, elementwiseVec4, type KernelFuncs, run, takesVec4 } from './programs';
 import { KERNELS } from './names';
 import { dyAndDyXSums } from './batchNorm';
 
@@ -22,6 +22,16 @@ export const CHANNEL_KERNELS: KernelFuncs = {
   [KERNELS.channelAffine]: ({ inputs, backend }) => {
     const { x, scale, shift } = inputs as Record<string, tf.TensorInfo | undefined>;
     const input = x as tf.TensorInfo;
+    if (takesVec4(input.shape)) {
+      return elementwiseVec4(backend, {
+        name: KERNELS.channelAffine,
+        key: `lab_channel_affine_${shift ? 'shift' : 'scale'}`,
+        shape: input.shape,
+        inputs: [['X', input], ['Scale', scale as tf.TensorInfo], ...(shift ? [['Shift', shift] as [string, tf.TensorInfo]] : [])],
+        setup: `let scale = Scale[c];${shift ? ' let shift = Shift[c];' : ''}`,
+        body: `Out[i] = X[i] * scale${shift ? ' + shift' : ''};`,
+      });
+    }
     const program = elementwise(`lab_channel_affine_${shift ? 'shift' : 'scale'}`, ['X', 'Scale', ...(shift ? ['Shift'] : [])], input.shape,
       `setOutputAtIndex(index, X[index] * Scale[c]${shift ? ' + Shift[c]' : ''});`);
     return run(backend, program, [input, scale as tf.TensorInfo, ...(shift ? [shift] : [])]);

@@ -2,7 +2,7 @@
 // numbers): a stem's dense conv, and depthwise convs forward and backward, four channels at a time.
 import * as tf from '@tensorflow/tfjs';
 import { channelsOf, dispatchChannelReduction, elementwise, elementwiseVec4, type KernelFuncs, run, takesVec4 } from './programs';
-import { newDeviceTensor } from '../webgpuRaw';
+import { newDeviceTensor, type RawUniform } from '../webgpuRaw';
 import { KERNELS } from './names';
 
 /** An elementwiseVec4 setup that reads a depthwise filter's k·k taps ([k, k, C, 1], bound
@@ -11,26 +11,39 @@ const filterTapsVec4 = (k: number) => `
           var taps : array<vec4<f32>, ${k * k}>;
           for (var t = 0; t < ${k * k}; t = t + 1) { taps[t] = Filter[t * CHANNELS4 + c]; }`;
 
-/** A conv's geometry: input h×w, output ho×wo, a k×k geometry, stride and torch's symmetric padding. */
-interface ConvGeometry {
-  h: number;
-  w: number;
-  ho: number;
-  wo: number;
+/** A conv's geometry: input h×w, output ho×wo, a k×k window, stride and torch's symmetric padding;
+ * the sizes are numbers (baked into the WGSL) or the names of WGSL values (uniformGeometry). */
+interface ConvGeometry<Size extends number | string = number> {
+  h: Size;
+  w: Size;
+  ho: Size;
+  wo: Size;
   k: number;
   stride: number;
-  pad: number;
+  pad: Size;
+}
+
+/** The geometry's sizes as uniforms (WGSL names IN_H, IN_W, OUT_H, OUT_W, PAD; `declare` binds
+ * them in main), the kernel size and stride kept constants: one pipeline per (k, stride). */
+function uniformGeometry(g: ConvGeometry): { symbolic: ConvGeometry<string>; uniforms: RawUniform[]; declare: string } {
+  const names = { h: 'IN_H', w: 'IN_W', ho: 'OUT_H', wo: 'OUT_W', pad: 'PAD' } as const;
+  const entries = Object.entries(names) as [keyof typeof names, string][];
+  return {
+    symbolic: { ...g, ...names },
+    uniforms: entries.map(([field, name]) => ({ name: name.toLowerCase(), type: 'i32', value: g[field] })),
+    declare: entries.map(([, name]) => `let ${name} = uniforms.${name.toLowerCase()};`).join(' '),
+  };
 }
 
 /** WGSL: `pixel` (a flat pixel index over [N, rows, cols]) as `b`, `${y}` and `${x}`. */
-const pixelCoordinates = (pixel: string, rows: number, cols: number, [y, x]: [string, string]) => `
+const pixelCoordinates = (pixel: string, rows: number | string, cols: number | string, [y, x]: [string, string]) => `
           let ${x} = ${pixel} % ${cols};
           let ${y} = (${pixel} / ${cols}) % ${rows};
-          let b = ${pixel} / ${cols * rows};`;
+          let b = ${pixel} / (${cols} * ${rows});`;
 
 /** WGSL: `body` for each tap (ky, kx) of output pixel (oy, ox)'s window whose input pixel (iy, ix)
  * lies inside the input (the forward's and the filter gradient's walk). */
-const forEachTapInInput = ({ h, w, k, stride, pad }: ConvGeometry, body: string) => `
+const forEachTapInInput = ({ h, w, k, stride, pad }: ConvGeometry<number | string>, body: string) => `
           for (var ky = 0; ky < ${k}; ky = ky + 1) {
             let iy = oy * ${stride} + ky - ${pad};
             if (iy < 0 || iy >= ${h}) { continue; }
@@ -43,7 +56,7 @@ const forEachTapInInput = ({ h, w, k, stride, pad }: ConvGeometry, body: string)
 
 /** WGSL: `body` for each tap (ky, kx) through which input pixel (iy, ix) reaches an output pixel,
  * (sy, sx)/stride (the input gradient's walk: the transposed conv). */
-const forEachTapReachingOutput = ({ ho, wo, k, stride, pad }: ConvGeometry, body: string) => `
+const forEachTapReachingOutput = ({ ho, wo, k, stride, pad }: ConvGeometry<number | string>, body: string) => `
           for (var ky = 0; ky < ${k}; ky = ky + 1) {
             let sy = iy + ${pad} - ky;
             if (sy < 0 || sy % ${stride} != 0 || sy / ${stride} >= ${ho}) { continue; }
@@ -91,25 +104,27 @@ export const CONV_KERNELS: KernelFuncs = {
     const geometry: ConvGeometry = { h, w, ho, wo, k, stride: attrs?.stride as number, pad: attrs?.pad as number };
     const outputShape = [n, h, w, channelsOf(dy.shape)];
     /** The sum over the taps, for a channel count `channels` (the per-channel bindings' units). */
-    const sum = (channels: string, zero: string, tap: string) => `
+    const sum = (g: ConvGeometry<number | string>, channels: string, zero: string, tap: string) => `
           var acc = ${zero};
-          ${forEachTapReachingOutput(geometry, `acc = acc + Dy[((b * ${ho} + sy / ${geometry.stride}) * ${wo} + sx / ${geometry.stride}) * ${channels} + c] * ${tap};`)}`;
+          ${forEachTapReachingOutput(g, `acc = acc + Dy[((b * ${g.ho} + sy / ${g.stride}) * ${g.wo} + sx / ${g.stride}) * ${channels} + c] * ${tap};`)}`;
     if (takesVec4(dy.shape)) {
+      const { symbolic, uniforms, declare } = uniformGeometry(geometry);
       return elementwiseVec4(backend, {
         name: KERNELS.depthwiseInputGrad,
-        key: `lab_depthwise_input_grad_${keyOf(geometry)}`,
+        key: `lab_depthwise_input_grad_${k}_${geometry.stride}`,
         shape: outputShape,
         inputs: [['Dy', dy], ['Filter', filter]],
-        setup: filterTapsVec4(k),
+        uniforms,
+        setup: `${declare}${filterTapsVec4(k)}`,
         body: `
-          ${pixelCoordinates('(i / CHANNELS4)', h, w, ['iy', 'ix'])}
-          ${sum('CHANNELS4', 'vec4<f32>(0.0)', `taps[ky * ${k} + kx]`)}
+          ${pixelCoordinates('(i / CHANNELS4)', symbolic.h, symbolic.w, ['iy', 'ix'])}
+          ${sum(symbolic, 'CHANNELS4', 'vec4<f32>(0.0)', `taps[ky * ${k} + kx]`)}
           Out[i] = acc;`,
       });
     }
     const program = elementwise(`lab_depthwise_input_grad_${keyOf(geometry)}`, ['Dy', 'W'], outputShape, `
       ${pixelCoordinates('(index / CHANNELS)', h, w, ['iy', 'ix'])}
-      ${sum('CHANNELS', '0.0', `W[(ky * ${k} + kx) * CHANNELS + c]`)}
+      ${sum(geometry, 'CHANNELS', '0.0', `W[(ky * ${k} + kx) * CHANNELS + c]`)}
       setOutputAtIndex(index, acc);`);
     return run(backend, program, [dy, filter]);
   },
@@ -121,16 +136,18 @@ export const CONV_KERNELS: KernelFuncs = {
     const [n, h, w, channels] = x.shape;
     const [k] = filter.shape;
     const geometry = geometryOf(h, w, k, attrs?.stride as number, attrs?.pad as number);
+    const { symbolic, uniforms, declare } = uniformGeometry(geometry);
     return elementwiseVec4(backend, {
       name: KERNELS.depthwiseConv,
-      key: `lab_depthwise_conv_${keyOf(geometry)}`,
+      key: `lab_depthwise_conv_${k}_${geometry.stride}`,
       shape: [n, geometry.ho, geometry.wo, channels],
       inputs: [['X', x], ['Filter', filter]],
-      setup: filterTapsVec4(k),
+      uniforms,
+      setup: `${declare}${filterTapsVec4(k)}`,
       body: `
-        ${pixelCoordinates('(i / CHANNELS4)', geometry.ho, geometry.wo, ['oy', 'ox'])}
+        ${pixelCoordinates('(i / CHANNELS4)', symbolic.ho, symbolic.wo, ['oy', 'ox'])}
         var acc = vec4<f32>(0.0);
-        ${forEachTapInInput(geometry, `acc = acc + X[((b * ${h} + iy) * ${w} + ix) * CHANNELS4 + c] * taps[ky * ${k} + kx];`)}
+        ${forEachTapInInput(symbolic, `acc = acc + X[((b * ${symbolic.h} + iy) * ${symbolic.w} + ix) * CHANNELS4 + c] * taps[ky * ${k} + kx];`)}
         Out[i] = acc;`,
     });
   },
@@ -145,19 +162,21 @@ export const CONV_KERNELS: KernelFuncs = {
     const k = attrs?.kernel as number;
     const geometry: ConvGeometry = { h, w, ho, wo, k, stride: attrs?.stride as number, pad: attrs?.pad as number };
     const dFilter = newDeviceTensor(backend, [k, k, channels, 1]);
+    const { symbolic, uniforms, declare } = uniformGeometry(geometry);
     dispatchChannelReduction(backend, {
       name: KERNELS.depthwiseFilterGrad,
-      key: `lab_depthwise_filter_grad_${keyOf(geometry)}`,
+      key: `lab_depthwise_filter_grad_${k}_${geometry.stride}`,
       shape: dy.shape,
       vec4: true,
       buffers: [{ name: 'X', info: x, vec4: true }, { name: 'Dy', info: dy, vec4: true }, { name: 'DFilter', info: dFilter, write: true, vec4: true }],
-      uniforms: [],
+      uniforms,
       body: `
+        ${declare}
         var sums : array<T, ${k * k}>;
         for (var r = first; r < ROWS; r = r + WORKGROUP) {
-          ${pixelCoordinates('r', ho, wo, ['oy', 'ox'])}
+          ${pixelCoordinates('r', symbolic.ho, symbolic.wo, ['oy', 'ox'])}
           let g = Dy[r * CHANNELS + c];
-          ${forEachTapInInput(geometry, `sums[ky * ${k} + kx] = sums[ky * ${k} + kx] + g * X[((b * ${h} + iy) * ${w} + ix) * CHANNELS + c];`)}
+          ${forEachTapInInput(symbolic, `sums[ky * ${k} + kx] = sums[ky * ${k} + kx] + g * X[((b * ${symbolic.h} + iy) * ${symbolic.w} + ix) * CHANNELS + c];`)}
         }
         for (var t = 0; t < ${k * k}; t = t + 1) {
           let total = labReduceSum(sums[t]);

@@ -3,11 +3,12 @@
 // On WebGPU, tfjs runs batch norm and the activations' gradients as chains of generic kernels, and
 // its broadcasting binary ops (x·γ with γ per channel) decode a 4-D coordinate per element: on
 // SwiftShader a broadcast Multiply of an [8, 32, 32, 48] tensor took ~110 ms where an elementwise
-// one took ~2 ms. These kernels do each job in one pass, reading the channel as `index % CHANNELS`
-// with CHANNELS a shader constant (a division by a constant compiles to a multiply). Where the
-// channel count is a multiple of 4 they take four channels per invocation (vec4), which on
-// SwiftShader costs about what one does: the per-lane loads, not the arithmetic, set the pace
-// (programs.ts).
+// one took ~2 ms. These kernels do each job in one pass. Where the channel count is a multiple of
+// 4 they take four channels per invocation (vec4), which on SwiftShader costs about what one does:
+// the per-lane loads, not the arithmetic, set the pace (programs.ts). Their sizes are uniforms, so
+// one pipeline serves every shape: compiling the ~160 shape-specialised pipelines a MobileNetV2
+// step once needed took ~15 s of its first step on SwiftShader (58 pipelines now). The scalar
+// fallbacks (odd channel counts) still bake the channel count in (`index % CHANNELS`).
 //
 // Each is registered for the 'webgpu' backend only; fused.ts falls back to plain tfjs ops (the
 // reference the e2e test compares these kernels with) on every other backend.

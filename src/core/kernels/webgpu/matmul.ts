@@ -43,13 +43,20 @@ function matMulTiledVec4(backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, m
   }[layout];
   dispatchRaw(backend, {
     name: KERNELS.matMul,
-    key: `lab_matmul_tiled_${m}_${k}_${n}_${layout}`,
+    // The sizes are uniforms, not constants: one pipeline per layout serves every shape (each
+    // pipeline costs ~0.1 s to compile on SwiftShader, where the loops run no slower for it).
+    key: `lab_matmul_tiled_${layout}`,
     buffers: [{ name: 'A', info: a, vec4: true }, { name: 'B', info: b, vec4: true }, { name: 'Out', info: out, write: true, vec4: true }],
-    uniforms: [{ name: 'tiles', type: 'i32', value: tiles }],
+    uniforms: [
+      { name: 'tiles', type: 'i32', value: tiles },
+      { name: 'k', type: 'i32', value: k },
+      { name: 'm4', type: 'i32', value: m / 4 },
+      { name: 'n4', type: 'i32', value: n / 4 },
+    ],
     workgroupSize: VEC4_WORKGROUP,
     workgroups: Math.max(1, Math.min(Math.ceil(tiles / VEC4_WORKGROUP), MAX_VEC4_WORKGROUPS)),
-    header: `const K = ${k}; const K4 = ${k / 4}; const M4 = ${m / 4}; const N4 = ${n / 4};`,
     body: `
+      let K = uniforms.k; let K4 = K / 4; let M4 = uniforms.m4; let N4 = uniforms.n4;
       let stride = i32(numWorkgroups.x) * ${VEC4_WORKGROUP};
       for (var t = i32(globalId.x); t < uniforms.tiles; t = t + stride) {
         let i4 = t / N4;
@@ -76,17 +83,21 @@ function matMulTransposeAVec4(backend: unknown, a: tf.TensorInfo, b: tf.TensorIn
   const rows = [0, 1, 2, 3];
   dispatchRaw(backend, {
     name: KERNELS.matMul,
-    key: `lab_matmul_ta_${m}_${n}_${workgroup}`,
+    key: `lab_matmul_ta_${workgroup}`,
     buffers: [{ name: 'A', info: a, vec4: true }, { name: 'B', info: b, vec4: true }, { name: 'Out', info: out, write: true, vec4: true }],
-    uniforms: [{ name: 'rows', type: 'i32', value: k }],
+    uniforms: [
+      { name: 'rows', type: 'i32', value: k },
+      { name: 'm4', type: 'i32', value: m4 },
+      { name: 'n4', type: 'i32', value: n4 },
+    ],
     workgroupSize: workgroup,
     workgroups: m4 * n4,
     header: `
       alias T = vec4<f32>;
-      const M4 = ${m4}; const N4 = ${n4};
       ${reduceSumHeader(workgroup)}`,
     body: `
       lane = localId.x;
+      let M4 = uniforms.m4; let N4 = uniforms.n4;
       let i4 = i32(workgroupId.x) / N4;
       let j4 = i32(workgroupId.x) % N4;
       ${rows.map((r) => `var acc${r} = vec4<f32>(0.0);`).join(' ')}
@@ -134,16 +145,18 @@ export const MATMUL_KERNELS: KernelFuncs = {
     const program: WebGpuProgram = {
       variableNames: ['A', 'B'],
       outputShape: [m, n],
-      shaderKey: `lab_matmul_${m}_${k}_${n}_${transposeA}_${transposeB}`,
+      // M, K and N are uniforms: one pipeline per layout and width serves every shape.
+      shaderKey: `lab_matmul_${width}_${transposeA}_${transposeB}`,
       dispatchLayout: { x: [0, 1] },
       dispatch: [Math.ceil((m * n) / width / ELEMENTWISE_WORKGROUP), 1, 1],
       workgroupSize: [ELEMENTWISE_WORKGROUP, 1, 1],
       size: true,
+      uniforms: 'm : i32, k : i32, n : i32,',
       getUserCode: () => `
-        const M = ${m};
-        const K = ${k};
-        const N = ${n};
         fn main(index : i32) {
+          let M = uniforms.m;
+          let K = uniforms.k;
+          let N = uniforms.n;
           let first = index * ${width};
           if (first < uniforms.size) {
             let i = first / N;
@@ -154,6 +167,6 @@ export const MATMUL_KERNELS: KernelFuncs = {
           }
         }`,
     };
-    return run(backend, program, [a, b]);
+    return run(backend, program, [a, b], [{ type: 'int32', data: [m] }, { type: 'int32', data: [k] }, { type: 'int32', data: [n] }]);
   },
 };

@@ -17,6 +17,9 @@ export interface WebGpuProgram {
   size?: boolean;
   uniforms?: string;
   getUserCode: () => string;
+  /** The lab's own: uniforms `elementwise` declares first (the channel count), which `run` passes
+   * before the caller's. */
+  leadingUniforms?: ProgramUniform[];
 }
 interface ProgramUniform {
   type: 'float32' | 'int32';
@@ -45,33 +48,32 @@ export const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b
 export const takesVec4 = (shape: readonly number[]) => channelsOf(shape) % 4 === 0;
 
 /** An elementwise program over `shape`: `body` sees `index` and, when `perChannel`, `c` (the channel)
- * and the constant `CHANNELS` (one shader per channel count). */
+ * and `CHANNELS` (a uniform, as the sizes of every lab kernel: one pipeline serves every shape). */
 export function elementwise(name: string, variableNames: string[], shape: number[], body: string, uniforms = '', perChannel = true, helpers = ''): WebGpuProgram {
   const size = sizeOf(shape);
-  const channels = channelsOf(shape);
   return {
     variableNames,
     outputShape: shape,
-    shaderKey: perChannel ? `${name}_${channels}` : name,
+    shaderKey: name,
     dispatchLayout: { x: shape.map((_, i) => i) },
     dispatch: [Math.ceil(size / ELEMENTWISE_WORKGROUP), 1, 1],
     workgroupSize: [ELEMENTWISE_WORKGROUP, 1, 1],
     size: true,
-    uniforms: uniforms || undefined,
+    uniforms: perChannel ? `channels : i32, ${uniforms}` : uniforms || undefined,
+    leadingUniforms: perChannel ? [{ type: 'int32', data: [channelsOf(shape)] }] : [],
     getUserCode: () => `
-      ${perChannel ? `const CHANNELS = ${channels};` : ''}
       ${helpers}
       fn main(index : i32) {
         if (index < uniforms.size) {
-          ${perChannel ? 'let c = index % CHANNELS;' : ''}
+          ${perChannel ? 'let CHANNELS = uniforms.channels;\n          let c = index % CHANNELS;' : ''}
           ${body}
         }
       }`,
   };
 }
 
-export function run(backend: unknown, program: WebGpuProgram, inputs: tf.TensorInfo[], uniforms?: ProgramUniform[]): tf.TensorInfo {
-  return (backend as WebGpuBackendLike).runWebGPUProgram(program, inputs, 'float32', uniforms);
+export function run(backend: unknown, program: WebGpuProgram, inputs: tf.TensorInfo[], uniforms: ProgramUniform[] = []): tf.TensorInfo {
+  return (backend as WebGpuBackendLike).runWebGPUProgram(program, inputs, 'float32', [...(program.leadingUniforms ?? []), ...uniforms]);
 }
 
 /** Invocations per workgroup of a vec4 elementwise dispatch, and most workgroups it asks for: each
@@ -85,8 +87,12 @@ export const MAX_VEC4_WORKGROUPS = 128;
  * input and the output `Out` are bound as array<vec4<f32>>, and `body` sees the vec4 index `i`.
  * With `perChannel` (the default; the channel count then a multiple of 4), the grid is a whole
  * number of rows of C/4 vec4s, so an invocation always meets the same four channels: `setup` runs
- * once per invocation and reads that channel vec4's per-channel values (index `c`, constant
- * `CHANNELS4` = C/4), and `body` only reads and writes the elements. Returns `Out`.
+ * once per invocation and reads that channel vec4's per-channel values (index `c`, and `CHANNELS4`
+ * = C/4), and `body` only reads and writes the elements. Returns `Out`.
+ *
+ * CHANNELS4 is a uniform, not a constant, so one pipeline serves every channel count: a pipeline
+ * costs ~0.1 s to compile on SwiftShader and a network has a dozen channel counts, while the
+ * kernels measured no slower for it (even the depthwise ones, which divide by it per element).
  */
 export function elementwiseVec4(
   backend: unknown,
@@ -99,14 +105,14 @@ export function elementwiseVec4(
   const workgroups = Math.max(Math.min(Math.ceil(count4 / VEC4_WORKGROUP), MAX_VEC4_WORKGROUPS), Math.ceil(channels4 / VEC4_WORKGROUP), 1);
   dispatchRaw(backend, {
     name,
-    key: perChannel ? `${key}_${channels4}` : key,
+    key,
     buffers: [...inputs.map(([bufferName, info]) => ({ name: bufferName, info, vec4: true })), { name: 'Out', info: out, write: true, vec4: true }],
-    uniforms: [{ name: 'count4', type: 'i32', value: count4 }, ...uniforms],
+    uniforms: [{ name: 'count4', type: 'i32', value: count4 }, { name: 'channels4', type: 'i32', value: channels4 }, ...uniforms],
     workgroupSize: VEC4_WORKGROUP,
     workgroups,
-    header: `const CHANNELS4 = ${channels4};
-      ${header}`,
+    header,
     body: `
+      let CHANNELS4 = uniforms.channels4;
       // The grid, rounded down to whole rows of CHANNELS4: invocation g meets only channel vec4 g % CHANNELS4.
       let stride = (i32(numWorkgroups.x) * ${VEC4_WORKGROUP} / CHANNELS4) * CHANNELS4;
       let first = i32(globalId.x);
@@ -128,10 +134,11 @@ const MAX_REDUCE_WORKGROUP = 64;
 
 /** A per-channel reduction over all other axes of `shape` as a raw dispatch (webgpuRaw.ts), one
  * workgroup per channel (or, with `vec4`, per four channels), writing its results into the buffers
- * bound read_write. `body` sees `c`, `first` (this invocation's first row), `ROWS`, the constants
- * `CHANNELS` (in elements of the per-channel bindings: C, or C/4 with `vec4`) and `WORKGROUP`, the
- * type `T` (f32, or vec4<f32>; `T()` is zero, `T(v)` a splat), and `labReduceSum(v : T)` (the
- * workgroup's sum of v, in uniform control flow). With `vec4`, the caller binds its per-channel
+ * bound read_write. `body` sees `c`, `first` (this invocation's first row), `ROWS` and `CHANNELS`
+ * (in elements of the per-channel bindings: C, or C/4 with `vec4`; uniforms, so one pipeline per
+ * workgroup size serves every shape), the constant `WORKGROUP`, the type `T` (f32, or vec4<f32>;
+ * `T()` is zero, `T(v)` a splat), and `labReduceSum(v : T)` (the workgroup's sum of v, in uniform
+ * control flow). With `vec4`, the caller binds its per-channel
  * buffers `vec4`. The workgroup shrinks with the rows (~32 rows per invocation, 1–64
  * invocations): on SwiftShader a barrier costs far more than a few sequential adds, and small
  * late-network tensors have few rows per channel. */
@@ -144,20 +151,19 @@ export function dispatchChannelReduction(
   const workgroup = reductionWorkgroup(rows);
   dispatchRaw(backend, {
     name,
-    key: `${key}_${channels}_${workgroup}_${vec4 ? 'vec4' : 'f32'}`,
+    key: `${key}_${workgroup}_${vec4 ? 'vec4' : 'f32'}`,
     buffers,
-    // Rows are a uniform, not a constant: one pipeline serves every batch size.
-    uniforms: [{ name: 'rows', type: 'i32', value: rows }, ...uniforms],
+    uniforms: [{ name: 'rows', type: 'i32', value: rows }, { name: 'channels', type: 'i32', value: channels }, ...uniforms],
     workgroupSize: workgroup,
     workgroups: channels,
     header: `
       alias T = ${vec4 ? 'vec4<f32>' : 'f32'};
-      const CHANNELS = ${channels};
       const WORKGROUP = ${workgroup};
       ${reduceSumHeader(workgroup)}`,
     body: `
       lane = localId.x;
       let ROWS = uniforms.rows;
+      let CHANNELS = uniforms.channels;
       let c = i32(workgroupId.x);
       let first = i32(localId.x);
       ${body}`,
