@@ -1,11 +1,29 @@
+import { memo } from 'react';
 import { claimById, claimText, type ClaimId } from '../../lab/claims';
 import { accuracyMeasurement, costMeasurement, costMeasurementOn, type LabMeasurement, type ProfiledRequest } from '../../lab/labMeasurements';
 import { useLabStore } from '../store';
 
+interface ClaimLinesProps {
+  claimIds: readonly ClaimId[];
+  costOn?: { profiled: readonly ProfiledRequest[]; basis: string };
+}
+
+const sameItems = <T,>(a: readonly T[], b: readonly T[]) => a.length === b.length && a.every((item, i) => item === b[i]);
+
 /** Each of the study's claims with what the lab measured beside it: a cost claim on the charts'
  * analytic profiles of this configuration (or on `costOn`: other profiles, with their basis in
- * words), an accuracy claim by the loaded study result. */
-export function ClaimLines({ claimIds, costOn }: { claimIds: readonly ClaimId[]; costOn?: { profiled: readonly ProfiledRequest[]; basis: string } }) {
+ * words), an accuracy claim by the loaded study result. Evaluating claims is main-thread work:
+ * re-rendered only when its claims, their basis, the profiles or the study change (not by a parent
+ * re-rendering for a run's progress). */
+export const ClaimLines = memo(
+  Claims,
+  (before: ClaimLinesProps, after: ClaimLinesProps) =>
+    sameItems(before.claimIds, after.claimIds) &&
+    before.costOn?.basis === after.costOn?.basis &&
+    sameItems(before.costOn?.profiled ?? [], after.costOn?.profiled ?? []),
+);
+
+function Claims({ claimIds, costOn }: ClaimLinesProps) {
   const profiles = useLabStore((s) => s.profiles);
   const study = useLabStore((s) => s.study);
   if (claimIds.length === 0) return null;

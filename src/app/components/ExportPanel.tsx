@@ -16,10 +16,16 @@ const HINTS: Record<ExportKind, string> = {
 };
 
 export function ExportPanel({ run }: { run: CurrentRun }) {
+  if ((run.status !== 'done' && run.status !== 'stopped') || !run.summary) return null;
+  return <Downloads run={run} />;
+}
+
+/** Mounted once the run has ended: what it cannot export takes building its spec, main-thread work
+ * that must not land while the run trains (it would be part of Start's task). */
+function Downloads({ run }: { run: CurrentRun }) {
   const exports = useLabStore((s) => (s.runExports?.runId === run.runId ? s.runExports : null));
   const requestExport = useLabStore((s) => s.requestExport);
   const problems = useMemo(() => exportProblems(run.config), [run.config]);
-  if ((run.status !== 'done' && run.status !== 'stopped') || !run.summary) return null;
   return (
     <section className="run-exports" aria-label="Download">
       <h3>Download</h3>
