@@ -9,7 +9,8 @@ import { METHOD_COLORS } from '../../lab/colors';
 import { formatLossTick, formatPercent } from '../format';
 import { useLabStore } from '../store';
 import { ChartCard } from './ChartCard';
-import { CurveCanvas, type CurveSeries } from './CurveCanvas';
+import { CurveCanvas } from './CurveCanvas';
+import type { CurveSeries } from './drawCurves';
 import { downsampleMinMax } from './downsample';
 import { linearAxis, logAxis } from './plotGeometry';
 
