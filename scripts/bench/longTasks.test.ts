@@ -8,15 +8,16 @@ const WORKER = 2;
 
 /** A trace of one page: a long task mixing script, style, layout, GC; a short task; a worker's long task. */
 function trace() {
-  const x = (name: string, ts: number, dur: number, tid = MAIN) => ({ name, ph: 'X', ts, dur, pid: PID, tid, cat: 'devtools.timeline' });
+  const x = (name: string, ts: number, dur: number, tid = MAIN, tdur?: number) => ({ name, ph: 'X', ts, dur, ...(tdur === undefined ? {} : { tdur }), pid: PID, tid, cat: 'devtools.timeline' });
   const node = (id: number, url: string, functionName = 'f', parent?: number) => ({ id, callFrame: { url, functionName }, parent });
   return {
     traceEvents: [
       { name: 'TracingStartedInBrowser', ph: 'I', ts: 0, pid: 1, tid: 1, args: { data: { frames: [{ processId: PID, url: `${ORIGIN}/#view=lab` }] } } },
       { name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid: MAIN, args: { name: 'CrRendererMain' } },
       { name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid: WORKER, args: { name: 'DedicatedWorker thread' } },
-      // 100 ms task: 60 ms of script (with 10 ms GC inside), 20 ms style+layout, 20 ms uncovered.
-      x('RunTask', 1_000_000, 100_000),
+      // 100 ms task, 70 ms of it on a core: 60 ms of script (with 10 ms GC inside), 20 ms
+      // style+layout, 20 ms uncovered.
+      x('RunTask', 1_000_000, 100_000, MAIN, 70_000),
       x('FunctionCall', 1_000_000, 60_000),
       x('MinorGC', 1_030_000, 10_000),
       x('UpdateLayoutTree', 1_060_000, 5_000),
@@ -64,6 +65,16 @@ describe('attributeLongTasks', () => {
     expect(task.libraryScript).toEqual({ 'vendor-react': 12.5 });
     expect(task.otherScript).toBe(0);
     expect(result.total.appScript).toBeCloseTo(37.5);
+    // The thread clock: what ran, not what waited for a core.
+    expect(task.threadMs).toBeCloseTo(70);
+    expect(result.totalThreadMs).toBeCloseTo(70);
+  });
+
+  it('says so where the trace has no thread clock', () => {
+    const events = trace().traceEvents.map((event) => (event.name === 'RunTask' ? { ...event, tdur: undefined } : event));
+    const result = attributeLongTasks(events, ORIGIN);
+    expect(result.tasks[0].threadMs).toBeNull();
+    expect(result.totalThreadMs).toBeNull();
   });
 
   it('keeps to the window it is given', () => {

@@ -23,6 +23,10 @@ export interface AttributedTask extends TaskTime {
   /** Start, ms since the trace's first main-thread task. */
   startMs: number;
   durationMs: number;
+  /** Of durationMs, the time the main thread ran on a core (the trace's thread clock, tdur); null
+   * where the trace has no thread clock. The rest it was ready but waiting for a core: on a machine
+   * whose cores SwiftShader's threads keep busy, a task of a few ms can span 50. */
+  threadMs: number | null;
   /** The app's own functions that ran in it, by self time (profiler samples), the longest first
    * (at most APP_FUNCTIONS_LISTED): what to fix when appScript is not 0. */
   appFunctions?: { name: string; ms: number }[];
@@ -34,6 +38,8 @@ export interface LongTaskAttribution {
   count: number;
   longestMs: number;
   totalMs: number;
+  /** Their thread time together (see AttributedTask.threadMs); null where a task has none. */
+  totalThreadMs: number | null;
   /** All long tasks together, by category (ms). */
   total: TaskTime;
   tasks: AttributedTask[];
@@ -47,6 +53,8 @@ interface TraceEvent {
   ph: string;
   ts: number;
   dur?: number;
+  /** Thread-clock duration (µs): the time the thread ran, without the time it waited for a core. */
+  tdur?: number;
   pid: number;
   tid: number;
   id?: string;
@@ -186,7 +194,7 @@ function selfTimes(events: readonly TraceEvent[], start: number, end: number): R
  */
 export function attributeLongTasks(trace: { traceEvents: TraceEvent[] } | TraceEvent[], origin: string, window?: { fromTs: number; toTs: number }): LongTaskAttribution {
   const events = Array.isArray(trace) ? trace : trace.traceEvents;
-  const result: LongTaskAttribution = { count: 0, longestMs: 0, totalMs: 0, total: emptyTime(), tasks: [] };
+  const result: LongTaskAttribution = { count: 0, longestMs: 0, totalMs: 0, totalThreadMs: 0, total: emptyTime(), tasks: [] };
   const thread = mainThread(events, origin);
   if (!thread) return result;
   const onThread = events.filter((e) => e.pid === thread.pid && e.tid === thread.tid);
@@ -229,10 +237,12 @@ export function attributeLongTasks(trace: { traceEvents: TraceEvent[] } | TraceE
       else time.libraryScript[key] = (time.libraryScript[key] ?? 0) + ms;
     }
     const durationMs = (end - start) / 1000;
-    result.tasks.push({ startMs: (start - traceStart) / 1000, durationMs, ...time, ...(appFunctions.length > 0 ? { appFunctions } : {}) });
+    const threadMs = task.tdur === undefined ? null : task.tdur / 1000;
+    result.tasks.push({ startMs: (start - traceStart) / 1000, durationMs, threadMs, ...time, ...(appFunctions.length > 0 ? { appFunctions } : {}) });
     result.count += 1;
     result.longestMs = Math.max(result.longestMs, durationMs);
     result.totalMs += durationMs;
+    result.totalThreadMs = threadMs === null || result.totalThreadMs === null ? null : result.totalThreadMs + threadMs;
     result.total.appScript += time.appScript;
     result.total.otherScript += time.otherScript;
     result.total.styleLayoutPaint += time.styleLayoutPaint;

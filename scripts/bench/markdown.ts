@@ -7,6 +7,7 @@ import { formatClaimValue } from '../../src/lab/costClaims';
 import type { BenchReport, CellRecord, SoakRecord } from './report';
 import { torchCellFor } from './torch';
 import { NO_UI_RUN_IN_NODE, type UiRunRecord } from './uiRun';
+import { LONG_TASK_MS } from './longTasks';
 
 /** Issue 3's targets for the lab core against the tf.layers build. */
 export const PEER_TARGETS = { stepTime: 5, peakMemory: 4 } as const;
@@ -95,7 +96,12 @@ export function uiRunLines(ui: UiRunRecord): string[] {
       '',
       `The same span in a Chromium trace: **${at.count}** main-thread tasks over 50 ms (longest ${formatMs(at.longestMs)}, ${formatMs(at.totalMs)} in all), ` +
         `their time split by what ran (trace events; script time shared out by the V8 profiler's samples per chunk). ` +
-        `The app's own script is the target: none.`,
+        `The app's own script is the target: none.` +
+        (at.totalThreadMs !== null && at.count > 0
+          ? ` Of their ${formatMs(at.totalMs)} the main thread ran ${formatMs(at.totalThreadMs)} on a core (the trace's thread clock); ` +
+            'the rest it waited for one, which SwiftShader\'s threads (WebGPU on the CPU) keep busy: a sampled function\'s time below includes such waits. ' +
+            `Tasks whose own work (thread clock) passed ${LONG_TASK_MS} ms: **${at.tasks.filter((task) => (task.threadMs ?? 0) > LONG_TASK_MS).length}**.`
+          : ''),
       '',
       table(
         ['in long tasks', 'time', 'share'],
@@ -114,7 +120,8 @@ export function uiRunLines(ui: UiRunRecord): string[] {
       out.push('', "The app's own functions in those tasks (self time from the profiler's samples, the longest first):", '');
       for (const task of withApp) {
         const functions = (task.appFunctions ?? []).map((f) => `\`${f.name}\` ${formatMs(f.ms)}`).join(', ');
-        out.push(`- task at ${formatMs(task.startMs)} (${formatMs(task.durationMs)}): ${functions}`);
+        const ran = task.threadMs === null ? '' : `, ${formatMs(task.threadMs)} of it on a core`;
+        out.push(`- task at ${formatMs(task.startMs)} (${formatMs(task.durationMs)}${ran}): ${functions}`);
       }
     }
   } else if (at === null) out.push('', 'No trace: Chromium did not start tracing.');
