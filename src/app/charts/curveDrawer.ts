@@ -4,7 +4,7 @@
 // the lab prepares its live charts' canvases while the page is idle (prepareCurveCanvases), so the
 // first curves of a run, when training already keeps the cores busy, cost only a message. Where a
 // canvas cannot go to a worker (no OffscreenCanvas, or no worker), the page draws it itself.
-import { drawCurves, type CurveScene } from './drawCurves';
+import { drawScene, type CurveScene } from './drawCurves';
 
 export type CurveWorkerRequest =
   | { type: 'attach'; id: number; canvas: OffscreenCanvas }
@@ -110,15 +110,9 @@ function pageCanvas(): CurveCanvasHandle {
   const canvas = document.createElement('canvas');
   return {
     canvas,
-    draw(scene, drawn) {
-      // A CPU canvas (see curves.worker.ts).
-      const ctx = canvas.getContext('2d', { willReadFrequently: true });
-      if (!ctx) return;
-      const ratio = window.devicePixelRatio || 1;
-      const [pixelWidth, pixelHeight] = [Math.round(scene.width * ratio), Math.round(scene.height * ratio)];
-      if (canvas.width !== pixelWidth || canvas.height !== pixelHeight) [canvas.width, canvas.height] = [pixelWidth, pixelHeight];
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-      drawn(drawCurves(ctx, scene));
+    draw(scene, onDrawn) {
+      const drawn = drawScene(canvas, scene, window.devicePixelRatio || 1);
+      if (drawn) onDrawn(drawn);
     },
   };
 }

@@ -3,7 +3,7 @@
 // thread: there even a few ms of canvas work can stretch past 50 ms when the training (WebGPU on
 // the CPU, under SwiftShader) keeps every core busy. One worker draws every chart; it loads no tfjs.
 /// <reference lib="webworker" />
-import { drawCurves } from './drawCurves';
+import { drawScene } from './drawCurves';
 import type { CurveWorkerRequest, CurveWorkerResponse } from './curveDrawer';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -25,14 +25,6 @@ scope.onmessage = (event: MessageEvent<CurveWorkerRequest>) => {
     canvas.getContext('2d', { willReadFrequently: true })?.clearRect(0, 0, canvas.width, canvas.height);
     return;
   }
-  const { scene, ratio } = message;
-  const [pixelWidth, pixelHeight] = [Math.round(scene.width * ratio), Math.round(scene.height * ratio)];
-  if (canvas.width !== pixelWidth || canvas.height !== pixelHeight) [canvas.width, canvas.height] = [pixelWidth, pixelHeight];
-  // A CPU canvas: a chart is a few hundred lines, and a GPU canvas would make synchronous calls to
-  // the GPU process, which the training run keeps busy.
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  if (!ctx) return;
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  const response: CurveWorkerResponse = { type: 'drawn', id: message.id, drawn: drawCurves(ctx, scene) };
-  scope.postMessage(response);
+  const drawn = drawScene(canvas, message.scene, message.ratio);
+  if (drawn) scope.postMessage({ type: 'drawn', id: message.id, drawn } satisfies CurveWorkerResponse);
 };

@@ -147,3 +147,16 @@ export function drawCurves(ctx: CanvasRenderingContext2D | OffscreenCanvasRender
   ctx.restore();
   return drawn;
 }
+
+/** Sizes `canvas` for `scene` at `ratio` device pixels per CSS pixel and draws it; returns how many
+ * points of each series it drew (null without a 2D context). A CPU canvas: a chart is a few hundred
+ * lines, and a GPU canvas makes synchronous calls to the GPU process, which a training run keeps
+ * busy (a first draw once blocked 150 ms on SwiftShader). */
+export function drawScene(canvas: HTMLCanvasElement | OffscreenCanvas, scene: CurveScene, ratio: number): Record<string, number> | null {
+  const [pixelWidth, pixelHeight] = [Math.round(scene.width * ratio), Math.round(scene.height * ratio)];
+  if (canvas.width !== pixelWidth || canvas.height !== pixelHeight) [canvas.width, canvas.height] = [pixelWidth, pixelHeight];
+  const ctx = (canvas as OffscreenCanvas).getContext('2d', { willReadFrequently: true });
+  if (!ctx) return null;
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  return drawCurves(ctx, scene);
+}
