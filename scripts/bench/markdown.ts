@@ -238,12 +238,14 @@ export function renderMarkdown(report: BenchReport): string {
     'Peak memory: the analytic profiler\'s simultaneous peak in the lab\'s view, its sum of group maxima in PyTorch\'s view (the study\'s convention), ' +
       'and the measured tf.profile peak (every tensor alive in the page, the batch included). FLOPs per step from the analytic profiler; ' +
       'achieved rate = correct-convention FLOPs ÷ median step time; "of matmul" = that rate ÷ the in-run matmul rate (the roofline), ' +
-      '"of tf.matMul" = that rate ÷ tfjs\'s own matmul rate in the same run.',
+      '"of tf.matMul" = that rate ÷ tfjs\'s own matmul rate in the same run. ' +
+      '"First step" is the cell\'s first warm-up step: it compiles the WebGPU pipelines that no earlier cell of the page compiled ' +
+      '(cells run in order in one page; a user\'s first step of a run in a fresh tab pays what the first cell pays).',
   );
   out.push('');
   out.push(
     table(
-      ['cell', 'trainable params', 'peak (lab, simultaneous)', 'sum of maxima (PyTorch view)', 'measured peak (tf.profile)', 'FLOPs/step (correct)', 'FLOPs/step (PyTorch counter)', 'median step', 'achieved', 'of matmul', 'of tf.matMul'],
+      ['cell', 'trainable params', 'peak (lab, simultaneous)', 'sum of maxima (PyTorch view)', 'measured peak (tf.profile)', 'FLOPs/step (correct)', 'FLOPs/step (PyTorch counter)', 'first step', 'median step', 'achieved', 'of matmul', 'of tf.matMul'],
       measured.map((cell) => {
         const { analytic, measured: m } = cell.result;
         const throughput = cell.throughput;
@@ -255,6 +257,7 @@ export function renderMarkdown(report: BenchReport): string {
           formatMiB(m.profile.peakBytes),
           formatGflop(analytic.flops.correct.total),
           formatGflop(analytic.flops.torchConvention.total),
+          cell.result.timing.warmupMs.length > 0 ? formatMs(cell.result.timing.warmupMs[0]) : '—',
           throughput ? formatMs(throughput.medianStepMs) : '—',
           throughput ? formatRate(throughput.achievedGflopPerSecond) : '—',
           throughput ? formatPercent(throughput.fractionOfMatmulRate, 2) : '—',
