@@ -23,7 +23,7 @@ test('the range finder recovers a known spectrum on WebGPU', async ({ page }) =>
     const sigma = Array.from({ length: 24 }, (_, i) => 10 * 0.6 ** i);
     const a = tf.tidy(() => {
       const orthogonal = (size: number, seed: number) =>
-        linalg.orthonormalizeColumns(tf.tensor2d(linalg.gaussianMatrix(size, size, seed), [size, size]));
+        tf.tensor2d(Float32Array.from(linalg.orthonormalizeColumns(Float64Array.from(linalg.gaussianMatrix(size, size, seed)), size, size)), [size, size]);
       const u = orthogonal(24, 1);
       const v = orthogonal(40, 2).slice([0, 0], [40, 24]);
       return tf.matMul(tf.mul(u, tf.tensor1d(sigma)), v, false, true) as typeof u;

@@ -3,8 +3,11 @@
 // subspace power iterations re-orthonormalised at every product) followed by an exact SVD of the
 // small reduced matrix on the CPU (one-sided Jacobi in Float64).
 //
-// The big products stay on the tfjs device; only the reduced (k × n) matrix is read back, with
-// `await data()`. The FLOP counts of every stage live here too, so the profiler charts what runs.
+// The big products stay on the tfjs device. Each sketch (m × k, k = rank + oversampling) is read
+// back with `await data()`, orthonormalised on the CPU in Float64 and sent back: Gram–Schmidt is
+// O(m·k²) arithmetic, but as tfjs ops it was ~20 tiny dispatches per column, ~3,000 for a
+// MobileNetV2 refresh (26-30 s on SwiftShader). The reduced (k × n) matrix is read back for the
+// small SVD. The FLOP counts of every stage live in linalgCost.ts, so the profiler charts what runs.
 import * as tf from '@tensorflow/tfjs';
 
 import { createRng } from '../rng';
@@ -34,7 +37,7 @@ export async function topLeftSingularSubspace(
   const keep = Math.min(rank, rows, cols);
   const k = sketchWidth(rows, cols, keep, options.oversampling);
   // rangeBasis: m × k orthonormal columns spanning (approximately) the dominant column space.
-  const rangeBasis = k === rows ? null : rangeFinder(a, k, options);
+  const rangeBasis = k === rows ? null : await rangeFinder(a, k, options);
   const reduced = rangeBasis ? tf.tidy(() => tf.matMul(rangeBasis, a, true, false)) : a;
   const reducedData = Float64Array.from(await reduced.data());
   if (rangeBasis) reduced.dispose();
@@ -52,46 +55,59 @@ export async function topLeftSingularSubspace(
   return { basis, singularValues: small.singularValues.slice(0, keep) };
 }
 
-/** Halko Alg. 4.4: Q = orth(A·Ω), then `powerIterations` × { Z = orth(Aᵀ·Q); Q = orth(A·Z) }. */
-export function rangeFinder(a: tf.Tensor2D, k: number, options: RangeFinderOptions): tf.Tensor2D {
+/** Halko Alg. 4.4: Q = orth(A·Ω), then `powerIterations` × { Z = orth(Aᵀ·Q); Q = orth(A·Z) }; the
+ * products on the device, each orthonormalisation on the CPU (`orthonormalized`). */
+export async function rangeFinder(a: tf.Tensor2D, k: number, options: RangeFinderOptions): Promise<tf.Tensor2D> {
   const cols = a.shape[1];
-  return tf.tidy(() => {
-    const testMatrix = tf.tensor2d(gaussianMatrix(cols, k, options.seed), [cols, k]);
-    let q = orthonormalizeColumns(tf.matMul(a, testMatrix));
-    for (let i = 0; i < options.powerIterations; i++) {
-      const z = orthonormalizeColumns(tf.matMul(a, q, true, false));
-      q = orthonormalizeColumns(tf.matMul(a, z));
-    }
-    return q;
-  });
+  const testMatrix = tf.tensor2d(gaussianMatrix(cols, k, options.seed), [cols, k]);
+  let q = await orthonormalized(tf.matMul(a, testMatrix));
+  testMatrix.dispose();
+  for (let i = 0; i < options.powerIterations; i++) {
+    const z = await orthonormalized(tf.matMul(a, q, true, false));
+    q.dispose();
+    q = await orthonormalized(tf.matMul(a, z));
+    z.dispose();
+  }
+  return q;
+}
+
+/** `y` orthonormalised (orthonormalizeColumns) by way of the CPU; disposes `y`. */
+async function orthonormalized(y: tf.Tensor2D): Promise<tf.Tensor2D> {
+  const [rows, cols] = y.shape;
+  const values = Float64Array.from(await y.data());
+  y.dispose();
+  return tf.tensor2d(Float32Array.from(orthonormalizeColumns(values, rows, cols)), [rows, cols]);
 }
 
 /** Divisor floor in the normalisation (a normal float32). */
 const NORM_FLOOR = 1e-30;
 
 /**
- * Classical Gram–Schmidt applied twice per column ("twice is enough", Giraud et al. 2005): columns
- * come out orthonormal to working precision. tfjs's own `linalg.qr` forms an m × m Q and divides by
- * zero on an exactly dependent column. Gradients are often rank-deficient (rank ≤ batch): a column
- * dependent up to roundoff comes out as some unit direction orthogonal to the others (as an SVD's
- * null-space vectors do), and one whose residual is exactly zero comes out as zero (σ = 0 there).
+ * Classical Gram–Schmidt applied twice per column ("twice is enough", Giraud et al. 2005) on a
+ * rows × cols row-major matrix, in Float64: columns come out orthonormal to working precision.
+ * tfjs's own `linalg.qr` forms an m × m Q and divides by zero on an exactly dependent column.
+ * Gradients are often rank-deficient (rank ≤ batch): a column dependent up to roundoff comes out as
+ * some unit direction orthogonal to the others (as an SVD's null-space vectors do), and one whose
+ * residual is exactly zero comes out as zero (σ = 0 there).
  */
-export function orthonormalizeColumns(y: tf.Tensor2D): tf.Tensor2D {
-  const [rows, cols] = y.shape;
-  return tf.tidy(() => {
-    const columns: tf.Tensor2D[] = [];
-    let basis: tf.Tensor2D | null = null;
-    for (let j = 0; j < cols; j++) {
-      let v: tf.Tensor2D = tf.slice(y, [0, j], [rows, 1]);
-      if (basis) {
-        for (let pass = 0; pass < 2; pass++) v = tf.sub(v, tf.matMul(basis, tf.matMul(basis, v, true, false)));
-      }
-      // A zero residual stays zero: 0 / floor.
-      columns.push(tf.div(v, tf.maximum(tf.norm(v), NORM_FLOOR)));
-      basis = tf.concat(columns, 1);
+export function orthonormalizeColumns(y: Float64Array, rows: number, cols: number): Float64Array {
+  const q = new Float64Array(rows * cols);
+  const v = new Float64Array(rows);
+  for (let j = 0; j < cols; j++) {
+    for (let i = 0; i < rows; i++) v[i] = y[i * cols + j];
+    for (let pass = 0; pass < 2 && j > 0; pass++) {
+      // v ← v − Q·(Qᵀv) over the j columns done.
+      const h = new Float64Array(j);
+      for (let i = 0; i < rows; i++) for (let c = 0; c < j; c++) h[c] += q[i * cols + c] * v[i];
+      for (let i = 0; i < rows; i++) for (let c = 0; c < j; c++) v[i] -= q[i * cols + c] * h[c];
     }
-    return basis ?? tf.zeros([rows, 0]);
-  });
+    let norm = 0;
+    for (let i = 0; i < rows; i++) norm += v[i] * v[i];
+    // A zero residual stays zero: 0 / floor.
+    const scale = 1 / Math.max(Math.sqrt(norm), NORM_FLOOR);
+    for (let i = 0; i < rows; i++) q[i * cols + j] = v[i] * scale;
+  }
+  return q;
 }
 
 /** rows × cols standard normal entries from the lab's seeded stream, row-major. */

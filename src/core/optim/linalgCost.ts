@@ -35,7 +35,7 @@ export function smallSvdFlops(k: number, n: number, sweeps = JACOBI_SWEEPS_ESTIM
 export interface SubspaceCost {
   /** Range finder matmuls: A·Ω, 2 per power iteration, and the reduction Qᵀ·A. */
   matmulFlops: number;
-  /** Re-orthonormalisations (the lab's QR). */
+  /** Re-orthonormalisations (the lab's QR, in JS on the CPU: linalg.ts). */
   orthonormalizeFlops: number;
   smallSvdFlops: number;
   /** Lifting the small singular vectors back: Q · Ṽ[:, :r]. */
