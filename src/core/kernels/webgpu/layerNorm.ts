@@ -1,30 +1,47 @@
 // Layer norm over the last axis (the ViT's tokens): forward with each row's statistics, and backward.
 import * as tf from '@tensorflow/tfjs';
 import { channelsOf, dispatchChannelReduction, ELEMENTWISE_WORKGROUP, type KernelFuncs, rowsOf, takesVec4 } from './programs';
-import { dispatchRaw, newDeviceTensor } from '../webgpuRaw';
+import { dispatchRaw, newDeviceTensor, type RawBuffer, type RawUniform } from '../webgpuRaw';
 import { KERNELS } from './names';
+
+/** A raw dispatch of one invocation per row of `shape` (a token's D features): `body` sees `row`,
+ * `base` (its first element) and `FEATURES`, a uniform like the rows, so one pipeline serves every
+ * width and token count. */
+function dispatchPerRow(
+  backend: unknown,
+  { name, key, shape, buffers, uniforms = [], body }: { name: string; key: string; shape: readonly number[]; buffers: RawBuffer[]; uniforms?: RawUniform[]; body: string },
+): void {
+  const rows = rowsOf(shape);
+  dispatchRaw(backend, {
+    name,
+    key,
+    buffers,
+    uniforms: [{ name: 'rows', type: 'i32', value: rows }, { name: 'features', type: 'i32', value: channelsOf(shape) }, ...uniforms],
+    workgroupSize: ELEMENTWISE_WORKGROUP,
+    workgroups: Math.ceil(rows / ELEMENTWISE_WORKGROUP),
+    body: `
+        let row = i32(globalId.x);
+        if (row >= uniforms.rows) { return; }
+        let FEATURES = uniforms.features;
+        let base = row * FEATURES;
+        ${body}`,
+  });
+}
 
 export const LAYER_NORM_KERNELS: KernelFuncs = {
   // Layer norm over the last axis (D features), one invocation per row (token): y, and the row's
   // mean and 1/σ (each [..., 1]) for the backward, in one dispatch where tfjs runs ~9 kernels.
   [KERNELS.layerNorm]: ({ inputs, backend, attrs }) => {
     const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
-    const features = channelsOf(x.shape);
-    const rows = rowsOf(x.shape);
     const rowShape = [...x.shape.slice(0, -1), 1];
     const [y, mean, invStd] = [newDeviceTensor(backend, [...x.shape]), newDeviceTensor(backend, rowShape), newDeviceTensor(backend, rowShape)];
-    dispatchRaw(backend, {
+    dispatchPerRow(backend, {
       name: KERNELS.layerNorm,
-      key: `lab_layer_norm_${features}`,
+      key: 'lab_layer_norm',
+      shape: x.shape,
       buffers: [{ name: 'X', info: x }, { name: 'Gamma', info: gamma }, { name: 'Beta', info: beta }, { name: 'Y', info: y, write: true }, { name: 'Mean', info: mean, write: true }, { name: 'InvStd', info: invStd, write: true }],
-      uniforms: [{ name: 'rows', type: 'i32', value: rows }, { name: 'eps', type: 'f32', value: attrs?.eps as number }],
-      workgroupSize: ELEMENTWISE_WORKGROUP,
-      workgroups: Math.ceil(rows / ELEMENTWISE_WORKGROUP),
-      header: `const FEATURES = ${features};`,
+      uniforms: [{ name: 'eps', type: 'f32', value: attrs?.eps as number }],
       body: `
-        let row = i32(globalId.x);
-        if (row >= uniforms.rows) { return; }
-        let base = row * FEATURES;
         var s = 0.0;
         for (var j = 0; j < FEATURES; j = j + 1) { s = s + X[base + j]; }
         let m = s / f32(FEATURES);
@@ -68,21 +85,13 @@ export const LAYER_NORM_KERNELS: KernelFuncs = {
   // dx = (g − mean(g) − x̂·mean(g·x̂))/σ per row, g = dy·γ: one invocation per row, two passes.
   [KERNELS.layerNormInputGrad]: ({ inputs, backend }) => {
     const { dy, x, mean, invStd, gamma } = inputs as Record<string, tf.TensorInfo>;
-    const features = channelsOf(x.shape);
-    const rows = rowsOf(x.shape);
     const dx = newDeviceTensor(backend, [...x.shape]);
-    dispatchRaw(backend, {
+    dispatchPerRow(backend, {
       name: KERNELS.layerNormInputGrad,
-      key: `lab_layer_norm_input_grad_${features}`,
+      key: 'lab_layer_norm_input_grad',
+      shape: x.shape,
       buffers: [{ name: 'Dy', info: dy }, { name: 'X', info: x }, { name: 'Mean', info: mean }, { name: 'InvStd', info: invStd }, { name: 'Gamma', info: gamma }, { name: 'Dx', info: dx, write: true }],
-      uniforms: [{ name: 'rows', type: 'i32', value: rows }],
-      workgroupSize: ELEMENTWISE_WORKGROUP,
-      workgroups: Math.ceil(rows / ELEMENTWISE_WORKGROUP),
-      header: `const FEATURES = ${features};`,
       body: `
-        let row = i32(globalId.x);
-        if (row >= uniforms.rows) { return; }
-        let base = row * FEATURES;
         let m = Mean[row];
         let inv = InvStd[row];
         var sumG = 0.0;
