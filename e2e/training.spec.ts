@@ -1,7 +1,7 @@
 // A tiny fine-tune end to end in real Chromium on WebGPU (SwiftShader without a GPU): pick the
 // configuration by label, run it to completion, check what the progress bar, the curves and the
 // comparison show against the worker's own messages, prove the page ran no training step, and
-// carry the results through the permalink into a new page.
+// carry the results through the permalink into a new page (there with the curve worker failing).
 import { expect, test } from '@playwright/test';
 import { formatPercent } from '../src/app/format';
 import type { RunSummary } from '../src/lab/results';
@@ -82,6 +82,8 @@ test('a tiny fine-tune runs in the worker, draws its curves, and travels in the 
   expect(link).toContain('&rs=');
   const opened = await context.newPage();
   opened.on('pageerror', (error) => pageErrors.push(error.message));
+  // With the curve worker's script failing to load, the page draws the curves itself.
+  await opened.route(/curves\.worker/, (route) => route.abort());
   await opened.goto(link);
   await expect(opened.getByRole('combobox', { name: 'Model', exact: true })).toHaveValue(TINY.model);
   await expect(opened.getByRole('combobox', { name: 'Method', exact: true })).toHaveValue(TINY.method);
@@ -90,6 +92,7 @@ test('a tiny fine-tune runs in the worker, draws its curves, and travels in the 
   await expect(opened.getByRole('spinbutton', { name: 'Batch size', exact: true })).toHaveValue(TINY.batch);
   await expect(opened.getByRole('spinbutton', { name: 'Training images', exact: true })).toHaveValue(TINY.images);
   await expect(opened.getByTestId('link-final-accuracy')).toHaveText(finalAccuracy);
+  await expect(opened.getByRole('figure', { name: 'Training loss' }).locator('canvas')).toHaveAttribute('data-drawn', JSON.stringify({ 'training loss': 2 }));
   await expect(opened.getByRole('button', { name: 'Re-run and compare' })).toBeEnabled();
   expect(pageErrors).toEqual([]);
 });
