@@ -49,24 +49,41 @@ function torchSection(report: BenchReport, measured: readonly CellRecord[]): str
       `float32, one step = forward, backward and Adam, timed to the loss's read-back (scripts/fixtures/torch_step_timing.py, ${torch.createdAt.slice(0, 10)}). ` +
       `The lab ran on ${devices}. ` +
       (torch.deviceKind !== 'cuda'
-        ? '**PyTorch ran on the CPU: this is no GPU comparison**, only a check that the script and the join work.'
+        ? '**PyTorch ran on the CPU: this is no GPU comparison** of step times' + (torch.matmul ? '; each side\'s fraction of its own matmul still reads alike on any device.' : ', only a check that the script and the join work.')
         : labOnCpu
           ? '**The lab ran on the CPU (SwiftShader or no WebGPU): this is no GPU comparison.**'
           : 'Both on a GPU: lab ÷ PyTorch is how many times as long the lab\'s WebGPU step takes as PyTorch\'s CUDA step.'),
   );
+  const matmul = torch.matmul;
+  if (matmul) {
+    out.push('');
+    out.push(
+      `Each side's step as a fraction of its own matmul (the same cell's correct-convention FLOPs per step, over the step, over a ${matmul.size}³ float32 matmul on the same device): ` +
+        `the lab's over its in-run roofline, PyTorch's over its own ${matmul.size}³ matmul, ${formatRate(matmul.gflopPerSecond)} (median of ${matmul.samples}). ` +
+        'How far a network\'s step is from a large matmul is set by its memory-bound ops (depthwise convs, batch norms, elementwise passes) as much as by the framework.',
+    );
+  }
   out.push('');
   out.push(
     table(
-      ['cell', 'lab median step', 'PyTorch median step', 'lab ÷ PyTorch', 'trainable params (lab / PyTorch)', 'PyTorch method'],
+      ['cell', 'lab median step', 'PyTorch median step', 'lab ÷ PyTorch', ...(matmul ? ['lab: of its matmul', 'PyTorch: of its matmul'] : []), 'trainable params (lab / PyTorch)', 'PyTorch method'],
       measured.map((cell) => {
         const t = torchCellFor(torch, cell);
         const lab = cell.throughput?.medianStepMs ?? null;
         const torchMs = t?.medianStepMs ?? null;
+        const flops = cell.result?.analytic.flops.correct.total ?? null;
+        const torchFraction = matmul && flops !== null && torchMs !== null ? flops / (torchMs / 1000) / (matmul.gflopPerSecond * 1e9) : null;
         return [
           cellLabel(cell),
           lab === null ? '—' : formatMs(lab),
           t?.error ? `not timed: ${t.error}` : torchMs === null ? 'not in the file' : formatMs(torchMs),
           lab !== null && torchMs !== null ? formatRatio(lab / torchMs) : '—',
+          ...(matmul
+            ? [
+                cell.throughput ? formatPercent(cell.throughput.fractionOfMatmulRate, 2) : '—',
+                torchFraction === null ? '—' : formatPercent(torchFraction, 2),
+              ]
+            : []),
           `${cell.result?.analytic.params.trainable.toLocaleString('en-US') ?? '—'} / ${t?.trainableParams?.toLocaleString('en-US') ?? '—'}`,
           t?.implementation ?? '—',
         ];

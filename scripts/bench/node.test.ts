@@ -65,6 +65,14 @@ describe.skipIf(!runnable)(`bench --node-webgpu (Vulkan driver: ${driver.note})`
       expect(joined).toContain('this is no GPU comparison');
       expect(joined).toMatch(/\| mobilenet_v2 fft \| [^|]+ \| [^|]+ \| 4\.00× \|/);
       expect(renderMarkdown({ ...report, torch: { ...torch, cells: [{ ...torch.cells[0], batch: 3 }] } })).toContain('not in the file');
+
+      // With PyTorch's own matmul rate, each side's step as a fraction of its own matmul.
+      const flops = cell.result!.analytic.flops.correct.total;
+      const torchRate = flops / (torch.cells[0].medianStepMs! / 1000) / 1e9;
+      const withMatmul = renderMarkdown({ ...report, torch: { ...torch, matmul: { size: 1024, samples: 5, medianMs: 1, gflopPerSecond: torchRate * 4 } } });
+      expect(withMatmul).toContain('lab: of its matmul | PyTorch: of its matmul');
+      expect(withMatmul).toMatch(new RegExp(`\\| mobilenet_v2 fft \\| [^|]+ \\| [^|]+ \\| 4\\.00× \\| ${(cell.throughput!.fractionOfMatmulRate * 100).toFixed(2)}% \\| 25\\.00% \\|`));
+      expect(joined).not.toContain('PyTorch: of its matmul');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

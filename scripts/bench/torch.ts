@@ -41,6 +41,10 @@ export interface TorchTimings {
   peftVersion: string | null;
   /** torch.get_num_threads() (CPU work). */
   threads: number;
+  /** PyTorch's own float32 matmul at the report's roofline size on the same device (median of its
+   * samples, read back): a cell's FLOPs per step over PyTorch's step, over this rate, is how much of
+   * its own matmul PyTorch's step reaches. Absent from files written before it was measured. */
+  matmul?: { size: number; samples: number; medianMs: number; gflopPerSecond: number };
   cells: TorchCell[];
 }
 
