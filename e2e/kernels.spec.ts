@@ -4,12 +4,13 @@ import type { LabHarness } from './harness';
 
 // The lab's own WebGPU kernels (src/core/kernels) against the plain tfjs ops they replace, on the
 // same WebGPU device: batch norm's statistics (with the running statistics' in-place update),
-// normalisation (with a fused relu/relu6) and backward, layer norm's forward and backward, multi-tensor Adam (in place), the activations and
-// their gradients, global average pooling, per-channel affine maps and sums (DoRA), Adam's and
-// GaLore's updates and the direct matmul (transposes, a
-// column count that is not a multiple of 4), plus the stride-1 depthwise input gradient computed
-// as a flipped forward conv. Shapes have odd channel counts and a row count that is not a multiple
-// of any workgroup size, and again a channel count that is a multiple of 4 (the vec4 kernels).
+// normalisation (with a fused relu/relu6) and backward, layer norm's forward and backward,
+// multi-tensor Adam (in place), the activations and their gradients, global average pooling,
+// per-channel affine maps and sums (DoRA), DoRA's weight norm, Adam's and GaLore's updates and the
+// direct matmul (transposes, a column count that is not a multiple of 4), plus the stride-1
+// depthwise input gradient computed as a flipped forward conv. Shapes have odd channel counts and a
+// row count that is not a multiple of any workgroup size, and again a channel count that is a
+// multiple of 4 (the vec4 kernels).
 test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -158,6 +159,14 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     const rows = tf.randomNormal([5, 13], 0, 1, 'float32', 18);
     results.channelSumsFewRows = await compare(() => Object.values(k.channelSums(rows, rows)));
     results.momentsFewRows = await compare(() => k.batchMoments(rows));
+    // DoRA's weight norm ‖W + s·AB‖ per output channel (one reduction) against its expanded plain form:
+    // an odd channel count, then vec4 ones with 4 and 64 invocations per workgroup.
+    for (const [seed, [rowCount, channels, rank]] of [[91, [37, 13, 3]], [92, [203, 24, 4]], [93, [2100, 8, 16]]] as const) {
+      const weight = tf.randomNormal([rowCount, channels], 0, 0.5, 'float32', seed) as Tensor2D;
+      const loraA = tf.randomNormal([rowCount, rank], 0, 0.5, 'float32', seed + 10) as Tensor2D;
+      const loraB = tf.randomNormal([rank, channels], 0, 0.5, 'float32', seed + 20) as Tensor2D;
+      results[`doraNorm${rowCount}x${channels}r${rank}`] = await compare(() => k.compositeNorm(weight, loraA, loraB, 0.75));
+    }
     const a = tf.randomNormal([203, 12], 0, 1, 'float32', 7) as Tensor2D;
     const b = tf.randomNormal([12, 24], 0, 1, 'float32', 8) as Tensor2D;
     const bt = tf.randomNormal([10, 12], 0, 1, 'float32', 9) as Tensor2D;

@@ -7,18 +7,19 @@
 // pass (DoRA §4.3). The method's math, in the order a reader meets it:
 //   the combine      y = (m / ‖W + s·BA‖) ⊙ (W·x + s·B(A(x))) + bias, and its hand-written backward:
 //                    doraCombine, a custom op of the interpreter (src/core/nn/adapterOps.ts);
-//   the norm         ‖W + s·AB‖ per output channel: compositeNorm (the same file), the one
-//                    implementation, which compositeWeightNorm below reads off a node's parameters;
+//   the norm         ‖W + s·AB‖ per output channel: compositeNorm (src/core/kernels/fused.ts, one
+//                    kernel where the backend has it), the one implementation, which
+//                    compositeWeightNorm below reads off a node's parameters;
 //   the magnitudes   m ← ‖W‖ once the base weights are loaded: initializeDoraMagnitudes, the
 //                    method's `prepare` (index.ts).
 // The spec rewrite that adds A, B, m and the combine node is LoRA's (lowRank.ts, variant 'dora').
 import * as tf from '@tensorflow/tfjs';
 
 import type { DoraCombineNode, ModelSpec } from '../models/spec';
-import { compositeNorm } from '../nn/adapterOps';
+import { compositeNorm } from '../kernels/fused';
 import { paramValue, type Model } from '../nn/model';
 
-export { compositeNorm, doraCombine, type DoraGradients } from '../nn/adapterOps';
+export { doraCombine, type DoraGradients } from '../nn/adapterOps';
 
 /** ‖W + s·AB‖ per output channel of a DoRA node, its parameters read through `get`. */
 export function compositeWeightNorm(node: DoraCombineNode, get: (name: string) => tf.Tensor): tf.Tensor1D {

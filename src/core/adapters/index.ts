@@ -10,7 +10,7 @@ import { galoreProjectionSpec } from './galore';
 import type { Method, MethodDefinition } from './method';
 
 export { applyMethod, METHOD_DEFINITIONS, methodOptions } from './definitions';
-export { compositeNorm, compositeWeightNorm, doraCombine, initializeDoraMagnitudes, type DoraGradients } from './dora';
+export { compositeWeightNorm, doraCombine, initializeDoraMagnitudes, type DoraGradients } from './dora';
 export { withTrainable } from './fullAndHead';
 export { galoreProjectionSpec } from './galore';
 export { adaptsDepthwise, adapterNodeIds, adapterParamNames, hasAdapters, lowRankTargetProblem, unloadAdapters } from './lowRank';

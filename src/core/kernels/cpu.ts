@@ -1,10 +1,10 @@
-// The optimizer kernels of fused.ts (Adam's updates, x + a·y), batch norm's apply and backward, and
-// the dequantization of a quantized frozen base (also for the wasm backend) for tfjs's CPU backend
-// (the unit tests' backend and the lab's last fallback): one output buffer per update instead of ~10
-// temporaries (or none: the multi-parameter Adam updates in place), so the step holds what the
-// analytic profiler counts. Every operation is rounded to float32 as the plain tfjs ops round their
-// outputs, so the optimizer's results equal the plain version's bit for bit (batch norm's sums
-// accumulate in float64: equal to within float32 rounding).
+// The optimizer kernels of fused.ts (Adam's updates, x + a·y), batch norm's apply and backward, DoRA's
+// weight norm and the dequantization of a quantized frozen base (these two also for the wasm backend)
+// for tfjs's CPU backend (the unit tests' backend and the lab's last fallback): one output buffer per
+// update instead of ~10 temporaries (or none: the multi-parameter Adam updates in place), so the step
+// holds what the analytic profiler counts. Every operation is rounded to float32 as the plain tfjs ops
+// round their outputs, so the optimizer's results equal the plain version's bit for bit (batch norm's
+// sums and DoRA's norm accumulate in float64: equal to within float32 rounding).
 import * as tf from '@tensorflow/tfjs';
 import { codeAt, dequantizeCode, QUANT_BLOCK, type QuantizedValues } from '../quant/blockwise';
 import { KERNELS } from './webgpu/names';
@@ -192,6 +192,13 @@ const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
     dequantizeInto(out, attrs?.format as QuantizedValues['format'], int32ValuesOf(backend, codes), valuesOf(backend, scales));
     return (backend as CpuBackendLike).makeTensorInfo(shape, 'float32', out);
   },
+  // fused.ts compositeNorm: ‖W + s·AB‖ per output channel.
+  [KERNELS.doraNorm]: ({ inputs, backend, attrs }) => {
+    const { weight, loraA, loraB } = inputs as Record<string, tf.TensorInfo>;
+    const out = new Float32Array(weight.shape[1]);
+    compositeNormInto(out, valuesOf(backend, weight), valuesOf(backend, loraA), valuesOf(backend, loraB), loraA.shape[1], attrs?.scaling as number);
+    return (backend as CpuBackendLike).makeTensorInfo([out.length], 'float32', out);
+  },
   [KERNELS.addScaled]: ({ inputs, backend, attrs }) => {
     const { x, y } = inputs as Record<string, tf.TensorInfo>;
     const [xs, ys] = [x, y].map((t) => valuesOf(backend, t));
@@ -207,6 +214,32 @@ function dequantizeInto(out: Float32Array, format: QuantizedValues['format'], co
   const quantized: Pick<QuantizedValues, 'format' | 'codes'> = { format, codes };
   for (let i = 0; i < out.length; i++) out[i] = dequantizeCode(format, codeAt(quantized, i), absmax[Math.floor(i / QUANT_BLOCK)]);
 }
+
+/** ‖W + s·AB‖ per output channel j (W [K, C], A [K, r], B [r, C]), each W + s·AB value formed and
+ * squared in float64 and the norm rounded once: no weight-sized buffer. */
+function compositeNormInto(out: Float32Array, w: Float32Array, a: Float32Array, b: Float32Array, rank: number, scaling: number): void {
+  const channels = out.length;
+  const squares = new Float64Array(channels);
+  for (let i = 0; i < w.length / channels; i++) {
+    for (let j = 0; j < channels; j++) {
+      let delta = 0;
+      for (let k = 0; k < rank; k++) delta += a[i * rank + k] * b[k * channels + j];
+      const value = w[i * channels + j] + scaling * delta;
+      squares[j] += value * value;
+    }
+  }
+  for (let j = 0; j < channels; j++) out[j] = Math.sqrt(squares[j]);
+}
+
+/** fused.ts compositeNorm on the wasm backend (the CLI's default), on its heap. */
+const compositeNormWasm = ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo => {
+  const wasm = backend as unknown as WasmBackendLike;
+  const { weight, loraA, loraB } = inputs as Record<string, tf.TensorInfo>;
+  const out = wasm.makeOutput([weight.shape[1]], 'float32');
+  const [w, a, b] = [weight, loraA, loraB].map((info) => wasm.typedArrayFromHeap(info) as Float32Array);
+  compositeNormInto(wasm.typedArrayFromHeap(out) as Float32Array, w, a, b, loraA.shape[1], attrs?.scaling as number);
+  return out;
+};
 
 /** The same on tfjs's wasm backend (the CLI's default), reading and writing its heap: its own int32
  * ops run in float32 and cannot unpack a word exactly. */
@@ -228,4 +261,5 @@ export function registerCpuKernels(): void {
     tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc: kernelFunc as tf.KernelFunc });
   }
   tf.registerKernel({ kernelName: KERNELS.dequantize, backendName: 'wasm', kernelFunc: dequantizeWasm as tf.KernelFunc });
+  tf.registerKernel({ kernelName: KERNELS.doraNorm, backendName: 'wasm', kernelFunc: compositeNormWasm as tf.KernelFunc });
 }

@@ -437,6 +437,26 @@ export function channelSums(dy: tf.Tensor, x: tf.Tensor): { sumDy: tf.Tensor1D; 
   return { sumDy: tf.sum(dy, axes) as tf.Tensor1D, sumDyX: tf.tidy(() => tf.sum(tf.mul(dy, x), axes) as tf.Tensor1D) };
 }
 
+/**
+ * ‖W + s·AB‖ per output channel (W [K, out], A [K, r], B [r, out]): DoRA's weight norm. As a kernel
+ * (WebGPU, CPU, wasm) W + s·AB is formed a row at a time inside one reduction; the plain version
+ * expands it as ‖W‖² + 2s·Σ B ⊙ AᵀW + s²·Σ B ⊙ (AᵀA)B, whose only weight-sized temporary is W²
+ * (forming W + s·AB would hold AB and the sum, then its square). With B = 0 both are ‖W‖.
+ */
+export function compositeNorm(weight: tf.Tensor2D, loraA: tf.Tensor2D, loraB: tf.Tensor2D, scaling: number): tf.Tensor1D {
+  if (fused(KERNELS.doraNorm)) return tf.engine().runKernel(KERNELS.doraNorm, { weight, loraA, loraB }, { scaling }) as tf.Tensor1D;
+  // Column sums of products as per-channel sums (one pass each on WebGPU).
+  const columnDot = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => channelSums(a, b).sumDyX);
+  return tf.tidy(() => {
+    const weightSquared = columnDot(weight, weight);
+    const cross = columnDot(loraB, matMul2d(loraA, weight, true, false));
+    const lowRank = columnDot(loraB, matMul2d(matMul2d(loraA, loraA, true, false), loraB));
+    const squared = tf.add(weightSquared, tf.add(tf.mul(cross, 2 * scaling), tf.mul(lowRank, scaling * scaling)));
+    // Rounding can take the sum below 0 where W + s·AB has a (near-)zero column.
+    return tf.sqrt(tf.relu(squared)) as tf.Tensor1D;
+  });
+}
+
 /** A block-wise quantized weight (quant/blockwise.ts: packed int32 codes, float32 absmax per block
  * of 64) as a float32 tensor of `shape`, in one kernel: WebGPU's (webgpu.ts), or the CPU and wasm
  * backends' (cpu.ts). It replaces no tfjs op, so it runs whatever setFusedKernels says. There is

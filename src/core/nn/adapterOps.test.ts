@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DoraCombineNode, LoraAddNode } from '../models/spec';
 import { createRng } from '../rng';
-import { compositeNorm, doraCombine, loraAdd, type DoraGradients } from './adapterOps';
+import { compositeNorm, setFusedKernels } from '../kernels/fused';
+import { doraCombine, loraAdd, type DoraGradients } from './adapterOps';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -168,17 +169,29 @@ describe('doraCombine', () => {
     tf.dispose([base, delta]);
   });
 
-  it('expands the norm without changing it: equal to the direct norm, and exactly ‖W‖ when B = 0', async () => {
+  it('computes the norm as one kernel or expanded, both equal to the direct norm, and ‖W‖ when B = 0', async () => {
     const normWith = (b: tf.Tensor) =>
       compositeNorm(tf.reshape(params.w, [K, OUT]), tf.reshape(params.a, [K, RANK]), tf.reshape(b, [RANK, OUT]), SCALING);
-    const expanded = normWith(params.b);
     const direct = directNorm();
+    const profile = await tf.profile(() => normWith(params.b));
+    expect(profile.kernels.map((kernel) => kernel.name).filter((name) => name !== 'Reshape')).toEqual(['LabDoraNorm']);
+    tf.dispose(profile.result as tf.Tensor);
+    const kernel = normWith(params.b);
+    await expectClose(kernel, direct);
+    const previous = setFusedKernels(false);
+    const expanded = normWith(params.b);
+    setFusedKernels(previous);
     await expectClose(expanded, direct);
     const zeroB = tf.zerosLike(params.b);
-    const atInit = normWith(zeroB);
     const weightNorm = tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.reshape(params.w, [K, OUT])), 0)));
-    expect(Array.from(await atInit.data())).toEqual(Array.from(await weightNorm.data()));
-    tf.dispose([expanded, direct, zeroB, atInit, weightNorm]);
+    const atInit = normWith(zeroB);
+    await expectClose(atInit, weightNorm, 1e-6);
+    setFusedKernels(false);
+    const expandedAtInit = normWith(zeroB);
+    setFusedKernels(previous);
+    // Expanded, every cross term is an exact 0: ‖W‖ bit for bit, as the plain ops compute it.
+    expect(Array.from(await expandedAtInit.data())).toEqual(Array.from(await weightNorm.data()));
+    tf.dispose([kernel, expanded, direct, zeroB, atInit, expandedAtInit, weightNorm]);
   });
 
   it('keeps the per-channel norm, and base + s·delta only when the magnitude trains; leaks nothing', () => {

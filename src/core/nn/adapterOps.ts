@@ -7,7 +7,7 @@
 // Each method's own file (src/core/adapters/lora.ts, dora.ts) maps these to its formula.
 // Which gradients are wanted comes from the gradient plan (gradientPlan.ts), as for layers.ts.
 import * as tf from '@tensorflow/tfjs';
-import { addScaled, channelAffine, channelSums, matMul2d } from '../kernels/fused';
+import { addScaled, channelAffine, channelSums, compositeNorm } from '../kernels/fused';
 import type { DoraCombineNode, LoraAddNode } from '../models/spec';
 import { customOp } from './customOp';
 
@@ -80,8 +80,7 @@ export function doraCombine(
       tf.reshape(loraB, [rank, outChannels]),
       node.scaling,
     );
-    // A tidy of its own frees s·delta at once (the body's tidy would hold it to the end).
-    const combined = tf.tidy(() => tf.add(base, tf.mul(delta, node.scaling)));
+    const combined = addScaled(base, delta, node.scaling);
     // dBase and dDelta read m/‖·‖ (m is a parameter: its saved clone shares the variable's buffer);
     // dm reads (base + s·delta)/‖·‖; the bias's gradient only dY.
     save([
@@ -107,23 +106,5 @@ export function doraCombine(
         return grads;
       },
     };
-  });
-}
-
-/**
- * ‖W + s·AB‖ per output channel (W [K, out], A [K, r], B [r, out]), expanded as
- * ‖W‖² + 2s·Σ B ⊙ AᵀW + s²·Σ B ⊙ (AᵀA)B: the only weight-sized temporary is W², where forming
- * W + s·AB holds two (AB and the sum) and then its square. With B = 0 it is ‖W‖ exactly.
- */
-export function compositeNorm(weight: tf.Tensor2D, loraA: tf.Tensor2D, loraB: tf.Tensor2D, scaling: number): tf.Tensor1D {
-  // Column sums of products as per-channel sums (kernels/fused.ts: one pass each on WebGPU).
-  const columnDot = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => channelSums(a, b).sumDyX);
-  return tf.tidy(() => {
-    const weightSquared = columnDot(weight, weight);
-    const cross = columnDot(loraB, matMul2d(loraA, weight, true, false));
-    const lowRank = columnDot(loraB, matMul2d(matMul2d(loraA, loraA, true, false), loraB));
-    const squared = tf.add(weightSquared, tf.add(tf.mul(cross, 2 * scaling), tf.mul(lowRank, scaling * scaling)));
-    // Rounding can take the sum below 0 where W + s·AB has a (near-)zero column.
-    return tf.sqrt(tf.relu(squared)) as tf.Tensor1D;
   });
 }

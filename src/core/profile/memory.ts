@@ -331,10 +331,10 @@ function forwardWorkspaceBytes(node: NodeSpec, graph: SpecGraph, view: AutogradV
     return floats(node.channels * Math.max(0, 2 - keptPerChannel));
   }
   if (node.op === 'dora_combine') {
-    // The norm of W + s·BA: the lab expands it (‖W‖² + cross terms of r-row products), whose only
-    // weight-sized buffer is W²; PEFT holds B@A, s·(B@A) and the sum at once.
-    const weightElements = numel(graph.param(node.baseWeight).shape);
-    return floats(weightElements * (view === 'pytorch' ? 3 : 1)) + dequantizedBytes(graph, node.baseWeight);
+    // The norm of W + s·BA: the lab's kernel forms it a row at a time (kernels/fused.ts
+    // compositeNorm), no weight-sized buffer; PEFT holds B@A, s·(B@A) and the sum at once.
+    const weightSized = view === 'pytorch' ? floats(3 * numel(graph.param(node.baseWeight).shape)) : 0;
+    return weightSized + dequantizedBytes(graph, node.baseWeight);
   }
   return 0;
 }

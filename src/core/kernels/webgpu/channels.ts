@@ -1,7 +1,8 @@
 // Per-channel maps and sums over NHWC tensors (DoRA's magnitude and norm, biases, global average
 // pooling).
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, elementwiseVec4, type KernelFuncs, run, takesVec4 } from './programs';
+import { newDeviceTensor } from '../webgpuRaw';
+import { dispatchChannelReduction, elementwise, elementwiseVec4, type KernelFuncs, run, takesVec4 } from './programs';
 import { KERNELS } from './names';
 import { dyAndDyXSums } from './batchNorm';
 
@@ -35,6 +36,39 @@ export const CHANNEL_KERNELS: KernelFuncs = {
     const program = elementwise(`lab_channel_affine_${shift ? 'shift' : 'scale'}`, ['X', 'Scale', ...(shift ? ['Shift'] : [])], input.shape,
       `setOutputAtIndex(index, X[index] * Scale[c]${shift ? ' + Shift[c]' : ''});`);
     return run(backend, program, [input, scale as tf.TensorInfo, ...(shift ? [shift] : [])]);
+  },
+  // ‖W + s·AB‖ per output channel (W [K, C], A [K, r], B [r, C]; DoRA's weight norm) in one
+  // reduction over W's rows: each row of W + s·AB is formed in registers, so no weight-sized buffer
+  // and one dispatch where the expanded form took a dozen.
+  [KERNELS.doraNorm]: ({ inputs, backend, attrs }) => {
+    const { weight, loraA, loraB } = inputs as Record<string, tf.TensorInfo>;
+    const vec4 = takesVec4(weight.shape);
+    const norm = newDeviceTensor(backend, [weight.shape[1]]);
+    dispatchChannelReduction(backend, {
+      name: KERNELS.doraNorm,
+      key: 'lab_dora_norm',
+      shape: weight.shape,
+      vec4,
+      buffers: [
+        { name: 'W', info: weight, vec4 },
+        { name: 'A', info: loraA },
+        { name: 'B', info: loraB, vec4 },
+        { name: 'Norm', info: norm, write: true, vec4 },
+      ],
+      uniforms: [{ name: 'rank', type: 'i32', value: loraA.shape[1] }, { name: 'scaling', type: 'f32', value: attrs?.scaling as number }],
+      body: `
+      let RANK = uniforms.rank;
+      var squares = T();
+      for (var r = first; r < ROWS; r = r + WORKGROUP) {
+        var delta = T();
+        for (var k = 0; k < RANK; k = k + 1) { delta = delta + A[r * RANK + k] * B[k * CHANNELS + c]; }
+        let w = W[r * CHANNELS + c] + uniforms.scaling * delta;
+        squares = squares + w * w;
+      }
+      let total = labReduceSum(squares);
+      if (localId.x == 0u) { Norm[c] = sqrt(total); }`,
+    });
+    return norm;
   },
   // Σ dy and Σ dy·x per channel, as two [C] tensors.
   [KERNELS.channelSums]: ({ inputs, backend }) => {

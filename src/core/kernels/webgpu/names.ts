@@ -15,6 +15,7 @@ export const KERNELS = {
   addScaled: 'LabAddScaled',
   channelAffine: 'LabChannelAffine',
   channelSums: 'LabChannelSums',
+  doraNorm: 'LabDoraNorm',
   conv2d: 'LabConv2D',
   depthwiseInputGrad: 'LabDepthwiseInputGrad',
   depthwiseConv: 'LabDepthwiseConv',
