@@ -6,11 +6,11 @@ import type { LabHarness } from './harness';
 // same WebGPU device: batch norm's statistics (with the running statistics' in-place update),
 // normalisation (with a fused relu/relu6) and backward, layer norm's forward and backward,
 // multi-tensor Adam (in place), the activations and their gradients, global average pooling,
-// per-channel affine maps and sums (DoRA), DoRA's weight norm, Adam's and GaLore's updates and the
-// direct matmul (transposes, a column count that is not a multiple of 4), plus the stride-1
-// depthwise input gradient computed as a flipped forward conv. Shapes have odd channel counts and a
-// row count that is not a multiple of any workgroup size, and again a channel count that is a
-// multiple of 4 (the vec4 kernels).
+// per-channel affine maps and sums (DoRA), DoRA's weight norm, Adam's and GaLore's updates (GaLore's
+// projected step with its moments in place) and the direct matmul (transposes, a column count that
+// is not a multiple of 4), plus the stride-1 depthwise input gradient computed as a flipped forward
+// conv. Shapes have odd channel counts and a row count that is not a multiple of any workgroup size,
+// and again a channel count that is a multiple of 4 (the vec4 kernels).
 test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -193,6 +193,13 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     results.adamMomentSquaredL2 = await compare(() => k.adamMoment(v, g, p, 0.999, 0.01, true));
     results.adamParam = await compare(() => k.adamParam(p, m, v, { stepSize: 1e-3 / 0.1, biasCorrection2Sqrt: Math.sqrt(0.001), eps: 1e-8, decay: 0.99 }));
     results.addScaled = await compare(() => k.addScaled(p, g, -0.0123));
+    // GaLore's projected Adam step: both moments in place, the normalised step returned.
+    results.adamDirection = await compare(() => {
+      const expAvg = own(tf.randomNormal([7, 9], 0, 0.1, 'float32', 61), false);
+      const expAvgSq = own(tf.randomUniform([7, 9], 0, 0.01, 'float32', 62), false);
+      const direction = k.adamDirection(expAvg, expAvgSq, g, { beta1: 0.9, beta2: 0.999, biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 3), eps: 1e-8 });
+      return [direction, expAvg, expAvgSq];
+    });
     // Multi-tensor Adam, in place: five parameters (two dispatches at three per group), L2 on.
     const shapes = [[7, 9], [13], [3, 3, 2, 5], [1], [130]];
     const starts = await Promise.all(shapes.map(async (shape, i) => [await tf.randomNormal(shape, 0, 1, 'float32', 30 + i).data(), await tf.randomNormal(shape, 0, 1, 'float32', 40 + i).data()]));

@@ -1,4 +1,4 @@
-// The optimizer kernels of fused.ts (Adam's updates, x + a·y), batch norm's apply and backward, DoRA's
+// The optimizer kernels of fused.ts (Adam's updates, GaLore's normalised step, x + a·y), batch norm's apply and backward, DoRA's
 // weight norm and the dequantization of a quantized frozen base (these two also for the wasm backend)
 // for tfjs's CPU backend (the unit tests' backend and the lab's last fallback): one output buffer per
 // update instead of ~10 temporaries (or none: the multi-parameter Adam updates in place), so the step
@@ -184,6 +184,26 @@ const kernelFuncs: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
     }
     replaceValues(backend, all.moments, moments);
     return [] as unknown as tf.TensorInfo;
+  },
+  // fused.ts adamDirection: the moments replaced (see replaceValues), the normalised step returned.
+  [KERNELS.adamDirection]: ({ inputs, backend, attrs }) => {
+    const { expAvg, expAvgSq, grad } = inputs as Record<string, tf.TensorInfo>;
+    const g = valuesOf(backend, grad);
+    const m = Float32Array.from(valuesOf(backend, expAvg));
+    const v = Float32Array.from(valuesOf(backend, expAvgSq));
+    const [beta1, beta2] = [f32(attrs?.beta1 as number), f32(attrs?.beta2 as number)];
+    const [oneMinusBeta1, oneMinusBeta2] = [f32(1 - (attrs?.beta1 as number)), f32(1 - (attrs?.beta2 as number))];
+    const correction = f32(attrs?.biasCorrection2Sqrt as number);
+    const eps = f32(attrs?.eps as number);
+    const out = new Float32Array(g.length);
+    for (let i = 0; i < g.length; i++) {
+      m[i] = f32(f32(m[i] * beta1) + f32(g[i] * oneMinusBeta1));
+      v[i] = f32(f32(v[i] * beta2) + f32(f32(g[i] * g[i]) * oneMinusBeta2));
+      out[i] = f32(m[i] / f32(f32(f32(Math.sqrt(v[i])) / correction) + eps));
+    }
+    replaceValues(backend, expAvg, m);
+    replaceValues(backend, expAvgSq, v);
+    return (backend as CpuBackendLike).makeTensorInfo(grad.shape, 'float32', out);
   },
   [KERNELS.dequantize]: ({ inputs, backend, attrs }) => {
     const { codes, scales } = inputs as Record<string, tf.TensorInfo>;

@@ -4,7 +4,7 @@
 // held to the same plain ops in e2e/kernels.spec.ts.
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adamMoment, adamMulti, adamParam, addScaled, batchMoments, batchNormApply, batchNormBackward, setFusedKernels } from './fused';
+import { adamDirection, adamMoment, adamMulti, adamParam, addScaled, batchMoments, batchNormApply, batchNormBackward, setFusedKernels } from './fused';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -91,6 +91,35 @@ describe('multi-tensor Adam on the CPU backend', () => {
     expect(fused.values).toEqual(plain.values);
     // The plain path really moved something (it is not comparing two no-ops).
     expect(plain.values[1]).not.toEqual([0.5, -1.5, 2.0, 1e-3]);
+  });
+});
+
+describe("GaLore's projected Adam step on the CPU backend", () => {
+  it('updates both moments in place and returns the normalised step, equal to the plain ops bit for bit', async () => {
+    const step = { beta1: 0.9, beta2: 0.999, biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 3), eps: 1e-8 };
+    const outcome = async (fusedOn: boolean) => {
+      setFusedKernels(fusedOn);
+      const own = (values: number[]) => {
+        const t = tf.tensor(values, [2, 3]);
+        const variable = tf.variable(t, false);
+        t.dispose();
+        return variable;
+      };
+      const expAvg = own([0.01, 0.02, -0.03, 0.0, 1.5, -0.25]);
+      const expAvgSq = own([1e-4, 4e-4, 9e-4, 0.0, 2.0, 0.04]);
+      const grad = tf.tensor([0.1, -0.2, 0.3, 1e-6, 12.5, -0.6], [2, 3]);
+      let direction: tf.Tensor | undefined;
+      const profile = await tf.profile(() => (direction = adamDirection(expAvg, expAvgSq, grad, step)));
+      const values = await Promise.all([direction as tf.Tensor, expAvg, expAvgSq].map(async (t) => Array.from(await t.data())));
+      tf.dispose([direction as tf.Tensor, expAvg, expAvgSq, grad]);
+      return { values, kernels: profile.kernels.map((k) => k.name) };
+    };
+    const fused = await outcome(true);
+    const plain = await outcome(false);
+    expect(fused.kernels).toEqual(['LabAdamDirection']);
+    expect(fused.values).toEqual(plain.values);
+    // The moments moved (the comparison is not between two no-ops).
+    expect(plain.values[1]).not.toEqual([0.01, 0.02, -0.03, 0.0, 1.5, -0.25].map(Math.fround));
   });
 });
 

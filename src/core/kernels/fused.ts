@@ -328,6 +328,26 @@ export function adamParam(
   });
 }
 
+/**
+ * GaLore's Adam on a projected gradient r, the moments updated in place: m ← β1·m + (1 − β1)·r,
+ * v ← β2·v + (1 − β2)·r², and returns the normalised step m/(√v/√(1 − β2ᵗ) + ε) (the caller
+ * projects it back and scales it). One dispatch on WebGPU where the plain ops take six and two new
+ * moment tensors; plain where a moment shares its data (the in-place write would change another tensor).
+ */
+export function adamDirection(
+  expAvg: tf.Variable,
+  expAvgSq: tf.Variable,
+  grad: tf.Tensor,
+  { beta1, beta2, biasCorrection2Sqrt, eps }: Pick<AdamStep, 'beta1' | 'beta2' | 'biasCorrection2Sqrt' | 'eps'>,
+): tf.Tensor {
+  if (fused(KERNELS.adamDirection) && ownsData(expAvg) && ownsData(expAvgSq)) {
+    return tf.engine().runKernel(KERNELS.adamDirection, { expAvg, expAvgSq, grad }, { beta1, beta2, biasCorrection2Sqrt, eps }) as tf.Tensor;
+  }
+  expAvg.assign(adamMoment(expAvg, grad, grad, beta1, 0, false));
+  expAvgSq.assign(adamMoment(expAvgSq, grad, grad, beta2, 0, true));
+  return tf.tidy(() => tf.div(expAvg, tf.add(tf.div(tf.sqrt(expAvgSq), biasCorrection2Sqrt), eps)));
+}
+
 /** Adam's hyperparameters for one step (adamMulti): l2 is Adam's L2 term added to the gradient
  * (0 for AdamW), decay = 1 − lr·λ for AdamW's decoupled weight decay (else 1), stepSize =
  * lr/(1 − β1ᵗ), biasCorrection2Sqrt = √(1 − β2ᵗ). */

@@ -21,7 +21,7 @@
 // study's dynamic rank (keep σᵢ ≥ ε·σ₁) resizes the moments at a refresh, keeping the leading rows.
 import * as tf from '@tensorflow/tfjs';
 
-import { adamMoment, addScaled, matMul2d } from '../kernels/fused';
+import { adamDirection, addScaled, matMul2d } from '../kernels/fused';
 import { mixSeed } from '../rng';
 import type { ModelSpec } from '../models/spec';
 import { Adam, type AdamOptions } from './adam';
@@ -183,15 +183,19 @@ export class GaloreAdam implements Optimizer {
       // temporaries are the update and the new value.
       const moment = side === 'rows' ? matMul2d(projector, matrix, true, false) : matMul2d(matrix, projector);
       if (!state.expAvg || !state.expAvgSq) {
-        // Variables outlive the tidy; the zeros they copy do not.
-        state.expAvg = tf.variable(tf.zerosLike(moment), false);
-        state.expAvgSq = tf.variable(tf.zerosLike(moment), false);
+        // Variables outlive the tidy; the zeros they copy are freed at once, so that each moment
+        // owns its data and adamDirection can update it in place from the first step.
+        const newMoment = () => {
+          const zeros = tf.zerosLike(moment);
+          const variable = tf.variable(zeros, false);
+          zeros.dispose();
+          return variable;
+        };
+        state.expAvg = newMoment();
+        state.expAvgSq = newMoment();
       }
       const t = ++state.steps;
-      state.expAvg.assign(adamMoment(state.expAvg, moment, moment, beta1, 0, false));
-      state.expAvgSq.assign(adamMoment(state.expAvgSq, moment, moment, beta2, 0, true));
-      const denom = tf.add(tf.div(tf.sqrt(state.expAvgSq), Math.sqrt(1 - beta2 ** t)), this.plain.eps);
-      const normalized = tf.div(state.expAvg, denom) as tf.Tensor2D;
+      const normalized = adamDirection(state.expAvg, state.expAvgSq, moment, { beta1, beta2, biasCorrection2Sqrt: Math.sqrt(1 - beta2 ** t), eps: this.plain.eps }) as tf.Tensor2D;
       const update = side === 'rows' ? matMul2d(projector, normalized) : matMul2d(normalized, projector, false, true);
       const stepSize = (this.plain.lr / (1 - beta1 ** t)) * this.scale;
       param.assign(addScaled(param, tf.reshape(update, param.shape), -stepSize));

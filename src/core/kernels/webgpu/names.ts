@@ -12,6 +12,7 @@ export const KERNELS = {
   adamMoment: 'LabAdamMoment',
   adamParam: 'LabAdamParam',
   adamMulti: 'LabAdamMulti',
+  adamDirection: 'LabAdamDirection',
   addScaled: 'LabAddScaled',
   channelAffine: 'LabChannelAffine',
   channelSums: 'LabChannelSums',

@@ -1,7 +1,8 @@
-// Adam's updates (per tensor, and in place over several parameters at once) and x + a·y.
+// Adam's updates (per tensor, in place over several parameters at once, and GaLore's normalised step
+// on a projected gradient) and x + a·y.
 import * as tf from '@tensorflow/tfjs';
 import { elementwise, ELEMENTWISE_WORKGROUP, type KernelFuncs, run } from './programs';
-import { dispatchRaw, MAX_WORKGROUPS, type RawUniform } from '../webgpuRaw';
+import { dispatchRaw, MAX_WORKGROUPS, newDeviceTensor, type RawUniform } from '../webgpuRaw';
 import { KERNELS } from './names';
 
 export const OPTIMIZER_KERNELS: KernelFuncs = {
@@ -98,6 +99,46 @@ export const OPTIMIZER_KERNELS: KernelFuncs = {
         }`,
     });
     return [] as unknown as tf.TensorInfo;
+  },
+  // GaLore's Adam on a projected gradient (fused.ts adamDirection): the moments updated in place,
+  // the normalised step m/(√v/√(1 − β2ᵗ) + ε) returned, in the plain version's operation order.
+  [KERNELS.adamDirection]: ({ inputs, backend, attrs }) => {
+    const { expAvg, expAvgSq, grad } = inputs as Record<string, tf.TensorInfo>;
+    const out = newDeviceTensor(backend, [...grad.shape]);
+    const size = grad.shape.reduce((a, b) => a * b, 1);
+    const scalar = (name: string, value: number): RawUniform => ({ name, type: 'f32', value });
+    dispatchRaw(backend, {
+      name: KERNELS.adamDirection,
+      key: 'lab_adam_direction',
+      buffers: [
+        { name: 'ExpAvg', info: expAvg, write: true },
+        { name: 'ExpAvgSq', info: expAvgSq, write: true },
+        { name: 'Grad', info: grad },
+        { name: 'Out', info: out, write: true },
+      ],
+      uniforms: [
+        scalar('beta1', attrs?.beta1 as number),
+        scalar('oneMinusBeta1', 1 - (attrs?.beta1 as number)),
+        scalar('beta2', attrs?.beta2 as number),
+        scalar('oneMinusBeta2', 1 - (attrs?.beta2 as number)),
+        scalar('biasCorrection2Sqrt', attrs?.biasCorrection2Sqrt as number),
+        scalar('eps', attrs?.eps as number),
+        { name: 'size', type: 'i32', value: size },
+      ],
+      workgroupSize: ELEMENTWISE_WORKGROUP,
+      workgroups: Math.max(1, Math.min(Math.ceil(size / ELEMENTWISE_WORKGROUP), MAX_WORKGROUPS)),
+      body: `
+        let stride = i32(numWorkgroups.x) * ${ELEMENTWISE_WORKGROUP};
+        for (var i = i32(globalId.x); i < uniforms.size; i = i + stride) {
+          let g = Grad[i];
+          let m = ExpAvg[i] * uniforms.beta1 + g * uniforms.oneMinusBeta1;
+          let v = ExpAvgSq[i] * uniforms.beta2 + g * g * uniforms.oneMinusBeta2;
+          ExpAvg[i] = m;
+          ExpAvgSq[i] = v;
+          Out[i] = m / (sqrt(v) / uniforms.biasCorrection2Sqrt + uniforms.eps);
+        }`,
+    });
+    return out;
   },
   [KERNELS.addScaled]: ({ inputs, backend, attrs }) => {
     const { x, y } = inputs as Record<string, tf.TensorInfo>;
