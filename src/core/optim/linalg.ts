@@ -7,9 +7,13 @@
 // back with `await data()`, orthonormalised on the CPU in Float64 and sent back: Gram–Schmidt is
 // O(m·k²) arithmetic, but as tfjs ops it was ~20 tiny dispatches per column, ~3,000 for a
 // MobileNetV2 refresh (26-30 s on SwiftShader). The reduced (k × n) matrix is read back for the
-// small SVD. The FLOP counts of every stage live in linalgCost.ts, so the profiler charts what runs.
+// small SVD. The products are the engine's matmul (kernels/fused.ts matMul2d): on SwiftShader the
+// lab's kernel, whose sizes are uniforms, where tfjs's tiled matmul compiled a pipeline per shape
+// class (~1.3 s each; 5.4 s of a MobileNetV2's first refresh). The FLOP counts of every stage live
+// in linalgCost.ts, so the profiler charts what runs.
 import * as tf from '@tensorflow/tfjs';
 
+import { matMul2d } from '../kernels/fused';
 import { createRng } from '../rng';
 import { DEFAULT_RANGE_FINDER, sketchWidth, type RangeFinderOptions } from './linalgCost';
 
@@ -38,7 +42,7 @@ export async function topLeftSingularSubspace(
   const k = sketchWidth(rows, cols, keep, options.oversampling);
   // rangeBasis: m × k orthonormal columns spanning (approximately) the dominant column space.
   const rangeBasis = k === rows ? null : await rangeFinder(a, k, options);
-  const reduced = rangeBasis ? tf.tidy(() => tf.matMul(rangeBasis, a, true, false)) : a;
+  const reduced = rangeBasis ? tf.tidy(() => matMul2d(rangeBasis, a, true, false)) : a;
   const reducedData = Float64Array.from(await reduced.data());
   if (rangeBasis) reduced.dispose();
 
@@ -49,7 +53,7 @@ export async function topLeftSingularSubspace(
   }
   const basis = tf.tidy((): tf.Tensor2D => {
     const leadingTensor = tf.tensor2d(leading, [small.rows, keep]);
-    return rangeBasis ? tf.matMul(rangeBasis, leadingTensor) : leadingTensor;
+    return rangeBasis ? matMul2d(rangeBasis, leadingTensor) : leadingTensor;
   });
   rangeBasis?.dispose();
   return { basis, singularValues: small.singularValues.slice(0, keep) };
@@ -60,12 +64,12 @@ export async function topLeftSingularSubspace(
 export async function rangeFinder(a: tf.Tensor2D, k: number, options: RangeFinderOptions): Promise<tf.Tensor2D> {
   const cols = a.shape[1];
   const testMatrix = tf.tensor2d(gaussianMatrix(cols, k, options.seed), [cols, k]);
-  let q = await orthonormalized(tf.matMul(a, testMatrix));
+  let q = await orthonormalized(matMul2d(a, testMatrix));
   testMatrix.dispose();
   for (let i = 0; i < options.powerIterations; i++) {
-    const z = await orthonormalized(tf.matMul(a, q, true, false));
+    const z = await orthonormalized(matMul2d(a, q, true, false));
     q.dispose();
-    q = await orthonormalized(tf.matMul(a, z));
+    q = await orthonormalized(matMul2d(a, z));
     z.dispose();
   }
   return q;
