@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
 import type { LabHarness } from './harness';
 
 // The lab's own WebGPU kernels (src/core/kernels) against the plain tfjs ops they replace, on the
@@ -8,9 +8,9 @@ import type { LabHarness } from './harness';
 // multi-tensor Adam (in place), the activations and their gradients, global average pooling,
 // per-channel affine maps and sums (DoRA), DoRA's weight norm, Adam's and GaLore's updates (GaLore's
 // projected step with its moments in place) and the direct matmul (transposes, a column count that
-// is not a multiple of 4), plus the stride-1 depthwise input gradient computed as a flipped forward
-// conv. Shapes have odd channel counts and a row count that is not a multiple of any workgroup size,
-// and again a channel count that is a multiple of 4 (the vec4 kernels).
+// is not a multiple of 4, batches of matrices), plus the stride-1 depthwise input gradient computed
+// as a flipped forward conv. Shapes have odd channel counts and a row count that is not a multiple
+// of any workgroup size, and again a channel count that is a multiple of 4 (the vec4 kernels).
 test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -185,6 +185,21 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     results.matMulVec4TransposeAManyTiles = await compare(() =>
       k.matMul2d(tf.randomNormal([36, 48], 0, 1, 'float32', 86) as Tensor2D, tf.randomNormal([36, 96], 0, 1, 'float32', 87) as Tensor2D, true, false),
     );
+    // Batched (attention's products), one dispatch for the batch: the scalar kernel at odd sizes, the
+    // 4×4-tiled one (A·B, A·Bᵀ), and Aᵀ·B as a row reduction (few tiles) and tiled (many).
+    const batch3 = (shape: [number, number, number], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed) as Tensor3D;
+    const batchedCases: [string, Tensor3D, Tensor3D, boolean, boolean][] = [
+      ['Odd', batch3([3, 7, 5], 101), batch3([3, 5, 9], 102), false, false],
+      ['OddTransposeB', batch3([3, 7, 5], 103), batch3([3, 9, 5], 104), false, true],
+      ['OddTransposeA', batch3([3, 5, 7], 105), batch3([3, 5, 9], 106), true, false],
+      ['Vec4', batch3([3, 12, 8], 107), batch3([3, 8, 16], 108), false, false],
+      ['Vec4TransposeB', batch3([3, 12, 8], 109), batch3([3, 16, 8], 110), false, true],
+      ['Vec4TransposeA', batch3([3, 40, 12], 111), batch3([3, 40, 16], 112), true, false],
+      ['Vec4TransposeAManyTiles', batch3([2, 8, 64], 113), batch3([2, 8, 80], 114), true, false],
+    ];
+    for (const [label, left, right, transposeA, transposeB] of batchedCases) {
+      results[`batchMatMul${label}`] = await compare(() => k.batchMatMul(left, right, transposeA, transposeB));
+    }
     const p = tf.randomNormal([7, 9], 0, 1, 'float32', 11);
     const g = tf.randomNormal([7, 9], 0, 1, 'float32', 12);
     const m = tf.randomNormal([7, 9], 0, 0.1, 'float32', 13);

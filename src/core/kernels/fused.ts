@@ -254,6 +254,24 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, tra
 
 const DIRECT_MATMUL_MAX_MACS = 512 ** 3;
 
+/** op(A)·op(B) for each of a batch of matrices (A [batch, ., .], B [batch, ., .]): attention's
+ * products. On SwiftShader the lab's matmul kernels in one dispatch (their sizes uniforms), where
+ * tfjs's BatchMatMul compiled a pipeline per shape class and ran several times slower; tf.matMul
+ * elsewhere. */
+export function batchMatMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor3D {
+  const [batch, rowsA, colsA] = a.shape as [number, number, number];
+  const [batchB, rowsB, colsB] = b.shape as [number, number, number];
+  const [m, k] = transposeA ? [colsA, rowsA] : [rowsA, colsA];
+  const [innerB, n] = transposeB ? [colsB, rowsB] : [rowsB, colsB];
+  // Anything else (a shape mismatch included) goes to tf.matMul, which handles or reports it.
+  const fits = a.rank === 3 && b.rank === 3 && batchB === batch && innerB === k;
+  const tiled = m % 4 === 0 && k % 4 === 0 && n % 4 === 0;
+  if (fits && fused(KERNELS.matMul) && onSoftwareAdapter() && (tiled || batch * m * k * n <= DIRECT_MATMUL_MAX_MACS)) {
+    return tf.engine().runKernel(KERNELS.matMul, { a, b }, { transposeA, transposeB }) as tf.Tensor3D;
+  }
+  return tf.matMul(a, b, transposeA, transposeB) as tf.Tensor3D;
+}
+
 /**
  * A dense conv (filter [k, k, Cin, Cout], torch's symmetric padding), or null where the lab has no
  * better kernel than tfjs's: on SwiftShader the direct kernel took 60–70 ms where tfjs's Conv2D

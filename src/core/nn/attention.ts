@@ -6,6 +6,7 @@
 //   dP = dO·vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dq = dS·k·scale,  dk = dSᵀ·q·scale,  dv = Pᵀ·dO,
 // assembled back into the qkv layout. The batched matmuls run on [N·heads, T, headDim].
 import * as tf from '@tensorflow/tfjs';
+import { batchMatMul } from '../kernels/fused';
 import type { AttentionNode } from '../models/spec';
 import { customOp } from './customOp';
 
@@ -33,18 +34,18 @@ export function attention(node: AttentionNode, qkv: tf.Tensor, inputWanted: bool
   const [n, t] = qkv.shape;
   return customOp(inputWanted ? [qkv] : [], (save) => {
     const [q, k, v] = splitHeads(qkv, node);
-    const probs = tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale));
+    const probs = tf.softmax(tf.mul(batchMatMul(q, k, false, true), scale));
     if (inputWanted) save([qkv, probs]);
     return {
-      value: mergeHeads(tf.matMul(probs, v), n, t, node),
+      value: mergeHeads(batchMatMul(probs, v), n, t, node),
       gradFunc: (dy, [savedQkv, p]) => {
         const [sq, sk, sv] = splitHeads(savedQkv, node);
         const dOut = tf.reshape(tf.transpose(tf.reshape(dy, [n, t, heads, headDim]), [0, 2, 1, 3]), [n * heads, t, headDim]);
-        const dP = tf.matMul(dOut, sv, false, true);
+        const dP = batchMatMul(dOut, sv, false, true);
         const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true)));
-        const dq = tf.mul(tf.matMul(dS, sk), scale);
-        const dk = tf.mul(tf.matMul(dS, sq, true, false), scale);
-        const dv = tf.matMul(p, dOut, true, false);
+        const dq = tf.mul(batchMatMul(dS, sk), scale);
+        const dk = tf.mul(batchMatMul(dS, sq, true, false), scale);
+        const dv = batchMatMul(p, dOut, true, false);
         // [3, N, H, T, hd] → [N, T, 3, H, hd] → [N, T, 3·D]
         const stacked = tf.reshape(tf.stack([dq, dk, dv]), [3, n, heads, t, headDim]);
         return [tf.reshape(tf.transpose(stacked, [1, 3, 0, 2, 4]), [n, t, 3 * heads * headDim])];
