@@ -6,11 +6,12 @@ import type { LabHarness } from './harness';
 // same WebGPU device: batch norm's statistics (with the running statistics' in-place update),
 // normalisation (with a fused relu/relu6) and backward, layer norm's forward and backward,
 // multi-tensor Adam (in place), the activations and their gradients, global average pooling,
-// per-channel affine maps and sums (DoRA), DoRA's weight norm, Adam's and GaLore's updates (GaLore's
-// projected step with its moments in place) and the direct matmul (transposes, a column count that
-// is not a multiple of 4, batches of matrices), plus the stride-1 depthwise input gradient computed
-// as a flipped forward conv. Shapes have odd channel counts and a row count that is not a multiple
-// of any workgroup size, and again a channel count that is a multiple of 4 (the vec4 kernels).
+// per-channel affine maps and sums (DoRA, biases' gradients), DoRA's weight norm, Adam's and
+// GaLore's updates (GaLore's projected step with its moments in place) and the direct matmul
+// (transposes, a column count that is not a multiple of 4, batches of matrices), plus the stride-1
+// depthwise input gradient computed as a flipped forward conv. Shapes have odd channel counts and a
+// row count that is not a multiple of any workgroup size, and again a channel count that is a
+// multiple of 4 (the vec4 kernels).
 test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -155,9 +156,12 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     results.channelAffineVec4 = await compare(() => k.channelAffine(x4, gamma4, beta4));
     results.channelScaleVec4 = await compare(() => k.channelAffine(x4, gamma4));
     results.channelSums = await compare(() => Object.values(k.channelSums(dy, x)));
+    results.channelSum = await compare(() => k.channelSum(dy));
+    results.channelSumVec4 = await compare(() => k.channelSum(dy4));
     // Few rows per channel: a one-invocation workgroup (no reduction tree).
     const rows = tf.randomNormal([5, 13], 0, 1, 'float32', 18);
     results.channelSumsFewRows = await compare(() => Object.values(k.channelSums(rows, rows)));
+    results.channelSumFewRows = await compare(() => k.channelSum(rows));
     results.momentsFewRows = await compare(() => k.batchMoments(rows));
     // DoRA's weight norm ‖W + s·AB‖ per output channel (one reduction) against its expanded plain form:
     // an odd channel count, then vec4 ones with 4 and 64 invocations per workgroup.

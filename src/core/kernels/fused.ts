@@ -465,6 +465,12 @@ export function channelAffine(x: tf.Tensor, scale: tf.Tensor1D, shift?: tf.Tenso
   });
 }
 
+/** Σ x per channel (the last axis) over every other axis: a bias's gradient, and β's alone. */
+export function channelSum(x: tf.Tensor): tf.Tensor1D {
+  if (fused(KERNELS.channelSum)) return tf.engine().runKernel(KERNELS.channelSum, { x }, {}) as tf.Tensor1D;
+  return tf.sum(x, channelAxes(x.rank)) as tf.Tensor1D;
+}
+
 /** Per channel (the last axis), summed over every other axis: Σ dy and Σ dy·x. */
 export function channelSums(dy: tf.Tensor, x: tf.Tensor): { sumDy: tf.Tensor1D; sumDyX: tf.Tensor1D } {
   if (fused(KERNELS.channelSums)) {

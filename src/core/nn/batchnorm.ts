@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FusedActivation } from '../models/fusion';
 import type { BatchNormNode } from '../models/spec';
-import { batchMoments, batchNormApply, batchNormBackward } from '../kernels/fused';
+import { batchMoments, batchNormApply, batchNormBackward, channelSum } from '../kernels/fused';
 import { customOp } from './customOp';
 
 function reductionAxes(rank: number): number[] {
@@ -88,7 +88,7 @@ export function batchNormTraining(
     return {
       value: batchNormApply(x, stats, gamma, beta, node.eps, activation),
       gradFunc: (dy: tf.Tensor, [savedX, savedStats]: tf.Tensor[]) => {
-        if (!readsXHat) return [tf.sum(dy, reductionAxes(dy.rank))];
+        if (!readsXHat) return [channelSum(dy)];
         const { dx, dGamma, dBeta } = batchNormBackward(dy, savedX, savedStats as tf.Tensor2D, gamma, node.eps, wanted.input, applied);
         return pickGradients(wanted, { input: () => dx as tf.Tensor, gamma: () => dGamma, beta: () => dBeta });
       },

@@ -6,7 +6,7 @@
 // statistics:
 //   dβ = Σ_tokens dy,  dγ = Σ_tokens dy·x̂,  g = dy·γ,  dx = (g − mean_D(g) − x̂·mean_D(g·x̂)) / σ.
 import * as tf from '@tensorflow/tfjs';
-import { layerNormBackward, layerNormForward } from '../kernels/fused';
+import { channelSum, layerNormBackward, layerNormForward } from '../kernels/fused';
 import type { LayerNormNode } from '../models/spec';
 import { customOp } from './customOp';
 
@@ -16,9 +16,6 @@ export interface LayerNormGradients {
   gamma: boolean;
   beta: boolean;
 }
-
-/** Axes summed for β's gradient alone: every axis but the last. */
-const leadingAxes = (rank: number) => Array.from({ length: rank - 1 }, (_, i) => i);
 
 export function layerNorm(node: LayerNormNode, x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, wanted: LayerNormGradients): tf.Tensor {
   if (x.shape[x.rank - 1] !== node.features) {
@@ -32,7 +29,7 @@ export function layerNorm(node: LayerNormNode, x: tf.Tensor, gamma: tf.Tensor1D,
     return {
       value: y,
       gradFunc: (dy, saved) => {
-        if (!readsXHat) return [tf.sum(dy, leadingAxes(dy.rank))];
+        if (!readsXHat) return [channelSum(dy)];
         const [savedX, savedMean, savedInvStd] = saved;
         const { dx, dGamma, dBeta } = layerNormBackward(dy, savedX, savedMean, savedInvStd, gamma, wanted.input);
         return [...(dx ? [dx] : []), ...(wanted.gamma ? [dGamma] : []), ...(wanted.beta ? [dBeta] : [])];

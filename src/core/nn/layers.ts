@@ -10,7 +10,7 @@
 // never a float32 copy, and dequantizes them again in its backward.
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2dNode } from '../models/spec';
-import { conv2dDirect, depthwiseConvDirect, depthwiseFilterGrad, depthwiseInputGrad, dequantize, matMul2d, spatialMean } from '../kernels/fused';
+import { channelSum, conv2dDirect, depthwiseConvDirect, depthwiseFilterGrad, depthwiseInputGrad, dequantize, matMul2d, spatialMean } from '../kernels/fused';
 import type { RecomputableInput } from './batchnorm';
 import { customOp } from './customOp';
 import type { QuantizedParam } from './quantized';
@@ -94,7 +94,7 @@ export function conv2dLayer(
         const grads: tf.Tensor[] = [];
         if (savedWeight) grads.push(convInputGrad(kind, node, dy4, savedWeight, x.shape));
         if (savedX) grads.push(convWeightGrad(kind, node, savedX, dy4));
-        if (bias && wanted.bias) grads.push(tf.sum(dy, [0, 1, 2]));
+        if (bias && wanted.bias) grads.push(channelSum(dy));
         return grads;
       },
     };
@@ -265,7 +265,7 @@ export function linearLayer(
         const grads: tf.Tensor[] = [];
         if (savedWeight) grads.push(tf.reshape(matMul2d(dy2, savedWeight, false, true), x.shape));
         if (savedX) grads.push(matMul2d(savedX, dy2, true, false));
-        if (bias && wanted.bias) grads.push(tf.sum(dy2, 0));
+        if (bias && wanted.bias) grads.push(channelSum(dy2));
         return grads;
       },
     };

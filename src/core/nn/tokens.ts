@@ -6,6 +6,7 @@
 //                d(class token) = Σ_N dy[:, 0], d(pos_embed) = Σ_N dy, dx = dy[:, 1:];
 //   class_token  [N, T, D] → [N, D], token 0; dx is dy in token 0 and zeros elsewhere.
 import * as tf from '@tensorflow/tfjs';
+import { channelSum } from '../kernels/fused';
 import { customOp } from './customOp';
 
 export function toTokens(x: tf.Tensor): tf.Tensor {
@@ -38,8 +39,9 @@ export function tokenEmbed(x: tf.Tensor, classToken: tf.Tensor, positionEmbeddin
     value: tf.add(tf.concat([tf.broadcastTo(tf.reshape(classToken, [1, 1, d]), [n, 1, d]), x], 1), positionEmbedding),
     gradFunc: (dy) => [
       ...(wanted.input ? [tf.slice(dy, [0, 1, 0], [n, t, d])] : []),
-      ...(wanted.classToken ? [tf.reshape(tf.sum(tf.slice(dy, [0, 0, 0], [n, 1, d]), 0), classToken.shape)] : []),
-      ...(wanted.positionEmbedding ? [tf.sum(dy, 0)] : []),
+      // Σ over the batch, as per-channel sums of [N, ·] rows (one reduction each on WebGPU).
+      ...(wanted.classToken ? [tf.reshape(channelSum(tf.reshape(tf.slice(dy, [0, 0, 0], [n, 1, d]), [n, d])), classToken.shape)] : []),
+      ...(wanted.positionEmbedding ? [tf.reshape(channelSum(tf.reshape(dy, [n, -1])), positionEmbedding.shape)] : []),
     ],
   }));
 }

@@ -15,6 +15,7 @@ export const KERNELS = {
   adamDirection: 'LabAdamDirection',
   addScaled: 'LabAddScaled',
   channelAffine: 'LabChannelAffine',
+  channelSum: 'LabChannelSum',
   channelSums: 'LabChannelSums',
   doraNorm: 'LabDoraNorm',
   conv2d: 'LabConv2D',
