@@ -7,11 +7,11 @@ import type { LabHarness } from './harness';
 // normalisation (with a fused relu/relu6) and backward, layer norm's forward and backward,
 // multi-tensor Adam (in place), the activations and their gradients, global average pooling,
 // per-channel affine maps and sums (DoRA, biases' gradients), DoRA's weight norm, Adam's and
-// GaLore's updates (GaLore's projected step with its moments in place) and the direct matmul
-// (transposes, a column count that is not a multiple of 4, batches of matrices), plus the stride-1
-// depthwise input gradient computed as a flipped forward conv. Shapes have odd channel counts and a
-// row count that is not a multiple of any workgroup size, and again a channel count that is a
-// multiple of 4 (the vec4 kernels).
+// GaLore's updates (GaLore's projected step with its moments in place), the direct matmul
+// (transposes, a column count that is not a multiple of 4, batches of matrices) and attention's
+// scaled softmax and its gradient, plus the stride-1 depthwise input gradient computed as a flipped
+// forward conv. Shapes have odd channel counts and a row count that is not a multiple of any
+// workgroup size, and again a channel count that is a multiple of 4 (the vec4 kernels).
 test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -204,6 +204,12 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     for (const [label, left, right, transposeA, transposeB] of batchedCases) {
       results[`batchMatMul${label}`] = await compare(() => k.batchMatMul(left, right, transposeA, transposeB));
     }
+    // Attention's softmax with its score scale, and its input gradient, over rows of 65 (odd) scores.
+    const scores = tf.randomNormal([6, 65, 65], 0, 3, 'float32', 121);
+    const probabilities = tf.softmax(tf.mul(scores, 0.25));
+    const dProbabilities = tf.randomNormal([6, 65, 65], 0, 1, 'float32', 122);
+    results.scaledSoftmax = await compare(() => k.scaledSoftmax(scores, 0.25));
+    results.scaledSoftmaxGrad = await compare(() => k.scaledSoftmaxGrad(probabilities, dProbabilities, 0.25));
     const p = tf.randomNormal([7, 9], 0, 1, 'float32', 11);
     const g = tf.randomNormal([7, 9], 0, 1, 'float32', 12);
     const m = tf.randomNormal([7, 9], 0, 0.1, 'float32', 13);

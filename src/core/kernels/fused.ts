@@ -465,6 +465,19 @@ export function channelAffine(x: tf.Tensor, scale: tf.Tensor1D, shift?: tf.Tenso
   });
 }
 
+/** softmax(scale·x) over the last axis (attention's probabilities from its scores): one pass per
+ * row on WebGPU, the scale folded in. */
+export function scaledSoftmax(x: tf.Tensor, scale: number): tf.Tensor {
+  if (fused(KERNELS.scaledSoftmax)) return tf.engine().runKernel(KERNELS.scaledSoftmax, { x }, { scale }) as tf.Tensor;
+  return tf.tidy(() => tf.softmax(tf.mul(x, scale)));
+}
+
+/** The input gradient of y = softmax(scale·x) over the last axis: scale·y ⊙ (dy − Σ_row dy ⊙ y). */
+export function scaledSoftmaxGrad(y: tf.Tensor, dy: tf.Tensor, scale: number): tf.Tensor {
+  if (fused(KERNELS.scaledSoftmaxGrad)) return tf.engine().runKernel(KERNELS.scaledSoftmaxGrad, { y, dy }, { scale }) as tf.Tensor;
+  return tf.tidy(() => tf.mul(tf.mul(y, tf.sub(dy, tf.sum(tf.mul(dy, y), -1, true))), scale));
+}
+
 /** Σ x per channel (the last axis) over every other axis: a bias's gradient, and β's alone. */
 export function channelSum(x: tf.Tensor): tf.Tensor1D {
   if (fused(KERNELS.channelSum)) return tf.engine().runKernel(KERNELS.channelSum, { x }, {}) as tf.Tensor1D;

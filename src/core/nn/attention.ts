@@ -6,7 +6,7 @@
 //   dP = dO·vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dq = dS·k·scale,  dk = dSᵀ·q·scale,  dv = Pᵀ·dO,
 // assembled back into the qkv layout. The batched matmuls run on [N·heads, T, headDim].
 import * as tf from '@tensorflow/tfjs';
-import { batchMatMul } from '../kernels/fused';
+import { batchMatMul, scaledSoftmax, scaledSoftmaxGrad } from '../kernels/fused';
 import type { AttentionNode } from '../models/spec';
 import { customOp } from './customOp';
 
@@ -34,7 +34,7 @@ export function attention(node: AttentionNode, qkv: tf.Tensor, inputWanted: bool
   const [n, t] = qkv.shape;
   return customOp(inputWanted ? [qkv] : [], (save) => {
     const [q, k, v] = splitHeads(qkv, node);
-    const probs = tf.softmax(tf.mul(batchMatMul(q, k, false, true), scale));
+    const probs = scaledSoftmax(batchMatMul(q, k, false, true), scale);
     if (inputWanted) save([qkv, probs]);
     return {
       value: mergeHeads(batchMatMul(probs, v), n, t, node),
@@ -42,9 +42,10 @@ export function attention(node: AttentionNode, qkv: tf.Tensor, inputWanted: bool
         const [sq, sk, sv] = splitHeads(savedQkv, node);
         const dOut = tf.reshape(tf.transpose(tf.reshape(dy, [n, t, heads, headDim]), [0, 2, 1, 3]), [n * heads, t, headDim]);
         const dP = batchMatMul(dOut, sv, false, true);
-        const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true)));
-        const dq = tf.mul(batchMatMul(dS, sk), scale);
-        const dk = tf.mul(batchMatMul(dS, sq, true, false), scale);
+        // dS with the score scale folded in: dq = dS·k, dk = dSᵀ·q.
+        const dS = scaledSoftmaxGrad(p, dP, scale);
+        const dq = batchMatMul(dS, sk);
+        const dk = batchMatMul(dS, sq, true, false);
         const dv = batchMatMul(p, dOut, true, false);
         // [3, N, H, T, hd] → [N, T, 3, H, hd] → [N, T, 3·D]
         const stacked = tf.reshape(tf.stack([dq, dk, dv]), [3, n, heads, t, headDim]);

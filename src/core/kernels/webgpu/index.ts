@@ -23,6 +23,7 @@ import { KERNELS, type KernelName } from './names';
 import { OPTIMIZER_KERNELS } from './optimizer';
 import type { KernelFuncs } from './programs';
 import { QUANTIZED_KERNELS } from './quantized';
+import { SOFTMAX_KERNELS } from './softmax';
 
 export { KERNELS } from './names';
 
@@ -36,6 +37,7 @@ const kernelFuncs: KernelFuncs = {
   ...OPTIMIZER_KERNELS,
   ...LAYER_NORM_KERNELS,
   ...QUANTIZED_KERNELS,
+  ...SOFTMAX_KERNELS,
 };
 
 let registered = false;

@@ -1,32 +1,8 @@
 // Layer norm over the last axis (the ViT's tokens): forward with each row's statistics, and backward.
 import * as tf from '@tensorflow/tfjs';
-import { channelsOf, dispatchChannelReduction, ELEMENTWISE_WORKGROUP, type KernelFuncs, rowsOf, takesVec4 } from './programs';
-import { dispatchRaw, newDeviceTensor, type RawBuffer, type RawUniform } from '../webgpuRaw';
+import { channelsOf, dispatchChannelReduction, dispatchPerRow, type KernelFuncs, takesVec4 } from './programs';
+import { newDeviceTensor } from '../webgpuRaw';
 import { KERNELS } from './names';
-
-/** A raw dispatch of one invocation per row of `shape` (a token's D features): `body` sees `row`,
- * `base` (its first element) and `FEATURES`, a uniform like the rows, so one pipeline serves every
- * width and token count. */
-function dispatchPerRow(
-  backend: unknown,
-  { name, key, shape, buffers, uniforms = [], body }: { name: string; key: string; shape: readonly number[]; buffers: RawBuffer[]; uniforms?: RawUniform[]; body: string },
-): void {
-  const rows = rowsOf(shape);
-  dispatchRaw(backend, {
-    name,
-    key,
-    buffers,
-    uniforms: [{ name: 'rows', type: 'i32', value: rows }, { name: 'features', type: 'i32', value: channelsOf(shape) }, ...uniforms],
-    workgroupSize: ELEMENTWISE_WORKGROUP,
-    workgroups: Math.ceil(rows / ELEMENTWISE_WORKGROUP),
-    body: `
-        let row = i32(globalId.x);
-        if (row >= uniforms.rows) { return; }
-        let FEATURES = uniforms.features;
-        let base = row * FEATURES;
-        ${body}`,
-  });
-}
 
 export const LAYER_NORM_KERNELS: KernelFuncs = {
   // Layer norm over the last axis (D features), one invocation per row (token): y, and the row's

@@ -23,6 +23,8 @@ export const KERNELS = {
   depthwiseConv: 'LabDepthwiseConv',
   depthwiseFilterGrad: 'LabDepthwiseFilterGrad',
   layerNorm: 'LabLayerNorm',
+  scaledSoftmax: 'LabScaledSoftmax',
+  scaledSoftmaxGrad: 'LabScaledSoftmaxGrad',
   layerNormGradSums: 'LabLayerNormGradSums',
   layerNormInputGrad: 'LabLayerNormInputGrad',
   dequantize: 'LabDequantize',

@@ -1,7 +1,8 @@
 // The building blocks of the lab's WebGPU kernels: tfjs-backend-webgpu programs (one output, run
 // through the backend) and raw dispatches (webgpuRaw.ts: several outputs, in-place updates), as
-// elementwise passes (scalar, or vec4 with per-channel values read once per invocation) and
-// per-channel reductions (one workgroup per channel or four channels, a workgroup sum at the end).
+// elementwise passes (scalar, or vec4 with per-channel values read once per invocation),
+// per-channel reductions (one workgroup per channel or four channels, a workgroup sum at the end)
+// and per-row passes (one invocation per row of the last axis).
 import * as tf from '@tensorflow/tfjs';
 import { dispatchRaw, newDeviceTensor, type RawBuffer, type RawUniform } from '../webgpuRaw';
 import type { KernelName } from './names';
@@ -194,4 +195,28 @@ export function reductionWorkgroup(rows: number): number {
   let size = 1;
   while (size < MAX_REDUCE_WORKGROUP && size * 2 * 32 <= rows) size *= 2;
   return size;
+}
+
+/** A raw dispatch of one invocation per row of `shape` (a token's D features, a row of attention
+ * scores): `body` sees `row`, `base` (its first element) and `FEATURES`, a uniform like the rows,
+ * so one pipeline serves every width and token count. */
+export function dispatchPerRow(
+  backend: unknown,
+  { name, key, shape, buffers, uniforms = [], body }: { name: string; key: string; shape: readonly number[]; buffers: RawBuffer[]; uniforms?: RawUniform[]; body: string },
+): void {
+  const rows = rowsOf(shape);
+  dispatchRaw(backend, {
+    name,
+    key,
+    buffers,
+    uniforms: [{ name: 'rows', type: 'i32', value: rows }, { name: 'features', type: 'i32', value: channelsOf(shape) }, ...uniforms],
+    workgroupSize: ELEMENTWISE_WORKGROUP,
+    workgroups: Math.ceil(rows / ELEMENTWISE_WORKGROUP),
+    body: `
+        let row = i32(globalId.x);
+        if (row >= uniforms.rows) { return; }
+        let FEATURES = uniforms.features;
+        let base = row * FEATURES;
+        ${body}`,
+  });
 }
