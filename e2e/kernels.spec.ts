@@ -155,6 +155,8 @@ test('the fused WebGPU kernels equal the plain tfjs ops they replace', async ({ 
     results.channelScale = await compare(() => k.channelAffine(x, gamma));
     results.channelAffineVec4 = await compare(() => k.channelAffine(x4, gamma4, beta4));
     results.channelScaleVec4 = await compare(() => k.channelAffine(x4, gamma4));
+    results.channelShift = await compare(() => k.addBias(x, beta));
+    results.channelShiftVec4 = await compare(() => k.addBias(x4, beta4));
     results.channelSums = await compare(() => Object.values(k.channelSums(dy, x)));
     results.channelSum = await compare(() => k.channelSum(dy));
     results.channelSumVec4 = await compare(() => k.channelSum(dy4));

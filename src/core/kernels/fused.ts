@@ -484,6 +484,12 @@ export function channelSum(x: tf.Tensor): tf.Tensor1D {
   return tf.sum(x, channelAxes(x.rank)) as tf.Tensor1D;
 }
 
+/** x + bias per channel (the last axis): a conv's or linear layer's bias, in one elementwise pass. */
+export function addBias(x: tf.Tensor, bias: tf.Tensor1D): tf.Tensor {
+  if (fused(KERNELS.channelAffine)) return tf.engine().runKernel(KERNELS.channelAffine, { x, shift: bias }, {}) as tf.Tensor;
+  return tf.add(x, bias);
+}
+
 /** Per channel (the last axis), summed over every other axis: Σ dy and Σ dy·x. */
 export function channelSums(dy: tf.Tensor, x: tf.Tensor): { sumDy: tf.Tensor1D; sumDyX: tf.Tensor1D } {
   if (fused(KERNELS.channelSums)) {

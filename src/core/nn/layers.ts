@@ -10,7 +10,7 @@
 // never a float32 copy, and dequantizes them again in its backward.
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2dNode } from '../models/spec';
-import { channelSum, conv2dDirect, depthwiseConvDirect, depthwiseFilterGrad, depthwiseInputGrad, dequantize, matMul2d, spatialMean } from '../kernels/fused';
+import { addBias, channelSum, conv2dDirect, depthwiseConvDirect, depthwiseFilterGrad, depthwiseInputGrad, dequantize, matMul2d, spatialMean } from '../kernels/fused';
 import type { RecomputableInput } from './batchnorm';
 import { customOp } from './customOp';
 import type { QuantizedParam } from './quantized';
@@ -86,7 +86,7 @@ export function conv2dLayer(
     const y = convForward(kind, node, x, weight);
     save([...input.toSave, ...(wanted.input ? layerWeight.toSave : [])]);
     return {
-      value: bias ? tf.add(y, bias) : y,
+      value: bias ? addBias(y, bias) : y,
       gradFunc: (dy, saved) => {
         const dy4 = dy as tf.Tensor4D;
         const savedX = wanted.weight ? (input.fromSaved(saved) as tf.Tensor4D) : undefined;
@@ -257,7 +257,7 @@ export function linearLayer(
     const y = tf.reshape(matMul2d(rowsOf(x, inFeatures), weight), [...x.shape.slice(0, -1), outFeatures]);
     save([...input.toSave, ...(wanted.input ? layerWeight.toSave : [])]);
     return {
-      value: bias ? tf.add(y, bias) : y,
+      value: bias ? addBias(y, bias) : y,
       gradFunc: (dy, saved) => {
         const dy2 = rowsOf(dy, outFeatures);
         const savedX = wanted.weight ? rowsOf(input.fromSaved(saved), inFeatures) : undefined;

@@ -19,23 +19,26 @@ export const CHANNEL_KERNELS: KernelFuncs = {
       setOutputAtIndex(index, s / ${h * w}.0);`);
     return run(backend, program, [x]);
   },
-  // x·scale[c] (+ shift[c]): a per-channel affine map (DoRA's magnitude / norm, a bias).
+  // x·scale[c] + shift[c], either optional: a per-channel affine map (DoRA's magnitude / norm, a
+  // bias); tfjs's broadcasting Add and Multiply decode a coordinate per element.
   [KERNELS.channelAffine]: ({ inputs, backend }) => {
     const { x, scale, shift } = inputs as Record<string, tf.TensorInfo | undefined>;
     const input = x as tf.TensorInfo;
+    const key = `lab_channel_affine_${scale ? 'scale' : ''}${shift ? 'shift' : ''}`;
+    const bound = [...(scale ? [['Scale', scale]] : []), ...(shift ? [['Shift', shift]] : [])] as [string, tf.TensorInfo][];
     if (takesVec4(input.shape)) {
       return elementwiseVec4(backend, {
         name: KERNELS.channelAffine,
-        key: `lab_channel_affine_${shift ? 'shift' : 'scale'}`,
+        key,
         shape: input.shape,
-        inputs: [['X', input], ['Scale', scale as tf.TensorInfo], ...(shift ? [['Shift', shift] as [string, tf.TensorInfo]] : [])],
-        setup: `let scale = Scale[c];${shift ? ' let shift = Shift[c];' : ''}`,
-        body: `Out[i] = X[i] * scale${shift ? ' + shift' : ''};`,
+        inputs: [['X', input], ...bound],
+        setup: `${scale ? 'let scale = Scale[c];' : ''}${shift ? ' let shift = Shift[c];' : ''}`,
+        body: `Out[i] = X[i]${scale ? ' * scale' : ''}${shift ? ' + shift' : ''};`,
       });
     }
-    const program = elementwise(`lab_channel_affine_${shift ? 'shift' : 'scale'}`, ['X', 'Scale', ...(shift ? ['Shift'] : [])], input.shape,
-      `setOutputAtIndex(index, X[index] * Scale[c]${shift ? ' + Shift[c]' : ''});`);
-    return run(backend, program, [input, scale as tf.TensorInfo, ...(shift ? [shift] : [])]);
+    const program = elementwise(key, ['X', ...bound.map(([name]) => name)], input.shape,
+      `setOutputAtIndex(index, X[index]${scale ? ' * Scale[c]' : ''}${shift ? ' + Shift[c]' : ''});`);
+    return run(backend, program, [input, ...bound.map(([, info]) => info)]);
   },
   // ‖W + s·AB‖ per output channel (W [K, C], A [K, r], B [r, C]; DoRA's weight norm) in one
   // reduction over W's rows: each row of W + s·AB is formed in registers, so no weight-sized buffer
