@@ -76,7 +76,7 @@ function torchSection(report: BenchReport, measured: readonly CellRecord[]): str
         return [
           cellLabel(cell),
           lab === null ? '—' : formatMs(lab),
-          t?.error ? `not timed: ${t.error}` : torchMs === null ? 'not in the file' : formatMs(torchMs),
+          cell.frozenWeights ? `no twin: PyTorch's step is float32, this base ${cell.frozenWeights}` : t?.error ? `not timed: ${t.error}` : torchMs === null ? 'not in the file' : formatMs(torchMs),
           lab !== null && torchMs !== null ? formatRatio(lab / torchMs) : '—',
           ...(matmul
             ? [

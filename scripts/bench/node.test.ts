@@ -73,6 +73,8 @@ describe.skipIf(!runnable)(`bench --node-webgpu (Vulkan driver: ${driver.note})`
       expect(withMatmul).toContain('lab: of its matmul | PyTorch: of its matmul');
       expect(withMatmul).toMatch(new RegExp(`\\| mobilenet_v2 fft \\| [^|]+ \\| [^|]+ \\| 4\\.00× \\| ${(cell.throughput!.fractionOfMatmulRate * 100).toFixed(2)}% \\| 25\\.00% \\|`));
       expect(joined).not.toContain('PyTorch: of its matmul');
+      // A cell on a quantized base has no PyTorch twin, and says why.
+      expect(renderMarkdown({ ...report, cells: [{ ...cell, id: `${cell.id}@nf4`, frozenWeights: 'nf4' }], torch })).toContain("no twin: PyTorch's step is float32, this base nf4");
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
