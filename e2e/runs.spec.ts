@@ -69,6 +69,9 @@ test('"Compare all methods" runs every method on the same data and seed, one ent
   await expect(chart).toHaveAttribute('data-points', '5');
   await expect(chart.locator('.recharts-scatter-symbol')).toHaveCount(5);
   await expect(chart.locator('.recharts-legend-item-text')).toHaveText(['FFT', 'BN+H', 'LoRA', 'DoRA', 'GaLore']);
+  // The last run (GaLore) says what it cannot download, as its worker worked it out.
+  await expect(page.getByTestId('export-note-adapter')).toHaveText('Not available: only LoRA and DoRA have a PEFT adapter.');
+  await expect(page.getByRole('button', { name: 'PEFT adapter (.zip)' })).toBeDisabled();
   expect(pageErrors).toEqual([]);
 });
 

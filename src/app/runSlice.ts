@@ -44,6 +44,8 @@ export interface CurrentRun {
   measured: MeasuredMemorySlot | null;
   error: RunError | null;
   summary: RunSummary | null;
+  /** From run_done: what the run cannot export, and why (null until then). */
+  exportProblems: Record<ExportKind, string | null> | null;
   /** While preparing: a data file's images decoded so far (null otherwise). */
   dataProgress: { what: string; done: number; total: number } | null;
 }
@@ -135,6 +137,7 @@ function freshRun(runId: number, label: string, config: LabConfig): CurrentRun {
     measured: null,
     error: null,
     summary: null,
+    exportProblems: null,
     dataProgress: null,
   };
 }
@@ -173,13 +176,13 @@ export function createRunSlice<S extends HostState>(
     launch(planned.config, planned.label);
   };
 
-  const finish = (summary: RunSummary, status: RunStatus) => {
+  const finish = (summary: RunSummary, status: RunStatus, exportProblems: CurrentRun['exportProblems']) => {
     const { run, queue, runs, validConfig } = get();
     if (!run) return;
     const batch = queue ? { id: queue.batchId, kind: queue.plan.kind, title: queue.plan.title } : null;
     const finished: FinishedRun = { id: nextFinishedId++, label: run.label, config: run.config, summary, origin: 'run', batch };
     patch({
-      run: { ...run, status, summary, etaSeconds: 0 },
+      run: { ...run, status, summary, exportProblems, etaSeconds: 0 },
       runs: [...runs, finished],
       ...(sameConfig(run.config, validConfig) ? { sharedResults: summary } : {}),
     });
@@ -229,7 +232,7 @@ export function createRunSlice<S extends HostState>(
         update(() => ({ measured: message.measured }));
         break;
       case 'run_done':
-        finish(message.summary, message.reason === 'stopped' ? 'stopped' : 'done');
+        finish(message.summary, message.reason === 'stopped' ? 'stopped' : 'done', message.exportProblems);
         break;
       case 'run_error': {
         const { queue } = get();

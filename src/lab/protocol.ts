@@ -144,7 +144,15 @@ export type RunResponse =
     }
   | { type: 'run_eval'; runId: number; point: EvalPoint }
   | { type: 'run_measured'; runId: number; measured: MeasuredMemorySlot }
-  | { type: 'run_done'; runId: number; summary: RunSummary; reason: 'completed' | 'early_stopped' | 'stopped' }
+  | {
+      type: 'run_done';
+      runId: number;
+      summary: RunSummary;
+      reason: 'completed' | 'early_stopped' | 'stopped';
+      /** What this run cannot export, and why (exports.ts exportProblems): worked out here, since
+       * it builds the method's spec, which on the page would lengthen the task that shows the end. */
+      exportProblems: Record<ExportKind, string | null>;
+    }
   | {
       type: 'run_error';
       runId: number;

@@ -2,8 +2,7 @@
 // PEFT adapter, and the run's record as JSON and CSV. The worker builds each file from the run's
 // model when asked (it keeps the model until the next run); what a configuration cannot export is
 // said here, with why, instead of a file that would load wrongly.
-import { useMemo } from 'react';
-import { EXPORT_LABELS, exportProblems } from '../../lab/exports';
+import { EXPORT_LABELS } from '../../lab/exports';
 import { EXPORT_KINDS, type ExportKind } from '../../lab/ids';
 import type { CurrentRun } from '../runSlice';
 import { useLabStore } from '../store';
@@ -16,16 +15,16 @@ const HINTS: Record<ExportKind, string> = {
 };
 
 export function ExportPanel({ run }: { run: CurrentRun }) {
-  if ((run.status !== 'done' && run.status !== 'stopped') || !run.summary) return null;
-  return <Downloads run={run} />;
+  const problems = run.exportProblems;
+  if ((run.status !== 'done' && run.status !== 'stopped') || !run.summary || !problems) return null;
+  return <Downloads run={run} problems={problems} />;
 }
 
-/** Mounted once the run has ended: what it cannot export takes building its spec, main-thread work
- * that must not land while the run trains (it would be part of Start's task). */
-function Downloads({ run }: { run: CurrentRun }) {
+/** Mounted once the run has ended, with what it cannot export as the worker said (working it out
+ * builds the method's spec: no work for the page's task that shows the run's end). */
+function Downloads({ run, problems }: { run: CurrentRun; problems: Record<ExportKind, string | null> }) {
   const exports = useLabStore((s) => (s.runExports?.runId === run.runId ? s.runExports : null));
   const requestExport = useLabStore((s) => s.requestExport);
-  const problems = useMemo(() => exportProblems(run.config), [run.config]);
   return (
     <section className="run-exports" aria-label="Download">
       <h3>Download</h3>

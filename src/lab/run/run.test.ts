@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type LabConfig } from '../config';
+import { exportProblems } from '../exports';
 import type { RunResponse } from '../protocol';
 import { nothingServed, plainEnvironment } from './environment';
 import { runTraining } from './run';
@@ -63,6 +64,8 @@ describe('runTraining', () => {
     if (lastEval.type === 'run_eval') expect(done.summary.finalAccuracy).toBe(lastEval.point.accuracy);
     expect(done.summary.peakBytesByGroup.act).toBeGreaterThan(0);
     expect(done.summary.flopsByPhase.forward).toBeGreaterThan(0);
+    // What it cannot export, worked out here for the page (exports.ts).
+    expect(done.exportProblems).toEqual(exportProblems(TINY));
   });
 
   it('trains on an NF4 frozen base: the same run on the quantized weights, PARAM at the stored bytes, no leak', async () => {

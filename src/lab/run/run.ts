@@ -21,6 +21,7 @@ import { pretrainedKeyOf } from '../baseWeights';
 import { hasNewHead, methodOptionsOf, modelOptionsOf, type LabConfig } from '../config';
 import { profileMethods } from '../profileMethods';
 import type { CheckpointStatus, EvalPoint, LossPoint, MeasuredMemorySlot, RunErrorKind, RunResponse } from '../protocol';
+import { exportProblems } from '../exports';
 import { downsample, SUMMARY_CURVE_POINTS, type RunSummary } from '../results';
 import { loadBaseWeights } from './checkpoint';
 import { isAbortError } from '../hub/hubFiles';
@@ -117,7 +118,8 @@ export async function runTraining(context: RunContext): Promise<void> {
       context.keepModel(run.model);
       owned.model = undefined;
     }
-    post({ type: 'run_done', runId, summary, reason: context.control.stopped ? 'stopped' : outcome.stoppedEarly ? 'early_stopped' : 'completed' });
+    const reason = context.control.stopped ? 'stopped' : outcome.stoppedEarly ? 'early_stopped' : 'completed';
+    post({ type: 'run_done', runId, summary, reason, exportProblems: exportProblems(context.config) });
   } catch (error) {
     // Stop pressed while the run waited on a download: the download was cancelled, not failed.
     // (A lost device stops the run too, and its rejected readbacks are AbortErrors as well.)
