@@ -1,8 +1,10 @@
-// Fused ops of the engine (batch norm, layer norm, activation gradients, Adam's update, skinny matmuls). Each
-// runs as one kernel where the active backend has it (webgpu.ts; cpu.ts for Adam) and as plain
-// tfjs ops elsewhere; the
-// plain version is the reference the e2e test holds the kernels to, and `setFusedKernels(false)`
-// forces it everywhere (the bench's before/after, debugging).
+// Fused ops of the engine: batch norm, layer norm, activations and their gradients, Adam's and
+// GaLore's updates, matmuls (skinny, and batched for attention), attention's softmax, per-channel
+// maps and sums, DoRA's weight norm, convs SwiftShader runs badly, dequantization. Each runs as one
+// kernel where the active backend has it (webgpu/; cpu.ts for the optimizers, batch norm, DoRA's
+// norm and dequantization) and as plain tfjs ops elsewhere; the plain version is the reference the
+// tests hold the kernels to, and `setFusedKernels(false)` forces it everywhere (the bench's
+// before/after, debugging).
 //
 // These are raw ops: no gradient is registered for them. The engine calls them inside customOp
 // bodies and gradient functions (nn/batchnorm.ts, nn/activations.ts), where the tape is off.

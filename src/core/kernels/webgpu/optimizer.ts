@@ -1,9 +1,16 @@
 // Adam's updates (per tensor, in place over several parameters at once, and GaLore's normalised step
 // on a projected gradient) and x + a·y.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, ELEMENTWISE_WORKGROUP, type KernelFuncs, run } from './programs';
+import { elementwise, ELEMENTWISE_WORKGROUP, type KernelArgs, type KernelFuncs, run } from './programs';
 import { dispatchRaw, MAX_WORKGROUPS, newDeviceTensor, type RawUniform } from '../webgpuRaw';
 import { KERNELS } from './names';
+
+/** Adam's β1, 1 − β1, β2 and 1 − β2, then the step's other attributes named, as f32 uniforms. */
+function adamUniforms(attrs: KernelArgs['attrs'], names: readonly string[]): RawUniform[] {
+  const uniform = (name: string, value: number): RawUniform => ({ name, type: 'f32', value });
+  const [beta1, beta2] = [attrs?.beta1 as number, attrs?.beta2 as number];
+  return [uniform('beta1', beta1), uniform('oneMinusBeta1', 1 - beta1), uniform('beta2', beta2), uniform('oneMinusBeta2', 1 - beta2), ...names.map((name) => uniform(name, attrs?.[name] as number))];
+}
 
 export const OPTIMIZER_KERNELS: KernelFuncs = {
   // Adam's moment update, m ← β·m + (1 − β)·g (or g² for the second moment), g = grad + λ·param
@@ -48,7 +55,6 @@ export const OPTIMIZER_KERNELS: KernelFuncs = {
     const offsets = attrs?.offsets as number[];
     const withDecay = (attrs?.l2 as number) !== 0;
     const ids = Array.from({ length: count }, (_, k) => k);
-    const scalar = (name: string, value: number): RawUniform => ({ name, type: 'f32', value });
     const index = (name: string, value: number): RawUniform => ({ name, type: 'i32', value });
     const workgroups = Math.min(Math.ceil(ends[count - 1] / ELEMENTWISE_WORKGROUP), MAX_WORKGROUPS);
     const update = (k: number) => `${k === 0 ? '' : 'else '}if (e < uniforms.end${k}) {
@@ -66,15 +72,7 @@ export const OPTIMIZER_KERNELS: KernelFuncs = {
         ]),
       ],
       uniforms: [
-        scalar('beta1', attrs?.beta1 as number),
-        scalar('oneMinusBeta1', 1 - (attrs?.beta1 as number)),
-        scalar('beta2', attrs?.beta2 as number),
-        scalar('oneMinusBeta2', 1 - (attrs?.beta2 as number)),
-        scalar('l2', attrs?.l2 as number),
-        scalar('stepSize', attrs?.stepSize as number),
-        scalar('biasCorrection2Sqrt', attrs?.biasCorrection2Sqrt as number),
-        scalar('eps', attrs?.eps as number),
-        scalar('decay', attrs?.decay as number),
+        ...adamUniforms(attrs, ['l2', 'stepSize', 'biasCorrection2Sqrt', 'eps', 'decay']),
         index('half', attrs?.half as number),
         ...ids.map((k) => index(`end${k}`, ends[k])),
         ...ids.map((k) => index(`offset${k}`, offsets[k])),
@@ -106,7 +104,6 @@ export const OPTIMIZER_KERNELS: KernelFuncs = {
     const { expAvg, expAvgSq, grad } = inputs as Record<string, tf.TensorInfo>;
     const out = newDeviceTensor(backend, [...grad.shape]);
     const size = grad.shape.reduce((a, b) => a * b, 1);
-    const scalar = (name: string, value: number): RawUniform => ({ name, type: 'f32', value });
     dispatchRaw(backend, {
       name: KERNELS.adamDirection,
       key: 'lab_adam_direction',
@@ -116,15 +113,7 @@ export const OPTIMIZER_KERNELS: KernelFuncs = {
         { name: 'Grad', info: grad },
         { name: 'Out', info: out, write: true },
       ],
-      uniforms: [
-        scalar('beta1', attrs?.beta1 as number),
-        scalar('oneMinusBeta1', 1 - (attrs?.beta1 as number)),
-        scalar('beta2', attrs?.beta2 as number),
-        scalar('oneMinusBeta2', 1 - (attrs?.beta2 as number)),
-        scalar('biasCorrection2Sqrt', attrs?.biasCorrection2Sqrt as number),
-        scalar('eps', attrs?.eps as number),
-        { name: 'size', type: 'i32', value: size },
-      ],
+      uniforms: [...adamUniforms(attrs, ['biasCorrection2Sqrt', 'eps']), { name: 'size', type: 'i32', value: size }],
       workgroupSize: ELEMENTWISE_WORKGROUP,
       workgroups: Math.max(1, Math.min(Math.ceil(size / ELEMENTWISE_WORKGROUP), MAX_WORKGROUPS)),
       body: `
