@@ -242,36 +242,33 @@ export function activationGrad(fn: ActivationFn, dy: tf.Tensor, saved: tf.Tensor
  * kernels stay.
  */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
-  const m = transposeA ? a.shape[1] : a.shape[0];
-  const k = transposeA ? a.shape[0] : a.shape[1];
-  const n = transposeB ? b.shape[0] : b.shape[1];
-  const innerMatches = k === (transposeB ? b.shape[1] : b.shape[0]);
-  const tiled = m % 4 === 0 && k % 4 === 0 && n % 4 === 0;
-  // A shape mismatch goes to tf.matMul, which reports it.
-  if (innerMatches && fused(KERNELS.matMul) && onSoftwareAdapter() && (tiled || m * k * n <= DIRECT_MATMUL_MAX_MACS)) {
-    return tf.engine().runKernel(KERNELS.matMul, { a, b }, { transposeA, transposeB }) as tf.Tensor2D;
-  }
-  return tf.matMul(a, b, transposeA, transposeB);
+  return matMul(a, b, transposeA, transposeB) as tf.Tensor2D;
 }
-
-const DIRECT_MATMUL_MAX_MACS = 512 ** 3;
 
 /** op(A)·op(B) for each of a batch of matrices (A [batch, ., .], B [batch, ., .]): attention's
  * products. On SwiftShader the lab's matmul kernels in one dispatch (their sizes uniforms), where
  * tfjs's BatchMatMul compiled a pipeline per shape class and ran several times slower; tf.matMul
  * elsewhere. */
 export function batchMatMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor3D {
-  const [batch, rowsA, colsA] = a.shape as [number, number, number];
-  const [batchB, rowsB, colsB] = b.shape as [number, number, number];
+  return matMul(a, b, transposeA, transposeB) as tf.Tensor3D;
+}
+
+const DIRECT_MATMUL_MAX_MACS = 512 ** 3;
+
+/** matMul2d and batchMatMul: the lab's kernel where it wins (above), tf.matMul for everything else,
+ * a shape mismatch included (tf.matMul reports it). */
+function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  const batch = a.rank === 3 ? a.shape[0] : 1;
+  const [rowsA, colsA] = a.shape.slice(-2) as [number, number];
+  const [rowsB, colsB] = b.shape.slice(-2) as [number, number];
   const [m, k] = transposeA ? [colsA, rowsA] : [rowsA, colsA];
   const [innerB, n] = transposeB ? [colsB, rowsB] : [rowsB, colsB];
-  // Anything else (a shape mismatch included) goes to tf.matMul, which handles or reports it.
-  const fits = a.rank === 3 && b.rank === 3 && batchB === batch && innerB === k;
+  const fits = (a.rank === 2 || a.rank === 3) && b.rank === a.rank && (a.rank === 2 || b.shape[0] === batch) && innerB === k;
   const tiled = m % 4 === 0 && k % 4 === 0 && n % 4 === 0;
   if (fits && fused(KERNELS.matMul) && onSoftwareAdapter() && (tiled || batch * m * k * n <= DIRECT_MATMUL_MAX_MACS)) {
-    return tf.engine().runKernel(KERNELS.matMul, { a, b }, { transposeA, transposeB }) as tf.Tensor3D;
+    return tf.engine().runKernel(KERNELS.matMul, { a, b }, { transposeA, transposeB }) as tf.Tensor;
   }
-  return tf.matMul(a, b, transposeA, transposeB) as tf.Tensor3D;
+  return tf.matMul(a, b, transposeA, transposeB);
 }
 
 /**
